@@ -1,0 +1,326 @@
+//! Workbench state: panes, their conversations, focus, composer and overlays. No terminal I/O.
+
+use crate::client::ChatError;
+use crate::markdown::StreamingMarkdown;
+use crate::wire::catalog::Model;
+use crate::wire::chunk::{ServedBy, Usage};
+use crate::wire::request::{ChatRequest, Message};
+use ratatui::layout::Rect;
+use ratatui_textarea::TextArea;
+use std::time::Duration;
+
+/// Stable identity of a pane (indices shift when panes close).
+pub type PaneId = u64;
+/// Identity of one request; chunks carrying a stale id are dropped.
+pub type ReqId = u64;
+
+/// Where the composer sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Every pane.
+    All,
+    /// Only the focused pane.
+    Focused,
+}
+
+/// Where one turn's answer stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnState {
+    /// Sent; nothing visible yet (counts keep-alive comments).
+    Waiting {
+        /// Keep-alive comments seen.
+        keepalives: u32,
+    },
+    /// Tokens are arriving.
+    Streaming,
+    /// Finished with this reason (`stop`, `length`, …).
+    Done(String),
+    /// Failed; the partial answer (if any) stays, marked incomplete.
+    Failed(ChatError),
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+impl TurnState {
+    /// Whether the request is still running.
+    pub fn is_active(&self) -> bool {
+        matches!(self, TurnState::Waiting { .. } | TurnState::Streaming)
+    }
+}
+
+/// One prompt and its answer in one pane.
+pub struct Turn {
+    /// The user's prompt, kept verbatim whatever happens.
+    pub prompt: String,
+    /// The answer, rendered incrementally.
+    pub answer: StreamingMarkdown,
+    /// Reasoning text received (shown as a count; not part of the answer).
+    pub reasoning_chars: usize,
+    /// Where it stands.
+    pub state: TurnState,
+    /// Which model/provider served.
+    pub served: ServedBy,
+    /// Usage and cost.
+    pub usage: Option<Usage>,
+    /// Time to first token, as measured by the client.
+    pub ttft: Option<Duration>,
+    /// Time of the latest content chunk since the request started.
+    pub last_at: Option<Duration>,
+    /// Content chunks received.
+    pub chunks: u64,
+    /// Malformed events skipped.
+    pub malformed: u32,
+    /// The request this turn belongs to.
+    pub req: ReqId,
+    /// The prompt's rendered lines and the width they were wrapped at.
+    pub prompt_cache: Option<(u16, Vec<ratatui::text::Line<'static>>)>,
+}
+
+impl Turn {
+    /// A new turn waiting for its first token.
+    pub fn new(prompt: String, req: ReqId) -> Self {
+        Self {
+            prompt,
+            answer: StreamingMarkdown::new(),
+            reasoning_chars: 0,
+            state: TurnState::Waiting { keepalives: 0 },
+            served: ServedBy::default(),
+            usage: None,
+            ttft: None,
+            last_at: None,
+            chunks: 0,
+            malformed: 0,
+            req,
+            prompt_cache: None,
+        }
+    }
+
+    /// Decode speed in tokens/s: from usage when known, else from chunk count.
+    pub fn tokens_per_sec(&self) -> Option<f64> {
+        let ttft = self.ttft?;
+        let decode = self.last_at?.checked_sub(ttft)?.as_secs_f64();
+        let tokens = self
+            .usage
+            .as_ref()
+            .map(|u| u.completion_tokens)
+            .unwrap_or(self.chunks);
+        (decode > 0.05 && tokens > 1).then(|| (tokens - 1) as f64 / decode)
+    }
+}
+
+/// Scroll position of a pane's transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scroll {
+    /// Follow the tail.
+    #[default]
+    Follow,
+    /// Fixed with this line at the top.
+    At(usize),
+}
+
+/// One model's column.
+pub struct Pane {
+    /// Stable id.
+    pub id: PaneId,
+    /// Model asked for.
+    pub model: String,
+    /// Fallback models (`models` in the request).
+    pub fallbacks: Vec<String>,
+    /// Conversation.
+    pub turns: Vec<Turn>,
+    /// Scroll position.
+    pub scroll: Scroll,
+    /// Written by the renderer: total transcript lines and viewport height at the last draw.
+    pub view: ViewMetrics,
+}
+
+/// What the last draw saw, used to clamp scrolling and hit-test the mouse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewMetrics {
+    /// Total transcript lines at the drawn width.
+    pub total: usize,
+    /// Visible transcript lines.
+    pub height: usize,
+    /// Where the pane was drawn.
+    pub area: Rect,
+}
+
+impl Pane {
+    /// A pane for `model`.
+    pub fn new(id: PaneId, model: String) -> Self {
+        Self {
+            id,
+            model,
+            fallbacks: Vec::new(),
+            turns: Vec::new(),
+            scroll: Scroll::Follow,
+            view: ViewMetrics::default(),
+        }
+    }
+
+    /// The running turn, if any.
+    pub fn active_turn(&self) -> Option<&Turn> {
+        self.turns.last().filter(|t| t.state.is_active())
+    }
+
+    /// The request for a new prompt: earlier turns with an answer, then the prompt.
+    pub fn build_request(&self, prompt: &str) -> ChatRequest {
+        let mut messages = Vec::new();
+        for t in &self.turns {
+            let answer = t.answer.source();
+            if answer.is_empty() {
+                continue;
+            }
+            messages.push(Message::user(t.prompt.clone()));
+            messages.push(Message::assistant(answer.to_string()));
+        }
+        messages.push(Message::user(prompt.to_string()));
+        ChatRequest {
+            model: Some(self.model.clone()),
+            models: (!self.fallbacks.is_empty()).then(|| self.fallbacks.clone()),
+            messages,
+            stream: Some(true),
+            ..Default::default()
+        }
+    }
+}
+
+/// Why the model picker is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerMode {
+    /// Replace the focused pane's model.
+    Replace,
+    /// Add a pane.
+    Add,
+}
+
+/// Fuzzy model picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    /// Why it is open.
+    pub mode: PickerMode,
+    /// Typed query.
+    pub query: String,
+    /// Highlighted row.
+    pub selected: usize,
+}
+
+/// A popup over the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    /// Key help (F1).
+    Help,
+    /// Model picker.
+    Picker(Picker),
+}
+
+/// Severity of a status-bar notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Neutral.
+    Info,
+    /// Something failed.
+    Error,
+}
+
+/// The whole workbench.
+pub struct App {
+    /// Panes, left to right.
+    pub panes: Vec<Pane>,
+    /// Index of the focused pane.
+    pub focus: usize,
+    /// Composer target.
+    pub target: Target,
+    /// The prompt editor.
+    pub composer: TextArea<'static>,
+    /// Open popup.
+    pub overlay: Option<Overlay>,
+    /// Last notice.
+    pub notice: Option<(String, Level)>,
+    /// Whether the app captures the mouse (wheel scrolling) or leaves it to the terminal.
+    pub mouse_capture: bool,
+    /// Models the source offers.
+    pub catalog: Vec<Model>,
+    /// Short description of the source (e.g. "simulated fleet").
+    pub source_label: String,
+    /// Set when the user asked to quit.
+    pub quitting: bool,
+    /// Animation frame counter, advanced by ticks while requests run.
+    pub spinner: u64,
+    next_pane: PaneId,
+    next_req: ReqId,
+}
+
+/// Largest paste the composer accepts; larger text belongs in an attachment.
+pub const MAX_PASTE_BYTES: usize = 2 * 1024 * 1024;
+/// Most panes on screen.
+pub const MAX_PANES: usize = 8;
+
+impl App {
+    /// A workbench with one pane per model.
+    pub fn new(models: &[String], source_label: impl Into<String>) -> Self {
+        let mut app = Self {
+            panes: Vec::new(),
+            focus: 0,
+            target: Target::All,
+            composer: new_composer(),
+            overlay: None,
+            notice: None,
+            mouse_capture: true,
+            catalog: Vec::new(),
+            source_label: source_label.into(),
+            quitting: false,
+            spinner: 0,
+            next_pane: 1,
+            next_req: 1,
+        };
+        for m in models.iter().take(MAX_PANES) {
+            app.add_pane(m.clone());
+        }
+        app
+    }
+
+    /// Appends a pane; returns its id.
+    pub fn add_pane(&mut self, model: String) -> PaneId {
+        let id = self.next_pane;
+        self.next_pane += 1;
+        self.panes.push(Pane::new(id, model));
+        id
+    }
+
+    /// A fresh request id.
+    pub fn next_req_id(&mut self) -> ReqId {
+        let id = self.next_req;
+        self.next_req += 1;
+        id
+    }
+
+    /// The pane with this id.
+    pub fn pane_mut(&mut self, id: PaneId) -> Option<&mut Pane> {
+        self.panes.iter_mut().find(|p| p.id == id)
+    }
+
+    /// The focused pane.
+    pub fn focused(&self) -> Option<&Pane> {
+        self.panes.get(self.focus)
+    }
+
+    /// The composer's text.
+    pub fn composer_text(&self) -> String {
+        self.composer.lines().join("\n")
+    }
+
+    /// Posts a notice to the status bar.
+    pub fn notify(&mut self, msg: impl Into<String>, level: Level) {
+        self.notice = Some((msg.into(), level));
+    }
+}
+
+/// A composer with the workbench's settings.
+pub fn new_composer() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_placeholder_text("Type a prompt — Enter sends, Shift+Enter or Ctrl+J adds a line, F1 help");
+    t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t
+}

@@ -1,0 +1,523 @@
+//! The pure reducer: a message changes state and returns effects for the runtime to carry out.
+
+use super::keymap::{Action, action_for};
+use super::state::*;
+use crate::client::{ChatError, Outcome};
+use crate::markdown;
+use crate::wire::catalog::{Model, fuzzy_filter};
+use crate::wire::chunk::StreamEvent;
+use crate::wire::request::ChatRequest;
+use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+use std::time::Duration;
+
+/// Everything that can happen to the workbench.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// Bracketed paste.
+    Paste(String),
+    /// A mouse event.
+    Mouse(MouseEvent),
+    /// The terminal was resized (the next draw picks up the size).
+    Resize,
+    /// A stream event for a request, `at` measured from the request's start.
+    Stream {
+        /// Pane the request belongs to.
+        pane: PaneId,
+        /// The request.
+        req: ReqId,
+        /// Time since the request started.
+        at: Duration,
+        /// What arrived.
+        event: StreamEvent,
+    },
+    /// A request ended.
+    Ended {
+        /// Pane the request belongs to.
+        pane: PaneId,
+        /// The request.
+        req: ReqId,
+        /// Its outcome.
+        outcome: Box<Outcome>,
+    },
+    /// The source's catalog arrived (or failed).
+    Catalog(Result<Vec<Model>, String>),
+    /// A notice from the runtime (e.g. clipboard failure).
+    Notice(String, Level),
+    /// Time passed while requests run (animates spinners).
+    Tick,
+    /// Quit (signal).
+    Quit,
+}
+
+/// Work for the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start streaming `request` for a pane.
+    Start {
+        /// Pane.
+        pane: PaneId,
+        /// Request id.
+        req: ReqId,
+        /// Body.
+        request: Box<ChatRequest>,
+    },
+    /// Abort a request (closes its connection).
+    Cancel(ReqId),
+    /// Put text on the clipboard.
+    Copy(String),
+    /// Turn mouse capture on or off.
+    MouseCapture(bool),
+    /// Leave.
+    Quit,
+}
+
+/// Applies one message.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(app, key, &mut fx),
+        Msg::Key(_) | Msg::Resize => {}
+        Msg::Paste(text) => on_paste(app, text),
+        Msg::Mouse(m) => on_mouse(app, m),
+        Msg::Stream {
+            pane,
+            req,
+            at,
+            event,
+        } => on_stream(app, pane, req, at, event),
+        Msg::Ended { pane, req, outcome } => on_ended(app, pane, req, *outcome),
+        Msg::Catalog(Ok(models)) => app.catalog = models,
+        Msg::Catalog(Err(e)) => app.notify(format!("model list unavailable: {e}"), Level::Error),
+        Msg::Notice(m, l) => app.notify(m, l),
+        Msg::Tick => app.spinner = app.spinner.wrapping_add(1),
+        Msg::Quit => quit(app, &mut fx),
+    }
+    fx
+}
+
+fn quit(app: &mut App, fx: &mut Vec<Effect>) {
+    for p in &app.panes {
+        if let Some(t) = p.active_turn() {
+            fx.push(Effect::Cancel(t.req));
+        }
+    }
+    app.quitting = true;
+    fx.push(Effect::Quit);
+}
+
+fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
+    if let Some(Overlay::Picker(_)) = app.overlay {
+        return on_picker_key(app, key, fx);
+    }
+    let action = action_for(&key);
+    if app.overlay == Some(Overlay::Help) {
+        match action {
+            Some(Action::Quit) => quit(app, fx),
+            _ => app.overlay = None,
+        }
+        return;
+    }
+    let Some(action) = action else {
+        app.composer.input(key);
+        return;
+    };
+    match action {
+        Action::Send => send(app, fx),
+        Action::Newline => app.composer.insert_newline(),
+        Action::FocusNext if !app.panes.is_empty() => app.focus = (app.focus + 1) % app.panes.len(),
+        Action::FocusPrev if !app.panes.is_empty() => {
+            app.focus = (app.focus + app.panes.len() - 1) % app.panes.len()
+        }
+        Action::FocusNext | Action::FocusPrev => {}
+        Action::ToggleTarget => {
+            app.target = match app.target {
+                Target::All => Target::Focused,
+                Target::Focused => Target::All,
+            }
+        }
+        Action::Cancel => cancel_focused(app, fx),
+        Action::PickModel => open_picker(app, PickerMode::Replace),
+        Action::AddPane => {
+            if app.panes.len() >= MAX_PANES {
+                app.notify(format!("at most {MAX_PANES} panes"), Level::Error);
+            } else {
+                open_picker(app, PickerMode::Add)
+            }
+        }
+        Action::ClosePane => close_focused(app, fx),
+        Action::ScrollUp(n) => scroll_focused(app, -(n as i64)),
+        Action::ScrollDown(n) => scroll_focused(app, n as i64),
+        Action::ScrollPageUp => {
+            let h = app.focused().map_or(10, |p| p.view.height.max(2) - 1);
+            scroll_focused(app, -(h as i64))
+        }
+        Action::ScrollPageDown => {
+            let h = app.focused().map_or(10, |p| p.view.height.max(2) - 1);
+            scroll_focused(app, h as i64)
+        }
+        Action::ScrollTop => {
+            if let Some(p) = app.panes.get_mut(app.focus) {
+                p.scroll = Scroll::At(0)
+            }
+        }
+        Action::ScrollBottom => {
+            if let Some(p) = app.panes.get_mut(app.focus) {
+                p.scroll = Scroll::Follow
+            }
+        }
+        Action::CopyAnswer => copy_answer(app, None, fx),
+        Action::CopyCode(n) => copy_answer(app, Some(n), fx),
+        Action::ToggleMouse => {
+            app.mouse_capture = !app.mouse_capture;
+            app.notify(
+                if app.mouse_capture {
+                    "mouse: wheel scrolls panes (F2 gives selection back to the terminal)"
+                } else {
+                    "mouse: terminal selection enabled (F2 turns wheel scrolling back on)"
+                },
+                Level::Info,
+            );
+            fx.push(Effect::MouseCapture(app.mouse_capture));
+        }
+        Action::Retry => retry_focused(app, fx),
+        Action::Help => app.overlay = Some(Overlay::Help),
+        Action::Quit => quit(app, fx),
+    }
+}
+
+fn send(app: &mut App, fx: &mut Vec<Effect>) {
+    let prompt = app.composer_text();
+    if prompt.trim().is_empty() {
+        app.notify("nothing to send: the prompt is empty", Level::Error);
+        return;
+    }
+    if app.panes.is_empty() {
+        app.notify("no panes: Ctrl+N adds one", Level::Error);
+        return;
+    }
+    let targets: Vec<usize> = match app.target {
+        Target::All => (0..app.panes.len()).collect(),
+        Target::Focused => vec![app.focus.min(app.panes.len() - 1)],
+    };
+    let mut sent = 0;
+    let mut busy = Vec::new();
+    for i in targets {
+        if app.panes[i].active_turn().is_some() {
+            busy.push(app.panes[i].model.clone());
+            continue;
+        }
+        start_turn(app, i, prompt.clone(), fx);
+        sent += 1;
+    }
+    if sent > 0 {
+        // The prompt now lives in each pane's turn, so clearing the composer loses nothing.
+        app.composer = new_composer();
+    }
+    if !busy.is_empty() {
+        app.notify(
+            format!(
+                "still streaming, not sent to: {} (Esc cancels)",
+                busy.join(", ")
+            ),
+            Level::Error,
+        );
+    } else {
+        app.notice = None;
+    }
+}
+
+fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
+    let req = app.next_req_id();
+    let pane = &mut app.panes[idx];
+    let request = pane.build_request(&prompt);
+    pane.turns.push(Turn::new(prompt, req));
+    pane.scroll = Scroll::Follow;
+    fx.push(Effect::Start {
+        pane: pane.id,
+        req,
+        request: Box::new(request),
+    });
+}
+
+fn cancel_focused(app: &mut App, fx: &mut Vec<Effect>) {
+    let Some(pane) = app.panes.get_mut(app.focus) else {
+        return;
+    };
+    let Some(turn) = pane.turns.last_mut().filter(|t| t.state.is_active()) else {
+        return;
+    };
+    turn.state = TurnState::Cancelled;
+    turn.answer.finish();
+    fx.push(Effect::Cancel(turn.req));
+}
+
+fn close_focused(app: &mut App, fx: &mut Vec<Effect>) {
+    if app.panes.len() <= 1 {
+        app.notify("the last pane cannot be closed", Level::Error);
+        return;
+    }
+    let pane = app.panes.remove(app.focus);
+    if let Some(t) = pane.active_turn() {
+        fx.push(Effect::Cancel(t.req));
+    }
+    app.focus = app.focus.min(app.panes.len() - 1);
+}
+
+fn retry_focused(app: &mut App, fx: &mut Vec<Effect>) {
+    let idx = app.focus;
+    let Some(pane) = app.panes.get_mut(idx) else {
+        return;
+    };
+    if pane.active_turn().is_some() {
+        app.notify("still streaming (Esc cancels first)", Level::Error);
+        return;
+    }
+    let Some(last) = pane.turns.pop() else {
+        app.notify("nothing to retry in this pane", Level::Error);
+        return;
+    };
+    if matches!(last.state, TurnState::Done(_)) {
+        // A finished answer stays; retry sends the same prompt again as a new turn.
+        let prompt = last.prompt.clone();
+        pane.turns.push(last);
+        start_turn(app, idx, prompt, fx);
+    } else {
+        start_turn(app, idx, last.prompt, fx);
+    }
+}
+
+fn scroll_focused(app: &mut App, delta: i64) {
+    if let Some(p) = app.panes.get_mut(app.focus) {
+        scroll_pane(p, delta)
+    }
+}
+
+/// Moves a pane's view; reaching the bottom resumes following the tail.
+pub fn scroll_pane(p: &mut Pane, delta: i64) {
+    let max_top = p.view.total.saturating_sub(p.view.height);
+    let top = match p.scroll {
+        Scroll::Follow => max_top,
+        Scroll::At(t) => t.min(max_top),
+    } as i64;
+    let new_top = (top + delta).clamp(0, max_top as i64) as usize;
+    p.scroll = if new_top >= max_top {
+        Scroll::Follow
+    } else {
+        Scroll::At(new_top)
+    };
+}
+
+fn copy_answer(app: &mut App, code: Option<usize>, fx: &mut Vec<Effect>) {
+    let Some(turn) = app
+        .focused()
+        .and_then(|p| p.turns.iter().rev().find(|t| !t.answer.source().is_empty()))
+    else {
+        app.notify("no answer to copy in this pane", Level::Error);
+        return;
+    };
+    let src = turn.answer.source().to_string();
+    match code {
+        None => {
+            app.notify(format!("copied the answer ({} chars)", src.chars().count()), Level::Info);
+            fx.push(Effect::Copy(src));
+        }
+        Some(n) => {
+            let blocks = markdown::code_blocks(&src);
+            match blocks.into_iter().nth(n.saturating_sub(1)) {
+                Some(b) => {
+                    app.notify(format!("copied code block {n} ({})", if b.lang.is_empty() { "text" } else { &b.lang }), Level::Info);
+                    fx.push(Effect::Copy(b.code));
+                }
+                None => app.notify(format!("the last answer has no code block {n}"), Level::Error),
+            }
+        }
+    }
+}
+
+fn on_paste(app: &mut App, text: String) {
+    if let Some(Overlay::Picker(p)) = &mut app.overlay {
+        p.query.push_str(text.lines().next().unwrap_or(""));
+        p.selected = 0;
+        return;
+    }
+    if text.len() > MAX_PASTE_BYTES {
+        app.notify(
+            format!(
+                "paste refused: {:.1} MB is over the composer's {} MB limit (nothing was changed)",
+                text.len() as f64 / 1e6,
+                MAX_PASTE_BYTES / (1024 * 1024)
+            ),
+            Level::Error,
+        );
+        return;
+    }
+    // Terminals send CR for newlines inside pastes.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    app.composer.insert_str(text);
+}
+
+fn on_mouse(app: &mut App, m: MouseEvent) {
+    let delta = match m.kind {
+        MouseEventKind::ScrollUp => -3,
+        MouseEventKind::ScrollDown => 3,
+        MouseEventKind::Down(_) => {
+            if let Some(i) = pane_at(app, m.column, m.row) {
+                app.focus = i;
+            }
+            return;
+        }
+        _ => return,
+    };
+    if let Some(i) = pane_at(app, m.column, m.row) {
+        scroll_pane(&mut app.panes[i], delta);
+    }
+}
+
+fn pane_at(app: &App, x: u16, y: u16) -> Option<usize> {
+    app.panes.iter().position(|p| {
+        let a = p.view.area;
+        x >= a.x && x < a.x + a.width && y >= a.y && y < a.y + a.height
+    })
+}
+
+fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: StreamEvent) {
+    let Some(turn) = app
+        .pane_mut(pane)
+        .and_then(|p| p.turns.last_mut())
+        .filter(|t| t.req == req && t.state.is_active())
+    else {
+        // A late chunk of a cancelled or replaced request lands nowhere.
+        return;
+    };
+    match event {
+        StreamEvent::KeepAlive => {
+            if let TurnState::Waiting { keepalives } = &mut turn.state {
+                *keepalives += 1;
+            }
+        }
+        StreamEvent::Served(s) => turn.served = s,
+        StreamEvent::Content(c) => {
+            if turn.ttft.is_none() {
+                turn.ttft = Some(at);
+            }
+            turn.last_at = Some(at);
+            turn.chunks += 1;
+            turn.state = TurnState::Streaming;
+            turn.answer.push(&c);
+        }
+        StreamEvent::Reasoning(r) => turn.reasoning_chars += r.chars().count(),
+        StreamEvent::Usage(u) => turn.usage = Some(u),
+        StreamEvent::Malformed(_) => turn.malformed += 1,
+        StreamEvent::Finish { .. } | StreamEvent::Error(_) | StreamEvent::Done => {}
+    }
+}
+
+fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Outcome) {
+    let Some(turn) = app
+        .pane_mut(pane)
+        .and_then(|p| p.turns.last_mut())
+        .filter(|t| t.req == req && t.state.is_active())
+    else {
+        return;
+    };
+    // The outcome's text is authoritative: it holds every token, even ones whose events were
+    // coalesced away.
+    if outcome.text.len() > turn.answer.source().len() {
+        turn.answer.replace(outcome.text.clone());
+    }
+    turn.answer.finish();
+    if outcome.usage.is_some() {
+        turn.usage = outcome.usage;
+    }
+    if outcome.served.provider.is_some() || outcome.served.model.is_some() {
+        turn.served = outcome.served;
+    }
+    if turn.ttft.is_none() {
+        turn.ttft = outcome.timings.ttft;
+    }
+    if outcome.timings.ttft.is_some() {
+        turn.last_at = Some(outcome.timings.total);
+    }
+    turn.state = match outcome.result {
+        Ok(reason) => TurnState::Done(reason),
+        Err(e) => TurnState::Failed(e),
+    };
+}
+
+fn open_picker(app: &mut App, mode: PickerMode) {
+    app.overlay = Some(Overlay::Picker(Picker {
+        mode,
+        query: String::new(),
+        selected: 0,
+    }));
+}
+
+/// The models the picker shows for its query.
+pub fn picker_matches<'a>(catalog: &'a [Model], query: &str) -> Vec<&'a Model> {
+    fuzzy_filter(catalog, query)
+}
+
+fn on_picker_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let Some(Overlay::Picker(p)) = &mut app.overlay else {
+        return;
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('q') if ctrl => quit(app, fx),
+        KeyCode::Esc => app.overlay = None,
+        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+        KeyCode::Down => p.selected += 1,
+        KeyCode::Backspace => {
+            p.query.pop();
+            p.selected = 0;
+        }
+        KeyCode::Enter => {
+            let (mode, query, selected) = (p.mode, p.query.clone(), p.selected);
+            let matches = picker_matches(&app.catalog, &query);
+            let chosen = match matches.get(selected.min(matches.len().saturating_sub(1))) {
+                Some(m) => m.id.clone(),
+                None if !query.trim().is_empty() => query.trim().to_string(),
+                None => {
+                    app.notify("type a model id or pick one from the list", Level::Error);
+                    return;
+                }
+            };
+            app.overlay = None;
+            match mode {
+                PickerMode::Add => {
+                    app.add_pane(chosen.clone());
+                    app.focus = app.panes.len() - 1;
+                    app.notify(format!("added a pane for {chosen}"), Level::Info);
+                }
+                PickerMode::Replace => {
+                    if let Some(pane) = app.panes.get_mut(app.focus) {
+                        if let Some(t) = pane.turns.last_mut().filter(|t| t.state.is_active()) {
+                            t.state = TurnState::Cancelled;
+                            t.answer.finish();
+                            fx.push(Effect::Cancel(t.req));
+                        }
+                        pane.model = chosen.clone();
+                        app.notify(format!("pane now uses {chosen}"), Level::Info);
+                    }
+                }
+            }
+        }
+        KeyCode::Char(c) if !ctrl => {
+            p.query.push(c);
+            p.selected = 0;
+        }
+        _ => {}
+    }
+    if let Some(Overlay::Picker(p)) = &mut app.overlay {
+        let n = picker_matches(&app.catalog, &p.query).len();
+        p.selected = p.selected.min(n.saturating_sub(1));
+    }
+}
+
+/// A human description of a failure, for the pane.
+pub fn describe_failure(e: &ChatError) -> String {
+    e.to_string()
+}

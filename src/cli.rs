@@ -1,0 +1,94 @@
+//! Command-line interface.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Switchyard: chat with many LLMs side by side and steer how requests are routed.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about)]
+pub struct Cli {
+    /// Where requests go.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Open one pane per model (repeatable).
+    #[arg(short = 'm', long = "model", global = true)]
+    pub models: Vec<String>,
+    /// Fallback models sent as `models` after the primary (repeatable).
+    #[arg(long = "fallback", global = true)]
+    pub fallbacks: Vec<String>,
+    /// What to do (default: open the workbench).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags that choose the source of models.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SourceArgs {
+    /// Config file (default: the platform config dir's switchyard/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Use the built-in simulated fleet even when a key is set.
+    #[arg(long, global = true)]
+    pub sim: bool,
+    /// Fleet definition for the simulated fleet (TOML; default: the built-in one).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub fleet: Option<PathBuf>,
+    /// Any OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Environment variable holding the key for --base-url.
+    #[arg(long, global = true, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// A provider named in the config file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub provider: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask one or more models without the TUI and print the answers.
+    Ask(AskArgs),
+    /// List the source's models.
+    Models(ModelsArgs),
+    /// Run the simulated fleet as a standalone server.
+    Sim(SimArgs),
+}
+
+/// `switchyard ask`.
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// One JSON object per line per event.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the exact request bodies instead of sending them.
+    #[arg(long)]
+    pub print_request: bool,
+    /// The prompt ("-" reads standard input).
+    #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+}
+
+/// `switchyard models`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// JSON output (the catalog entries as received).
+    #[arg(long)]
+    pub json: bool,
+    /// Only free models.
+    #[arg(long)]
+    pub free: bool,
+    /// Fuzzy filter.
+    pub query: Option<String>,
+}
+
+/// `switchyard sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Multiply every simulated delay (0 answers instantly).
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+}

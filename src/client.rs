@@ -1,0 +1,376 @@
+//! HTTP client for `POST /chat/completions` streams and `GET /models`, over reqwest on rustls.
+//!
+//! One call streams one request to one endpoint: it checks the status before parsing SSE (errors
+//! before the stream keep their status, body and `Retry-After`), enforces time-to-first-byte and
+//! between-chunk stall timeouts, and judges the end strictly (no `[DONE]` or no finish reason is
+//! never a success). Cancelling is dropping the future: that closes the connection.
+
+use crate::sse::SseParser;
+use crate::wire::catalog::{Model, ModelList, OpenAiModelList};
+use crate::wire::chunk::{ServedBy, StreamDecoder, StreamEnd, StreamEvent, Usage};
+use crate::wire::error::{ApiError, parse_retry_after};
+use crate::wire::request::ChatRequest;
+use std::fmt;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// An API key that never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a key.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The key itself, for the Authorization header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// What kind of server an endpoint is, which decides headers and catalog shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// openrouter.ai (or anything speaking its catalog shape, like the simulated fleet).
+    OpenRouter,
+    /// A generic OpenAI-compatible server (Ollama, llama.cpp, vLLM, LiteLLM, …).
+    OpenAi,
+}
+
+/// Where requests go.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Base URL up to and including the API version, e.g. `https://openrouter.ai/api/v1`.
+    pub base_url: String,
+    /// Bearer key, if the server needs one.
+    pub key: Option<Secret>,
+    /// Server kind.
+    pub kind: ServerKind,
+}
+
+impl Endpoint {
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base_url.trim_end_matches('/'), path)
+    }
+}
+
+/// Timeouts for one streamed request.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Until response headers arrive.
+    pub headers: Duration,
+    /// Longest silence between two reads of the body (keep-alive comments count).
+    pub stall: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            headers: Duration::from_secs(90),
+            stall: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why a request did not complete.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatError {
+    /// The server could not be reached.
+    Connect(String),
+    /// The server answered with an error status, or sent an error inside the stream.
+    Api(ApiError),
+    /// Nothing arrived in time.
+    Timeout(String),
+    /// The stream stopped early (cut, no finish reason, no `[DONE]`).
+    Truncated(String),
+}
+
+impl fmt::Display for ChatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChatError::Connect(m) => write!(f, "cannot reach the server: {m}"),
+            ChatError::Api(e) => {
+                write!(f, "{e}")?;
+                if let Some(h) = e.hint() {
+                    write!(f, " ({h})")?;
+                }
+                Ok(())
+            }
+            ChatError::Timeout(m) => write!(f, "timed out: {m}"),
+            ChatError::Truncated(m) => write!(f, "incomplete answer: {m}"),
+        }
+    }
+}
+
+/// Timings of one request, measured on the client.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Request sent → first visible token.
+    pub ttft: Option<Duration>,
+    /// Request sent → end of stream.
+    pub total: Duration,
+    /// Content events received (a proxy for tokens when usage is missing).
+    pub chunks: u64,
+}
+
+impl Timings {
+    /// Decode speed: completion tokens over the time after the first token.
+    pub fn tokens_per_sec(&self, completion_tokens: u64) -> Option<f64> {
+        let ttft = self.ttft?;
+        let decode = self.total.checked_sub(ttft)?.as_secs_f64();
+        (decode > 0.0 && completion_tokens > 1).then(|| (completion_tokens - 1) as f64 / decode)
+    }
+}
+
+/// Everything one request produced; the text survives whatever the ending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// All visible text received.
+    pub text: String,
+    /// Who served, per the chunks.
+    pub served: ServedBy,
+    /// Usage, when sent.
+    pub usage: Option<Usage>,
+    /// Timings.
+    pub timings: Timings,
+    /// The finish reason on success, or why it failed.
+    pub result: Result<String, ChatError>,
+}
+
+/// A live update from a running request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// A decoded stream event.
+    Event(StreamEvent),
+}
+
+/// Shared HTTP client.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+}
+
+static TLS: Once = Once::new();
+
+impl HttpClient {
+    /// Builds the client (installs the ring TLS provider once per process).
+    pub fn new() -> Result<Self, String> {
+        TLS.call_once(|| {
+            // Err means another provider was installed first, which is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let inner = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self { inner })
+    }
+
+    fn request(&self, method: reqwest::Method, ep: &Endpoint, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self.inner.request(method, ep.url(path));
+        if let Some(k) = &ep.key {
+            rb = rb.bearer_auth(k.expose());
+        }
+        if ep.kind == ServerKind::OpenRouter {
+            rb = rb
+                .header("HTTP-Referer", "https://github.com/switchyard-tui/switchyard")
+                .header("X-OpenRouter-Title", "Switchyard");
+        }
+        rb
+    }
+
+    /// Streams one chat request, calling `on_progress` for each event, and returns the outcome.
+    pub async fn stream_chat(
+        &self,
+        ep: &Endpoint,
+        req: &ChatRequest,
+        timeouts: Timeouts,
+        mut on_progress: impl FnMut(Progress),
+    ) -> Outcome {
+        let started = Instant::now();
+        let mut body = req.clone();
+        body.stream = Some(true);
+        let mut out = Outcome {
+            text: String::new(),
+            served: ServedBy::default(),
+            usage: None,
+            timings: Timings::default(),
+            result: Err(ChatError::Truncated("not started".into())),
+        };
+        let bytes = match serde_json::to_vec(&body) {
+            Ok(b) => b,
+            Err(e) => {
+                out.result = Err(ChatError::Connect(format!("cannot encode the request: {e}")));
+                return out;
+            }
+        };
+        let send = self
+            .request(reqwest::Method::POST, ep, "chat/completions")
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream")
+            .body(bytes)
+            .send();
+        let mut resp = match tokio::time::timeout(timeouts.headers, send).await {
+            Err(_) => {
+                out.result = Err(ChatError::Timeout(format!(
+                    "no response within {}s",
+                    timeouts.headers.as_secs()
+                )));
+                out.timings.total = started.elapsed();
+                return out;
+            }
+            Ok(Err(e)) => {
+                out.result = Err(ChatError::Connect(describe_reqwest(&e)));
+                out.timings.total = started.elapsed();
+                return out;
+            }
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status();
+        if !status.is_success() {
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let body = read_capped(&mut resp, 64 * 1024, timeouts.stall).await;
+            out.result = Err(ChatError::Api(ApiError::from_body(
+                status.as_u16(),
+                &body,
+                retry_after,
+            )));
+            out.timings.total = started.elapsed();
+            return out;
+        }
+        let mut parser = SseParser::new();
+        let mut decoder = StreamDecoder::new();
+        let mut items = Vec::new();
+        let mut events = Vec::new();
+        let cut = loop {
+            match tokio::time::timeout(timeouts.stall, resp.chunk()).await {
+                Err(_) => {
+                    break Some(ChatError::Timeout(format!(
+                        "the stream stalled for {}s",
+                        timeouts.stall.as_secs()
+                    )));
+                }
+                Ok(Err(e)) => break Some(ChatError::Truncated(format!("connection broken: {}", describe_reqwest(&e)))),
+                Ok(Ok(None)) => break None,
+                Ok(Ok(Some(chunk))) => {
+                    parser.feed(&chunk, &mut items);
+                    for item in items.drain(..) {
+                        decoder.decode(item, &mut events);
+                    }
+                    for ev in events.drain(..) {
+                        match &ev {
+                            StreamEvent::Content(c) => {
+                                if out.timings.ttft.is_none() {
+                                    out.timings.ttft = Some(started.elapsed());
+                                }
+                                out.timings.chunks += 1;
+                                out.text.push_str(c);
+                            }
+                            StreamEvent::Usage(u) => out.usage = Some(u.clone()),
+                            _ => {}
+                        }
+                        on_progress(Progress::Event(ev));
+                    }
+                }
+            }
+        };
+        out.timings.total = started.elapsed();
+        out.served = decoder.served().clone();
+        out.result = match (decoder.end(), cut) {
+            (StreamEnd::Failed(e), _) => Err(ChatError::Api(e)),
+            (_, Some(err)) => Err(err),
+            (StreamEnd::Complete { reason }, None) => Ok(reason),
+            (StreamEnd::Truncated(m), None) => Err(ChatError::Truncated(m)),
+        };
+        out
+    }
+
+    /// Lists the models of a source (OpenRouter shape, or an OpenAI-style list).
+    pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<Model>, ChatError> {
+        let fut = self.request(reqwest::Method::GET, ep, "models").send();
+        let mut resp = tokio::time::timeout(Duration::from_secs(30), fut)
+            .await
+            .map_err(|_| ChatError::Timeout("the model list did not arrive within 30s".into()))?
+            .map_err(|e| ChatError::Connect(describe_reqwest(&e)))?;
+        let status = resp.status();
+        let body = read_capped(&mut resp, 32 * 1024 * 1024, Duration::from_secs(30)).await;
+        if !status.is_success() {
+            return Err(ChatError::Api(ApiError::from_body(status.as_u16(), &body, None)));
+        }
+        if let Ok(list) = serde_json::from_slice::<ModelList>(&body) {
+            return Ok(list.data);
+        }
+        serde_json::from_slice::<OpenAiModelList>(&body)
+            .map(|l| l.into_models())
+            .map_err(|e| ChatError::Truncated(format!("the model list is not valid JSON: {e}")))
+    }
+}
+
+async fn read_capped(resp: &mut reqwest::Response, cap: usize, stall: Duration) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < cap {
+        match tokio::time::timeout(stall, resp.chunk()).await {
+            Ok(Ok(Some(c))) => body.extend_from_slice(&c),
+            _ => break,
+        }
+    }
+    body.truncate(cap);
+    body
+}
+
+/// A one-line description of a transport error, with its root cause.
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_msg = s.to_string();
+        if !msg.contains(&s_msg) {
+            msg.push_str(": ");
+            msg.push_str(&s_msg);
+        }
+        src = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("sk-or-v1-abcdef");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        let ep = Endpoint {
+            base_url: "http://x".into(),
+            key: Some(s),
+            kind: ServerKind::OpenAi,
+        };
+        assert!(!format!("{ep:?}").contains("abcdef"));
+    }
+
+    #[test]
+    fn tokens_per_sec_uses_decode_time_only() {
+        let t = Timings {
+            ttft: Some(Duration::from_secs(1)),
+            total: Duration::from_secs(3),
+            chunks: 0,
+        };
+        assert_eq!(t.tokens_per_sec(101), Some(50.0));
+        assert_eq!(t.tokens_per_sec(1), None);
+        assert_eq!(Timings::default().tokens_per_sec(10), None);
+    }
+}

@@ -1,0 +1,261 @@
+//! The user's TOML config: named providers and default panes. Errors name file, line and field.
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The config file's contents.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Which `[[providers]]` entry to use when no flag picks a source.
+    #[serde(default)]
+    pub default_provider: Option<String>,
+    /// Models opened as panes at start.
+    #[serde(default)]
+    pub panes: Vec<String>,
+    /// Named servers.
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// The protocol family of a configured provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// openrouter.ai or a server with its catalog shape.
+    Openrouter,
+    /// Any OpenAI-compatible server.
+    Openai,
+}
+
+/// One named server.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Name used by `default_provider` and `--provider`.
+    pub name: String,
+    /// Protocol family.
+    pub kind: ProviderKind,
+    /// Base URL including the version path (defaults to OpenRouter's for kind `openrouter`).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Environment variable holding the key (keys never live in the file).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+/// A config file that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The field at fault, when known.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config error in {}", self.path.display())?;
+        if let Some(l) = self.line {
+            write!(f, ", line {l}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The default config path: `$XDG_CONFIG_HOME/switchyard/config.toml` (or the platform's).
+    pub fn default_path() -> Option<PathBuf> {
+        use etcetera::BaseStrategy;
+        etcetera::choose_base_strategy()
+            .ok()
+            .map(|s| s.config_dir().join("switchyard").join("config.toml"))
+    }
+
+    /// Loads a config file; a missing file at the default path is an empty config.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Config::default());
+            }
+            Err(e) => {
+                return Err(ConfigError {
+                    path: path.into(),
+                    line: None,
+                    field: None,
+                    message: format!("cannot read the file: {e}"),
+                });
+            }
+        };
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates config text.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, field) = match e.span() {
+                Some(span) => locate(text, span.start),
+                None => (None, None),
+            };
+            ConfigError {
+                path: path.into(),
+                line,
+                field,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        cfg.validate(text, path)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let err = |field: &str, needle: &str, message: String| ConfigError {
+            path: path.into(),
+            line: text
+                .lines()
+                .position(|l| l.contains(needle))
+                .map(|i| i + 1),
+            field: Some(field.into()),
+            message,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for p in &self.providers {
+            if p.name.trim().is_empty() {
+                return Err(err("name", "name", "a provider needs a non-empty name".into()));
+            }
+            if !seen.insert(p.name.as_str()) {
+                return Err(err("name", &p.name, format!("provider `{}` is declared twice", p.name)));
+            }
+            if p.kind == ProviderKind::Openai && p.base_url.is_none() {
+                return Err(err(
+                    "base_url",
+                    &p.name,
+                    format!("provider `{}` of kind `openai` needs a base_url", p.name),
+                ));
+            }
+            if let Some(url) = &p.base_url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(err(
+                    "base_url",
+                    url,
+                    format!("`{url}` is not an http:// or https:// URL"),
+                ));
+            }
+        }
+        if let Some(d) = &self.default_provider
+            && !self.providers.iter().any(|p| &p.name == d)
+        {
+            return Err(err(
+                "default_provider",
+                "default_provider",
+                format!("no [[providers]] entry is named `{d}`"),
+            ));
+        }
+        if let Some(bad) = self.panes.iter().find(|m| m.trim().is_empty()) {
+            return Err(err("panes", "panes", format!("empty model id {bad:?}")));
+        }
+        Ok(())
+    }
+
+    /// The provider with this name.
+    pub fn provider(&self, name: &str) -> Option<&ProviderConfig> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+}
+
+/// Line number and key name at a byte offset of TOML text.
+fn locate(text: &str, offset: usize) -> (Option<usize>, Option<String>) {
+    let offset = offset.min(text.len());
+    let line_no = text[..offset].matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("");
+    let field = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    (Some(line_no), field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(t: &str) -> Result<Config, ConfigError> {
+        Config::parse(t, Path::new("/tmp/c.toml"))
+    }
+
+    #[test]
+    fn valid_config() {
+        let c = parse(
+            r#"
+default_provider = "local"
+panes = ["llama3.2", "qwen2.5"]
+
+[[providers]]
+name = "local"
+kind = "openai"
+base_url = "http://127.0.0.1:11434/v1"
+
+[[providers]]
+name = "or"
+kind = "openrouter"
+api_key_env = "OPENROUTER_API_KEY"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.providers.len(), 2);
+        assert_eq!(c.provider("local").unwrap().kind, ProviderKind::Openai);
+    }
+
+    #[test]
+    fn bad_enum_names_line_and_field() {
+        let e = parse("[[providers]]\nname = \"x\"\nkind = \"ollama\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.field.as_deref(), Some("kind"));
+        let shown = e.to_string();
+        assert!(shown.contains("/tmp/c.toml") && shown.contains("line 3"), "{shown}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected_with_line() {
+        let e = parse("panes = []\ncolour = \"red\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("colour"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let e = parse("panes = [\"a\"\n\n").unwrap_err();
+        assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn semantic_errors() {
+        let e = parse("[[providers]]\nname = \"l\"\nkind = \"openai\"\n").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("base_url"));
+        let e = parse("default_provider = \"nope\"\n").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("default_provider"));
+        assert_eq!(e.line, Some(1));
+        let e = parse("[[providers]]\nname = \"l\"\nkind = \"openai\"\nbase_url = \"ftp://x\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4));
+    }
+
+    #[test]
+    fn missing_default_file_is_empty_but_explicit_must_exist() {
+        let p = Path::new("/nonexistent/switchyard/config.toml");
+        assert_eq!(Config::load(p, false).unwrap(), Config::default());
+        assert!(Config::load(p, true).unwrap_err().to_string().contains("cannot read"));
+    }
+}

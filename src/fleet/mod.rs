@@ -1,0 +1,1 @@
+//! The built-in simulated fleet: a real HTTP server on loopback speaking the OpenRouter protocol.

@@ -1,0 +1,102 @@
+//! `switchyard models` and `switchyard sim`: the catalog on stdout, and the fleet as a server.
+
+use crate::cli::{ModelsArgs, SimArgs, SourceArgs};
+use crate::client::HttpClient;
+use crate::fleet::{self, FleetSpec};
+use crate::source::Source;
+use crate::wire::catalog::{format_price_per_million, fuzzy_filter};
+use std::io::Write;
+
+/// Prints the source's catalog; returns the exit code.
+pub async fn list(src: &Source, args: &ModelsArgs) -> i32 {
+    let client = match HttpClient::new() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            return 1;
+        }
+    };
+    let models = match client.list_models(&src.endpoint).await {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("switchyard: cannot list models: {e}");
+            return 1;
+        }
+    };
+    let mut shown = match &args.query {
+        Some(q) => fuzzy_filter(&models, q),
+        None => models.iter().collect(),
+    };
+    if args.free {
+        shown.retain(|m| m.is_free());
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let _ = writeln!(out, "{}", serde_json::to_string(&shown).expect("models serialize"));
+    } else {
+        for m in shown {
+            let ctx = m.context_length.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                out,
+                "{:<48} {:>18} {:>9}  {}",
+                m.id,
+                format_price_per_million(&m.pricing),
+                ctx,
+                m.name.as_deref().unwrap_or("")
+            );
+        }
+    }
+    0
+}
+
+/// The first `n` model ids of the source's catalog (for servers with no configured panes).
+pub async fn first_models(src: &Source, n: usize) -> Vec<String> {
+    let Ok(client) = HttpClient::new() else { return Vec::new() };
+    match client.list_models(&src.endpoint).await {
+        Ok(models) => models.into_iter().take(n).map(|m| m.id).collect(),
+        Err(e) => {
+            eprintln!("switchyard: cannot list the server's models: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// Runs the simulated fleet until Ctrl+C; returns the exit code.
+pub async fn serve_fleet(src: &SourceArgs, args: &SimArgs) -> i32 {
+    let spec = match &src.fleet {
+        Some(p) => match FleetSpec::load(p) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("switchyard: {e}");
+                return 2;
+            }
+        },
+        None => FleetSpec::builtin(),
+    };
+    let spec = match args.time_scale {
+        Some(s) if s.is_finite() && s >= 0.0 => spec.with_time_scale(s),
+        Some(s) => {
+            eprintln!("switchyard: --time-scale must be a number ≥ 0, got {s}");
+            return 2;
+        }
+        None => spec,
+    };
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
+    let handle = match fleet::start(spec, addr).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("switchyard: cannot start the fleet on {addr}: {e}");
+            return 1;
+        }
+    };
+    println!("simulated fleet listening; OpenRouter-style API: {}", handle.base_url());
+    for p in handle.spec().provider_slugs() {
+        if let Some(url) = handle.provider_base_url(&p) {
+            println!("  provider {p}: {url}");
+        }
+    }
+    println!("Ctrl+C stops it.");
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown();
+    0
+}

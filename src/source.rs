@@ -1,0 +1,146 @@
+//! Chooses where requests go: the simulated fleet, OpenRouter, or any OpenAI-compatible server.
+//!
+//! Precedence: `--sim`, then `--base-url`, then `--provider`, then the config's
+//! `default_provider`, then `OPENROUTER_API_KEY`, and finally the simulated fleet, so a fresh
+//! machine with no key and no config works offline.
+
+use crate::cli::SourceArgs;
+use crate::client::{Endpoint, Secret, ServerKind};
+use crate::config::{Config, ProviderKind};
+use crate::fleet::{self, FleetHandle, FleetSpec};
+
+/// OpenRouter's API base.
+pub const OPENROUTER_BASE: &str = "https://openrouter.ai/api/v1";
+/// Models opened when nothing else says which.
+pub const DEFAULT_MODELS: [&str; 3] = [
+    "openai/gpt-4o-mini",
+    "anthropic/claude-sonnet-4.5",
+    "google/gemini-2.5-pro",
+];
+
+/// A resolved source.
+pub struct Source {
+    /// Where requests go.
+    pub endpoint: Endpoint,
+    /// Shown in the status bar.
+    pub label: String,
+    /// Models for the default panes, when the user named none.
+    pub default_models: Vec<String>,
+    /// The in-process fleet, kept alive as long as the source.
+    pub fleet: Option<FleetHandle>,
+}
+
+/// Loads the config named by the flags (or the default one, which may be absent).
+pub fn load_config(args: &SourceArgs) -> Result<Config, String> {
+    match &args.config {
+        Some(p) => Config::load(p, true).map_err(|e| e.to_string()),
+        None => match Config::default_path() {
+            Some(p) => Config::load(&p, false).map_err(|e| e.to_string()),
+            None => Ok(Config::default()),
+        },
+    }
+}
+
+fn key_from_env(var: &str) -> Result<Option<Secret>, String> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Ok(Some(Secret::new(v.trim()))),
+        Ok(_) => Err(format!("environment variable {var} is empty")),
+        Err(std::env::VarError::NotPresent) => Err(format!("environment variable {var} is not set")),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("environment variable {var} is not valid UTF-8")),
+    }
+}
+
+/// Resolves the source; starts the simulated fleet in-process when that is the answer.
+pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
+    if args.sim {
+        return start_fleet(args).await;
+    }
+    if let Some(url) = &args.base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("--base-url {url:?} is not an http:// or https:// URL"));
+        }
+        let key = match &args.api_key_env {
+            Some(var) => key_from_env(var)?,
+            None => None,
+        };
+        return Ok(Source {
+            endpoint: Endpoint {
+                base_url: url.trim_end_matches('/').to_string(),
+                key,
+                kind: ServerKind::OpenAi,
+            },
+            label: format!("openai-compatible {url}"),
+            default_models: cfg.panes.clone(),
+            fleet: None,
+        });
+    }
+    let named = args.provider.as_ref().or(cfg.default_provider.as_ref());
+    if let Some(name) = named {
+        let p = cfg
+            .provider(name)
+            .ok_or_else(|| format!("no provider named `{name}` in the config"))?;
+        let key = match &p.api_key_env {
+            Some(var) => key_from_env(var)?,
+            None => None,
+        };
+        let (kind, base) = match p.kind {
+            ProviderKind::Openrouter => (
+                ServerKind::OpenRouter,
+                p.base_url.clone().unwrap_or_else(|| OPENROUTER_BASE.into()),
+            ),
+            ProviderKind::Openai => (ServerKind::OpenAi, p.base_url.clone().unwrap_or_default()),
+        };
+        let mut defaults = cfg.panes.clone();
+        if defaults.is_empty() && kind == ServerKind::OpenRouter {
+            defaults = DEFAULT_MODELS.iter().map(|s| s.to_string()).collect();
+        }
+        return Ok(Source {
+            endpoint: Endpoint {
+                base_url: base.trim_end_matches('/').to_string(),
+                key,
+                kind,
+            },
+            label: name.clone(),
+            default_models: defaults,
+            fleet: None,
+        });
+    }
+    if let Ok(Some(key)) = key_from_env("OPENROUTER_API_KEY") {
+        let defaults = if cfg.panes.is_empty() {
+            DEFAULT_MODELS.iter().map(|s| s.to_string()).collect()
+        } else {
+            cfg.panes.clone()
+        };
+        return Ok(Source {
+            endpoint: Endpoint {
+                base_url: OPENROUTER_BASE.into(),
+                key: Some(key),
+                kind: ServerKind::OpenRouter,
+            },
+            label: "OpenRouter".into(),
+            default_models: defaults,
+            fleet: None,
+        });
+    }
+    start_fleet(args).await
+}
+
+async fn start_fleet(args: &SourceArgs) -> Result<Source, String> {
+    let spec = match &args.fleet {
+        Some(p) => FleetSpec::load(p).map_err(|e| e.to_string())?,
+        None => FleetSpec::builtin(),
+    };
+    let handle = fleet::start(spec, "127.0.0.1:0".parse().expect("valid address"))
+        .await
+        .map_err(|e| format!("cannot start the simulated fleet: {e}"))?;
+    Ok(Source {
+        endpoint: Endpoint {
+            base_url: handle.base_url(),
+            key: handle.spec().api_key.clone().map(Secret::new),
+            kind: ServerKind::OpenRouter,
+        },
+        label: "simulated fleet".into(),
+        default_models: DEFAULT_MODELS.iter().map(|s| s.to_string()).collect(),
+        fleet: Some(handle),
+    })
+}

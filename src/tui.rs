@@ -1,0 +1,206 @@
+//! The interactive runtime: owns the terminal, turns events and task results into messages, runs
+//! `update`, carries out effects, and draws at most ~60 times a second.
+
+use crate::app::state::App;
+use crate::app::update::{Effect, Msg, update};
+use crate::client::{HttpClient, Progress, Timeouts};
+use crate::clipboard::Clipboard;
+use crate::source::Source;
+use crate::ui;
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    PushKeyboardEnhancementFlags,
+};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// Shortest time between two frames (~60 fps).
+const FRAME: Duration = Duration::from_millis(16);
+/// Spinner animation rate while requests run.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Undoes everything `enter` turned on. Safe to call twice, and from the panic hook.
+fn leave_terminal() {
+    let mut out = std::io::stdout();
+    let _ = execute!(out, PopKeyboardEnhancementFlags, DisableMouseCapture, DisableBracketedPaste);
+    ratatui::restore();
+}
+
+/// Runs the workbench until the user quits or a signal arrives.
+pub async fn run(mut app: App, source: Source) -> Result<(), String> {
+    let client = HttpClient::new()?;
+    let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
+    // ratatui's hook restores raw mode and the screen; ours also turns off mouse, paste and keys.
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        leave_terminal();
+        prev(info);
+    }));
+    let mut out = std::io::stdout();
+    let enhanced = ratatui::crossterm::terminal::supports_keyboard_enhancement().unwrap_or(false);
+    let _ = execute!(out, EnableBracketedPaste, EnableMouseCapture);
+    if enhanced {
+        let _ = execute!(
+            out,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        );
+    }
+    // Syntax definitions take a moment to load; do it before the first code block needs them.
+    std::thread::spawn(crate::markdown::warm_up);
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    spawn_input(tx.clone());
+    spawn_signals(tx.clone());
+    {
+        let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
+        tokio::spawn(async move {
+            let res = client.list_models(&ep).await.map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Catalog(res));
+        });
+    }
+
+    let mut tasks: HashMap<u64, JoinHandle<()>> = HashMap::new();
+    let mut clipboard = Clipboard::new();
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let result = loop {
+        let busy = !tasks.is_empty();
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(msg) = msg else { break Ok(()) };
+                let mut fx = update(&mut app, msg);
+                // Drain whatever else is queued so a burst of tokens costs one frame.
+                while let Ok(m) = rx.try_recv() {
+                    fx.extend(update(&mut app, m));
+                }
+                for e in fx {
+                    run_effect(e, &client, &source, &tx, &mut tasks, &mut clipboard);
+                }
+                tasks.retain(|_, h| !h.is_finished());
+                dirty = true;
+            }
+            _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
+                let _ = execute!(out, BeginSynchronizedUpdate);
+                let drawn = terminal.draw(|f| ui::draw(f, &mut app));
+                let _ = execute!(out, EndSynchronizedUpdate);
+                if let Err(e) = drawn {
+                    break Err(format!("drawing failed: {e}"));
+                }
+                last_draw = Instant::now();
+                dirty = false;
+            }
+            _ = ticker.tick(), if busy => {
+                update(&mut app, Msg::Tick);
+                dirty = true;
+            }
+        }
+        if app.quitting {
+            break Ok(());
+        }
+    };
+    for (_, h) in tasks.drain() {
+        h.abort();
+    }
+    leave_terminal();
+    result
+}
+
+fn run_effect(
+    e: Effect,
+    client: &HttpClient,
+    source: &Source,
+    tx: &mpsc::UnboundedSender<Msg>,
+    tasks: &mut HashMap<u64, JoinHandle<()>>,
+    clipboard: &mut Clipboard,
+) {
+    match e {
+        Effect::Start { pane, req, request } => {
+            let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
+            let handle = tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let outcome = client
+                    .stream_chat(&ep, &request, Timeouts::default(), |Progress::Event(event)| {
+                        let _ = tx.send(Msg::Stream {
+                            pane,
+                            req,
+                            at: started.elapsed(),
+                            event,
+                        });
+                    })
+                    .await;
+                let _ = tx.send(Msg::Ended {
+                    pane,
+                    req,
+                    outcome: Box::new(outcome),
+                });
+            });
+            tasks.insert(req, handle);
+        }
+        Effect::Cancel(req) => {
+            // Aborting drops the response, which closes the connection: the server stops.
+            if let Some(h) = tasks.remove(&req) {
+                h.abort();
+            }
+        }
+        Effect::Copy(text) => {
+            let mut out = std::io::stdout();
+            if let Err(err) = clipboard.copy(&text, &mut out) {
+                let _ = tx.send(Msg::Notice(err, crate::app::state::Level::Error));
+            }
+            let _ = out.flush();
+        }
+        Effect::MouseCapture(on) => {
+            let mut out = std::io::stdout();
+            let _ = if on {
+                execute!(out, EnableMouseCapture)
+            } else {
+                execute!(out, DisableMouseCapture)
+            };
+        }
+        Effect::Quit => {}
+    }
+}
+
+fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(ev) = events.next().await {
+            let msg = match ev {
+                Ok(Event::Key(k)) => Msg::Key(k),
+                Ok(Event::Paste(p)) => Msg::Paste(p),
+                Ok(Event::Mouse(m)) => Msg::Mouse(m),
+                Ok(Event::Resize(..)) => Msg::Resize,
+                Ok(_) => continue,
+                Err(_) => Msg::Quit,
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+fn spawn_signals(tx: mpsc::UnboundedSender<Msg>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        let _ = tx.send(Msg::Quit);
+    });
+}

@@ -1,0 +1,125 @@
+//! Drawing: reads the workbench state and paints a frame. Only memo caches are written back.
+
+mod overlay;
+mod pane;
+
+use crate::app::state::{App, Level, Target};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+/// Narrowest a pane column may get before panes stack into rows.
+const MIN_PANE_WIDTH: u16 = 28;
+
+/// Paints the whole workbench.
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    let composer_h = (app.composer.lines().len() as u16 + 2).clamp(3, 8).min(area.height / 3 + 2);
+    let [panes, composer, status] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(composer_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let rects = grid(panes, app.panes.len());
+    let focus = app.focus;
+    let spinner = app.spinner;
+    for (i, (p, r)) in app.panes.iter_mut().zip(rects).enumerate() {
+        pane::draw_pane(frame, p, r, i == focus, spinner);
+    }
+    draw_composer(frame, app, composer);
+    draw_status(frame, app, status);
+    overlay::draw(frame, app);
+}
+
+/// Splits `area` into `n` cells: side by side while each column fits, then a grid.
+pub fn grid(area: Rect, n: usize) -> Vec<Rect> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let max_cols = (area.width / MIN_PANE_WIDTH).max(1) as usize;
+    let cols = n.min(max_cols);
+    let rows = n.div_ceil(cols);
+    let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows]).split(area);
+    let mut out = Vec::with_capacity(n);
+    for (r, row) in row_areas.iter().enumerate() {
+        let in_row = (n - r * cols).min(cols);
+        let cells = Layout::horizontal(vec![Constraint::Fill(1); in_row]).split(*row);
+        out.extend(cells.iter().copied());
+    }
+    out
+}
+
+fn draw_composer(frame: &mut Frame, app: &mut App, area: Rect) {
+    let target = match app.target {
+        Target::All => format!(" Prompt → all {} panes ", app.panes.len()),
+        Target::Focused => format!(
+            " Prompt → {} only ",
+            app.focused().map(|p| p.model.as_str()).unwrap_or("-")
+        ),
+    };
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(Color::Cyan))
+        .title(target);
+    app.composer.set_block(block);
+    frame.render_widget(&app.composer, area);
+}
+
+fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let dim = Style::default().fg(Color::DarkGray);
+    let target = match app.target {
+        Target::All => "→ all",
+        Target::Focused => "→ focused",
+    };
+    let mut left = vec![
+        Span::styled(format!(" {} ", app.source_label), Style::default().fg(Color::Black).bg(Color::Cyan)),
+        Span::styled(format!(" {target} "), Style::default().fg(Color::Black).bg(Color::Yellow)),
+        Span::raw(" "),
+    ];
+    if !app.mouse_capture {
+        left.push(Span::styled("select-mode ", Style::default().fg(Color::Magenta)));
+    }
+    match &app.notice {
+        Some((m, Level::Error)) => left.push(Span::styled(m.clone(), Style::default().fg(Color::Red).add_modifier(Modifier::BOLD))),
+        Some((m, Level::Info)) => left.push(Span::styled(m.clone(), Style::default().fg(Color::Green))),
+        None => left.push(Span::styled(
+            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · Ctrl+Q quit",
+            dim,
+        )),
+    }
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_goes_side_by_side_then_wraps() {
+        let area = Rect::new(0, 0, 160, 40);
+        let r = grid(area, 3);
+        assert_eq!(r.len(), 3);
+        assert!(r.iter().all(|c| c.y == 0 && c.height == 40));
+        let r = grid(Rect::new(0, 0, 80, 40), 8);
+        assert_eq!(r.len(), 8);
+        assert!(r.iter().all(|c| c.width >= MIN_PANE_WIDTH - 2));
+        let r = grid(Rect::new(0, 0, 20, 10), 2);
+        assert_eq!(r[0].x, r[1].x);
+        assert!(r[1].y > r[0].y);
+    }
+}

@@ -1,0 +1,253 @@
+//! One pane: a header with live stats, then the transcript windowed to the viewport.
+//!
+//! Cost is bounded by the viewport, not the transcript: each turn's rendered lines are cached
+//! (the answer by `StreamingMarkdown`, the prompt and status line here), and only the lines in
+//! view are copied into the frame.
+
+use crate::app::state::{Pane, Scroll, Turn, TurnState, ViewMetrics};
+use crate::wrap::wrap_plain;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Draws a pane into `area` and records what it saw in `pane.view`.
+pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, spinner: u64) {
+    let border = if focused {
+        Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    } else {
+        Style::default().fg(Color::DarkGray)
+    };
+    let last = pane.turns.last();
+    let (state, state_style) = state_label(last, spinner);
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", pane.model), Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(format!("{state} "), state_style),
+    ]);
+    let block = Block::bordered()
+        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
+        .border_style(border)
+        .title(title)
+        .title_bottom(stats_line(last));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width.max(1);
+    let height = inner.height as usize;
+
+    if pane.turns.is_empty() {
+        pane.view = ViewMetrics { total: 0, height, area };
+        let hint = Paragraph::new(vec![
+            Line::raw(""),
+            Line::styled("ready", Style::default().fg(Color::DarkGray)),
+            Line::styled("type a prompt below", Style::default().fg(Color::DarkGray)),
+        ])
+        .alignment(Alignment::Center);
+        frame.render_widget(hint, inner);
+        return;
+    }
+
+    // Per-turn line counts; each is cached, so this is O(turns), not O(lines).
+    let mut counts = Vec::with_capacity(pane.turns.len());
+    for t in pane.turns.iter_mut() {
+        counts.push(turn_line_count(t, width));
+    }
+    let total: usize = counts.iter().sum();
+    let max_top = total.saturating_sub(height);
+    let top = match pane.scroll {
+        Scroll::Follow => max_top,
+        Scroll::At(t) => t.min(max_top),
+    };
+    pane.view = ViewMetrics { total, height, area };
+
+    let mut visible: Vec<Line<'static>> = Vec::with_capacity(height);
+    let mut skip = top;
+    for (t, &count) in pane.turns.iter_mut().zip(&counts) {
+        if visible.len() >= height {
+            break;
+        }
+        if skip >= count {
+            skip -= count;
+            continue;
+        }
+        push_turn_lines(t, width, skip, height - visible.len(), spinner, &mut visible);
+        skip = 0;
+    }
+    frame.render_widget(Paragraph::new(visible), inner);
+    if top < max_top {
+        let more = format!(" ↓ {} more ", max_top - top);
+        let r = Rect {
+            x: inner.x + inner.width.saturating_sub(more.chars().count() as u16),
+            y: inner.y + inner.height.saturating_sub(1),
+            width: (more.chars().count() as u16).min(inner.width),
+            height: 1,
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(more, Style::default().fg(Color::Black).bg(Color::Yellow))),
+            r,
+        );
+    }
+}
+
+/// The prompt's lines at this width, cached on the turn (a pasted prompt can be large).
+fn prompt_lines(t: &mut Turn, width: u16) -> &[Line<'static>] {
+    if t.prompt_cache.as_ref().is_none_or(|(w, _)| *w != width) {
+        t.prompt_cache = Some((width, render_prompt(&t.prompt, width)));
+    }
+    &t.prompt_cache.as_ref().expect("just filled").1
+}
+
+fn render_prompt(prompt: &str, width: u16) -> Vec<Line<'static>> {
+    let style = Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let mut out = Vec::new();
+    for (i, l) in wrap_plain(prompt, width.saturating_sub(2).max(1)).into_iter().enumerate() {
+        let mark = if i == 0 { "› " } else { "  " };
+        out.push(Line::from(vec![Span::styled(mark, style), Span::styled(l, style)]));
+    }
+    out.push(Line::raw(""));
+    out
+}
+
+fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
+    let (text, style) = match &t.state {
+        TurnState::Waiting { keepalives } => {
+            let frame = SPINNER[(spinner as usize) % SPINNER.len()];
+            let extra = if t.reasoning_chars > 0 {
+                format!(" (thinking, {} chars)", t.reasoning_chars)
+            } else if *keepalives > 0 {
+                format!(" ({keepalives} keep-alives)")
+            } else {
+                String::new()
+            };
+            (format!("{frame} waiting for the first token{extra}"), Style::default().fg(Color::DarkGray))
+        }
+        TurnState::Streaming => (String::new(), Style::default()),
+        TurnState::Done(reason) if reason == "stop" || reason == "tool_calls" => (String::new(), Style::default()),
+        TurnState::Done(reason) if reason == "length" => (
+            "… stopped at the token limit (finish_reason: length)".into(),
+            Style::default().fg(Color::Yellow),
+        ),
+        TurnState::Done(reason) => (format!("… finished: {reason}"), Style::default().fg(Color::Yellow)),
+        TurnState::Cancelled => (
+            "⊘ cancelled — the partial answer above is incomplete (Ctrl+R retries)".into(),
+            Style::default().fg(Color::Yellow),
+        ),
+        TurnState::Failed(e) => {
+            let kept = if t.answer.source().is_empty() {
+                String::new()
+            } else {
+                " — the partial answer above is INCOMPLETE".into()
+            };
+            (format!("✗ {e}{kept} (Ctrl+R retries)"), Style::default().fg(Color::Red))
+        }
+    };
+    let mut out = Vec::new();
+    if !text.is_empty() {
+        out.extend(wrap_plain(&text, width).into_iter().map(|l| Line::styled(l, style)));
+    }
+    if t.malformed > 0 {
+        out.push(Line::styled(
+            format!("⚠ {} malformed stream event(s) skipped", t.malformed),
+            Style::default().fg(Color::Yellow),
+        ));
+    }
+    out.push(Line::raw(""));
+    out
+}
+
+fn turn_line_count(t: &mut Turn, width: u16) -> usize {
+    // Prompt and status are small; the answer's count comes from its own cache.
+    prompt_lines(t, width).len() + t.answer.lines(width).len() + status_lines(t, width, 0).len()
+}
+
+fn push_turn_lines(
+    t: &mut Turn,
+    width: u16,
+    mut skip: usize,
+    mut room: usize,
+    spinner: u64,
+    out: &mut Vec<Line<'static>>,
+) {
+    let status = status_lines(t, width, spinner);
+    prompt_lines(t, width);
+    // Disjoint field borrows: the cached prompt and the answer's own cache.
+    let prompt = &t.prompt_cache.as_ref().expect("filled above").1;
+    let answer = t.answer.lines(width);
+    for part in [&prompt[..], answer, &status[..]] {
+        if room == 0 {
+            return;
+        }
+        if skip >= part.len() {
+            skip -= part.len();
+            continue;
+        }
+        let take = (part.len() - skip).min(room);
+        out.extend_from_slice(&part[skip..skip + take]);
+        room -= take;
+        skip = 0;
+    }
+}
+
+fn state_label(t: Option<&Turn>, spinner: u64) -> (String, Style) {
+    let Some(t) = t else {
+        return ("idle".into(), Style::default().fg(Color::DarkGray));
+    };
+    match &t.state {
+        TurnState::Waiting { .. } => (
+            format!("{} waiting", SPINNER[(spinner as usize) % SPINNER.len()]),
+            Style::default().fg(Color::Yellow),
+        ),
+        TurnState::Streaming => (
+            format!("{} streaming", SPINNER[(spinner as usize) % SPINNER.len()]),
+            Style::default().fg(Color::Green),
+        ),
+        TurnState::Done(r) if r == "stop" => ("✓ done".into(), Style::default().fg(Color::Green)),
+        TurnState::Done(r) => (format!("✓ {r}"), Style::default().fg(Color::Yellow)),
+        TurnState::Cancelled => ("⊘ cancelled".into(), Style::default().fg(Color::Yellow)),
+        TurnState::Failed(_) => ("✗ failed".into(), Style::default().fg(Color::Red)),
+    }
+}
+
+fn stats_line(t: Option<&Turn>) -> Line<'static> {
+    let Some(t) = t else {
+        return Line::default();
+    };
+    let dim = Style::default().fg(Color::DarkGray);
+    let mut parts = Vec::new();
+    if let Some(p) = &t.served.provider {
+        parts.push(p.clone());
+    }
+    if let Some(ttft) = t.ttft {
+        parts.push(format!("ttft {:.2}s", ttft.as_secs_f64()));
+    }
+    if let Some(tps) = t.tokens_per_sec() {
+        parts.push(format!("{tps:.0} tok/s"));
+    }
+    match &t.usage {
+        Some(u) => {
+            parts.push(format!("{} tok", u.completion_tokens));
+            if let Some(c) = u.cost {
+                parts.push(format_cost(c));
+            }
+        }
+        None if t.chunks > 0 => parts.push(format!("~{} tok", t.chunks)),
+        None => {}
+    }
+    if parts.is_empty() {
+        return Line::default();
+    }
+    Line::styled(format!(" {} ", parts.join(" · ")), dim)
+}
+
+/// Formats a USD cost with enough precision for tiny amounts.
+pub fn format_cost(c: f64) -> String {
+    if c == 0.0 {
+        "$0".into()
+    } else if c < 0.01 {
+        format!("${c:.5}")
+    } else {
+        format!("${c:.3}")
+    }
+}

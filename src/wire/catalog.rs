@@ -1,0 +1,1 @@
+//! Model catalog (`GET /models`) and endpoint listing types.
