@@ -90,7 +90,7 @@ pub async fn serve_fleet(src: &SourceArgs, args: &SimArgs) -> i32 {
         }
     };
     println!("simulated fleet listening; OpenRouter-style API: {}", handle.base_url());
-    for p in handle.spec().provider_slugs() {
+    for p in handle.spec().providers.iter().map(|p| p.slug.clone()) {
         if let Some(url) = handle.provider_base_url(&p) {
             println!("  provider {p}: {url}");
         }

@@ -1,0 +1,242 @@
+//! The client against scripted loopback servers that misbehave in exact, byte-level ways:
+//! cut streams, errors before the stream with Retry-After, HTML error bodies, malformed events,
+//! stalls, refused connections. Every received token must survive, and nothing truncated may
+//! count as a success.
+
+use std::time::Duration;
+use switchyard::client::{ChatError, Endpoint, HttpClient, ServerKind, Timeouts};
+use switchyard::wire::request::{ChatRequest, Message};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Serves one connection: reads the request head and body, then writes `parts` in order,
+/// pausing `gap` between them, then closes (or stalls forever when `stall_after` is set).
+async fn serve_once(parts: Vec<Vec<u8>>, gap: Duration, stall_after: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let mut tmp = [0u8; 4096];
+        // Read until the end of the headers plus Content-Length bytes of body.
+        loop {
+            let n = sock.read(&mut tmp).await.unwrap();
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&tmp[..n]);
+            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..pos]).to_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map(|v| v.trim().parse().unwrap())
+                    .unwrap_or(0);
+                if buf.len() >= pos + 4 + len {
+                    break;
+                }
+            }
+        }
+        for p in parts {
+            if sock.write_all(&p).await.is_err() {
+                return;
+            }
+            let _ = sock.flush().await;
+            tokio::time::sleep(gap).await;
+        }
+        if stall_after {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+fn sse_head() -> Vec<u8> {
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n".to_vec()
+}
+
+fn chunk(content: &str) -> Vec<u8> {
+    let c = serde_json::json!({
+        "id": "gen-1", "provider": "Scripted", "model": "test/model",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": content}, "finish_reason": null}]
+    });
+    format!("data: {c}\n\n").into_bytes()
+}
+
+fn endpoint(base_url: String) -> Endpoint {
+    Endpoint {
+        base_url,
+        key: None,
+        kind: ServerKind::OpenAi,
+    }
+}
+
+fn request() -> ChatRequest {
+    ChatRequest {
+        model: Some("test/model".into()),
+        messages: vec![Message::user("hi")],
+        ..Default::default()
+    }
+}
+
+async fn run(
+    parts: Vec<Vec<u8>>,
+    stall: bool,
+    timeouts: Timeouts,
+) -> switchyard::client::Outcome {
+    let url = serve_once(parts, Duration::from_millis(1), stall).await;
+    let client = HttpClient::new().unwrap();
+    client
+        .stream_chat(&endpoint(url), &request(), timeouts, |_| {})
+        .await
+}
+
+#[tokio::test]
+async fn stream_cut_mid_answer_keeps_tokens_and_is_not_success() {
+    let o = run(
+        vec![sse_head(), b": OPENROUTER PROCESSING\n\n".to_vec(), chunk("Hello"), chunk(" wor")],
+        false,
+        Timeouts::default(),
+    )
+    .await;
+    assert_eq!(o.text, "Hello wor");
+    assert!(matches!(o.result, Err(ChatError::Truncated(_))), "{:?}", o.result);
+    assert_eq!(o.served.provider.as_deref(), Some("Scripted"));
+}
+
+#[tokio::test]
+async fn cut_inside_an_event_and_inside_a_utf8_character() {
+    let mut c = chunk("naïve 🦀");
+    let whole = c.clone();
+    c.truncate(whole.len() - 8);
+    let o = run(vec![sse_head(), chunk("ok "), c], false, Timeouts::default()).await;
+    assert_eq!(o.text, "ok ");
+    assert!(matches!(o.result, Err(ChatError::Truncated(_))));
+}
+
+#[tokio::test]
+async fn complete_stream_succeeds_with_usage() {
+    let fin = br#"data: {"choices":[{"index":0,"delta":{"content":""},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cost":0.25}}
+
+data: [DONE]
+
+"#;
+    let o = run(vec![sse_head(), chunk("a"), chunk("b"), fin.to_vec()], false, Timeouts::default()).await;
+    assert_eq!(o.result, Ok("stop".into()));
+    assert_eq!(o.text, "ab");
+    assert_eq!(o.usage.unwrap().cost, Some(0.25));
+    assert!(o.timings.ttft.is_some());
+}
+
+#[tokio::test]
+async fn status_429_keeps_retry_after_and_metadata() {
+    let body = r#"{"error":{"code":429,"message":"Provider returned error","metadata":{"provider_name":"Google","raw":"rate-limited upstream"}},"user_id":"user_x"}"#;
+    let resp = format!(
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 17\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let o = run(vec![resp.into_bytes()], false, Timeouts::default()).await;
+    match o.result {
+        Err(ChatError::Api(e)) => {
+            assert_eq!(e.status, Some(429));
+            assert_eq!(e.retry_after, Some(Duration::from_secs(17)));
+            assert_eq!(e.provider_name.as_deref(), Some("Google"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn status_401_and_html_502() {
+    let body = r#"{"error":{"code":401,"message":"No auth credentials found"}}"#;
+    let resp = format!(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let o = run(vec![resp.into_bytes()], false, Timeouts::default()).await;
+    let shown = o.result.clone().unwrap_err().to_string();
+    assert!(shown.contains("401") && shown.contains("API key"), "{shown}");
+
+    let html = "<html><body>Bad Gateway</body></html>";
+    let resp = format!(
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+        html.len()
+    );
+    let o = run(vec![resp.into_bytes()], false, Timeouts::default()).await;
+    match o.result {
+        Err(ChatError::Api(e)) => {
+            assert_eq!(e.status, Some(502));
+            assert!(e.message.contains("Bad Gateway"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn malformed_event_is_skipped_and_the_answer_completes() {
+    let fin = b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    let mut events = Vec::new();
+    let url = serve_once(
+        vec![sse_head(), chunk("x"), b"data: {oops\n\n".to_vec(), chunk("y"), fin.to_vec()],
+        Duration::from_millis(1),
+        false,
+    )
+    .await;
+    let o = HttpClient::new()
+        .unwrap()
+        .stream_chat(&endpoint(url), &request(), Timeouts::default(), |p| events.push(p))
+        .await;
+    assert_eq!(o.result, Ok("stop".into()));
+    assert_eq!(o.text, "xy");
+    assert!(events.iter().any(|switchyard::client::Progress::Event(e)| matches!(
+        e,
+        switchyard::wire::chunk::StreamEvent::Malformed(_)
+    )));
+}
+
+#[tokio::test]
+async fn stall_times_out_and_keeps_tokens() {
+    let t = Timeouts {
+        headers: Duration::from_secs(30),
+        stall: Duration::from_millis(300),
+    };
+    let o = run(vec![sse_head(), chunk("partial")], true, t).await;
+    assert_eq!(o.text, "partial");
+    assert!(matches!(o.result, Err(ChatError::Timeout(_))), "{:?}", o.result);
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_connect_error() {
+    // Bind then drop to get a port that (almost certainly) has no listener.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let o = HttpClient::new()
+        .unwrap()
+        .stream_chat(
+            &endpoint(format!("http://127.0.0.1:{port}/v1")),
+            &request(),
+            Timeouts::default(),
+            |_| {},
+        )
+        .await;
+    assert!(matches!(o.result, Err(ChatError::Connect(_))), "{:?}", o.result);
+    assert!(o.result.unwrap_err().to_string().contains("cannot reach"));
+}
+
+#[tokio::test]
+async fn error_chunk_inside_a_200_stream_fails_with_partial_text() {
+    let err = br#"data: {"error":{"code":400,"message":"Token limit reached"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":null}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}
+
+data: [DONE]
+
+"#;
+    let o = run(vec![sse_head(), chunk("so far"), err.to_vec()], false, Timeouts::default()).await;
+    assert_eq!(o.text, "so far");
+    match o.result {
+        Err(ChatError::Api(e)) => assert_eq!(e.message, "Token limit reached"),
+        other => panic!("{other:?}"),
+    }
+}

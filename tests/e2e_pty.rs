@@ -1,0 +1,226 @@
+//! End-to-end: the real binary in a pseudo-terminal on the simulated fleet. Type a prompt, see
+//! three panes fill, cancel one, quit, and check the terminal was restored. Every wait is for
+//! something on screen, with a generous timeout, never for a fixed time.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+struct Tui {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _dir: TempDir,
+}
+
+/// A temporary directory removed on drop (HOME and XDG dirs point here: no user config leaks in).
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("switchyard-e2e-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Tui {
+    fn spawn(tag: &str, args: &[&str], files: &[(&str, &str)]) -> Tui {
+        let dir = TempDir::new(tag);
+        for (name, body) in files {
+            std::fs::write(dir.0.join(name), body).unwrap();
+        }
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 150,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_switchyard"));
+        for a in args {
+            cmd.arg(a.replace("{dir}", dir.0.to_str().unwrap()));
+        }
+        cmd.cwd(&dir.0);
+        cmd.env("HOME", &dir.0);
+        cmd.env("XDG_CONFIG_HOME", dir.0.join("config"));
+        cmd.env("XDG_STATE_HOME", dir.0.join("state"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("OPENROUTER_API_KEY");
+        cmd.env_remove("DISPLAY");
+        cmd.env_remove("WAYLAND_DISPLAY");
+        cmd.env_remove("TMUX");
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 150, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p2, r2) = (parser.clone(), raw.clone());
+        // The master must stay open while the child runs; the reader thread keeps it alive.
+        let master = pty.master;
+        std::thread::spawn(move || {
+            let _keep = master;
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        p2.lock().unwrap().process(&buf[..n]);
+                        r2.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+        });
+        Tui {
+            parser,
+            raw,
+            writer,
+            child,
+            _dir: dir,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Waits until `pred` holds for the screen text; panics with the screen on timeout.
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) {
+        let start = Instant::now();
+        loop {
+            self.answer_queries();
+            let s = self.screen();
+            if pred(&s) {
+                return;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the app exited ({status:?}) while waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Answers the terminal queries crossterm sends at start (a real terminal would).
+    fn answer_queries(&mut self) {
+        let pending = {
+            let mut raw = self.raw.lock().unwrap();
+            let s = String::from_utf8_lossy(&raw).to_string();
+            raw.clear();
+            s
+        };
+        if pending.contains("\x1b[?u") || pending.contains("\x1b[c") {
+            // "No keyboard enhancement; a VT102": crossterm stops waiting at once.
+            self.send("\x1b[?1;2c");
+        }
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st;
+            }
+            if start.elapsed() > TIMEOUT {
+                let _ = self.child.kill();
+                panic!("the app did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+fn count(s: &str, needle: &str) -> usize {
+    s.matches(needle).count()
+}
+
+#[test]
+fn type_prompt_three_panes_stream_cancel_one_and_quit() {
+    let mut t = Tui::spawn("main", &["--sim"], &[]);
+    t.wait_for("three ready panes", |s| count(s, "ready") == 3 && s.contains("simulated fleet"));
+    t.send("Explain quicksort briefly");
+    t.wait_for("the typed prompt in the composer", |s| s.contains("Explain quicksort briefly"));
+    t.send("\r");
+    t.wait_for("all panes to start", |s| count(s, "Explain quicksort briefly") >= 3);
+    // The focused (first) pane is cancelled as soon as it streams.
+    t.wait_for("the first pane streaming", |s| s.contains("streaming") || s.contains("✓ done"));
+    t.send("\x1b");
+    t.wait_for("one cancelled and two finished panes", |s| {
+        count(s, "⊘ cancelled") >= 1 && count(s, "✓ done") == 2
+    });
+    let screen = t.screen();
+    assert!(screen.contains("tok/s"), "headers show speed:\n{screen}");
+    // Ctrl+Q quits.
+    t.send("\x11");
+    let status = t.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let p = t.parser.lock().unwrap();
+    let screen = p.screen();
+    assert!(!screen.alternate_screen(), "left the alternate screen");
+    assert_eq!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None, "mouse released");
+    assert!(!screen.bracketed_paste(), "bracketed paste off");
+    assert!(!screen.hide_cursor(), "cursor visible again");
+}
+
+#[test]
+fn empty_prompt_and_bad_model_are_reported_in_place() {
+    let mut t = Tui::spawn("errors", &["--sim", "-m", "no-such/model", "-m", "openai/gpt-4o-mini"], &[]);
+    t.wait_for("two ready panes", |s| count(s, "ready") == 2);
+    t.send("\r");
+    t.wait_for("the empty-prompt notice", |s| s.contains("prompt is empty"));
+    t.send("hello there");
+    t.send("\r");
+    t.wait_for("an error for the unknown model and an answer for the known one", |s| {
+        s.contains("✗ failed") && s.contains("✓ done")
+    });
+    let s = t.screen();
+    assert!(s.contains("400"), "the status is shown:\n{s}");
+    assert!(count(&s, "hello there") >= 2, "the prompt stays in both panes:\n{s}");
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}
+
+#[test]
+fn bad_config_is_reported_with_file_line_and_field() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["--config", "/nonexistent-dir/none.toml", "models"])
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+
+    let dir = TempDir::new("badcfg");
+    let path = dir.0.join("c.toml");
+    std::fs::write(&path, "panes = [\"a/b\"]\n[[providers]]\nname = \"x\"\nkind = \"ollama\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--config")
+        .arg(&path)
+        .args(["ask", "hi"])
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("c.toml") && err.contains("line 4") && err.contains("kind"), "{err}");
+}

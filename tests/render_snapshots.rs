@@ -1,0 +1,175 @@
+//! Whole-frame snapshots of the workbench with ratatui's TestBackend: 1, 3 and 8 panes at
+//! 80×24 and 160×48, with streamed markdown, a failure, a cancellation and the overlays.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+use switchyard::app::state::App;
+use switchyard::app::update::{Msg, update};
+use switchyard::client::{ChatError, Outcome, Timings};
+use switchyard::wire::chunk::{ServedBy, StreamEvent, Usage};
+use switchyard::wire::error::ApiError;
+
+const MODELS: [&str; 8] = [
+    "openai/gpt-4o-mini",
+    "anthropic/claude-sonnet-4.5",
+    "google/gemini-2.5-pro",
+    "google/gemini-2.5-flash",
+    "meta-llama/llama-3.3-70b-instruct",
+    "deepseek/deepseek-chat-v3.1",
+    "qwen/qwen3-coder",
+    "meta-llama/llama-3.3-70b-instruct:free",
+];
+
+const ANSWER: &str = "## Quicksort\n\nQuicksort picks a **pivot** and partitions the slice:\n\n- smaller items go left\n- larger items go right\n\n```rust\nfn sort(v: &mut [i32]) {\n    v.sort_unstable();\n}\n```\n\n| case | cost |\n|------|------|\n| average | n log n |\n| worst | n² |\n\nThat is all.";
+
+fn key(code: ratatui::crossterm::event::KeyCode) -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        code,
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+/// Builds a workbench with `n` panes in assorted states, driven only through `update`.
+fn workbench(n: usize) -> App {
+    let models: Vec<String> = MODELS[..n].iter().map(|s| s.to_string()).collect();
+    let mut app = App::new(&models, "simulated fleet");
+    for c in "Explain quicksort".chars() {
+        update(&mut app, key(ratatui::crossterm::event::KeyCode::Char(c)));
+    }
+    let fx = update(&mut app, key(ratatui::crossterm::event::KeyCode::Enter));
+    assert_eq!(fx.len(), n, "one request per pane");
+    let ids: Vec<(u64, u64)> = app
+        .panes
+        .iter()
+        .map(|p| (p.id, p.turns[0].req))
+        .collect();
+    for (i, (pane, req)) in ids.into_iter().enumerate() {
+        let ev = |event| Msg::Stream {
+            pane,
+            req,
+            at: Duration::from_millis(400 + 100 * i as u64),
+            event,
+        };
+        update(
+            &mut app,
+            ev(StreamEvent::Served(ServedBy {
+                id: Some("gen-1".into()),
+                provider: Some(format!("Provider{i}")),
+                model: Some(MODELS[i].into()),
+            })),
+        );
+        if i % 4 == 3 {
+            continue; // still waiting for its first token
+        }
+        let cut = if i % 4 == 2 { ANSWER.len() / 2 } else { ANSWER.len() };
+        let cut = (0..=cut).rev().find(|c| ANSWER.is_char_boundary(*c)).unwrap();
+        for piece in ANSWER[..cut].split_inclusive(' ') {
+            update(&mut app, ev(StreamEvent::Content(piece.into())));
+        }
+        if i % 4 == 1 {
+            continue; // mid-stream
+        }
+        let usage = Usage {
+            prompt_tokens: 12,
+            completion_tokens: 80,
+            total_tokens: 92,
+            cost: Some(0.000123),
+            ..Default::default()
+        };
+        let result = if i % 4 == 2 {
+            Err(ChatError::Api(ApiError {
+                status: Some(502),
+                message: "Provider returned error".into(),
+                provider_name: Some(format!("Provider{i}")),
+                ..Default::default()
+            }))
+        } else {
+            Ok("stop".to_string())
+        };
+        update(
+            &mut app,
+            Msg::Ended {
+                pane,
+                req,
+                outcome: Box::new(Outcome {
+                    text: ANSWER[..cut].to_string(),
+                    served: ServedBy::default(),
+                    usage: Some(usage),
+                    timings: Timings {
+                        ttft: Some(Duration::from_millis(400 + 100 * i as u64)),
+                        total: Duration::from_millis(2400),
+                        chunks: 40,
+                    },
+                    result,
+                }),
+            },
+        );
+    }
+    app
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| switchyard::ui::draw(f, app)).unwrap();
+    t
+}
+
+#[test]
+fn one_pane_80x24() {
+    insta::assert_snapshot!(render(&mut workbench(1), 80, 24).backend());
+}
+
+#[test]
+fn one_pane_160x48() {
+    insta::assert_snapshot!(render(&mut workbench(1), 160, 48).backend());
+}
+
+#[test]
+fn three_panes_80x24() {
+    insta::assert_snapshot!(render(&mut workbench(3), 80, 24).backend());
+}
+
+#[test]
+fn three_panes_160x48() {
+    insta::assert_snapshot!(render(&mut workbench(3), 160, 48).backend());
+}
+
+#[test]
+fn eight_panes_80x24() {
+    insta::assert_snapshot!(render(&mut workbench(8), 80, 24).backend());
+}
+
+#[test]
+fn eight_panes_160x48() {
+    insta::assert_snapshot!(render(&mut workbench(8), 160, 48).backend());
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut app = workbench(3);
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::F(1)));
+    insta::assert_snapshot!(render(&mut app, 80, 24).backend());
+}
+
+#[test]
+fn narrow_terminal_20_columns_does_not_panic_and_keeps_the_prompt() {
+    let mut app = workbench(3);
+    let t = render(&mut app, 20, 12);
+    let text = format!("{}", t.backend());
+    assert!(text.contains("›"), "the prompt marker is on screen:\n{text}");
+}
+
+#[test]
+fn transcript_scrolls_and_follow_resumes() {
+    let mut app = workbench(1);
+    render(&mut app, 80, 24);
+    let total = app.panes[0].view.total;
+    assert!(total > app.panes[0].view.height, "the answer overflows the pane");
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::PageUp));
+    let t = render(&mut app, 80, 24);
+    assert!(format!("{}", t.backend()).contains("more"), "a 'more below' marker shows");
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
+    assert_eq!(app.panes[0].scroll, switchyard::app::state::Scroll::Follow);
+}
