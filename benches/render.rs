@@ -20,7 +20,9 @@ fn answer(i: usize) -> String {
     }
     s.push_str("- first point\n- second point\n- third point\n\n```rust\n");
     for l in 0..12 {
-        s.push_str(&format!("let x{l} = v.iter().map(|x| x * {l}).sum::<i64>();\n"));
+        s.push_str(&format!(
+            "let x{l} = v.iter().map(|x| x * {l}).sum::<i64>();\n"
+        ));
     }
     s.push_str("```\n\nDone.\n");
     s
@@ -35,7 +37,10 @@ fn workbench(lines: usize) -> App {
         for i in 0..4 {
             let pane = app.panes[i].id;
             let req = app.next_req_id();
-            app.panes[i].turns.push(switchyard::app::state::Turn::new(format!("question {t}"), req));
+            app.panes[i].turns.push(switchyard::app::state::Turn::new(
+                format!("question {t}"),
+                req,
+            ));
             let text = answer(t);
             update(
                 &mut app,
@@ -69,11 +74,15 @@ fn bench(c: &mut Criterion) {
         // The first frame renders every message once; later frames hit the caches.
         term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
         let total = app.panes[0].view.total;
-        g.bench_with_input(BenchmarkId::new("lines_per_pane", format!("{lines}(actual {total})")), &lines, |b, _| {
-            b.iter(|| {
-                term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("lines_per_pane", format!("{lines}(actual {total})")),
+            &lines,
+            |b, _| {
+                b.iter(|| {
+                    term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
+                })
+            },
+        );
     }
     g.finish();
 }

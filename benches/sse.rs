@@ -11,7 +11,23 @@ fn stream() -> Vec<u8> {
     for _ in 0..5 {
         s.push_str(": OPENROUTER PROCESSING\n\n");
     }
-    let words = ["Quick", "sort", " is", " a", " divide", "-and-", "conquer", " algorithm", " — ", "漢字", " 🦀", "\n\n```rust\n", "fn", " main() {}", "\n```\n"];
+    let words = [
+        "Quick",
+        "sort",
+        " is",
+        " a",
+        " divide",
+        "-and-",
+        "conquer",
+        " algorithm",
+        " — ",
+        "漢字",
+        " 🦀",
+        "\n\n```rust\n",
+        "fn",
+        " main() {}",
+        "\n```\n",
+    ];
     let mut i = 0;
     while s.len() < 1_000_000 {
         let c = serde_json::json!({

@@ -5,7 +5,7 @@
 //! `--json` prints one object per event. A failed or cut answer is never printed as complete:
 //! its partial text goes to stderr, marked incomplete, and the exit status is 1.
 
-use crate::client::{ChatError, HttpClient, Outcome, Progress, Timeouts};
+use crate::client::{ChatError, HttpClient, Outcome, Timeouts};
 use crate::source::Source;
 use crate::wire::chunk::StreamEvent;
 use crate::wire::request::{ChatRequest, Message};
@@ -40,7 +40,7 @@ pub fn build_request(model: &str, fallbacks: &[String], prompt: &str) -> ChatReq
 }
 
 enum Report {
-    Event(usize, u128, StreamEvent),
+    Event(usize, u128, Box<StreamEvent>),
     Ended(usize, Box<Outcome>),
 }
 
@@ -77,8 +77,14 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         tokio::spawn(async move {
             let t0 = Instant::now();
             let outcome = client
-                .stream_chat(&ep, &req, Timeouts::default(), |Progress::Event(ev)| {
-                    let _ = tx.send(Report::Event(i, t0.elapsed().as_millis(), ev));
+                .stream_chat(&ep, &req, Timeouts::default(), |events| {
+                    for ev in events {
+                        let _ = tx.send(Report::Event(
+                            i,
+                            t0.elapsed().as_millis(),
+                            Box::new(ev.clone()),
+                        ));
+                    }
                 })
                 .await;
             let _ = tx.send(Report::Ended(i, Box::new(outcome)));
@@ -99,7 +105,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     if let Some(line) = event_json(model, t_ms, &ev) {
                         let _ = writeln!(stdout, "{line}");
                     }
-                } else if live && let StreamEvent::Content(c) = &ev {
+                } else if live && let StreamEvent::Content(c) = &*ev {
                     let _ = write!(stdout, "{c}");
                     let _ = stdout.flush();
                 }
@@ -134,7 +140,12 @@ fn print_plain(out: &mut impl Write, model: &str, o: &Outcome, single: bool, liv
             } else if single {
                 let _ = writeln!(out, "{}", o.text);
             } else {
-                let served = o.served.provider.as_deref().map(|p| format!(" via {p}")).unwrap_or_default();
+                let served = o
+                    .served
+                    .provider
+                    .as_deref()
+                    .map(|p| format!(" via {p}"))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "=== {model}{served} ===\n{}\n", o.text);
             }
             if reason != "stop" {
@@ -147,7 +158,10 @@ fn print_plain(out: &mut impl Write, model: &str, o: &Outcome, single: bool, liv
             }
             eprintln!("switchyard: {model}: {e}");
             if !o.text.is_empty() && !live {
-                eprintln!("--- partial answer from {model} (INCOMPLETE) ---\n{}\n--- end of partial answer ---", o.text);
+                eprintln!(
+                    "--- partial answer from {model} (INCOMPLETE) ---\n{}\n--- end of partial answer ---",
+                    o.text
+                );
             }
         }
     }
@@ -155,11 +169,21 @@ fn print_plain(out: &mut impl Write, model: &str, o: &Outcome, single: bool, liv
 
 fn event_json(model: &str, t_ms: u128, ev: &StreamEvent) -> Option<serde_json::Value> {
     Some(match ev {
-        StreamEvent::Content(c) => json!({"type": "delta", "model": model, "text": c, "t_ms": t_ms}),
-        StreamEvent::Reasoning(r) => json!({"type": "reasoning", "model": model, "text": r, "t_ms": t_ms}),
-        StreamEvent::Usage(u) => json!({"type": "usage", "model": model, "usage": u, "cost": u.cost, "t_ms": t_ms}),
-        StreamEvent::Served(s) => json!({"type": "served", "model": model, "served_model": s.model, "provider": s.provider, "id": s.id, "t_ms": t_ms}),
-        StreamEvent::Malformed(m) => json!({"type": "warning", "model": model, "message": format!("malformed event skipped: {m}"), "t_ms": t_ms}),
+        StreamEvent::Content(c) => {
+            json!({"type": "delta", "model": model, "text": c, "t_ms": t_ms})
+        }
+        StreamEvent::Reasoning(r) => {
+            json!({"type": "reasoning", "model": model, "text": r, "t_ms": t_ms})
+        }
+        StreamEvent::Usage(u) => {
+            json!({"type": "usage", "model": model, "usage": u, "cost": u.cost, "t_ms": t_ms})
+        }
+        StreamEvent::Served(s) => {
+            json!({"type": "served", "model": model, "served_model": s.model, "provider": s.provider, "id": s.id, "t_ms": t_ms})
+        }
+        StreamEvent::Malformed(m) => {
+            json!({"type": "warning", "model": model, "message": format!("malformed event skipped: {m}"), "t_ms": t_ms})
+        }
         _ => return None,
     })
 }

@@ -144,13 +144,6 @@ pub struct Outcome {
     pub result: Result<String, ChatError>,
 }
 
-/// A live update from a running request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Progress {
-    /// A decoded stream event.
-    Event(StreamEvent),
-}
-
 /// Shared HTTP client.
 #[derive(Clone)]
 pub struct HttpClient {
@@ -174,30 +167,46 @@ impl HttpClient {
         Ok(Self { inner })
     }
 
-    fn request(&self, method: reqwest::Method, ep: &Endpoint, path: &str) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        method: reqwest::Method,
+        ep: &Endpoint,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         let mut rb = self.inner.request(method, ep.url(path));
         if let Some(k) = &ep.key {
             rb = rb.bearer_auth(k.expose());
         }
         if ep.kind == ServerKind::OpenRouter {
             rb = rb
-                .header("HTTP-Referer", "https://github.com/switchyard-tui/switchyard")
+                .header(
+                    "HTTP-Referer",
+                    "https://github.com/switchyard-tui/switchyard",
+                )
                 .header("X-OpenRouter-Title", "Switchyard");
         }
         rb
     }
 
-    /// Streams one chat request, calling `on_progress` for each event, and returns the outcome.
+    /// Streams one chat request and returns the outcome. `on_events` gets the events decoded from
+    /// each network read, adjacent text merged, so a fast stream costs one call per read rather
+    /// than one per token.
     pub async fn stream_chat(
         &self,
         ep: &Endpoint,
         req: &ChatRequest,
         timeouts: Timeouts,
-        mut on_progress: impl FnMut(Progress),
+        mut on_events: impl FnMut(&[StreamEvent]),
     ) -> Outcome {
         let started = Instant::now();
         let mut body = req.clone();
         body.stream = Some(true);
+        if ep.kind == ServerKind::OpenAi && body.stream_options.is_none() {
+            // OpenAI-compatible servers send usage only when asked; OpenRouter always sends it.
+            body.stream_options = Some(crate::wire::request::StreamOptions {
+                include_usage: Some(true),
+            });
+        }
         let mut out = Outcome {
             text: String::new(),
             served: ServedBy::default(),
@@ -208,7 +217,9 @@ impl HttpClient {
         let bytes = match serde_json::to_vec(&body) {
             Ok(b) => b,
             Err(e) => {
-                out.result = Err(ChatError::Connect(format!("cannot encode the request: {e}")));
+                out.result = Err(ChatError::Connect(format!(
+                    "cannot encode the request: {e}"
+                )));
                 return out;
             }
         };
@@ -262,15 +273,20 @@ impl HttpClient {
                         timeouts.stall.as_secs()
                     )));
                 }
-                Ok(Err(e)) => break Some(ChatError::Truncated(format!("connection broken: {}", describe_reqwest(&e)))),
+                Ok(Err(e)) => {
+                    break Some(ChatError::Truncated(format!(
+                        "connection broken: {}",
+                        describe_reqwest(&e)
+                    )));
+                }
                 Ok(Ok(None)) => break None,
                 Ok(Ok(Some(chunk))) => {
                     parser.feed(&chunk, &mut items);
                     for item in items.drain(..) {
                         decoder.decode(item, &mut events);
                     }
-                    for ev in events.drain(..) {
-                        match &ev {
+                    for ev in &events {
+                        match ev {
                             StreamEvent::Content(c) => {
                                 if out.timings.ttft.is_none() {
                                     out.timings.ttft = Some(started.elapsed());
@@ -281,8 +297,12 @@ impl HttpClient {
                             StreamEvent::Usage(u) => out.usage = Some(u.clone()),
                             _ => {}
                         }
-                        on_progress(Progress::Event(ev));
                     }
+                    merge_adjacent_text(&mut events);
+                    if !events.is_empty() {
+                        on_events(&events);
+                    }
+                    events.clear();
                 }
             }
         };
@@ -307,7 +327,11 @@ impl HttpClient {
         let status = resp.status();
         let body = read_capped(&mut resp, 32 * 1024 * 1024, Duration::from_secs(30)).await;
         if !status.is_success() {
-            return Err(ChatError::Api(ApiError::from_body(status.as_u16(), &body, None)));
+            return Err(ChatError::Api(ApiError::from_body(
+                status.as_u16(),
+                &body,
+                None,
+            )));
         }
         if let Ok(list) = serde_json::from_slice::<ModelList>(&body) {
             return Ok(list.data);
@@ -316,6 +340,18 @@ impl HttpClient {
             .map(|l| l.into_models())
             .map_err(|e| ChatError::Truncated(format!("the model list is not valid JSON: {e}")))
     }
+}
+
+/// Merges runs of `Content` events into one, in place.
+fn merge_adjacent_text(events: &mut Vec<StreamEvent>) {
+    let mut out: Vec<StreamEvent> = Vec::with_capacity(events.len());
+    for ev in events.drain(..) {
+        match (out.last_mut(), ev) {
+            (Some(StreamEvent::Content(prev)), StreamEvent::Content(next)) => prev.push_str(&next),
+            (_, ev) => out.push(ev),
+        }
+    }
+    *events = out;
 }
 
 async fn read_capped(resp: &mut reqwest::Response, cap: usize, stall: Duration) -> Vec<u8> {
@@ -349,6 +385,27 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adjacent_text_is_merged_and_order_kept() {
+        let mut v = vec![
+            StreamEvent::KeepAlive,
+            StreamEvent::Content("a".into()),
+            StreamEvent::Content("b".into()),
+            StreamEvent::Done,
+            StreamEvent::Content("c".into()),
+        ];
+        merge_adjacent_text(&mut v);
+        assert_eq!(
+            v,
+            vec![
+                StreamEvent::KeepAlive,
+                StreamEvent::Content("ab".into()),
+                StreamEvent::Done,
+                StreamEvent::Content("c".into()),
+            ]
+        );
+    }
 
     #[test]
     fn secret_never_prints() {

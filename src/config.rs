@@ -122,20 +122,25 @@ impl Config {
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
         let err = |field: &str, needle: &str, message: String| ConfigError {
             path: path.into(),
-            line: text
-                .lines()
-                .position(|l| l.contains(needle))
-                .map(|i| i + 1),
+            line: text.lines().position(|l| l.contains(needle)).map(|i| i + 1),
             field: Some(field.into()),
             message,
         };
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {
             if p.name.trim().is_empty() {
-                return Err(err("name", "name", "a provider needs a non-empty name".into()));
+                return Err(err(
+                    "name",
+                    "name",
+                    "a provider needs a non-empty name".into(),
+                ));
             }
             if !seen.insert(p.name.as_str()) {
-                return Err(err("name", &p.name, format!("provider `{}` is declared twice", p.name)));
+                return Err(err(
+                    "name",
+                    &p.name,
+                    format!("provider `{}` is declared twice", p.name),
+                ));
             }
             if p.kind == ProviderKind::Openai && p.base_url.is_none() {
                 return Err(err(
@@ -224,7 +229,10 @@ api_key_env = "OPENROUTER_API_KEY"
         assert_eq!(e.line, Some(3));
         assert_eq!(e.field.as_deref(), Some("kind"));
         let shown = e.to_string();
-        assert!(shown.contains("/tmp/c.toml") && shown.contains("line 3"), "{shown}");
+        assert!(
+            shown.contains("/tmp/c.toml") && shown.contains("line 3"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -256,6 +264,11 @@ api_key_env = "OPENROUTER_API_KEY"
     fn missing_default_file_is_empty_but_explicit_must_exist() {
         let p = Path::new("/nonexistent/switchyard/config.toml");
         assert_eq!(Config::load(p, false).unwrap(), Config::default());
-        assert!(Config::load(p, true).unwrap_err().to_string().contains("cannot read"));
+        assert!(
+            Config::load(p, true)
+                .unwrap_err()
+                .to_string()
+                .contains("cannot read")
+        );
     }
 }

@@ -1,9 +1,18 @@
 //! Switchyard: a terminal workbench for chatting with many LLMs side by side.
 
+pub mod app;
+pub mod ask;
+pub mod cli;
+pub mod client;
 pub mod clipboard;
 pub mod config;
 pub mod fleet;
 pub mod markdown;
+pub mod models;
+pub mod routing;
+pub mod source;
 pub mod sse;
+pub mod tui;
+pub mod ui;
 pub mod wire;
 pub mod wrap;

@@ -1,1 +1,103 @@
-fn main() {}
+//! The `switchyard` binary: the workbench, `ask`, `models` and `sim`.
+
+use clap::Parser;
+use std::io::Read;
+use switchyard::cli::{Cli, Command};
+use switchyard::{ask, models, source, tui};
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = rt.block_on(run(cli));
+    // Stream tasks may still hold connections; don't wait for them.
+    rt.shutdown_background();
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli) -> i32 {
+    if let Some(Command::Sim(args)) = &cli.command {
+        return models::serve_fleet(&cli.source, args).await;
+    }
+    let cfg = match source::load_config(&cli.source) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            return 2;
+        }
+    };
+    let src = match source::resolve(&cli.source, &cfg).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            return 2;
+        }
+    };
+    let models = if cli.models.is_empty() {
+        src.default_models.clone()
+    } else {
+        cli.models.clone()
+    };
+    match cli.command {
+        Some(Command::Ask(a)) => {
+            let mut prompt = a.prompt.join(" ");
+            if prompt == "-" {
+                prompt.clear();
+                if let Err(e) = std::io::stdin().read_to_string(&mut prompt) {
+                    eprintln!("switchyard: cannot read the prompt from stdin: {e}");
+                    return 2;
+                }
+            }
+            let models = if models.is_empty() {
+                eprintln!("switchyard: name a model with -m (this source has no default)");
+                return 2;
+            } else if cli.models.is_empty() {
+                models[..1].to_vec()
+            } else {
+                models
+            };
+            let opts = ask::AskOptions {
+                models,
+                fallbacks: cli.fallbacks,
+                prompt,
+                json: a.json,
+                print_request: a.print_request,
+            };
+            ask::run(opts, &src).await
+        }
+        Some(Command::Models(m)) => models::list(&src, &m).await,
+        Some(Command::Sim(_)) => unreachable!("handled above"),
+        None => {
+            let mut models = models;
+            if models.is_empty() {
+                models = models::first_models(&src, 3).await;
+            }
+            if models.is_empty() {
+                eprintln!(
+                    "switchyard: no models to open: pass -m MODEL or set `panes` in the config"
+                );
+                return 2;
+            }
+            let mut app = switchyard::app::state::App::new(&models, src.label.clone());
+            for p in &mut app.panes {
+                p.fallbacks = cli.fallbacks.clone();
+            }
+            match tui::run(app, src).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("switchyard: {e}");
+                    1
+                }
+            }
+        }
+    }
+}

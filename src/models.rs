@@ -32,10 +32,17 @@ pub async fn list(src: &Source, args: &ModelsArgs) -> i32 {
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let _ = writeln!(out, "{}", serde_json::to_string(&shown).expect("models serialize"));
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&shown).expect("models serialize")
+        );
     } else {
         for m in shown {
-            let ctx = m.context_length.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+            let ctx = m
+                .context_length
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
                 "{:<48} {:>18} {:>9}  {}",
@@ -51,7 +58,9 @@ pub async fn list(src: &Source, args: &ModelsArgs) -> i32 {
 
 /// The first `n` model ids of the source's catalog (for servers with no configured panes).
 pub async fn first_models(src: &Source, n: usize) -> Vec<String> {
-    let Ok(client) = HttpClient::new() else { return Vec::new() };
+    let Ok(client) = HttpClient::new() else {
+        return Vec::new();
+    };
     match client.list_models(&src.endpoint).await {
         Ok(models) => models.into_iter().take(n).map(|m| m.id).collect(),
         Err(e) => {
@@ -89,13 +98,20 @@ pub async fn serve_fleet(src: &SourceArgs, args: &SimArgs) -> i32 {
             return 1;
         }
     };
-    println!("simulated fleet listening; OpenRouter-style API: {}", handle.base_url());
+    // A closed stdout (e.g. a parent that read only the first line) must not stop the fleet.
+    let mut out = std::io::stdout();
+    let _ = writeln!(
+        out,
+        "simulated fleet listening; OpenRouter-style API: {}",
+        handle.base_url()
+    );
     for p in handle.spec().providers.iter().map(|p| p.slug.clone()) {
         if let Some(url) = handle.provider_base_url(&p) {
-            println!("  provider {p}: {url}");
+            let _ = writeln!(out, "  provider {p}: {url}");
         }
     }
-    println!("Ctrl+C stops it.");
+    let _ = writeln!(out, "Ctrl+C stops it.");
+    let _ = out.flush();
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown();
     0

@@ -1,6 +1,6 @@
 //! Chooses where requests go: the simulated fleet, OpenRouter, or any OpenAI-compatible server.
 //!
-//! Precedence: `--sim`, then `--base-url`, then `--provider`, then the config's
+//! Precedence: `--sim` (or `--fleet FILE`), then `--base-url`, then `--provider`, then the config's
 //! `default_provider`, then `OPENROUTER_API_KEY`, and finally the simulated fleet, so a fresh
 //! machine with no key and no config works offline.
 
@@ -45,19 +45,25 @@ fn key_from_env(var: &str) -> Result<Option<Secret>, String> {
     match std::env::var(var) {
         Ok(v) if !v.trim().is_empty() => Ok(Some(Secret::new(v.trim()))),
         Ok(_) => Err(format!("environment variable {var} is empty")),
-        Err(std::env::VarError::NotPresent) => Err(format!("environment variable {var} is not set")),
-        Err(std::env::VarError::NotUnicode(_)) => Err(format!("environment variable {var} is not valid UTF-8")),
+        Err(std::env::VarError::NotPresent) => {
+            Err(format!("environment variable {var} is not set"))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("environment variable {var} is not valid UTF-8"))
+        }
     }
 }
 
 /// Resolves the source; starts the simulated fleet in-process when that is the answer.
 pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
-    if args.sim {
+    if args.sim || args.fleet.is_some() {
         return start_fleet(args).await;
     }
     if let Some(url) = &args.base_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("--base-url {url:?} is not an http:// or https:// URL"));
+            return Err(format!(
+                "--base-url {url:?} is not an http:// or https:// URL"
+            ));
         }
         let key = match &args.api_key_env {
             Some(var) => key_from_env(var)?,

@@ -3,7 +3,7 @@
 
 use crate::app::state::App;
 use crate::app::update::{Effect, Msg, update};
-use crate::client::{HttpClient, Progress, Timeouts};
+use crate::client::{HttpClient, Timeouts};
 use crate::clipboard::Clipboard;
 use crate::source::Source;
 use crate::ui;
@@ -17,6 +17,7 @@ use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -27,10 +28,16 @@ const FRAME: Duration = Duration::from_millis(16);
 /// Spinner animation rate while requests run.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Undoes everything `enter` turned on. Safe to call twice, and from the panic hook.
+/// Whether keyboard enhancement flags were pushed (and so must be popped).
+static ENHANCED: AtomicBool = AtomicBool::new(false);
+
+/// Undoes everything `run` turned on. Safe to call twice, and from the panic hook.
 fn leave_terminal() {
     let mut out = std::io::stdout();
-    let _ = execute!(out, PopKeyboardEnhancementFlags, DisableMouseCapture, DisableBracketedPaste);
+    if ENHANCED.swap(false, Ordering::SeqCst) {
+        let _ = execute!(out, PopKeyboardEnhancementFlags);
+    }
+    let _ = execute!(out, DisableMouseCapture, DisableBracketedPaste);
     ratatui::restore();
 }
 
@@ -48,6 +55,7 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     let enhanced = ratatui::crossterm::terminal::supports_keyboard_enhancement().unwrap_or(false);
     let _ = execute!(out, EnableBracketedPaste, EnableMouseCapture);
     if enhanced {
+        ENHANCED.store(true, Ordering::SeqCst);
         let _ = execute!(
             out,
             PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
@@ -129,12 +137,12 @@ fn run_effect(
             let handle = tokio::spawn(async move {
                 let started = std::time::Instant::now();
                 let outcome = client
-                    .stream_chat(&ep, &request, Timeouts::default(), |Progress::Event(event)| {
+                    .stream_chat(&ep, &request, Timeouts::default(), |events| {
                         let _ = tx.send(Msg::Stream {
                             pane,
                             req,
                             at: started.elapsed(),
-                            event,
+                            events: events.to_vec(),
                         });
                     })
                     .await;
@@ -194,7 +202,10 @@ fn spawn_signals(tx: mpsc::UnboundedSender<Msg>) {
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
             return;
         };
         tokio::select! {

@@ -67,11 +67,15 @@ mod tests {
 
     #[test]
     fn never_exceeds_width() {
-        let text = "The quick brown 🦀 fox jumps over the lazy dog, again and again; 漢字 mixed in.";
+        let text =
+            "The quick brown 🦀 fox jumps over the lazy dog, again and again; 漢字 mixed in.";
         for w in 1..30 {
             for l in wrap_plain(text, w) {
                 // A character wider than the whole width can only stand alone.
-                assert!(l.width() <= w as usize || l.chars().count() == 1, "{w}: {l:?}");
+                assert!(
+                    l.width() <= w as usize || l.chars().count() == 1,
+                    "{w}: {l:?}"
+                );
             }
         }
     }

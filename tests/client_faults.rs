@@ -80,11 +80,7 @@ fn request() -> ChatRequest {
     }
 }
 
-async fn run(
-    parts: Vec<Vec<u8>>,
-    stall: bool,
-    timeouts: Timeouts,
-) -> switchyard::client::Outcome {
+async fn run(parts: Vec<Vec<u8>>, stall: bool, timeouts: Timeouts) -> switchyard::client::Outcome {
     let url = serve_once(parts, Duration::from_millis(1), stall).await;
     let client = HttpClient::new().unwrap();
     client
@@ -95,13 +91,22 @@ async fn run(
 #[tokio::test]
 async fn stream_cut_mid_answer_keeps_tokens_and_is_not_success() {
     let o = run(
-        vec![sse_head(), b": OPENROUTER PROCESSING\n\n".to_vec(), chunk("Hello"), chunk(" wor")],
+        vec![
+            sse_head(),
+            b": OPENROUTER PROCESSING\n\n".to_vec(),
+            chunk("Hello"),
+            chunk(" wor"),
+        ],
         false,
         Timeouts::default(),
     )
     .await;
     assert_eq!(o.text, "Hello wor");
-    assert!(matches!(o.result, Err(ChatError::Truncated(_))), "{:?}", o.result);
+    assert!(
+        matches!(o.result, Err(ChatError::Truncated(_))),
+        "{:?}",
+        o.result
+    );
     assert_eq!(o.served.provider.as_deref(), Some("Scripted"));
 }
 
@@ -110,7 +115,12 @@ async fn cut_inside_an_event_and_inside_a_utf8_character() {
     let mut c = chunk("naïve 🦀");
     let whole = c.clone();
     c.truncate(whole.len() - 8);
-    let o = run(vec![sse_head(), chunk("ok "), c], false, Timeouts::default()).await;
+    let o = run(
+        vec![sse_head(), chunk("ok "), c],
+        false,
+        Timeouts::default(),
+    )
+    .await;
     assert_eq!(o.text, "ok ");
     assert!(matches!(o.result, Err(ChatError::Truncated(_))));
 }
@@ -122,7 +132,12 @@ async fn complete_stream_succeeds_with_usage() {
 data: [DONE]
 
 "#;
-    let o = run(vec![sse_head(), chunk("a"), chunk("b"), fin.to_vec()], false, Timeouts::default()).await;
+    let o = run(
+        vec![sse_head(), chunk("a"), chunk("b"), fin.to_vec()],
+        false,
+        Timeouts::default(),
+    )
+    .await;
     assert_eq!(o.result, Ok("stop".into()));
     assert_eq!(o.text, "ab");
     assert_eq!(o.usage.unwrap().cost, Some(0.25));
@@ -156,7 +171,10 @@ async fn status_401_and_html_502() {
     );
     let o = run(vec![resp.into_bytes()], false, Timeouts::default()).await;
     let shown = o.result.clone().unwrap_err().to_string();
-    assert!(shown.contains("401") && shown.contains("API key"), "{shown}");
+    assert!(
+        shown.contains("401") && shown.contains("API key"),
+        "{shown}"
+    );
 
     let html = "<html><body>Bad Gateway</body></html>";
     let resp = format!(
@@ -178,21 +196,30 @@ async fn malformed_event_is_skipped_and_the_answer_completes() {
     let fin = b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
     let mut events = Vec::new();
     let url = serve_once(
-        vec![sse_head(), chunk("x"), b"data: {oops\n\n".to_vec(), chunk("y"), fin.to_vec()],
+        vec![
+            sse_head(),
+            chunk("x"),
+            b"data: {oops\n\n".to_vec(),
+            chunk("y"),
+            fin.to_vec(),
+        ],
         Duration::from_millis(1),
         false,
     )
     .await;
     let o = HttpClient::new()
         .unwrap()
-        .stream_chat(&endpoint(url), &request(), Timeouts::default(), |p| events.push(p))
+        .stream_chat(&endpoint(url), &request(), Timeouts::default(), |evs| {
+            events.extend_from_slice(evs)
+        })
         .await;
     assert_eq!(o.result, Ok("stop".into()));
     assert_eq!(o.text, "xy");
-    assert!(events.iter().any(|switchyard::client::Progress::Event(e)| matches!(
-        e,
-        switchyard::wire::chunk::StreamEvent::Malformed(_)
-    )));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, switchyard::wire::chunk::StreamEvent::Malformed(_)))
+    );
 }
 
 #[tokio::test]
@@ -203,7 +230,11 @@ async fn stall_times_out_and_keeps_tokens() {
     };
     let o = run(vec![sse_head(), chunk("partial")], true, t).await;
     assert_eq!(o.text, "partial");
-    assert!(matches!(o.result, Err(ChatError::Timeout(_))), "{:?}", o.result);
+    assert!(
+        matches!(o.result, Err(ChatError::Timeout(_))),
+        "{:?}",
+        o.result
+    );
 }
 
 #[tokio::test]
@@ -222,7 +253,11 @@ async fn unreachable_server_is_a_connect_error() {
             |_| {},
         )
         .await;
-    assert!(matches!(o.result, Err(ChatError::Connect(_))), "{:?}", o.result);
+    assert!(
+        matches!(o.result, Err(ChatError::Connect(_))),
+        "{:?}",
+        o.result
+    );
     assert!(o.result.unwrap_err().to_string().contains("cannot reach"));
 }
 
@@ -233,7 +268,12 @@ async fn error_chunk_inside_a_200_stream_fails_with_partial_text() {
 data: [DONE]
 
 "#;
-    let o = run(vec![sse_head(), chunk("so far"), err.to_vec()], false, Timeouts::default()).await;
+    let o = run(
+        vec![sse_head(), chunk("so far"), err.to_vec()],
+        false,
+        Timeouts::default(),
+    )
+    .await;
     assert_eq!(o.text, "so far");
     match o.result {
         Err(ChatError::Api(e)) => assert_eq!(e.message, "Token limit reached"),

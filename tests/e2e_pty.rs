@@ -66,7 +66,11 @@ impl Tui {
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 150, 0)));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            40.try_into().unwrap(),
+            150.try_into().unwrap(),
+            0,
+        )));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let (p2, r2) = (parser.clone(), raw.clone());
         // The master must stay open while the child runs; the reader thread keeps it alive.
@@ -154,16 +158,62 @@ fn count(s: &str, needle: &str) -> usize {
     s.matches(needle).count()
 }
 
+/// A fleet where the first model is slow enough to be cancelled mid-stream on any machine.
+const FLEET: &str = r#"
+seed = 7
+[[providers]]
+name = "Tortoise"
+slug = "tortoise"
+[[providers.models]]
+id = "test/slow"
+prompt_price = 1.0
+completion_price = 2.0
+ttft_ms = { mean = 50 }
+tokens_per_sec = { mean = 3 }
+
+[[providers]]
+name = "Hare"
+slug = "hare"
+[[providers.models]]
+id = "test/fast-a"
+prompt_price = 0.5
+completion_price = 1.5
+ttft_ms = { mean = 50 }
+tokens_per_sec = { mean = 400 }
+[[providers.models]]
+id = "test/fast-b"
+prompt_price = 0.2
+completion_price = 0.4
+ttft_ms = { mean = 80 }
+tokens_per_sec = { mean = 300 }
+"#;
+
 #[test]
 fn type_prompt_three_panes_stream_cancel_one_and_quit() {
-    let mut t = Tui::spawn("main", &["--sim"], &[]);
-    t.wait_for("three ready panes", |s| count(s, "ready") == 3 && s.contains("simulated fleet"));
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "-m",
+        "test/slow",
+        "-m",
+        "test/fast-a",
+        "-m",
+        "test/fast-b",
+    ];
+    let mut t = Tui::spawn("main", &args, &[("fleet.toml", FLEET)]);
+    t.wait_for("three ready panes", |s| {
+        count(s, "ready") == 3 && s.contains("simulated fleet")
+    });
     t.send("Explain quicksort briefly");
-    t.wait_for("the typed prompt in the composer", |s| s.contains("Explain quicksort briefly"));
+    t.wait_for("the typed prompt in the composer", |s| {
+        s.contains("Explain quicksort briefly")
+    });
     t.send("\r");
-    t.wait_for("all panes to start", |s| count(s, "Explain quicksort briefly") >= 3);
+    t.wait_for("all panes to start", |s| {
+        count(s, "Explain quicksort briefly") >= 3
+    });
     // The focused (first) pane is cancelled as soon as it streams.
-    t.wait_for("the first pane streaming", |s| s.contains("streaming") || s.contains("✓ done"));
+    t.wait_for("the slow pane streaming", |s| s.contains("streaming"));
     t.send("\x1b");
     t.wait_for("one cancelled and two finished panes", |s| {
         count(s, "⊘ cancelled") >= 1 && count(s, "✓ done") == 2
@@ -177,25 +227,37 @@ fn type_prompt_three_panes_stream_cancel_one_and_quit() {
     let p = t.parser.lock().unwrap();
     let screen = p.screen();
     assert!(!screen.alternate_screen(), "left the alternate screen");
-    assert_eq!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None, "mouse released");
+    assert_eq!(
+        screen.mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "mouse released"
+    );
     assert!(!screen.bracketed_paste(), "bracketed paste off");
     assert!(!screen.hide_cursor(), "cursor visible again");
 }
 
 #[test]
 fn empty_prompt_and_bad_model_are_reported_in_place() {
-    let mut t = Tui::spawn("errors", &["--sim", "-m", "no-such/model", "-m", "openai/gpt-4o-mini"], &[]);
+    let mut t = Tui::spawn(
+        "errors",
+        &["--sim", "-m", "no-such/model", "-m", "openai/gpt-4o-mini"],
+        &[],
+    );
     t.wait_for("two ready panes", |s| count(s, "ready") == 2);
     t.send("\r");
     t.wait_for("the empty-prompt notice", |s| s.contains("prompt is empty"));
     t.send("hello there");
     t.send("\r");
-    t.wait_for("an error for the unknown model and an answer for the known one", |s| {
-        s.contains("✗ failed") && s.contains("✓ done")
-    });
+    t.wait_for(
+        "an error for the unknown model and an answer for the known one",
+        |s| s.contains("✗ failed") && s.contains("✓ done"),
+    );
     let s = t.screen();
     assert!(s.contains("400"), "the status is shown:\n{s}");
-    assert!(count(&s, "hello there") >= 2, "the prompt stays in both panes:\n{s}");
+    assert!(
+        s.contains("› hello there"),
+        "the prompt stays in the failed pane:\n{s}"
+    );
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
@@ -212,7 +274,11 @@ fn bad_config_is_reported_with_file_line_and_field() {
 
     let dir = TempDir::new("badcfg");
     let path = dir.0.join("c.toml");
-    std::fs::write(&path, "panes = [\"a/b\"]\n[[providers]]\nname = \"x\"\nkind = \"ollama\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "panes = [\"a/b\"]\n[[providers]]\nname = \"x\"\nkind = \"ollama\"\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .arg("--config")
         .arg(&path)
@@ -222,5 +288,8 @@ fn bad_config_is_reported_with_file_line_and_field() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("c.toml") && err.contains("line 4") && err.contains("kind"), "{err}");
+    assert!(
+        err.contains("c.toml") && err.contains("line 4") && err.contains("kind"),
+        "{err}"
+    );
 }

@@ -39,17 +39,13 @@ fn workbench(n: usize) -> App {
     }
     let fx = update(&mut app, key(ratatui::crossterm::event::KeyCode::Enter));
     assert_eq!(fx.len(), n, "one request per pane");
-    let ids: Vec<(u64, u64)> = app
-        .panes
-        .iter()
-        .map(|p| (p.id, p.turns[0].req))
-        .collect();
+    let ids: Vec<(u64, u64)> = app.panes.iter().map(|p| (p.id, p.turns[0].req)).collect();
     for (i, (pane, req)) in ids.into_iter().enumerate() {
         let ev = |event| Msg::Stream {
             pane,
             req,
             at: Duration::from_millis(400 + 100 * i as u64),
-            event,
+            events: vec![event],
         };
         update(
             &mut app,
@@ -62,8 +58,15 @@ fn workbench(n: usize) -> App {
         if i % 4 == 3 {
             continue; // still waiting for its first token
         }
-        let cut = if i % 4 == 2 { ANSWER.len() / 2 } else { ANSWER.len() };
-        let cut = (0..=cut).rev().find(|c| ANSWER.is_char_boundary(*c)).unwrap();
+        let cut = if i % 4 == 2 {
+            ANSWER.len() / 2
+        } else {
+            ANSWER.len()
+        };
+        let cut = (0..=cut)
+            .rev()
+            .find(|c| ANSWER.is_char_boundary(*c))
+            .unwrap();
         for piece in ANSWER[..cut].split_inclusive(' ') {
             update(&mut app, ev(StreamEvent::Content(piece.into())));
         }
@@ -153,11 +156,33 @@ fn help_overlay_80x24() {
 }
 
 #[test]
-fn narrow_terminal_20_columns_does_not_panic_and_keeps_the_prompt() {
+fn narrow_terminal_20_columns_stacks_panes_and_keeps_everything() {
     let mut app = workbench(3);
-    let t = render(&mut app, 20, 12);
+    let t = render(&mut app, 20, 30);
     let text = format!("{}", t.backend());
-    assert!(text.contains("›"), "the prompt marker is on screen:\n{text}");
+    assert!(
+        text.contains("openai/gpt"),
+        "pane titles stay visible:\n{text}"
+    );
+    assert!(
+        app.panes.iter().all(|p| p.view.area.width == 20),
+        "panes stack in one column"
+    );
+    assert!(
+        app.panes
+            .iter()
+            .all(|p| p.turns[0].prompt == "Explain quicksort")
+    );
+    // Scrolling to the top of the narrow pane shows the prompt.
+    app.focus = 0;
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::Home));
+    app.panes[0].scroll = switchyard::app::state::Scroll::At(0);
+    let t = render(&mut app, 20, 30);
+    assert!(
+        format!("{}", t.backend()).contains("› Explain"),
+        "{}",
+        t.backend()
+    );
 }
 
 #[test]
@@ -165,10 +190,16 @@ fn transcript_scrolls_and_follow_resumes() {
     let mut app = workbench(1);
     render(&mut app, 80, 24);
     let total = app.panes[0].view.total;
-    assert!(total > app.panes[0].view.height, "the answer overflows the pane");
+    assert!(
+        total > app.panes[0].view.height,
+        "the answer overflows the pane"
+    );
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageUp));
     let t = render(&mut app, 80, 24);
-    assert!(format!("{}", t.backend()).contains("more"), "a 'more below' marker shows");
+    assert!(
+        format!("{}", t.backend()).contains("more"),
+        "a 'more below' marker shows"
+    );
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
     assert_eq!(app.panes[0].scroll, switchyard::app::state::Scroll::Follow);

@@ -55,7 +55,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("Shift+Enter / Ctrl+J / Alt+Enter", "new line in the prompt"),
     ("Tab / Shift+Tab", "focus next / previous pane"),
     ("Ctrl+T", "send to all panes / focused pane only"),
-    ("Esc", "cancel the focused pane's stream (closes the connection)"),
+    (
+        "Esc",
+        "cancel the focused pane's stream (closes the connection)",
+    ),
     ("Ctrl+R", "retry the focused pane's last prompt"),
     ("Ctrl+O", "pick the focused pane's model"),
     ("Ctrl+N", "add a pane (model picker)"),
@@ -114,9 +117,18 @@ mod tests {
 
     #[test]
     fn enter_sends_and_modified_enter_is_newline() {
-        assert_eq!(action_for(&k(KeyCode::Enter, KeyModifiers::NONE)), Some(Action::Send));
-        assert_eq!(action_for(&k(KeyCode::Enter, KeyModifiers::SHIFT)), Some(Action::Newline));
-        assert_eq!(action_for(&k(KeyCode::Char('j'), KeyModifiers::CONTROL)), Some(Action::Newline));
+        assert_eq!(
+            action_for(&k(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Action::Send)
+        );
+        assert_eq!(
+            action_for(&k(KeyCode::Enter, KeyModifiers::SHIFT)),
+            Some(Action::Newline)
+        );
+        assert_eq!(
+            action_for(&k(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+            Some(Action::Newline)
+        );
     }
 
     #[test]
@@ -128,7 +140,10 @@ mod tests {
 
     #[test]
     fn copy_code_numbers() {
-        assert_eq!(action_for(&k(KeyCode::Char('3'), KeyModifiers::ALT)), Some(Action::CopyCode(3)));
+        assert_eq!(
+            action_for(&k(KeyCode::Char('3'), KeyModifiers::ALT)),
+            Some(Action::CopyCode(3))
+        );
     }
 
     #[test]

@@ -319,7 +319,9 @@ impl App {
 /// A composer with the workbench's settings.
 pub fn new_composer() -> TextArea<'static> {
     let mut t = TextArea::default();
-    t.set_placeholder_text("Type a prompt — Enter sends, Shift+Enter or Ctrl+J adds a line, F1 help");
+    t.set_placeholder_text(
+        "Type a prompt — Enter sends, Shift+Enter or Ctrl+J adds a line, F1 help",
+    );
     t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     t.set_cursor_line_style(ratatui::style::Style::default());
     t

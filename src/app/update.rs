@@ -29,8 +29,8 @@ pub enum Msg {
         req: ReqId,
         /// Time since the request started.
         at: Duration,
-        /// What arrived.
-        event: StreamEvent,
+        /// What arrived, in order (one network read's worth).
+        events: Vec<StreamEvent>,
     },
     /// A request ended.
     Ended {
@@ -85,8 +85,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             pane,
             req,
             at,
-            event,
-        } => on_stream(app, pane, req, at, event),
+            events,
+        } => {
+            for event in events {
+                on_stream(app, pane, req, at, event)
+            }
+        }
         Msg::Ended { pane, req, outcome } => on_ended(app, pane, req, *outcome),
         Msg::Catalog(Ok(models)) => app.catalog = models,
         Msg::Catalog(Err(e)) => app.notify(format!("model list unavailable: {e}"), Level::Error),
@@ -320,17 +324,29 @@ fn copy_answer(app: &mut App, code: Option<usize>, fx: &mut Vec<Effect>) {
     let src = turn.answer.source().to_string();
     match code {
         None => {
-            app.notify(format!("copied the answer ({} chars)", src.chars().count()), Level::Info);
+            app.notify(
+                format!("copied the answer ({} chars)", src.chars().count()),
+                Level::Info,
+            );
             fx.push(Effect::Copy(src));
         }
         Some(n) => {
             let blocks = markdown::code_blocks(&src);
             match blocks.into_iter().nth(n.saturating_sub(1)) {
                 Some(b) => {
-                    app.notify(format!("copied code block {n} ({})", if b.lang.is_empty() { "text" } else { &b.lang }), Level::Info);
+                    app.notify(
+                        format!(
+                            "copied code block {n} ({})",
+                            if b.lang.is_empty() { "text" } else { &b.lang }
+                        ),
+                        Level::Info,
+                    );
                     fx.push(Effect::Copy(b.code));
                 }
-                None => app.notify(format!("the last answer has no code block {n}"), Level::Error),
+                None => app.notify(
+                    format!("the last answer has no code block {n}"),
+                    Level::Error,
+                ),
             }
         }
     }
@@ -520,4 +536,263 @@ fn on_picker_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
 /// A human description of a failure, for the pane.
 pub fn describe_failure(e: &ChatError) -> String {
     e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Timings;
+    use crate::wire::chunk::ServedBy;
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn ctrl(c: char) -> Msg {
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+    }
+
+    fn typed(app: &mut App, s: &str) {
+        for c in s.chars() {
+            update(app, key(KeyCode::Char(c)));
+        }
+    }
+
+    fn app3() -> App {
+        App::new(&["a/1".into(), "b/2".into(), "c/3".into()], "test")
+    }
+
+    fn started(fx: &[Effect]) -> Vec<(PaneId, ReqId)> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Start { pane, req, .. } => Some((*pane, *req)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn content(pane: PaneId, req: ReqId, s: &str) -> Msg {
+        Msg::Stream {
+            pane,
+            req,
+            at: Duration::from_millis(100),
+            events: vec![StreamEvent::Content(s.into())],
+        }
+    }
+
+    fn ended(pane: PaneId, req: ReqId, text: &str, result: Result<String, ChatError>) -> Msg {
+        Msg::Ended {
+            pane,
+            req,
+            outcome: Box::new(Outcome {
+                text: text.into(),
+                served: ServedBy::default(),
+                usage: None,
+                timings: Timings::default(),
+                result,
+            }),
+        }
+    }
+
+    #[test]
+    fn enter_sends_to_every_pane_and_clears_the_composer() {
+        let mut app = app3();
+        typed(&mut app, "hi");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert_eq!(started(&fx).len(), 3);
+        assert!(app.composer_text().is_empty());
+        assert!(app.panes.iter().all(|p| p.turns[0].prompt == "hi"));
+        match &fx[0] {
+            Effect::Start { request, .. } => {
+                assert_eq!(request.model.as_deref(), Some("a/1"));
+                assert_eq!(request.messages.len(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn focused_target_sends_to_one_pane() {
+        let mut app = app3();
+        update(&mut app, key(KeyCode::Tab));
+        update(&mut app, ctrl('t'));
+        typed(&mut app, "x");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert_eq!(started(&fx), vec![(app.panes[1].id, 1)]);
+        assert!(app.panes[0].turns.is_empty() && app.panes[2].turns.is_empty());
+    }
+
+    #[test]
+    fn empty_prompt_is_refused_with_a_notice() {
+        let mut app = app3();
+        typed(&mut app, "   ");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(fx.is_empty());
+        assert_eq!(
+            app.composer_text(),
+            "   ",
+            "the composer keeps what was typed"
+        );
+        assert!(matches!(&app.notice, Some((m, Level::Error)) if m.contains("empty")));
+    }
+
+    #[test]
+    fn cancel_closes_the_request_and_late_chunks_land_nowhere() {
+        let mut app = app3();
+        typed(&mut app, "q");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(&mut app, content(pane, req, "par"));
+        let fx = update(&mut app, key(KeyCode::Esc));
+        assert_eq!(fx, vec![Effect::Cancel(req)]);
+        update(&mut app, content(pane, req, "tial"));
+        update(
+            &mut app,
+            ended(pane, req, "partial answer", Ok("stop".into())),
+        );
+        let t = &app.panes[0].turns[0];
+        assert_eq!(t.answer.source(), "par");
+        assert_eq!(t.state, TurnState::Cancelled);
+    }
+
+    #[test]
+    fn failure_keeps_prompt_and_partial_text_and_retry_resends() {
+        let mut app = app3();
+        typed(&mut app, "q");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(&mut app, content(pane, req, "some "));
+        update(
+            &mut app,
+            ended(
+                pane,
+                req,
+                "some tokens",
+                Err(ChatError::Truncated("cut".into())),
+            ),
+        );
+        let t = &app.panes[0].turns[0];
+        assert_eq!(t.prompt, "q");
+        assert_eq!(
+            t.answer.source(),
+            "some tokens",
+            "the outcome's full text wins"
+        );
+        assert!(matches!(t.state, TurnState::Failed(_)));
+        let fx = update(&mut app, ctrl('r'));
+        assert_eq!(started(&fx).len(), 1);
+        assert_eq!(app.panes[0].turns.len(), 1, "the failed turn is replaced");
+        assert_eq!(app.panes[0].turns[0].prompt, "q");
+    }
+
+    #[test]
+    fn busy_pane_is_skipped_and_named() {
+        let mut app = app3();
+        typed(&mut app, "one");
+        update(&mut app, key(KeyCode::Enter));
+        typed(&mut app, "two");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(started(&fx).is_empty());
+        assert_eq!(
+            app.composer_text(),
+            "two",
+            "nothing was sent, so the prompt stays"
+        );
+        assert!(matches!(&app.notice, Some((m, _)) if m.contains("a/1")));
+    }
+
+    #[test]
+    fn history_goes_into_the_next_request() {
+        let mut app = App::new(&["a/1".into()], "t");
+        typed(&mut app, "first");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(&mut app, ended(pane, req, "answer one", Ok("stop".into())));
+        typed(&mut app, "second");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let Effect::Start { request, .. } = &fx[0] else {
+            panic!()
+        };
+        let roles: Vec<_> = request.messages.iter().map(|m| m.role).collect();
+        use crate::wire::request::Role::*;
+        assert_eq!(roles, vec![User, Assistant, User]);
+    }
+
+    #[test]
+    fn huge_paste_is_refused_and_normal_paste_normalises_newlines() {
+        let mut app = app3();
+        update(&mut app, Msg::Paste("x".repeat(MAX_PASTE_BYTES + 1)));
+        assert!(app.composer_text().is_empty());
+        assert!(matches!(&app.notice, Some((m, Level::Error)) if m.contains("paste refused")));
+        update(&mut app, Msg::Paste("a\r\nb\rc".into()));
+        assert_eq!(app.composer_text(), "a\nb\nc");
+    }
+
+    #[test]
+    fn picker_replaces_and_adds_and_close_removes() {
+        let mut app = app3();
+        update(&mut app, ctrl('o'));
+        for c in "z/new".chars() {
+            update(&mut app, key(KeyCode::Char(c)));
+        }
+        update(&mut app, key(KeyCode::Enter));
+        assert_eq!(
+            app.panes[0].model, "z/new",
+            "with no catalog the typed id is used"
+        );
+        update(&mut app, ctrl('n'));
+        for c in "y/added".chars() {
+            update(&mut app, key(KeyCode::Char(c)));
+        }
+        update(&mut app, key(KeyCode::Enter));
+        assert_eq!(app.panes.len(), 4);
+        assert_eq!(app.focus, 3);
+        update(&mut app, ctrl('x'));
+        assert_eq!(app.panes.len(), 3);
+        assert!(app.focus < 3);
+    }
+
+    #[test]
+    fn copy_code_block_and_answer() {
+        let mut app = App::new(&["a/1".into()], "t");
+        typed(&mut app, "q");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(
+            &mut app,
+            ended(
+                pane,
+                req,
+                "text\n\n```py\nprint(1)\n```\n",
+                Ok("stop".into()),
+            ),
+        );
+        let fx = update(
+            &mut app,
+            Msg::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT)),
+        );
+        assert_eq!(fx, vec![Effect::Copy("print(1)".into())]);
+        let fx = update(&mut app, ctrl('y'));
+        assert!(matches!(&fx[0], Effect::Copy(s) if s.starts_with("text")));
+        let fx = update(
+            &mut app,
+            Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::ALT)),
+        );
+        assert!(fx.is_empty());
+    }
+
+    #[test]
+    fn quit_cancels_running_requests() {
+        let mut app = app3();
+        typed(&mut app, "q");
+        update(&mut app, key(KeyCode::Enter));
+        let fx = update(&mut app, ctrl('q'));
+        assert_eq!(
+            fx.iter().filter(|e| matches!(e, Effect::Cancel(_))).count(),
+            3
+        );
+        assert!(fx.contains(&Effect::Quit));
+        assert!(app.quitting);
+    }
 }

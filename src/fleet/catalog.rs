@@ -18,14 +18,24 @@ pub fn per_token(per_million: f64) -> String {
     let digits = format!("{int}{frac}");
     let point = int.len() as isize - 6;
     let (int_part, frac_part) = if point <= 0 {
-        ("0".to_string(), format!("{}{digits}", "0".repeat((-point) as usize)))
+        (
+            "0".to_string(),
+            format!("{}{digits}", "0".repeat((-point) as usize)),
+        )
     } else {
-        (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+        (
+            digits[..point as usize].to_string(),
+            digits[point as usize..].to_string(),
+        )
     };
     let int_part = int_part.trim_start_matches('0');
     let int_part = if int_part.is_empty() { "0" } else { int_part };
     let frac_part = frac_part.trim_end_matches('0');
-    if frac_part.is_empty() { int_part.to_string() } else { format!("{int_part}.{frac_part}") }
+    if frac_part.is_empty() {
+        int_part.to_string()
+    } else {
+        format!("{int_part}.{frac_part}")
+    }
 }
 
 /// The model's display name: metadata, or derived from the id ("google/gemini-2.5-pro" →
@@ -35,7 +45,9 @@ pub fn model_name(spec: &FleetSpec, id: &str) -> String {
         return name;
     }
     let (author, rest) = id.split_once('/').unwrap_or(("", id));
-    let (slug, variant) = rest.split_once(':').map_or((rest, None), |(s, v)| (s, Some(v)));
+    let (slug, variant) = rest
+        .split_once(':')
+        .map_or((rest, None), |(s, v)| (s, Some(v)));
     let author = match author {
         "openai" => "OpenAI".to_string(),
         "meta-llama" => "Meta".to_string(),
@@ -48,7 +60,13 @@ pub fn model_name(spec: &FleetSpec, id: &str) -> String {
         .split('-')
         .map(|w| match w {
             "gpt" => "GPT".to_string(),
-            w if w.ends_with('b') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit() || c == '.') => w.to_uppercase(),
+            w if w.ends_with('b')
+                && w[..w.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.') =>
+            {
+                w.to_uppercase()
+            }
             w => capitalise(w),
         })
         .collect();
@@ -61,18 +79,27 @@ pub fn model_name(spec: &FleetSpec, id: &str) -> String {
 
 fn capitalise(w: &str) -> String {
     let mut c = w.chars();
-    c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+    c.next().map_or_else(String::new, |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
 }
 
 /// Release timestamp: metadata, or a stable fake in 2025 so sorting by "newest" is deterministic.
 fn created(spec: &FleetSpec, id: &str) -> u64 {
-    spec.meta(id).and_then(|m| m.created).unwrap_or(1_735_689_600 + fnv1a(id.as_bytes()) % 31_536_000)
+    spec.meta(id)
+        .and_then(|m| m.created)
+        .unwrap_or(1_735_689_600 + fnv1a(id.as_bytes()) % 31_536_000)
 }
 
 fn description(spec: &FleetSpec, id: &str) -> String {
     spec.meta(id)
         .and_then(|m| m.description.clone())
-        .unwrap_or_else(|| format!("{} as served by Switchyard's built-in simulated fleet.", model_name(spec, id)))
+        .unwrap_or_else(|| {
+            format!(
+                "{} as served by Switchyard's built-in simulated fleet.",
+                model_name(spec, id)
+            )
+        })
 }
 
 fn tokenizer(id: &str) -> &'static str {
@@ -113,7 +140,9 @@ fn architecture(id: &str, endpoints: &[(&Provider, &Endpoint)]) -> Value {
 }
 
 /// Endpoints sorted cheapest first: the one `/models` reports as its price and top provider.
-fn cheapest<'a>(endpoints: &[(&'a Provider, &'a Endpoint)]) -> Option<(&'a Provider, &'a Endpoint)> {
+fn cheapest<'a>(
+    endpoints: &[(&'a Provider, &'a Endpoint)],
+) -> Option<(&'a Provider, &'a Endpoint)> {
     endpoints.iter().copied().min_by(|a, b| {
         let pa = a.1.prompt_price + a.1.completion_price;
         let pb = b.1.prompt_price + b.1.completion_price;
@@ -123,9 +152,19 @@ fn cheapest<'a>(endpoints: &[(&'a Provider, &'a Endpoint)]) -> Option<(&'a Provi
 
 /// One entry of `GET /models`.
 fn model_json(spec: &FleetSpec, id: &str) -> Value {
-    let eps: Vec<_> = spec.endpoints_for(id).into_iter().filter(|(_, e)| e.id == id).collect();
-    let Some((_, top)) = cheapest(&eps) else { return Value::Null };
-    let context_length = eps.iter().map(|(_, e)| e.context_length).max().unwrap_or(top.context_length);
+    let eps: Vec<_> = spec
+        .endpoints_for(id)
+        .into_iter()
+        .filter(|(_, e)| e.id == id)
+        .collect();
+    let Some((_, top)) = cheapest(&eps) else {
+        return Value::Null;
+    };
+    let context_length = eps
+        .iter()
+        .map(|(_, e)| e.context_length)
+        .max()
+        .unwrap_or(top.context_length);
     json!({
         "id": id,
         "canonical_slug": top.canonical_slug.clone().unwrap_or_else(|| id.to_string()),
@@ -148,7 +187,11 @@ fn model_json(spec: &FleetSpec, id: &str) -> Value {
 
 /// `GET /api/v1/models`.
 pub fn models(spec: &FleetSpec) -> Value {
-    let data: Vec<Value> = spec.model_ids().into_iter().map(|id| model_json(spec, id)).collect();
+    let data: Vec<Value> = spec
+        .model_ids()
+        .into_iter()
+        .map(|id| model_json(spec, id))
+        .collect();
     json!({ "data": data })
 }
 
@@ -170,7 +213,11 @@ pub fn endpoints(spec: &FleetSpec, id: &str) -> Option<Value> {
     let (_, first) = *spec.endpoints_for(id).first()?;
     // A canonical slug resolves to the served id, like the real API's lookup.
     let id = first.id.as_str();
-    let eps: Vec<_> = spec.endpoints_for(id).into_iter().filter(|(_, e)| e.id == id).collect();
+    let eps: Vec<_> = spec
+        .endpoints_for(id)
+        .into_iter()
+        .filter(|(_, e)| e.id == id)
+        .collect();
     let name = model_name(spec, id);
     let list: Vec<Value> = eps
         .iter()
@@ -253,8 +300,14 @@ mod tests {
             "t",
         )
         .unwrap();
-        assert_eq!(model_name(&spec, "meta-llama/llama-3.3-70b-instruct:free"), "Meta: Llama 3.3 70B Instruct (free)");
-        assert_eq!(model_name(&spec, "openai/gpt-4o-mini"), "OpenAI: GPT 4o Mini");
+        assert_eq!(
+            model_name(&spec, "meta-llama/llama-3.3-70b-instruct:free"),
+            "Meta: Llama 3.3 70B Instruct (free)"
+        );
+        assert_eq!(
+            model_name(&spec, "openai/gpt-4o-mini"),
+            "OpenAI: GPT 4o Mini"
+        );
     }
 
     #[test]
@@ -263,8 +316,14 @@ mod tests {
         let v = models(&spec);
         let data = v["data"].as_array().unwrap();
         assert_eq!(data.len(), spec.model_ids().len());
-        let sonnet = data.iter().find(|m| m["id"] == "anthropic/claude-sonnet-4.5").unwrap();
-        assert_eq!(sonnet["canonical_slug"], "anthropic/claude-4.5-sonnet-20250929");
+        let sonnet = data
+            .iter()
+            .find(|m| m["id"] == "anthropic/claude-sonnet-4.5")
+            .unwrap();
+        assert_eq!(
+            sonnet["canonical_slug"],
+            "anthropic/claude-4.5-sonnet-20250929"
+        );
         assert_eq!(sonnet["context_length"], 1_000_000);
         assert_eq!(sonnet["pricing"]["prompt"], "0.000003");
         assert_eq!(sonnet["architecture"]["modality"], "text+image+file->text");

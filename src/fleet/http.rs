@@ -31,7 +31,10 @@ pub struct Request {
 impl Request {
     /// First value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -45,21 +48,28 @@ pub enum ReadError {
 }
 
 /// Reads one request. Answers `100 Continue` itself when the client asks for it.
-pub async fn read_request<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<Request, ReadError> {
+pub async fn read_request<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+) -> Result<Request, ReadError> {
     match tokio::time::timeout(READ_TIMEOUT, read_request_inner(stream)).await {
         Ok(r) => r,
         Err(_) => Err(ReadError::Gone),
     }
 }
 
-async fn read_request_inner<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<Request, ReadError> {
+async fn read_request_inner<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+) -> Result<Request, ReadError> {
     let mut buf = Vec::with_capacity(4096);
     let head_end = loop {
         if let Some(i) = find(&buf, b"\r\n\r\n") {
             break i;
         }
         if buf.len() > MAX_HEAD {
-            return Err(ReadError::Reject(431, "request headers are larger than 64 KiB".into()));
+            return Err(ReadError::Reject(
+                431,
+                "request headers are larger than 64 KiB".into(),
+            ));
         }
         let mut chunk = [0u8; 4096];
         match stream.read(&mut chunk).await {
@@ -72,19 +82,36 @@ async fn read_request_inner<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(ReadError::Reject(400, format!("malformed request line `{request_line}`")));
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ReadError::Reject(
+            400,
+            format!("malformed request line `{request_line}`"),
+        ));
     };
     if !version.starts_with("HTTP/1.") {
-        return Err(ReadError::Reject(505, format!("unsupported protocol `{version}` (only HTTP/1.x)")));
+        return Err(ReadError::Reject(
+            505,
+            format!("unsupported protocol `{version}` (only HTTP/1.x)"),
+        ));
     }
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || !target.starts_with('/') {
-        return Err(ReadError::Reject(400, format!("malformed request line `{request_line}`")));
+    if method.is_empty()
+        || !method.bytes().all(|b| b.is_ascii_uppercase())
+        || !target.starts_with('/')
+    {
+        return Err(ReadError::Reject(
+            400,
+            format!("malformed request line `{request_line}`"),
+        ));
     }
     let mut headers = Vec::new();
     for line in lines {
         let Some((k, v)) = line.split_once(':') else {
-            return Err(ReadError::Reject(400, format!("malformed header line `{line}`")));
+            return Err(ReadError::Reject(
+                400,
+                format!("malformed header line `{line}`"),
+            ));
         };
         headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
     }
@@ -92,20 +119,39 @@ async fn read_request_inner<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -
         Some((p, q)) => (p, Some(q.to_string())),
         None => (target, None),
     };
-    let mut req = Request { method: method.to_string(), path: percent_decode(raw_path), query, headers, body: Vec::new() };
+    let mut req = Request {
+        method: method.to_string(),
+        path: percent_decode(raw_path),
+        query,
+        headers,
+        body: Vec::new(),
+    };
 
     if req.header("transfer-encoding").is_some() {
-        return Err(ReadError::Reject(411, "chunked request bodies are not supported; send Content-Length".into()));
+        return Err(ReadError::Reject(
+            411,
+            "chunked request bodies are not supported; send Content-Length".into(),
+        ));
     }
     let len: u64 = match req.header("content-length") {
         None => 0,
-        Some(v) => v.parse().map_err(|_| ReadError::Reject(400, format!("invalid Content-Length `{v}`")))?,
+        Some(v) => v
+            .parse()
+            .map_err(|_| ReadError::Reject(400, format!("invalid Content-Length `{v}`")))?,
     };
     if len > MAX_BODY {
-        return Err(ReadError::Reject(413, format!("request body of {len} bytes exceeds the 32 MiB limit")));
+        return Err(ReadError::Reject(
+            413,
+            format!("request body of {len} bytes exceeds the 32 MiB limit"),
+        ));
     }
     let len = len as usize;
-    if len > 0 && req.header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) && buf.len() == head_end + 4 {
+    if len > 0
+        && req
+            .header("expect")
+            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+        && buf.len() == head_end + 4
+    {
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
     }
     let mut body = buf.split_off(head_end + 4);
@@ -136,7 +182,9 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             if let Some(v) = hex {
                 out.push(v);
                 i += 3;
@@ -182,7 +230,13 @@ impl Response {
         for (k, v) in &self.headers {
             out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
         }
-        out.extend_from_slice(format!("Content-Length: {}\r\nConnection: close\r\n\r\n", self.body.len()).as_bytes());
+        out.extend_from_slice(
+            format!(
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                self.body.len()
+            )
+            .as_bytes(),
+        );
         out.extend_from_slice(&self.body);
         out
     }
@@ -191,7 +245,9 @@ impl Response {
 /// The head of an SSE response; the body then runs until the socket closes.
 pub fn sse_head(extra: &[(&str, String)]) -> Vec<u8> {
     let mut out = status_line(200);
-    out.push_str("Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n");
+    out.push_str(
+        "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n",
+    );
     for (k, v) in extra {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -280,20 +336,38 @@ mod tests {
 
     #[tokio::test]
     async fn rejects_bad_input_with_the_right_status() {
-        assert_eq!(status(parse(b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").await), 413);
-        assert_eq!(status(parse(b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n").await), 400);
+        assert_eq!(
+            status(parse(b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").await),
+            413
+        );
+        assert_eq!(
+            status(parse(b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n").await),
+            400
+        );
         assert_eq!(status(parse(b"GARBAGE\r\n\r\n").await), 400);
         assert_eq!(status(parse(b"GET / HTTP/2\r\n\r\n").await), 505);
-        assert_eq!(status(parse(b"GET / HTTP/1.1\r\nno colon\r\n\r\n").await), 400);
-        assert_eq!(status(parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").await), 411);
+        assert_eq!(
+            status(parse(b"GET / HTTP/1.1\r\nno colon\r\n\r\n").await),
+            400
+        );
+        assert_eq!(
+            status(parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").await),
+            411
+        );
         let big = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(70_000));
         assert_eq!(status(parse(big.as_bytes()).await), 431);
     }
 
     #[tokio::test]
     async fn truncated_request_is_gone() {
-        assert!(matches!(parse(b"GET / HTTP/1.1\r\n").await, Err(ReadError::Gone)));
-        assert!(matches!(parse(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc").await, Err(ReadError::Gone)));
+        assert!(matches!(
+            parse(b"GET / HTTP/1.1\r\n").await,
+            Err(ReadError::Gone)
+        ));
+        assert!(matches!(
+            parse(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc").await,
+            Err(ReadError::Gone)
+        ));
     }
 
     #[test]

@@ -1,1 +1,101 @@
 //! The built-in simulated fleet: a real HTTP server on loopback speaking the OpenRouter protocol.
+//!
+//! A [`FleetSpec`] (TOML; the default is `assets/fleet.toml`) describes fictional providers serving
+//! real model ids with prices, speeds and failure rates. [`start`] serves it on a local port:
+//!
+//! - `GET  /api/v1/models`, `GET /api/v1/models/{author}/{slug}/endpoints`
+//! - `POST /api/v1/chat/completions`: an OpenRouter-like aggregator (provider preferences, model
+//!   fallbacks, silent failover before the first byte, SSE with keep-alives and usage)
+//! - `POST /p/{slug}/v1/chat/completions`, `GET /p/{slug}/v1/models`: one provider's own
+//!   OpenAI-compatible API, whose errors show directly
+//!
+//! Answers are deterministic markdown for (seed, model, last user message); timing and failures
+//! come from a seeded PRNG, and `time_scale = 0` makes everything instant for tests.
+
+mod catalog;
+mod http;
+mod request;
+mod rng;
+mod route;
+mod server;
+mod spec;
+mod text;
+
+pub use spec::{Endpoint, FleetError, FleetSpec, Jitter, ModelMeta, Provider, Quantization};
+
+use server::Shared;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A running fleet; dropping it (or calling [`FleetHandle::shutdown`]) stops the server and
+/// every open connection.
+pub struct FleetHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FleetHandle {
+    /// The bound address (with the real port when started on port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The aggregator's base URL, e.g. `http://127.0.0.1:PORT/api/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api/v1", self.addr)
+    }
+
+    /// A provider's own OpenAI-compatible base URL, e.g. `http://127.0.0.1:PORT/p/basalt/v1`.
+    pub fn provider_base_url(&self, slug: &str) -> Option<String> {
+        self.shared
+            .spec
+            .provider(slug)
+            .map(|p| format!("http://{}/p/{}/v1", self.addr, p.slug))
+    }
+
+    /// The spec being served.
+    pub fn spec(&self) -> &FleetSpec {
+        &self.shared.spec
+    }
+
+    /// Connections currently open (requests being read, answered or streamed).
+    pub fn active_connections(&self) -> usize {
+        *self.shared.active.borrow()
+    }
+
+    /// Resolves once no connection is open, e.g. after a client abandoned a stream.
+    pub async fn wait_idle(&self) {
+        let mut rx = self.shared.active.subscribe();
+        // The sender lives in `shared`, which we hold, so this cannot fail.
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// Stops the server now; in-flight streams are cut.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for FleetHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl std::fmt::Debug for FleetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts the fleet on `addr` (use port 0 for a free port) inside the current tokio runtime.
+pub async fn start(spec: FleetSpec, addr: SocketAddr) -> std::io::Result<FleetHandle> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(spec));
+    let task = tokio::spawn(server::accept_loop(listener, shared.clone()));
+    Ok(FleetHandle { addr, shared, task })
+}

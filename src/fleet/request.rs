@@ -24,7 +24,12 @@ pub struct Failure {
 impl Failure {
     /// A plain error with no metadata.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), metadata: None, retry_after: None }
+        Self {
+            status,
+            message: message.into(),
+            metadata: None,
+            retry_after: None,
+        }
     }
 
     /// A 400 for a malformed request.
@@ -143,16 +148,23 @@ const ROLES: [&str; 5] = ["system", "developer", "user", "assistant", "tool"];
 /// Parses a chat request body; the error is a ready-to-send 400.
 pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
     if body.is_empty() {
-        return Err(Failure::bad_request("request body is empty; expected a JSON chat completion request"));
+        return Err(Failure::bad_request(
+            "request body is empty; expected a JSON chat completion request",
+        ));
     }
-    let v: Value = serde_json::from_slice(body).map_err(|e| Failure::bad_request(format!("request body is not valid JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request(format!("request body is not valid JSON: {e}")))?;
     let Some(obj) = v.as_object() else {
         return Err(Failure::bad_request("request body must be a JSON object"));
     };
 
     let messages = match obj.get("messages") {
         None | Some(Value::Null) => return Err(Failure::bad_request("`messages` is required")),
-        Some(Value::Array(m)) if m.is_empty() => return Err(Failure::bad_request("`messages` must contain at least one message")),
+        Some(Value::Array(m)) if m.is_empty() => {
+            return Err(Failure::bad_request(
+                "`messages` must contain at least one message",
+            ));
+        }
         Some(Value::Array(m)) => m,
         Some(_) => return Err(Failure::bad_request("`messages` must be an array")),
     };
@@ -160,14 +172,23 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
     let mut last_user = String::new();
     for (i, m) in messages.iter().enumerate() {
         let Some(m) = m.as_object() else {
-            return Err(Failure::bad_request(format!("messages[{i}] must be an object")));
+            return Err(Failure::bad_request(format!(
+                "messages[{i}] must be an object"
+            )));
         };
         let role = match m.get("role") {
             Some(Value::String(r)) if ROLES.contains(&r.as_str()) => r.as_str(),
             Some(Value::String(r)) => {
-                return Err(Failure::bad_request(format!("messages[{i}].role `{r}` is not one of {}", ROLES.join(", "))));
+                return Err(Failure::bad_request(format!(
+                    "messages[{i}].role `{r}` is not one of {}",
+                    ROLES.join(", ")
+                )));
             }
-            _ => return Err(Failure::bad_request(format!("messages[{i}].role is required and must be a string"))),
+            _ => {
+                return Err(Failure::bad_request(format!(
+                    "messages[{i}].role is required and must be a string"
+                )));
+            }
         };
         let text = message_text(m, i)?;
         chars += text.chars().count();
@@ -183,7 +204,11 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
     };
     let model = match model.or_else(|| models.first().cloned()) {
         Some(m) if !m.trim().is_empty() => m,
-        _ => return Err(Failure::bad_request("`model` is required (an id such as `openai/gpt-4o-mini`)")),
+        _ => {
+            return Err(Failure::bad_request(
+                "`model` is required (an id such as `openai/gpt-4o-mini`)",
+            ));
+        }
     };
     let mut fallbacks: Vec<String> = Vec::new();
     for m in models {
@@ -203,7 +228,11 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
             None | Some(Value::Null) => {}
             Some(v) => match v.as_u64() {
                 Some(n) if n >= 1 => max_tokens = Some(max_tokens.map_or(n, |m| m.min(n))),
-                _ => return Err(Failure::bad_request(format!("`{key}` must be an integer ≥ 1, got {v}"))),
+                _ => {
+                    return Err(Failure::bad_request(format!(
+                        "`{key}` must be an integer ≥ 1, got {v}"
+                    )));
+                }
             },
         }
     }
@@ -240,16 +269,26 @@ fn message_text(m: &Map<String, Value>, i: usize) -> Result<String, Failure> {
                 match p.get("type").and_then(Value::as_str) {
                     Some("text") => match p.get("text").and_then(Value::as_str) {
                         Some(t) => out.push(t.to_string()),
-                        None => return Err(Failure::bad_request(format!("messages[{i}].content[{j}].text must be a string"))),
+                        None => {
+                            return Err(Failure::bad_request(format!(
+                                "messages[{i}].content[{j}].text must be a string"
+                            )));
+                        }
                     },
                     // Images, files and audio are accepted but not simulated.
                     Some(_) => {}
-                    None => return Err(Failure::bad_request(format!("messages[{i}].content[{j}].type is required"))),
+                    None => {
+                        return Err(Failure::bad_request(format!(
+                            "messages[{i}].content[{j}].type is required"
+                        )));
+                    }
                 }
             }
             Ok(out.join("\n"))
         }
-        Some(_) => Err(Failure::bad_request(format!("messages[{i}].content must be a string or an array of content parts"))),
+        Some(_) => Err(Failure::bad_request(format!(
+            "messages[{i}].content must be a string or an array of content parts"
+        ))),
     }
 }
 
@@ -263,7 +302,11 @@ fn opt_str(obj: &Map<String, Value>, key: &str, label: &str) -> Result<Option<St
 
 fn str_list(v: &Value, label: &str) -> Result<Vec<String>, Failure> {
     let err = || Failure::bad_request(format!("`{label}` must be an array of strings"));
-    v.as_array().ok_or_else(err)?.iter().map(|x| x.as_str().map(str::to_string).ok_or_else(err)).collect()
+    v.as_array()
+        .ok_or_else(err)?
+        .iter()
+        .map(|x| x.as_str().map(str::to_string).ok_or_else(err))
+        .collect()
 }
 
 fn opt_list(p: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, Failure> {
@@ -277,7 +320,9 @@ fn opt_bool(p: &Map<String, Value>, key: &str) -> Result<Option<bool>, Failure> 
     match p.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(Failure::bad_request(format!("`provider.{key}` must be a boolean"))),
+        Some(_) => Err(Failure::bad_request(format!(
+            "`provider.{key}` must be a boolean"
+        ))),
     }
 }
 
@@ -291,7 +336,9 @@ fn price_value(v: &Value, label: &str) -> Result<Option<f64>, Failure> {
     };
     match n {
         Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
-        _ => Err(Failure::bad_request(format!("`{label}` must be a non-negative number or numeric string, got {v}"))),
+        _ => Err(Failure::bad_request(format!(
+            "`{label}` must be a non-negative number or numeric string, got {v}"
+        ))),
     }
 }
 
@@ -308,7 +355,11 @@ fn parse_prefs(p: &Map<String, Value>) -> Result<Prefs, Failure> {
         None | Some(Value::Null) => false,
         Some(Value::String(s)) if s == "deny" => true,
         Some(Value::String(s)) if s == "allow" => false,
-        Some(v) => return Err(Failure::bad_request(format!("`provider.data_collection` must be \"allow\" or \"deny\", got {v}"))),
+        Some(v) => {
+            return Err(Failure::bad_request(format!(
+                "`provider.data_collection` must be \"allow\" or \"deny\", got {v}"
+            )));
+        }
     };
     if let Some(qs) = opt_list(p, "quantizations")? {
         let mut parsed = Vec::new();
@@ -336,18 +387,28 @@ fn parse_prefs(p: &Map<String, Value>) -> Result<Prefs, Failure> {
                 prefs.max_completion_price = price_value(v, "provider.max_price.completion")?;
             }
         }
-        Some(_) => return Err(Failure::bad_request("`provider.max_price` must be an object")),
+        Some(_) => {
+            return Err(Failure::bad_request(
+                "`provider.max_price` must be an object",
+            ));
+        }
     }
     let sort = match p.get("sort") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Object(o)) => o.get("by").and_then(Value::as_str).map(str::to_string),
-        Some(_) => return Err(Failure::bad_request("`provider.sort` must be a string or an object with `by`")),
+        Some(_) => {
+            return Err(Failure::bad_request(
+                "`provider.sort` must be a string or an object with `by`",
+            ));
+        }
     };
     if let Some(s) = &sort
         && !["price", "throughput", "latency"].contains(&s.as_str())
     {
-        return Err(Failure::bad_request(format!("`provider.sort` `{s}` is not one of price, throughput, latency")));
+        return Err(Failure::bad_request(format!(
+            "`provider.sort` `{s}` is not one of price, throughput, latency"
+        )));
     }
     prefs.sort = sort;
     Ok(prefs)
@@ -395,19 +456,43 @@ mod tests {
 
     #[test]
     fn rejects_bad_requests_with_clear_messages() {
-        assert!(parse_chat(b"{not json").unwrap_err().message.contains("not valid JSON"));
+        assert!(
+            parse_chat(b"{not json")
+                .unwrap_err()
+                .message
+                .contains("not valid JSON")
+        );
         assert!(parse_chat(b"").unwrap_err().message.contains("empty"));
         assert!(msg(json!([1])).contains("JSON object"));
         assert!(msg(json!({"model": "a/b"})).contains("`messages` is required"));
         assert!(msg(json!({"model": "a/b", "messages": []})).contains("at least one"));
-        assert!(msg(json!({"model": "a/b", "messages": [{"role": "robot", "content": "x"}]})).contains("robot"));
-        assert!(msg(json!({"model": "a/b", "messages": [{"content": "x"}]})).contains("role is required"));
-        assert!(msg(json!({"model": "a/b", "messages": [{"role": "user", "content": 5}]})).contains("content must be"));
-        assert!(msg(json!({"messages": [{"role": "user", "content": "x"}]})).contains("`model` is required"));
-        assert!(msg(json!({"model": 3, "messages": [{"role": "user", "content": "x"}]})).contains("`model` must be a string"));
+        assert!(
+            msg(json!({"model": "a/b", "messages": [{"role": "robot", "content": "x"}]}))
+                .contains("robot")
+        );
+        assert!(
+            msg(json!({"model": "a/b", "messages": [{"content": "x"}]}))
+                .contains("role is required")
+        );
+        assert!(
+            msg(json!({"model": "a/b", "messages": [{"role": "user", "content": 5}]}))
+                .contains("content must be")
+        );
+        assert!(
+            msg(json!({"messages": [{"role": "user", "content": "x"}]}))
+                .contains("`model` is required")
+        );
+        assert!(
+            msg(json!({"model": 3, "messages": [{"role": "user", "content": "x"}]}))
+                .contains("`model` must be a string")
+        );
         assert!(msg(json!({"model": "a/b", "stream": "yes", "messages": [{"role": "user", "content": "x"}]})).contains("`stream`"));
         assert!(msg(json!({"model": "a/b", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]})).contains("max_tokens"));
-        let p = |prov: Value| msg(json!({"model": "a/b", "messages": [{"role": "user", "content": "x"}], "provider": prov}));
+        let p = |prov: Value| {
+            msg(
+                json!({"model": "a/b", "messages": [{"role": "user", "content": "x"}], "provider": prov}),
+            )
+        };
         assert!(p(json!({"only": "x"})).contains("provider.only"));
         assert!(p(json!({"data_collection": "maybe"})).contains("data_collection"));
         assert!(p(json!({"quantizations": ["fp9"]})).contains("fp9"));
@@ -418,12 +503,20 @@ mod tests {
 
     #[test]
     fn failure_body_shape() {
-        let f = Failure::new(429, "Provider returned error").with_metadata(json!({"provider_name": "X", "raw": "slow down"}));
+        let f = Failure::new(429, "Provider returned error")
+            .with_metadata(json!({"provider_name": "X", "raw": "slow down"}));
         let b = f.body();
         assert_eq!(b["error"]["code"], 429);
         assert_eq!(b["error"]["metadata"]["raw"], "slow down");
         assert_eq!(b["user_id"], USER_ID);
-        let r = Failure { retry_after: Some(7), ..f }.response();
-        assert!(r.headers.contains(&("Retry-After".to_string(), "7".to_string())));
+        let r = Failure {
+            retry_after: Some(7),
+            ..f
+        }
+        .response();
+        assert!(
+            r.headers
+                .contains(&("Retry-After".to_string(), "7".to_string()))
+        );
     }
 }

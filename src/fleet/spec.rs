@@ -76,6 +76,8 @@ pub struct Endpoint {
     pub rate_limit_rate: f64,
     /// Value of `Retry-After` on 429s, seconds.
     pub retry_after_secs: u64,
+    /// Shortest answer in tokens: longer answers repeat the answer's sections (benchmarks, demos).
+    pub answer_tokens: Option<u64>,
 }
 
 /// A mean with a symmetric uniform jitter: samples fall in `mean ± jitter`.
@@ -166,7 +168,9 @@ impl Quantization {
 
     /// Parses the wire spelling (case-insensitive).
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|q| q.as_str().eq_ignore_ascii_case(s.trim()))
+        Self::ALL
+            .into_iter()
+            .find(|q| q.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -328,6 +332,7 @@ struct RawEndpoint {
     error_rate: Option<Spanned<f64>>,
     rate_limit_rate: Option<Spanned<f64>>,
     retry_after_secs: Option<u64>,
+    answer_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -350,8 +355,14 @@ struct RawMeta {
 /// Defaults for optional endpoint fields, chosen to look like a mid-range provider.
 const DEFAULT_CONTEXT: u64 = 131_072;
 const DEFAULT_MAX_COMPLETION: u64 = 16_384;
-const DEFAULT_TTFT: Jitter = Jitter { mean: 600.0, jitter: 150.0 };
-const DEFAULT_TPS: Jitter = Jitter { mean: 80.0, jitter: 15.0 };
+const DEFAULT_TTFT: Jitter = Jitter {
+    mean: 600.0,
+    jitter: 150.0,
+};
+const DEFAULT_TPS: Jitter = Jitter {
+    mean: 80.0,
+    jitter: 15.0,
+};
 const DEFAULT_RETRY_AFTER: u64 = 5;
 const DEFAULT_PARAMS: [&str; 5] = ["max_tokens", "temperature", "top_p", "stop", "seed"];
 const MODALITIES: [&str; 5] = ["text", "image", "file", "audio", "video"];
@@ -362,7 +373,12 @@ struct Validator<'s> {
 }
 
 impl Validator<'_> {
-    fn err(&self, span: Option<Range<usize>>, field: impl Into<String>, msg: impl Into<String>) -> FleetError {
+    fn err(
+        &self,
+        span: Option<Range<usize>>,
+        field: impl Into<String>,
+        msg: impl Into<String>,
+    ) -> FleetError {
         FleetError {
             origin: self.origin.to_string(),
             line: span.map(|s| line_of(self.src, s.start)),
@@ -377,7 +393,11 @@ impl Validator<'_> {
             Some(t) => {
                 let v = *t.get_ref();
                 if !v.is_finite() || v < 0.0 {
-                    return Err(self.err(Some(t.span()), "time_scale", format!("must be a finite number ≥ 0, got {v}")));
+                    return Err(self.err(
+                        Some(t.span()),
+                        "time_scale",
+                        format!("must be a finite number ≥ 0, got {v}"),
+                    ));
                 }
                 v
             }
@@ -387,7 +407,11 @@ impl Validator<'_> {
             Some(k) => {
                 let v = k.get_ref();
                 if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(self.err(Some(k.span()), "api_key", "must be non-empty and contain no spaces or control characters"));
+                    return Err(self.err(
+                        Some(k.span()),
+                        "api_key",
+                        "must be non-empty and contain no spaces or control characters",
+                    ));
                 }
                 Some(v.clone())
             }
@@ -400,7 +424,11 @@ impl Validator<'_> {
             }
         };
         if raw_providers.is_empty() {
-            return Err(self.err(providers_span, "providers", "the fleet needs at least one [[providers]] entry"));
+            return Err(self.err(
+                providers_span,
+                "providers",
+                "the fleet needs at least one [[providers]] entry",
+            ));
         }
         let mut providers = Vec::with_capacity(raw_providers.len());
         let mut slugs: HashMap<String, usize> = HashMap::new();
@@ -409,7 +437,10 @@ impl Validator<'_> {
             providers.push(p);
         }
         self.check_canonical_consistency(&providers)?;
-        let served: HashSet<&str> = providers.iter().flat_map(|p| p.models.iter().map(|e| e.id.as_str())).collect();
+        let served: HashSet<&str> = providers
+            .iter()
+            .flat_map(|p| p.models.iter().map(|e| e.id.as_str()))
+            .collect();
         let mut models = Vec::new();
         let mut meta_ids = HashSet::new();
         for (i, m) in raw.models.into_iter().enumerate() {
@@ -417,17 +448,41 @@ impl Validator<'_> {
             let field = format!("models[{i}].id");
             let id = m.id.get_ref();
             if !served.contains(id.as_str()) {
-                return Err(self.err(Some(m.id.span()), field, format!("model `{id}` has metadata but no provider serves it")));
+                return Err(self.err(
+                    Some(m.id.span()),
+                    field,
+                    format!("model `{id}` has metadata but no provider serves it"),
+                ));
             }
             if !meta_ids.insert(id.clone()) {
-                return Err(self.err(Some(m.id.span()), field, format!("duplicate metadata for model `{id}`")));
+                return Err(self.err(
+                    Some(m.id.span()),
+                    field,
+                    format!("duplicate metadata for model `{id}`"),
+                ));
             }
-            models.push(ModelMeta { id: id.clone(), name: m.name, description: m.description, created: m.created });
+            models.push(ModelMeta {
+                id: id.clone(),
+                name: m.name,
+                description: m.description,
+                created: m.created,
+            });
         }
-        Ok(FleetSpec { seed: raw.seed, time_scale, api_key, providers, models })
+        Ok(FleetSpec {
+            seed: raw.seed,
+            time_scale,
+            api_key,
+            providers,
+            models,
+        })
     }
 
-    fn provider(&self, i: usize, rp: Spanned<RawProvider>, slugs: &mut HashMap<String, usize>) -> Result<Provider, FleetError> {
+    fn provider(
+        &self,
+        i: usize,
+        rp: Spanned<RawProvider>,
+        slugs: &mut HashMap<String, usize>,
+    ) -> Result<Provider, FleetError> {
         let p_span = rp.span();
         let rp = rp.into_inner();
         let at = |f: &str| format!("providers[{i}].{f}");
@@ -436,15 +491,25 @@ impl Validator<'_> {
             return Err(self.err(Some(rp.name.span()), at("name"), "must not be empty"));
         }
         let slug = rp.slug.get_ref();
-        if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c)) {
+        if slug.is_empty()
+            || !slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+        {
             return Err(self.err(
                 Some(rp.slug.span()),
                 at("slug"),
-                format!("`{slug}` is not a valid slug (use lowercase letters, digits, '-', '_' or '.')"),
+                format!(
+                    "`{slug}` is not a valid slug (use lowercase letters, digits, '-', '_' or '.')"
+                ),
             ));
         }
         if let Some(first) = slugs.insert(slug.clone(), i) {
-            return Err(self.err(Some(rp.slug.span()), at("slug"), format!("duplicate slug `{slug}` (also used by providers[{first}])")));
+            return Err(self.err(
+                Some(rp.slug.span()),
+                at("slug"),
+                format!("duplicate slug `{slug}` (also used by providers[{first}])"),
+            ));
         }
         let region = match rp.region {
             None => "us".to_string(),
@@ -460,7 +525,11 @@ impl Validator<'_> {
                 self.err(
                     Some(q.span()),
                     at("quantization"),
-                    format!("unknown quantization `{}` (expected one of {})", q.get_ref(), all.join(", ")),
+                    format!(
+                        "unknown quantization `{}` (expected one of {})",
+                        q.get_ref(),
+                        all.join(", ")
+                    ),
                 )
             })?,
         };
@@ -472,7 +541,11 @@ impl Validator<'_> {
             }
         };
         if raw_models.is_empty() {
-            return Err(self.err(Some(models_span), at("models"), format!("provider `{slug}` serves no models; add [[providers.models]] entries")));
+            return Err(self.err(
+                Some(models_span),
+                at("models"),
+                format!("provider `{slug}` serves no models; add [[providers.models]] entries"),
+            ));
         }
         let mut ids = HashSet::new();
         let mut endpoints = Vec::with_capacity(raw_models.len());
@@ -480,7 +553,11 @@ impl Validator<'_> {
             let id = re.get_ref().id.clone();
             if !ids.insert(id.get_ref().clone()) {
                 let msg = format!("provider `{slug}` lists model `{}` twice", id.get_ref());
-                return Err(self.err(Some(id.span()), format!("providers[{i}].models[{j}].id"), msg));
+                return Err(self.err(
+                    Some(id.span()),
+                    format!("providers[{i}].models[{j}].id"),
+                    msg,
+                ));
             }
             endpoints.push(self.endpoint(&format!("providers[{i}].models[{j}]"), re)?);
         }
@@ -512,15 +589,24 @@ impl Validator<'_> {
                 Some(c.into_inner())
             }
         };
-        let positive = |v: Option<Spanned<u64>>, f: &str, default: u64| -> Result<(u64, Option<Range<usize>>), FleetError> {
+        let positive = |v: Option<Spanned<u64>>,
+                        f: &str,
+                        default: u64|
+         -> Result<(u64, Option<Range<usize>>), FleetError> {
             match v {
                 None => Ok((default, None)),
-                Some(s) if *s.get_ref() == 0 => Err(self.err(Some(s.span()), at(f), "must be at least 1")),
+                Some(s) if *s.get_ref() == 0 => {
+                    Err(self.err(Some(s.span()), at(f), "must be at least 1"))
+                }
                 Some(s) => Ok((*s.get_ref(), Some(s.span()))),
             }
         };
         let (context_length, _) = positive(re.context_length, "context_length", DEFAULT_CONTEXT)?;
-        let (max_completion_tokens, mct_span) = positive(re.max_completion_tokens, "max_completion_tokens", DEFAULT_MAX_COMPLETION.min(context_length))?;
+        let (max_completion_tokens, mct_span) = positive(
+            re.max_completion_tokens,
+            "max_completion_tokens",
+            DEFAULT_MAX_COMPLETION.min(context_length),
+        )?;
         if max_completion_tokens > context_length {
             return Err(self.err(
                 mct_span.or(Some(e_span.clone())),
@@ -531,7 +617,11 @@ impl Validator<'_> {
         let price = |s: &Spanned<f64>, f: &str| -> Result<f64, FleetError> {
             let v = *s.get_ref();
             if !v.is_finite() || v < 0.0 {
-                return Err(self.err(Some(s.span()), at(f), format!("price must be ≥ 0 USD per million tokens, got {v}")));
+                return Err(self.err(
+                    Some(s.span()),
+                    at(f),
+                    format!("price must be ≥ 0 USD per million tokens, got {v}"),
+                ));
             }
             Ok(v)
         };
@@ -543,7 +633,11 @@ impl Validator<'_> {
                 Some(s) => {
                     let v = *s.get_ref();
                     if !(0.0..=1.0).contains(&v) {
-                        return Err(self.err(Some(s.span()), at(f), format!("must be between 0 and 1, got {v}")));
+                        return Err(self.err(
+                            Some(s.span()),
+                            at(f),
+                            format!("must be between 0 and 1, got {v}"),
+                        ));
                     }
                     Ok(v)
                 }
@@ -556,38 +650,58 @@ impl Validator<'_> {
             Some(m) => {
                 let list = m.get_ref();
                 if list.is_empty() {
-                    return Err(self.err(Some(m.span()), at("input_modalities"), "must list at least one modality"));
+                    return Err(self.err(
+                        Some(m.span()),
+                        at("input_modalities"),
+                        "must list at least one modality",
+                    ));
                 }
                 if let Some(bad) = list.iter().find(|x| !MODALITIES.contains(&x.as_str())) {
                     return Err(self.err(
                         Some(m.span()),
                         at("input_modalities"),
-                        format!("unknown modality `{bad}` (expected one of {})", MODALITIES.join(", ")),
+                        format!(
+                            "unknown modality `{bad}` (expected one of {})",
+                            MODALITIES.join(", ")
+                        ),
                     ));
                 }
                 m.into_inner()
             }
         };
-        let jitter = |s: Option<Spanned<RawJitter>>, f: &str, default: Jitter, min_mean: f64| -> Result<Jitter, FleetError> {
-            match s {
-                None => Ok(default),
-                Some(s) => {
-                    let span = s.span();
-                    let RawJitter { mean, jitter } = s.into_inner();
-                    let mean_ok = mean.is_finite() && (if min_mean > 0.0 { mean >= min_mean } else { mean >= 0.0 });
-                    if !mean_ok {
-                        let need = if min_mean > 0.0 { format!("≥ {min_mean}") } else { "≥ 0".to_string() };
-                        return Err(self.err(Some(span), at(&format!("{f}.mean")), format!("must be a finite number {need}, got {mean}")));
-                    }
-                    if !jitter.is_finite() || jitter < 0.0 {
-                        return Err(self.err(Some(span), at(&format!("{f}.jitter")), format!("must be a finite number ≥ 0, got {jitter}")));
-                    }
-                    Ok(Jitter { mean, jitter })
-                }
+        // Bounds keep every sampled delay sane: no zero speed, no hour-long first token.
+        let jitter = |s: Option<Spanned<RawJitter>>,
+                      f: &str,
+                      default: Jitter,
+                      range: (f64, f64)|
+         -> Result<Jitter, FleetError> {
+            let Some(s) = s else { return Ok(default) };
+            let span = s.span();
+            let RawJitter { mean, jitter } = s.into_inner();
+            let (lo, hi) = range;
+            if !(mean.is_finite() && mean >= lo && mean <= hi) {
+                return Err(self.err(
+                    Some(span),
+                    at(&format!("{f}.mean")),
+                    format!("must be between {lo} and {hi}, got {mean}"),
+                ));
             }
+            if !(jitter.is_finite() && jitter >= 0.0 && jitter <= hi) {
+                return Err(self.err(
+                    Some(span),
+                    at(&format!("{f}.jitter")),
+                    format!("must be between 0 and {hi}, got {jitter}"),
+                ));
+            }
+            Ok(Jitter { mean, jitter })
         };
-        let ttft_ms = jitter(re.ttft_ms, "ttft_ms", DEFAULT_TTFT, 0.0)?;
-        let tokens_per_sec = jitter(re.tokens_per_sec, "tokens_per_sec", DEFAULT_TPS, 0.1)?;
+        let ttft_ms = jitter(re.ttft_ms, "ttft_ms", DEFAULT_TTFT, (0.0, 600_000.0))?;
+        let tokens_per_sec = jitter(
+            re.tokens_per_sec,
+            "tokens_per_sec",
+            DEFAULT_TPS,
+            (0.1, 100_000.0),
+        )?;
         Ok(Endpoint {
             id: id.clone(),
             canonical_slug,
@@ -595,13 +709,16 @@ impl Validator<'_> {
             max_completion_tokens,
             prompt_price,
             completion_price,
-            supported_parameters: re.supported_parameters.unwrap_or_else(|| DEFAULT_PARAMS.iter().map(|s| s.to_string()).collect()),
+            supported_parameters: re
+                .supported_parameters
+                .unwrap_or_else(|| DEFAULT_PARAMS.iter().map(|s| s.to_string()).collect()),
             input_modalities,
             ttft_ms,
             tokens_per_sec,
             error_rate,
             rate_limit_rate,
             retry_after_secs: re.retry_after_secs.unwrap_or(DEFAULT_RETRY_AFTER),
+            answer_tokens: re.answer_tokens,
         })
     }
 
@@ -632,10 +749,14 @@ impl Validator<'_> {
 /// A model id must be `author/slug` with an optional `:variant`, and nothing URL-hostile.
 fn check_model_id(id: &str) -> Result<(), String> {
     let base = id.split_once(':').map_or(id, |(b, _)| b);
-    let ok_chars = id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c));
+    let ok_chars = id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c));
     let parts: Vec<&str> = base.split('/').collect();
     if !ok_chars || parts.len() != 2 || parts.iter().any(|p| p.is_empty()) || id.ends_with(':') {
-        return Err(format!("`{id}` is not a model id of the form `author/slug` (optionally `:variant`)"));
+        return Err(format!(
+            "`{id}` is not a model id of the form `author/slug` (optionally `:variant`)"
+        ));
     }
     Ok(())
 }
@@ -643,7 +764,11 @@ fn check_model_id(id: &str) -> Result<(), String> {
 /// 1-based line number of byte offset `pos`.
 fn line_of(src: &str, pos: usize) -> usize {
     let pos = pos.min(src.len());
-    src.as_bytes()[..pos].iter().filter(|b| **b == b'\n').count() + 1
+    src.as_bytes()[..pos]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// Turns a toml/serde error into a `FleetError`, naming the field from the message or the line.
@@ -653,7 +778,12 @@ fn toml_error(src: &str, origin: &str, e: &toml::de::Error) -> FleetError {
     let field = backticked_after(&message, "unknown field ")
         .or_else(|| backticked_after(&message, "missing field "))
         .or_else(|| line.and_then(|l| key_on_line(src, l)));
-    FleetError { origin: origin.to_string(), line, field, message }
+    FleetError {
+        origin: origin.to_string(),
+        line,
+        field,
+        message,
+    }
 }
 
 fn backticked_after(msg: &str, prefix: &str) -> Option<String> {
@@ -699,22 +829,45 @@ completion_price = 0.6
 
     #[test]
     fn builtin_fleet_is_valid_and_has_five_distinct_providers() {
-        let spec = FleetSpec::from_toml(BUILTIN_TOML, BUILTIN_ORIGIN).unwrap_or_else(|e| panic!("{e}"));
+        let spec =
+            FleetSpec::from_toml(BUILTIN_TOML, BUILTIN_ORIGIN).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spec.providers.len(), 5);
         assert!(spec.model_ids().len() >= 8, "{:?}", spec.model_ids());
         assert!(spec.providers.iter().any(|p| p.region == "eu" && p.zdr));
-        assert!(spec.providers.iter().any(|p| p.collects_data && p.quantization == Quantization::Fp8));
+        assert!(
+            spec.providers
+                .iter()
+                .any(|p| p.collects_data && p.quantization == Quantization::Fp8)
+        );
         for p in &spec.providers {
             for e in &p.models {
-                assert!(e.error_rate <= 0.03 && e.rate_limit_rate <= 0.03, "{} {} too flaky", p.slug, e.id);
-                assert!((300.0..=1500.0).contains(&e.ttft_ms.mean), "{} {} ttft", p.slug, e.id);
-                assert!((40.0..=200.0).contains(&e.tokens_per_sec.mean), "{} {} speed", p.slug, e.id);
+                assert!(
+                    e.error_rate <= 0.03 && e.rate_limit_rate <= 0.03,
+                    "{} {} too flaky",
+                    p.slug,
+                    e.id
+                );
+                assert!(
+                    (300.0..=1500.0).contains(&e.ttft_ms.mean),
+                    "{} {} ttft",
+                    p.slug,
+                    e.id
+                );
+                assert!(
+                    (40.0..=200.0).contains(&e.tokens_per_sec.mean),
+                    "{} {} speed",
+                    p.slug,
+                    e.id
+                );
             }
         }
         for id in spec.model_ids() {
             let n = spec.endpoints_for(id).len();
             assert!((1..=4).contains(&n), "{id} served by {n}");
-            assert!(spec.meta(id).and_then(|m| m.name.as_ref()).is_some(), "{id} has no name");
+            assert!(
+                spec.meta(id).and_then(|m| m.name.as_ref()).is_some(),
+                "{id} has no name"
+            );
         }
         assert_eq!(FleetSpec::builtin(), spec);
     }
@@ -735,12 +888,18 @@ completion_price = 0.6
 
     #[test]
     fn unknown_field_names_field_and_line() {
-        let src = MINIMAL.replace("completion_price = 0.6", "completion_price = 0.6\ncolour = \"red\"");
+        let src = MINIMAL.replace(
+            "completion_price = 0.6",
+            "completion_price = 0.6\ncolour = \"red\"",
+        );
         let e = err_of(&src);
         assert_eq!(e.field(), Some("colour"));
         assert_eq!(e.line(), Some(14));
         let shown = e.to_string();
-        assert!(shown.starts_with("test.toml, line 14, field `colour`"), "{shown}");
+        assert!(
+            shown.starts_with("test.toml, line 14, field `colour`"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -753,10 +912,16 @@ completion_price = 0.6
 
     #[test]
     fn rates_outside_unit_interval_are_rejected() {
-        let e = err_of(&MINIMAL.replace("completion_price = 0.6", "completion_price = 0.6\nerror_rate = 1.5"));
+        let e = err_of(&MINIMAL.replace(
+            "completion_price = 0.6",
+            "completion_price = 0.6\nerror_rate = 1.5",
+        ));
         assert_eq!(e.field(), Some("providers[0].models[0].error_rate"));
         assert_eq!(e.line(), Some(14));
-        let e = err_of(&MINIMAL.replace("completion_price = 0.6", "completion_price = 0.6\nrate_limit_rate = -0.1"));
+        let e = err_of(&MINIMAL.replace(
+            "completion_price = 0.6",
+            "completion_price = 0.6\nrate_limit_rate = -0.1",
+        ));
         assert_eq!(e.field(), Some("providers[0].models[0].rate_limit_rate"));
     }
 
@@ -765,7 +930,10 @@ completion_price = 0.6
         let e = err_of(&MINIMAL.replace("\"fp8\"", "\"fp9\""));
         assert_eq!(e.field(), Some("providers[0].quantization"));
         assert_eq!(e.line(), Some(8));
-        assert!(e.message().contains("fp9") && e.message().contains("bf16"), "{e}");
+        assert!(
+            e.message().contains("fp9") && e.message().contains("bf16"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -773,7 +941,7 @@ completion_price = 0.6
         let second = "\n[[providers]]\nname = \"Beta\"\nslug = \"alpha\"\n[[providers.models]]\nid = \"a/b\"\nprompt_price = 1\ncompletion_price = 1\n";
         let e = err_of(&format!("{MINIMAL}{second}"));
         assert_eq!(e.field(), Some("providers[1].slug"));
-        assert_eq!(e.line(), Some(18));
+        assert_eq!(e.line(), Some(17));
         assert!(e.message().contains("duplicate slug `alpha`"), "{e}");
     }
 
@@ -805,13 +973,31 @@ completion_price = 0.6
         assert_eq!(bad_slug.field(), Some("providers[0].slug"));
         let bad_ts = err_of(&MINIMAL.replace("time_scale = 0", "time_scale = -2"));
         assert_eq!(bad_ts.field(), Some("time_scale"));
-        let bad_tps = err_of(&MINIMAL.replace("completion_price = 0.6", "completion_price = 0.6\ntokens_per_sec = { mean = 0 }"));
-        assert_eq!(bad_tps.field(), Some("providers[0].models[0].tokens_per_sec.mean"));
+        let bad_tps = err_of(&MINIMAL.replace(
+            "completion_price = 0.6",
+            "completion_price = 0.6\ntokens_per_sec = { mean = 0 }",
+        ));
+        assert_eq!(
+            bad_tps.field(),
+            Some("providers[0].models[0].tokens_per_sec.mean")
+        );
+        let slow_ttft = err_of(&MINIMAL.replace(
+            "completion_price = 0.6",
+            "completion_price = 0.6\nttft_ms = { mean = 1e9 }",
+        ));
+        assert_eq!(
+            slow_ttft.field(),
+            Some("providers[0].models[0].ttft_ms.mean")
+        );
+        assert_eq!(slow_ttft.line(), Some(14));
         let no_models = err_of("[[providers]]\nname = \"A\"\nslug = \"a\"\n");
         assert_eq!(no_models.field(), Some("providers[0].models"));
         let orphan_meta = err_of(&format!("{MINIMAL}\n[[models]]\nid = \"x/y\"\n"));
         assert_eq!(orphan_meta.field(), Some("models[0].id"));
-        let modality = err_of(&MINIMAL.replace("completion_price = 0.6", "completion_price = 0.6\ninput_modalities = [\"smell\"]"));
+        let modality = err_of(&MINIMAL.replace(
+            "completion_price = 0.6",
+            "completion_price = 0.6\ninput_modalities = [\"smell\"]",
+        ));
         assert!(modality.message().contains("smell"), "{modality}");
     }
 

@@ -8,17 +8,21 @@ use super::rng::{SplitMix64, fnv1a, mix};
 /// Variant suffixes (`:free`, …) are ignored so a free variant answers like its paid twin.
 pub fn answer(seed: u64, model: &str, prompt: &str) -> String {
     let base = model.split_once(':').map_or(model, |(b, _)| b);
-    let mut r = SplitMix64::new(mix(&[seed, fnv1a(base.as_bytes()), fnv1a(prompt.as_bytes())]));
+    let mut r = SplitMix64::new(mix(&[
+        seed,
+        fnv1a(base.as_bytes()),
+        fnv1a(prompt.as_bytes()),
+    ]));
     let topic = topic_of(prompt);
     let mut out = String::new();
 
     let opening = r.pick(OPENINGS).replace("{topic}", &topic);
     out.push_str(&opening);
     out.push(' ');
-    out.push_str(r.pick(SECOND_SENTENCES));
+    out.push_str(r.pick::<&str>(SECOND_SENTENCES));
     out.push_str("\n\n");
 
-    out.push_str(r.pick(HEADINGS));
+    out.push_str(r.pick::<&str>(HEADINGS));
     out.push_str("\n\n");
     let n_bullets = 3 + r.below(3);
     for i in r.sample_indices(BULLETS.len(), n_bullets) {
@@ -47,7 +51,20 @@ pub fn answer(seed: u64, model: &str, prompt: &str) -> String {
     out.push_str(r.pick(snippets).trim_matches('\n'));
     out.push_str("\n```\n\n");
 
-    out.push_str(r.pick(CLOSINGS));
+    out.push_str(r.pick::<&str>(CLOSINGS));
+    out
+}
+
+/// Like [`answer`], but at least `min_tokens` long: further sections (answers to numbered
+/// variants of the prompt) are appended until it is.
+pub fn answer_at_least(seed: u64, model: &str, prompt: &str, min_tokens: u64) -> String {
+    let mut out = answer(seed, model, prompt);
+    let mut part = 2;
+    while (tokenize(&out).len() as u64) < min_tokens {
+        out.push_str(&format!("\n\n## Part {part}\n\n"));
+        out.push_str(&answer(seed, model, &format!("{prompt} #{part}")));
+        part += 1;
+    }
     out
 }
 
@@ -87,12 +104,20 @@ pub fn tokenize(text: &str) -> Vec<&str> {
 fn topic_of(prompt: &str) -> String {
     let cleaned: String = prompt
         .chars()
-        .map(|c| if "`*_|#[]<>\\\"".contains(c) || c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if "`*_|#[]<>\\\"".contains(c) || c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let words: Vec<&str> = cleaned.split_whitespace().take(12).collect();
     let mut topic = words.join(" ");
     let truncated = cleaned.split_whitespace().count() > words.len();
-    topic = topic.trim_end_matches(['.', ',', ';', ':', '!', '?']).to_string();
+    topic = topic
+        .trim_end_matches(|c: char| c.is_whitespace() || ".,;:!?".contains(c))
+        .to_string();
     if topic.is_empty() {
         return "your question".to_string();
     }
@@ -359,8 +384,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_answers_reach_their_minimum_and_stay_deterministic() {
+        let a = answer_at_least(1, "m/x", "explain", 4000);
+        assert!(tokenize(&a).len() >= 4000);
+        assert_eq!(a, answer_at_least(1, "m/x", "explain", 4000));
+        assert!(a.matches("```").count() >= 20, "many code blocks");
+        assert_eq!(
+            answer_at_least(1, "m/x", "explain", 0),
+            answer(1, "m/x", "explain")
+        );
+    }
+
+    #[test]
     fn tokens_concatenate_to_the_text() {
-        for t in ["", "  ", "Hello, world!\n\n## Heading\n| a | b |\n|---|---|\n", "naïve café… 東京 ok", "x  "] {
+        for t in [
+            "",
+            "  ",
+            "Hello, world!\n\n## Heading\n| a | b |\n|---|---|\n",
+            "naïve café… 東京 ok",
+            "x  ",
+        ] {
             assert_eq!(tokenize(t).concat(), t);
         }
         assert_eq!(tokenize("Hi, you!"), vec!["Hi", ",", " you", "!"]);
@@ -388,7 +431,10 @@ mod tests {
             assert!(a.contains("\n- "), "{a}");
             assert!(a.contains("|---|"), "{a}");
             assert_eq!(a.matches("```").count(), 2, "{a}");
-            assert!(a.contains("question number"), "opening refers to the prompt: {a}");
+            assert!(
+                a.contains("question number"),
+                "opening refers to the prompt: {a}"
+            );
             // Prompt markdown must not leak into the opening line.
             assert!(!a.lines().next().unwrap().contains('`'), "{a}");
         }
@@ -399,7 +445,14 @@ mod tests {
         let mut langs = std::collections::HashSet::new();
         for i in 0..200u64 {
             let a = answer(i, "a/b", "q");
-            let lang = a.split("```").nth(1).unwrap().lines().next().unwrap().to_string();
+            let lang = a
+                .split("```")
+                .nth(1)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+                .to_string();
             langs.insert(lang);
         }
         assert_eq!(langs.len(), CODE.len(), "{langs:?}");

@@ -16,7 +16,9 @@ const MIN_PANE_WIDTH: u16 = 28;
 /// Paints the whole workbench.
 pub fn draw(frame: &mut Frame, app: &mut App) {
     let area = frame.area();
-    let composer_h = (app.composer.lines().len() as u16 + 2).clamp(3, 8).min(area.height / 3 + 2);
+    let composer_h = (app.composer.lines().len() as u16 + 2)
+        .clamp(3, 8)
+        .min(area.height / 3 + 2);
     let [panes, composer, status] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(composer_h),
@@ -54,7 +56,7 @@ pub fn grid(area: Rect, n: usize) -> Vec<Rect> {
 
 fn draw_composer(frame: &mut Frame, app: &mut App, area: Rect) {
     let target = match app.target {
-        Target::All => format!(" Prompt → all {} panes ", app.panes.len()),
+        Target::All => format!(" Prompt → all panes ({}) ", app.panes.len()),
         Target::Focused => format!(
             " Prompt → {} only ",
             app.focused().map(|p| p.model.as_str()).unwrap_or("-")
@@ -75,16 +77,30 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         Target::Focused => "→ focused",
     };
     let mut left = vec![
-        Span::styled(format!(" {} ", app.source_label), Style::default().fg(Color::Black).bg(Color::Cyan)),
-        Span::styled(format!(" {target} "), Style::default().fg(Color::Black).bg(Color::Yellow)),
+        Span::styled(
+            format!(" {} ", app.source_label),
+            Style::default().fg(Color::Black).bg(Color::Cyan),
+        ),
+        Span::styled(
+            format!(" {target} "),
+            Style::default().fg(Color::Black).bg(Color::Yellow),
+        ),
         Span::raw(" "),
     ];
     if !app.mouse_capture {
-        left.push(Span::styled("select-mode ", Style::default().fg(Color::Magenta)));
+        left.push(Span::styled(
+            "select-mode ",
+            Style::default().fg(Color::Magenta),
+        ));
     }
     match &app.notice {
-        Some((m, Level::Error)) => left.push(Span::styled(m.clone(), Style::default().fg(Color::Red).add_modifier(Modifier::BOLD))),
-        Some((m, Level::Info)) => left.push(Span::styled(m.clone(), Style::default().fg(Color::Green))),
+        Some((m, Level::Error)) => left.push(Span::styled(
+            m.clone(),
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        )),
+        Some((m, Level::Info)) => {
+            left.push(Span::styled(m.clone(), Style::default().fg(Color::Green)))
+        }
         None => left.push(Span::styled(
             "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · Ctrl+Q quit",
             dim,

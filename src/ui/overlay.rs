@@ -53,7 +53,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
                     Style::default()
                 };
                 let price = format_price_per_million(&m.pricing);
-                let ctx = m.context_length.map(|c| format!("{}k ctx", c / 1000)).unwrap_or_default();
+                let ctx = m
+                    .context_length
+                    .map(|c| format!("{}k ctx", c / 1000))
+                    .unwrap_or_default();
                 lines.push(Line::from(vec![
                     Span::styled(format!("{:<44}", m.id), style.add_modifier(Modifier::BOLD)),
                     Span::styled(format!(" {price:<16} {ctx}"), style),

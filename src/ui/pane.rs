@@ -17,18 +17,27 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 /// Draws a pane into `area` and records what it saw in `pane.view`.
 pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, spinner: u64) {
     let border = if focused {
-        Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        Style::default()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::default().fg(Color::DarkGray)
     };
     let last = pane.turns.last();
     let (state, state_style) = state_label(last, spinner);
     let title = Line::from(vec![
-        Span::styled(format!(" {} ", pane.model), Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!(" {} ", pane.model),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
         Span::styled(format!("{state} "), state_style),
     ]);
     let block = Block::bordered()
-        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
         .border_style(border)
         .title(title)
         .title_bottom(stats_line(last));
@@ -38,7 +47,11 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
     let height = inner.height as usize;
 
     if pane.turns.is_empty() {
-        pane.view = ViewMetrics { total: 0, height, area };
+        pane.view = ViewMetrics {
+            total: 0,
+            height,
+            area,
+        };
         let hint = Paragraph::new(vec![
             Line::raw(""),
             Line::styled("ready", Style::default().fg(Color::DarkGray)),
@@ -60,7 +73,11 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
         Scroll::Follow => max_top,
         Scroll::At(t) => t.min(max_top),
     };
-    pane.view = ViewMetrics { total, height, area };
+    pane.view = ViewMetrics {
+        total,
+        height,
+        area,
+    };
 
     let mut visible: Vec<Line<'static>> = Vec::with_capacity(height);
     let mut skip = top;
@@ -72,7 +89,14 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
             skip -= count;
             continue;
         }
-        push_turn_lines(t, width, skip, height - visible.len(), spinner, &mut visible);
+        push_turn_lines(
+            t,
+            width,
+            skip,
+            height - visible.len(),
+            spinner,
+            &mut visible,
+        );
         skip = 0;
     }
     frame.render_widget(Paragraph::new(visible), inner);
@@ -85,7 +109,10 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
             height: 1,
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(more, Style::default().fg(Color::Black).bg(Color::Yellow))),
+            Paragraph::new(Span::styled(
+                more,
+                Style::default().fg(Color::Black).bg(Color::Yellow),
+            )),
             r,
         );
     }
@@ -100,11 +127,19 @@ fn prompt_lines(t: &mut Turn, width: u16) -> &[Line<'static>] {
 }
 
 fn render_prompt(prompt: &str, width: u16) -> Vec<Line<'static>> {
-    let style = Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let style = Style::default()
+        .fg(Color::Cyan)
+        .add_modifier(Modifier::BOLD);
     let mut out = Vec::new();
-    for (i, l) in wrap_plain(prompt, width.saturating_sub(2).max(1)).into_iter().enumerate() {
+    for (i, l) in wrap_plain(prompt, width.saturating_sub(2).max(1))
+        .into_iter()
+        .enumerate()
+    {
         let mark = if i == 0 { "› " } else { "  " };
-        out.push(Line::from(vec![Span::styled(mark, style), Span::styled(l, style)]));
+        out.push(Line::from(vec![
+            Span::styled(mark, style),
+            Span::styled(l, style),
+        ]));
     }
     out.push(Line::raw(""));
     out
@@ -121,15 +156,23 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
             } else {
                 String::new()
             };
-            (format!("{frame} waiting for the first token{extra}"), Style::default().fg(Color::DarkGray))
+            (
+                format!("{frame} waiting for the first token{extra}"),
+                Style::default().fg(Color::DarkGray),
+            )
         }
         TurnState::Streaming => (String::new(), Style::default()),
-        TurnState::Done(reason) if reason == "stop" || reason == "tool_calls" => (String::new(), Style::default()),
+        TurnState::Done(reason) if reason == "stop" || reason == "tool_calls" => {
+            (String::new(), Style::default())
+        }
         TurnState::Done(reason) if reason == "length" => (
             "… stopped at the token limit (finish_reason: length)".into(),
             Style::default().fg(Color::Yellow),
         ),
-        TurnState::Done(reason) => (format!("… finished: {reason}"), Style::default().fg(Color::Yellow)),
+        TurnState::Done(reason) => (
+            format!("… finished: {reason}"),
+            Style::default().fg(Color::Yellow),
+        ),
         TurnState::Cancelled => (
             "⊘ cancelled — the partial answer above is incomplete (Ctrl+R retries)".into(),
             Style::default().fg(Color::Yellow),
@@ -140,12 +183,19 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
             } else {
                 " — the partial answer above is INCOMPLETE".into()
             };
-            (format!("✗ {e}{kept} (Ctrl+R retries)"), Style::default().fg(Color::Red))
+            (
+                format!("✗ {e}{kept} (Ctrl+R retries)"),
+                Style::default().fg(Color::Red),
+            )
         }
     };
     let mut out = Vec::new();
     if !text.is_empty() {
-        out.extend(wrap_plain(&text, width).into_iter().map(|l| Line::styled(l, style)));
+        out.extend(
+            wrap_plain(&text, width)
+                .into_iter()
+                .map(|l| Line::styled(l, style)),
+        );
     }
     if t.malformed > 0 {
         out.push(Line::styled(

@@ -31,7 +31,11 @@ pub struct Usage {
     #[serde(default)]
     pub total_tokens: u64,
     /// Amount charged in USD (credits); may arrive as a string.
-    #[serde(default, deserialize_with = "lenient_f64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_f64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cost: Option<f64>,
     /// Whether a bring-your-own-key endpoint served it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,9 +258,9 @@ impl StreamDecoder {
         if let Some((reason, native)) = finish {
             if reason == "error" && self.error.is_none() {
                 self.fail(
-                    ErrorObject::default().into_api_error(None).with_message(
-                        "the provider ended the stream with finish_reason \"error\"",
-                    ),
+                    ErrorObject::default()
+                        .into_api_error(None)
+                        .with_message("the provider ended the stream with finish_reason \"error\""),
                     out,
                 );
             }
@@ -286,9 +290,13 @@ impl StreamDecoder {
             (Some(reason), true) => StreamEnd::Complete {
                 reason: reason.clone(),
             },
-            (None, true) => StreamEnd::Truncated("the stream sent [DONE] without a finish reason".into()),
+            (None, true) => {
+                StreamEnd::Truncated("the stream sent [DONE] without a finish reason".into())
+            }
             (Some(_), false) => StreamEnd::Truncated("the stream ended without [DONE]".into()),
-            (None, false) => StreamEnd::Truncated("the stream was cut before the answer finished".into()),
+            (None, false) => {
+                StreamEnd::Truncated("the stream was cut before the answer finished".into())
+            }
         }
     }
 }
@@ -348,7 +356,12 @@ mod tests {
             _ => None,
         });
         assert_eq!(usage.unwrap().cost, Some(0.0000123));
-        assert_eq!(end, StreamEnd::Complete { reason: "stop".into() });
+        assert_eq!(
+            end,
+            StreamEnd::Complete {
+                reason: "stop".into()
+            }
+        );
     }
 
     #[test]
@@ -358,8 +371,16 @@ mod tests {
             "\n\ndata: [DONE]\n\n"
         );
         let (ev, end) = run(raw);
-        assert!(ev.iter().any(|e| matches!(e, StreamEvent::Usage(u) if u.cost == Some(0.5))));
-        assert_eq!(end, StreamEnd::Complete { reason: "stop".into() });
+        assert!(
+            ev.iter()
+                .any(|e| matches!(e, StreamEvent::Usage(u) if u.cost == Some(0.5)))
+        );
+        assert_eq!(
+            end,
+            StreamEnd::Complete {
+                reason: "stop".into()
+            }
+        );
     }
 
     #[test]
@@ -389,7 +410,9 @@ mod tests {
             "\n\ndata: [DONE]\n\n"
         );
         let (_, end) = run(raw);
-        assert!(matches!(end, StreamEnd::Failed(e) if e.error_type.as_deref() == Some("provider_unavailable")));
+        assert!(
+            matches!(end, StreamEnd::Failed(e) if e.error_type.as_deref() == Some("provider_unavailable"))
+        );
     }
 
     #[test]
@@ -406,7 +429,10 @@ mod tests {
             .collect();
         assert_eq!(served.len(), 1);
         assert_eq!(served[0].provider.as_deref(), Some("Amazon Bedrock"));
-        assert_eq!(served[0].model.as_deref(), Some("anthropic/claude-4.5-sonnet-20250929"));
+        assert_eq!(
+            served[0].model.as_deref(),
+            Some("anthropic/claude-4.5-sonnet-20250929")
+        );
         assert!(matches!(end, StreamEnd::Truncated(_)));
     }
 
@@ -438,7 +464,12 @@ mod tests {
         let (ev, end) = run(raw);
         assert!(matches!(&ev[0], StreamEvent::Malformed(m) if m.contains("{not json")));
         assert_eq!(text(&ev), "x");
-        assert_eq!(end, StreamEnd::Complete { reason: "stop".into() });
+        assert_eq!(
+            end,
+            StreamEnd::Complete {
+                reason: "stop".into()
+            }
+        );
     }
 
     #[test]
@@ -447,7 +478,8 @@ mod tests {
 
 "#;
         assert!(matches!(run(finish_no_done).1, StreamEnd::Truncated(_)));
-        let done_no_finish = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\ndata: [DONE]\n\n";
+        let done_no_finish =
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\ndata: [DONE]\n\n";
         assert!(matches!(run(done_no_finish).1, StreamEnd::Truncated(_)));
         assert!(matches!(run("").1, StreamEnd::Truncated(_)));
     }

@@ -176,7 +176,11 @@ impl Default for MessageContent {
 impl Message {
     /// A message with plain text.
     pub fn new(role: Role, text: impl Into<String>) -> Self {
-        Self { role, content: MessageContent::Text(text.into()), ..Default::default() }
+        Self {
+            role,
+            content: MessageContent::Text(text.into()),
+            ..Default::default()
+        }
     }
     /// A user message with plain text.
     pub fn user(text: impl Into<String>) -> Self {
@@ -204,11 +208,17 @@ impl Message {
     }
     /// A tool result answering the call `tool_call_id`.
     pub fn tool(tool_call_id: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { tool_call_id: Some(tool_call_id.into()), ..Self::new(Role::Tool, text) }
+        Self {
+            tool_call_id: Some(tool_call_id.into()),
+            ..Self::new(Role::Tool, text)
+        }
     }
     /// An assistant turn that made tool calls; content is `""` as in real traffic.
     pub fn assistant_tool_calls(calls: Vec<ToolCall>) -> Self {
-        Self { tool_calls: Some(calls), ..Self::new(Role::Assistant, "") }
+        Self {
+            tool_calls: Some(calls),
+            ..Self::new(Role::Assistant, "")
+        }
     }
 }
 
@@ -247,11 +257,19 @@ pub enum ContentPart {
 impl ContentPart {
     /// A text part.
     pub fn text(text: impl Into<String>) -> Self {
-        Self::Text { text: text.into(), cache_control: None }
+        Self::Text {
+            text: text.into(),
+            cache_control: None,
+        }
     }
     /// An image by URL (https or `data:` URL).
     pub fn image_url(url: impl Into<String>) -> Self {
-        Self::ImageUrl { image_url: ImageUrl { url: url.into(), detail: None } }
+        Self::ImageUrl {
+            image_url: ImageUrl {
+                url: url.into(),
+                detail: None,
+            },
+        }
     }
     /// An inline image: builds `data:<mime>;base64,<bytes_b64>`.
     pub fn image_data_url(mime: &str, bytes_b64: &str) -> Self {
@@ -269,7 +287,12 @@ impl ContentPart {
     }
     /// Base64 audio input (URLs are not accepted) in a format such as `wav` or `mp3`.
     pub fn audio(data_b64: impl Into<String>, format: impl Into<String>) -> Self {
-        Self::InputAudio { input_audio: InputAudio { data: data_b64.into(), format: format.into() } }
+        Self::InputAudio {
+            input_audio: InputAudio {
+                data: data_b64.into(),
+                format: format.into(),
+            },
+        }
     }
 }
 
@@ -382,11 +405,18 @@ pub struct ToolCall {
 
 impl ToolCall {
     /// A function call with JSON-string arguments.
-    pub fn function(id: impl Into<String>, name: impl Into<String>, arguments: impl Into<String>) -> Self {
+    pub fn function(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             kind: FunctionType::Function,
-            function: FunctionCall { name: name.into(), arguments: arguments.into() },
+            function: FunctionCall {
+                name: name.into(),
+                arguments: arguments.into(),
+            },
         }
     }
 }
@@ -412,7 +442,11 @@ pub enum Tool {
 
 impl Tool {
     /// A function tool with a JSON Schema for its parameters.
-    pub fn function(name: impl Into<String>, description: impl Into<String>, parameters: Value) -> Self {
+    pub fn function(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        parameters: Value,
+    ) -> Self {
         Self::Function(FunctionTool {
             kind: FunctionType::Function,
             function: FunctionDef {
@@ -468,7 +502,10 @@ pub enum ToolChoice {
 impl ToolChoice {
     /// Force a call of the function `name`.
     pub fn function(name: impl Into<String>) -> Self {
-        Self::Named(NamedToolChoice { kind: FunctionType::Function, function: ToolName { name: name.into() } })
+        Self::Named(NamedToolChoice {
+            kind: FunctionType::Function,
+            function: ToolName { name: name.into() },
+        })
     }
 }
 
@@ -710,19 +747,39 @@ pub struct Percentiles {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MaxPrice {
     /// USD per million prompt tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "decimal_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "decimal_string"
+    )]
     pub prompt: Option<f64>,
     /// USD per million completion tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "decimal_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "decimal_string"
+    )]
     pub completion: Option<f64>,
     /// USD per request.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "decimal_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "decimal_string"
+    )]
     pub request: Option<f64>,
     /// USD per image.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "decimal_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "decimal_string"
+    )]
     pub image: Option<f64>,
     /// USD per audio unit.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "decimal_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "decimal_string"
+    )]
     pub audio: Option<f64>,
 }
 
@@ -745,7 +802,12 @@ impl ResponseFormat {
     /// A strict JSON-schema format.
     pub fn json_schema(name: impl Into<String>, schema: Value) -> Self {
         Self::JsonSchema {
-            json_schema: JsonSchemaFormat { name: name.into(), description: None, strict: Some(true), schema },
+            json_schema: JsonSchemaFormat {
+                name: name.into(),
+                description: None,
+                strict: Some(true),
+                schema,
+            },
         }
     }
 }
@@ -801,7 +863,12 @@ pub enum Plugin {
 impl Plugin {
     /// The `file-parser` plugin with a PDF engine.
     pub fn file_parser(engine: PdfEngine) -> Self {
-        Self::FileParser { enabled: None, pdf: Some(PdfOptions { engine: Some(engine) }) }
+        Self::FileParser {
+            enabled: None,
+            pdf: Some(PdfOptions {
+                engine: Some(engine),
+            }),
+        }
     }
     /// A plugin with only an id, e.g. `Plugin::id("web")`.
     pub fn id(id: &str) -> Self {
@@ -906,16 +973,20 @@ mod decimal_string {
     use serde::{Serializer, ser};
     use std::fmt;
 
+    /// Writes a finite price as a plain decimal string; refuses NaN and infinities.
     #[allow(clippy::ref_option)] // serde's `with` hands us `&Option<T>`.
     pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             // f64's Display never uses exponent notation, so this is a plain decimal.
             Some(x) if x.is_finite() => s.serialize_str(&x.to_string()),
-            Some(x) => Err(ser::Error::custom(format!("price {x} is not a finite number"))),
+            Some(x) => Err(ser::Error::custom(format!(
+                "price {x} is not a finite number"
+            ))),
             None => s.serialize_none(),
         }
     }
 
+    /// Reads a number, a decimal string, or null.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -983,7 +1054,11 @@ mod tests {
         let r = ChatRequest {
             model: Some("a/b".into()),
             models: Some(vec!["c/d".into()]),
-            messages: vec![Message::user("q"), Message::assistant("a"), Message::user("q2")],
+            messages: vec![
+                Message::user("q"),
+                Message::assistant("a"),
+                Message::user("q2"),
+            ],
             stream: Some(true),
             ..Default::default()
         };
@@ -1036,7 +1111,8 @@ mod tests {
 
     #[test]
     fn assistant_null_content_decodes_as_empty_text() {
-        let m: Message = serde_json::from_value(json!({"role":"assistant","content":null})).unwrap();
+        let m: Message =
+            serde_json::from_value(json!({"role":"assistant","content":null})).unwrap();
         assert_eq!(m.content, MessageContent::Text(String::new()));
         let m: Message = serde_json::from_value(json!({"role":"assistant"})).unwrap();
         assert_eq!(m.content, MessageContent::Text(String::new()));
@@ -1054,10 +1130,20 @@ mod tests {
     fn sort_string_and_object_forms() {
         let s: ProviderSort = serde_json::from_value(json!("throughput")).unwrap();
         assert_eq!(s, ProviderSort::By(SortBy::Throughput));
-        let o: ProviderSort = serde_json::from_value(json!({"by":"price","partition":"none"})).unwrap();
-        assert_eq!(o, ProviderSort::Config(SortConfig { by: Some(SortBy::Price), partition: Some(Partition::None) }));
+        let o: ProviderSort =
+            serde_json::from_value(json!({"by":"price","partition":"none"})).unwrap();
+        assert_eq!(
+            o,
+            ProviderSort::Config(SortConfig {
+                by: Some(SortBy::Price),
+                partition: Some(Partition::None)
+            })
+        );
         assert_eq!(serde_json::to_value(s).unwrap(), json!("throughput"));
-        assert_eq!(serde_json::to_value(o).unwrap(), json!({"by":"price","partition":"none"}));
+        assert_eq!(
+            serde_json::to_value(o).unwrap(),
+            json!({"by":"price","partition":"none"})
+        );
         assert!(serde_json::from_value::<ProviderSort>(json!("fastest")).is_err());
     }
 
@@ -1066,42 +1152,95 @@ mod tests {
         let n: Threshold = serde_json::from_value(json!(2)).unwrap();
         assert_eq!(n, Threshold::Value(2.0));
         let o: Threshold = serde_json::from_value(json!({"p90": 1.5, "p50": 0.5})).unwrap();
-        assert_eq!(o, Threshold::Percentiles(Percentiles { p50: Some(0.5), p90: Some(1.5), ..Default::default() }));
+        assert_eq!(
+            o,
+            Threshold::Percentiles(Percentiles {
+                p50: Some(0.5),
+                p90: Some(1.5),
+                ..Default::default()
+            })
+        );
         assert_eq!(serde_json::to_value(n).unwrap(), json!(2.0));
-        assert_eq!(serde_json::to_value(o).unwrap(), json!({"p50":0.5,"p90":1.5}));
+        assert_eq!(
+            serde_json::to_value(o).unwrap(),
+            json!({"p50":0.5,"p90":1.5})
+        );
     }
 
     #[test]
     fn max_price_reads_numbers_and_strings_and_writes_strings() {
-        let a: MaxPrice = serde_json::from_value(json!({"prompt":1,"completion":2.5,"request":"0.01","image":null})).unwrap();
+        let a: MaxPrice = serde_json::from_value(
+            json!({"prompt":1,"completion":2.5,"request":"0.01","image":null}),
+        )
+        .unwrap();
         assert_eq!(
             a,
-            MaxPrice { prompt: Some(1.0), completion: Some(2.5), request: Some(0.01), image: None, audio: None }
+            MaxPrice {
+                prompt: Some(1.0),
+                completion: Some(2.5),
+                request: Some(0.01),
+                image: None,
+                audio: None
+            }
         );
-        assert_eq!(serde_json::to_value(a).unwrap(), json!({"prompt":"1","completion":"2.5","request":"0.01"}));
-        let tiny = MaxPrice { audio: Some(0.0000001), ..Default::default() };
-        assert_eq!(serde_json::to_value(tiny).unwrap(), json!({"audio":"0.0000001"}));
+        assert_eq!(
+            serde_json::to_value(a).unwrap(),
+            json!({"prompt":"1","completion":"2.5","request":"0.01"})
+        );
+        let tiny = MaxPrice {
+            audio: Some(0.0000001),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(tiny).unwrap(),
+            json!({"audio":"0.0000001"})
+        );
         assert!(serde_json::from_value::<MaxPrice>(json!({"prompt":"cheap"})).is_err());
-        assert!(serde_json::to_value(MaxPrice { prompt: Some(f64::NAN), ..Default::default() }).is_err());
+        assert!(
+            serde_json::to_value(MaxPrice {
+                prompt: Some(f64::NAN),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]
     fn enums_use_spec_spellings() {
         let p = ProviderPreferences {
             data_collection: Some(DataCollection::Deny),
-            quantizations: Some(vec![Quantization::Mxfp4, Quantization::Bf16, Quantization::Unknown]),
+            quantizations: Some(vec![
+                Quantization::Mxfp4,
+                Quantization::Bf16,
+                Quantization::Unknown,
+            ]),
             ..Default::default()
         };
         assert_eq!(
             serde_json::to_value(&p).unwrap(),
             json!({"data_collection":"deny","quantizations":["mxfp4","bf16","unknown"]})
         );
-        assert_eq!(serde_json::to_value(PdfEngine::MistralOcr).unwrap(), json!("mistral-ocr"));
-        assert_eq!(serde_json::to_value(PdfEngine::CloudflareAi).unwrap(), json!("cloudflare-ai"));
+        assert_eq!(
+            serde_json::to_value(PdfEngine::MistralOcr).unwrap(),
+            json!("mistral-ocr")
+        );
+        assert_eq!(
+            serde_json::to_value(PdfEngine::CloudflareAi).unwrap(),
+            json!("cloudflare-ai")
+        );
         assert_eq!(serde_json::to_value(Effort::Xhigh).unwrap(), json!("xhigh"));
-        assert_eq!(serde_json::to_value(ImageDetail::Original).unwrap(), json!("original"));
-        assert_eq!(serde_json::to_value(CacheTtl::OneHour).unwrap(), json!("1h"));
-        assert_eq!(serde_json::to_value(ServiceTier::Flex).unwrap(), json!("flex"));
+        assert_eq!(
+            serde_json::to_value(ImageDetail::Original).unwrap(),
+            json!("original")
+        );
+        assert_eq!(
+            serde_json::to_value(CacheTtl::OneHour).unwrap(),
+            json!("1h")
+        );
+        assert_eq!(
+            serde_json::to_value(ServiceTier::Flex).unwrap(),
+            json!("flex")
+        );
     }
 
     #[test]
@@ -1109,7 +1248,10 @@ mod tests {
         let ps = vec![
             Plugin::file_parser(PdfEngine::CloudflareAi),
             Plugin::ResponseHealing { enabled: None },
-            Plugin::ContextCompression { enabled: Some(true), engine: Some(CompressionEngine::MiddleOut) },
+            Plugin::ContextCompression {
+                enabled: Some(true),
+                engine: Some(CompressionEngine::MiddleOut),
+            },
             Plugin::id("web"),
         ];
         let v = json!([
@@ -1120,13 +1262,22 @@ mod tests {
         assert_eq!(serde_json::to_value(&ps).unwrap(), v);
         assert_eq!(serde_json::from_value::<Vec<Plugin>>(v).unwrap(), ps);
         let web = json!({"id":"web","max_results":3,"engine":"exa"});
-        assert_eq!(serde_json::from_value::<Plugin>(web.clone()).unwrap(), Plugin::Other(web));
+        assert_eq!(
+            serde_json::from_value::<Plugin>(web.clone()).unwrap(),
+            Plugin::Other(web)
+        );
     }
 
     #[test]
     fn response_format_variants() {
-        assert_eq!(serde_json::to_value(ResponseFormat::Text).unwrap(), json!({"type":"text"}));
-        assert_eq!(serde_json::to_value(ResponseFormat::JsonObject).unwrap(), json!({"type":"json_object"}));
+        assert_eq!(
+            serde_json::to_value(ResponseFormat::Text).unwrap(),
+            json!({"type":"text"})
+        );
+        assert_eq!(
+            serde_json::to_value(ResponseFormat::JsonObject).unwrap(),
+            json!({"type":"json_object"})
+        );
         let f = ResponseFormat::json_schema("weather", json!({"type":"object"}));
         assert_eq!(
             serde_json::to_value(&f).unwrap(),
@@ -1142,14 +1293,26 @@ mod tests {
             json!({"type":"function","function":{"name":"f","description":"does f","parameters":{"type":"object"}}})
         );
         let server = json!({"type":"openrouter:web_search","parameters":{"max_results":2}});
-        assert_eq!(serde_json::from_value::<Tool>(server.clone()).unwrap(), Tool::Server(server));
-        assert_eq!(serde_json::to_value(ToolChoice::Mode(ToolChoiceMode::Required)).unwrap(), json!("required"));
+        assert_eq!(
+            serde_json::from_value::<Tool>(server.clone()).unwrap(),
+            Tool::Server(server)
+        );
+        assert_eq!(
+            serde_json::to_value(ToolChoice::Mode(ToolChoiceMode::Required)).unwrap(),
+            json!("required")
+        );
         assert_eq!(
             serde_json::to_value(ToolChoice::function("f")).unwrap(),
             json!({"type":"function","function":{"name":"f"}})
         );
-        assert_eq!(serde_json::to_value(Stop::One("x".into())).unwrap(), json!("x"));
-        assert_eq!(serde_json::to_value(Stop::Many(vec!["x".into(), "y".into()])).unwrap(), json!(["x", "y"]));
+        assert_eq!(
+            serde_json::to_value(Stop::One("x".into())).unwrap(),
+            json!("x")
+        );
+        assert_eq!(
+            serde_json::to_value(Stop::Many(vec!["x".into(), "y".into()])).unwrap(),
+            json!(["x", "y"])
+        );
     }
 
     #[test]
@@ -1159,21 +1322,36 @@ mod tests {
             models: Some(vec!["openai/gpt-4o".into()]),
             messages: vec![
                 Message::developer("d"),
-                Message { name: Some("ann".into()), ..Message::user("u") },
+                Message {
+                    name: Some("ann".into()),
+                    ..Message::user("u")
+                },
                 Message::user_parts([
-                    ContentPart::Text { text: "t".into(), cache_control: Some(CacheControl::ephemeral()) },
+                    ContentPart::Text {
+                        text: "t".into(),
+                        cache_control: Some(CacheControl::ephemeral()),
+                    },
                     ContentPart::image_url("https://x/y.png"),
                 ]),
             ],
             stream: Some(false),
             provider: Some(ProviderPreferences {
                 order: Some(vec!["anthropic".into()]),
-                sort: Some(ProviderSort::Config(SortConfig { by: Some(SortBy::Latency), partition: None })),
-                max_price: Some(MaxPrice { prompt: Some(3.0), ..Default::default() }),
+                sort: Some(ProviderSort::Config(SortConfig {
+                    by: Some(SortBy::Latency),
+                    partition: None,
+                })),
+                max_price: Some(MaxPrice {
+                    prompt: Some(3.0),
+                    ..Default::default()
+                }),
                 preferred_max_latency: Some(Threshold::Value(1.5)),
                 ..Default::default()
             }),
-            reasoning: Some(ReasoningConfig { effort: Some(Effort::None), ..Default::default() }),
+            reasoning: Some(ReasoningConfig {
+                effort: Some(Effort::None),
+                ..Default::default()
+            }),
             temperature: Some(0.7),
             seed: Some(-3),
             logit_bias: Some(BTreeMap::from([("42".into(), -100.0)])),

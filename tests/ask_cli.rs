@@ -1,0 +1,222 @@
+//! `switchyard ask` and `switchyard models`, run as the real binary against the simulated fleet
+//! (a fast fleet file) and against a scripted server that cuts its stream.
+
+use std::io::{Read, Write};
+use std::process::{Command, Output};
+
+const FLEET: &str = r#"
+seed = 11
+[[providers]]
+name = "Hare"
+slug = "hare"
+[[providers.models]]
+id = "test/fast-a"
+prompt_price = 0.5
+completion_price = 1.5
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 5000 }
+[[providers.models]]
+id = "test/fast-b"
+prompt_price = 0.2
+completion_price = 0.4
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 5000 }
+[[providers.models]]
+id = "test/fast-b:free"
+prompt_price = 0
+completion_price = 0
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 5000 }
+"#;
+
+fn fleet_file() -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("switchyard-ask-fleet-{}.toml", std::process::id()));
+    std::fs::write(&p, FLEET).unwrap();
+    p
+}
+
+fn sy(args: &[&str]) -> Output {
+    let fleet = fleet_file();
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--fleet")
+        .arg(&fleet)
+        .args(args)
+        .env_remove("OPENROUTER_API_KEY")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("switchyard-ask-noconfig"),
+        )
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn single_model_prints_only_the_answer() {
+    let out = sy(&["ask", "-m", "test/fast-a", "Explain", "quicksort"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(!s.contains("==="), "no label for a single model: {s}");
+    assert!(
+        s.contains("```"),
+        "the fleet answers in markdown with code: {s}"
+    );
+    assert!(s.len() > 200);
+}
+
+#[test]
+fn several_models_are_labelled_in_flag_order() {
+    let out = sy(&["ask", "-m", "test/fast-b", "-m", "test/fast-a", "hello"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let b = s.find("=== test/fast-b").expect("label b");
+    let a = s.find("=== test/fast-a").expect("label a");
+    assert!(b < a, "flag order kept:\n{s}");
+    assert!(s.contains("via Hare"));
+}
+
+#[test]
+fn json_events_reassemble_the_answer_and_carry_cost() {
+    let out = sy(&["ask", "--json", "-m", "test/fast-a", "hello"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut deltas = String::new();
+    let mut done = None;
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in text(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("every line is JSON");
+        let kind = v["type"].as_str().unwrap().to_string();
+        assert_eq!(v["model"], "test/fast-a");
+        if kind == "delta" {
+            deltas.push_str(v["text"].as_str().unwrap());
+        }
+        if kind == "done" {
+            done = Some(v.clone());
+        }
+        kinds.insert(kind);
+    }
+    for k in ["delta", "usage", "done", "served"] {
+        assert!(kinds.contains(k), "missing {k}: {kinds:?}");
+    }
+    let done = done.unwrap();
+    assert_eq!(done["text"].as_str().unwrap(), deltas);
+    assert_eq!(done["provider"], "Hare");
+    assert_eq!(done["finish_reason"], "stop");
+    assert!(done["cost"].as_f64().unwrap() > 0.0);
+    assert!(done["usage"]["completion_tokens"].as_u64().unwrap() > 10);
+}
+
+#[test]
+fn one_failing_model_makes_the_exit_status_nonzero() {
+    let out = sy(&[
+        "ask",
+        "--json",
+        "-m",
+        "test/fast-a",
+        "-m",
+        "nope/missing",
+        "hello",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "error")
+        .expect("an error event");
+    assert_eq!(err["model"], "nope/missing");
+    assert_eq!(err["status"], 400);
+    assert_eq!(err["complete"], false);
+}
+
+#[test]
+fn print_request_shows_the_exact_body_without_sending() {
+    let out = sy(&[
+        "ask",
+        "--print-request",
+        "-m",
+        "a/b",
+        "--fallback",
+        "c/d",
+        "hi",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], "a/b");
+    assert_eq!(v["models"], serde_json::json!(["c/d"]));
+    assert_eq!(v["stream"], true);
+    assert_eq!(v["messages"][0]["content"], "hi");
+    assert!(
+        !text(&out.stdout).contains("null"),
+        "unset fields are omitted"
+    );
+}
+
+#[test]
+fn empty_prompt_is_refused() {
+    let out = sy(&["ask", "-m", "test/fast-a", "  "]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("prompt is empty"));
+}
+
+#[test]
+fn models_lists_the_fleet_catalog() {
+    let out = sy(&["models"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("test/fast-a") && s.contains("test/fast-b:free"));
+    let out = sy(&["models", "--free"]);
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("test/fast-b:free") && !s.contains("test/fast-a"),
+        "{s}"
+    );
+    let out = sy(&["models", "--json", "fast a"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["id"], "test/fast-a");
+}
+
+/// A server that answers one request with the start of a stream and then hangs up.
+fn cutting_server() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = [0u8; 65536];
+        let _ = s.read(&mut buf);
+        let chunk = |c: &str| {
+            format!(
+                "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{c}\"}},\"finish_reason\":null}}]}}\n\n"
+            )
+        };
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n{}{}",
+            chunk("The first half"),
+            chunk(" of an answer")
+        );
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn a_cut_stream_is_never_printed_as_complete() {
+    let url = cutting_server();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["--base-url", &url, "ask", "-m", "x/y", "hi"])
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "",
+        "nothing on stdout for an incomplete answer"
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("INCOMPLETE") && err.contains("The first half of an answer"),
+        "{err}"
+    );
+}
