@@ -29,8 +29,15 @@ ttft_ms = { mean = 5 }
 tokens_per_sec = { mean = 5000 }
 "#;
 
+/// A fleet file of its own per call: tests run in parallel, and a file rewritten while another
+/// process reads it would be read half-written.
 fn fleet_file() -> std::path::PathBuf {
-    let p = std::env::temp_dir().join(format!("switchyard-ask-fleet-{}.toml", std::process::id()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let p = std::env::temp_dir().join(format!(
+        "switchyard-ask-fleet-{}-{n}.toml",
+        std::process::id()
+    ));
     std::fs::write(&p, FLEET).unwrap();
     p
 }

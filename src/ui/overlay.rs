@@ -76,7 +76,21 @@ fn popup_block(title: &str) -> Block<'_> {
 }
 
 fn draw_help(frame: &mut Frame) {
-    let area: Rect = centered(frame.area(), 72, HELP.len() as u16 + 4);
+    let key_w = HELP
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let desc_w = HELP
+        .iter()
+        .map(|(_, d)| d.chars().count())
+        .max()
+        .unwrap_or(0);
+    let area: Rect = centered(
+        frame.area(),
+        (key_w + desc_w + 4) as u16,
+        HELP.len() as u16 + 2,
+    );
     let block = popup_block(" Keys ");
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
@@ -85,7 +99,7 @@ fn draw_help(frame: &mut Frame) {
         .iter()
         .map(|(k, d)| {
             Line::from(vec![
-                Span::styled(format!("{k:>30}  "), Style::default().fg(Color::Yellow)),
+                Span::styled(format!("{k:>key_w$}  "), Style::default().fg(Color::Yellow)),
                 Span::raw(*d),
             ])
         })

@@ -221,7 +221,8 @@ impl Visitor<'_> for NumberOrString {
     }
 }
 
-fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+/// A number that may arrive as a JSON number or a decimal string (real traffic sends both).
+pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     Ok(Option::<Price>::deserialize(d)?.map(|p| p.0))
 }
 

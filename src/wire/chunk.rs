@@ -6,17 +6,10 @@
 
 use super::error::{ApiError, ErrorObject};
 use crate::sse::{SseEvent, SseItem};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A number that may arrive as a JSON number or a decimal string.
-fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
+use super::catalog::lenient_f64;
 
 /// Token usage and cost, as sent on the final chunk (or the non-streaming body).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -670,6 +670,55 @@ pub enum Quantization {
     Unknown,
 }
 
+impl Quantization {
+    /// Every level, in OpenRouter's documented order.
+    pub const ALL: [Quantization; 12] = [
+        Self::Int4,
+        Self::Int8,
+        Self::Fp4,
+        Self::Mxfp4,
+        Self::Nvfp4,
+        Self::Fp6,
+        Self::Fp8,
+        Self::Mxfp8,
+        Self::Fp16,
+        Self::Bf16,
+        Self::Fp32,
+        Self::Unknown,
+    ];
+
+    /// The wire spelling, e.g. "fp8".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Int4 => "int4",
+            Self::Int8 => "int8",
+            Self::Fp4 => "fp4",
+            Self::Mxfp4 => "mxfp4",
+            Self::Nvfp4 => "nvfp4",
+            Self::Fp6 => "fp6",
+            Self::Fp8 => "fp8",
+            Self::Mxfp8 => "mxfp8",
+            Self::Fp16 => "fp16",
+            Self::Bf16 => "bf16",
+            Self::Fp32 => "fp32",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Parses the wire spelling (case-insensitive).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|q| q.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl std::fmt::Display for Quantization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `provider.sort`: a bare criterion or `{by, partition}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
