@@ -15,4 +15,3 @@ pub mod sse;
 pub mod tui;
 pub mod ui;
 pub mod wire;
-pub mod wrap;

@@ -55,10 +55,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Shift+Enter / Ctrl+J / Alt+Enter", "new line in the prompt"),
     ("Tab / Shift+Tab", "focus next / previous pane"),
     ("Ctrl+T", "send to all panes / focused pane only"),
-    (
-        "Esc",
-        "cancel the focused pane's stream (closes the connection)",
-    ),
+    ("Esc", "cancel the focused stream (closes its connection)"),
     ("Ctrl+R", "retry the focused pane's last prompt"),
     ("Ctrl+O", "pick the focused pane's model"),
     ("Ctrl+N", "add a pane (model picker)"),
@@ -69,7 +66,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Mouse wheel", "scroll the pane under the pointer"),
     ("Ctrl+Y", "copy the last answer"),
     ("Alt+1 … Alt+9", "copy code block N of the last answer"),
-    ("F2", "toggle mouse capture (lets the terminal select text)"),
+    ("F2", "toggle mouse capture (terminal text selection)"),
     ("F1", "this help"),
     ("Ctrl+Q", "quit"),
 ];

@@ -6,4 +6,4 @@
 
 mod incremental;
 
-pub use incremental::{CodeBlock, StreamingMarkdown, code_blocks, render, warm_up};
+pub use incremental::{CodeBlock, StreamingMarkdown, code_blocks, render, warm_up, wrap_text};

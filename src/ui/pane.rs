@@ -5,7 +5,7 @@
 //! view are copied into the frame.
 
 use crate::app::state::{Pane, Scroll, Turn, TurnState, ViewMetrics};
-use crate::wrap::wrap_plain;
+use crate::markdown::wrap_text;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -131,15 +131,14 @@ fn render_prompt(prompt: &str, width: u16) -> Vec<Line<'static>> {
         .fg(Color::Cyan)
         .add_modifier(Modifier::BOLD);
     let mut out = Vec::new();
-    for (i, l) in wrap_plain(prompt, width.saturating_sub(2).max(1))
+    for (i, l) in wrap_text(prompt, width.saturating_sub(2).max(1), style)
         .into_iter()
         .enumerate()
     {
         let mark = if i == 0 { "› " } else { "  " };
-        out.push(Line::from(vec![
-            Span::styled(mark, style),
-            Span::styled(l, style),
-        ]));
+        let mut spans = vec![Span::styled(mark, style)];
+        spans.extend(l.spans);
+        out.push(Line::from(spans));
     }
     out.push(Line::raw(""));
     out
@@ -191,11 +190,7 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
     };
     let mut out = Vec::new();
     if !text.is_empty() {
-        out.extend(
-            wrap_plain(&text, width)
-                .into_iter()
-                .map(|l| Line::styled(l, style)),
-        );
+        out.extend(wrap_text(&text, width, style));
     }
     if t.malformed > 0 {
         out.push(Line::styled(

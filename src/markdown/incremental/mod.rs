@@ -95,6 +95,25 @@ fn fence_header(lang: &str, n: usize, width: usize) -> Line<'static> {
     wrap::fit(block::code_header(lang, n), width)
 }
 
+/// Word-wraps plain text (no markdown) to `width` columns in one style, keeping its newlines.
+pub fn wrap_text(text: &str, width: u16, style: ratatui::style::Style) -> Vec<Line<'static>> {
+    let mut frags = Vec::new();
+    for (i, part) in text.split('\n').enumerate() {
+        if i > 0 {
+            frags.push(wrap::Frag::hard_break());
+        }
+        frags.push(wrap::Frag::new(wrap::sanitize(part, "    "), style));
+    }
+    let lines = wrap::wrap_words(&frags, width.max(1) as usize);
+    if lines.is_empty() {
+        return vec![Line::default()];
+    }
+    lines
+        .into_iter()
+        .map(|l| wrap::fit(l, width.max(1) as usize))
+        .collect()
+}
+
 /// Renders a complete markdown document into styled lines wrapped to `width` columns.
 pub fn render(src: &str, width: u16) -> Vec<Line<'static>> {
     let width = usize::from(width.max(1));
@@ -364,6 +383,19 @@ fn memo_for(memo: &mut Option<(usize, HlMemo)>, start: usize) -> &mut HlMemo {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wrap_text_keeps_newlines_and_width() {
+        let st = ratatui::style::Style::default();
+        let l = super::wrap_text("hello big world\n\nx\ttab", 9, st);
+        let t: Vec<String> = l.iter().map(|l| l.to_string()).collect();
+        assert_eq!(t, vec!["hello big", "world", "", "x    tab"]);
+        for w in 1..20 {
+            for line in super::wrap_text("漢字 and 🦀 with longwordsthatbreak", w, st) {
+                assert!(line.width() <= w as usize);
+            }
+        }
+    }
+
     use super::*;
     use ratatui::style::Modifier;
 
