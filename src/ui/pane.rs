@@ -203,8 +203,23 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
 }
 
 fn turn_line_count(t: &mut Turn, width: u16) -> usize {
-    // Prompt and status are small; the answer's count comes from its own cache.
-    prompt_lines(t, width).len() + t.answer.lines(width).len() + status_lines(t, width, 0).len()
+    // Called for every turn on every frame, so the common case (a finished answer, whose status
+    // is one blank line) must not allocate; prompt and answer counts come from their caches.
+    let status = match &t.state {
+        TurnState::Streaming | TurnState::Done(_) if status_is_blank(t) => 1,
+        _ => status_lines(t, width, 0).len(),
+    };
+    prompt_lines(t, width).len() + t.answer.lines(width).len() + status
+}
+
+/// Whether a turn's status block is just the separating blank line.
+fn status_is_blank(t: &Turn) -> bool {
+    t.malformed == 0
+        && match &t.state {
+            TurnState::Streaming => true,
+            TurnState::Done(r) => r == "stop" || r == "tool_calls",
+            _ => false,
+        }
 }
 
 fn push_turn_lines(
