@@ -8,6 +8,7 @@
 //! parts pinned down: see [`health`] for "unstable", the breaker and the windows, and [`policy`]
 //! for the price blend, tiers and no-data handling.
 
+pub mod actor;
 pub mod endpoint;
 pub mod health;
 pub mod policy;

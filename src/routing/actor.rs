@@ -1,0 +1,224 @@
+//! The routing actor: one tokio task owns the endpoint registry and all health. Requests ask it
+//! for plans; every attempt reports its outcome back; it publishes health snapshots on a watch
+//! channel, coalesced to at most one per [`PUBLISH_EVERY`].
+//!
+//! Time comes from `tokio::time::Instant`, so tests run it on tokio's paused clock.
+
+use super::{
+    EndpointId, EndpointRegistry, HealthConfig, HealthSnapshot, HealthTracker, NoRoute, Outcome,
+    Plan, PlanRequest, Planner, RequestFeatures, SplitMix64,
+};
+use crate::wire::request::ProviderPreferences;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+/// Shortest gap between two published snapshots (at most 4 per second).
+pub const PUBLISH_EVERY: Duration = Duration::from_millis(250);
+
+/// What a caller wants planned; owned so it can cross into the actor.
+#[derive(Debug, Clone, Default)]
+pub struct PlanQuery {
+    /// Request features.
+    pub features: RequestFeatures,
+    /// `provider` preferences.
+    pub prefs: ProviderPreferences,
+    /// Primary model then fallbacks.
+    pub models: Vec<String>,
+    /// The conversation's previous endpoint.
+    pub affinity: Option<EndpointId>,
+}
+
+enum Command {
+    Plan(Box<PlanQuery>, oneshot::Sender<Result<Plan, NoRoute>>),
+    Report(EndpointId, Outcome),
+    Probe(EndpointId, bool, oneshot::Sender<bool>),
+}
+
+/// A cheap, cloneable handle to the routing actor.
+#[derive(Clone)]
+pub struct RouterHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    snapshots: watch::Receiver<HealthSnapshot>,
+}
+
+/// The actor has stopped (its task ended); callers treat this as "no route".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorGone;
+
+impl RouterHandle {
+    /// Plans a request against the current health.
+    pub async fn plan(&self, q: PlanQuery) -> Result<Result<Plan, NoRoute>, ActorGone> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Plan(Box::new(q), tx))
+            .map_err(|_| ActorGone)?;
+        rx.await.map_err(|_| ActorGone)
+    }
+
+    /// Reports how one attempt on one endpoint went (fire and forget).
+    pub fn report(&self, id: EndpointId, outcome: Outcome) {
+        let _ = self.tx.send(Command::Report(id, outcome));
+    }
+
+    /// Asks to send the single half-open probe to `id`; granted only when a fallback exists.
+    pub async fn try_probe(&self, id: EndpointId, has_fallback: bool) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Probe(id, has_fallback, tx)).is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
+    /// Subscribes to health snapshots.
+    pub fn snapshots(&self) -> watch::Receiver<HealthSnapshot> {
+        self.snapshots.clone()
+    }
+}
+
+/// Starts the actor on the current runtime. It stops when every handle is dropped.
+pub fn spawn(registry: EndpointRegistry, cfg: HealthConfig, seed: u64) -> RouterHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (snap_tx, snap_rx) = watch::channel(HealthSnapshot::empty());
+    tokio::spawn(run(registry, cfg, seed, rx, snap_tx));
+    RouterHandle {
+        tx,
+        snapshots: snap_rx,
+    }
+}
+
+async fn run(
+    registry: EndpointRegistry,
+    cfg: HealthConfig,
+    seed: u64,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    snap_tx: watch::Sender<HealthSnapshot>,
+) {
+    let start = Instant::now();
+    let mut health = HealthTracker::new(cfg);
+    let mut planner = Planner::new();
+    let mut rng = SplitMix64::new(seed);
+    let n = registry.len();
+    let mut snapshot = health.snapshot(n, Duration::ZERO);
+    let _ = snap_tx.send(snapshot.clone());
+    let mut last_publish = start;
+    let mut dirty = false;
+    loop {
+        let publish_at = last_publish + PUBLISH_EVERY;
+        tokio::select! {
+            cmd = rx.recv() => {
+                let Some(cmd) = cmd else { break };
+                let now = start.elapsed();
+                match cmd {
+                    Command::Plan(q, reply) => {
+                        // Plans read fresh stats, not the (coalesced) published snapshot.
+                        if dirty {
+                            snapshot = health.snapshot(n, now);
+                        }
+                        let req = PlanRequest {
+                            features: &q.features,
+                            prefs: &q.prefs,
+                            models: &q.models,
+                            affinity: q.affinity,
+                        };
+                        let _ = reply.send(planner.plan(&req, &registry, &snapshot, &mut rng, now));
+                    }
+                    Command::Report(id, outcome) => {
+                        health.record(id, now, &outcome);
+                        dirty = true;
+                    }
+                    Command::Probe(id, has_fallback, reply) => {
+                        let _ = reply.send(health.try_probe(id, now, has_fallback));
+                        dirty = true;
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(publish_at), if dirty => {
+                snapshot = health.snapshot(n, start.elapsed());
+                let _ = snap_tx.send(snapshot.clone());
+                last_publish = Instant::now();
+                dirty = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::{EndpointMeta, HealthState};
+
+    fn registry() -> EndpointRegistry {
+        let mk = |slug: &str, price: f64| {
+            let mut m = EndpointMeta::new(slug, "m/x");
+            m.pricing.prompt = price;
+            m.pricing.completion = price;
+            m
+        };
+        EndpointRegistry::from_endpoints([mk("a", 1.0), mk("b", 2.0)])
+    }
+
+    fn query() -> PlanQuery {
+        PlanQuery {
+            models: vec!["m/x".into()],
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn snapshots_are_coalesced_to_four_per_second() {
+        let h = spawn(registry(), HealthConfig::default(), 1);
+        let mut rx = h.snapshots();
+        rx.borrow_and_update();
+        let mut published = 0;
+        for _ in 0..200 {
+            h.report(EndpointId(0), Outcome::ServerError { status: 502 });
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if rx.has_changed().unwrap() {
+                rx.borrow_and_update();
+                published += 1;
+            }
+        }
+        // 2 s of reports every 10 ms: at most one snapshot per 250 ms (plus the first).
+        assert!((4..=9).contains(&published), "published {published}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_reported_move_an_endpoint_last_and_open_the_breaker() {
+        let h = spawn(registry(), HealthConfig::default(), 7);
+        for _ in 0..6 {
+            h.report(EndpointId(0), Outcome::ServerError { status: 503 });
+        }
+        let plan = h.plan(query()).await.unwrap().unwrap();
+        assert_eq!(
+            plan.first(),
+            Some(EndpointId(1)),
+            "the failing cheap endpoint goes last"
+        );
+        tokio::time::sleep(PUBLISH_EVERY * 2).await;
+        let snap = h.snapshots().borrow().clone();
+        let now = snap.taken_at();
+        assert!(matches!(
+            snap.get(EndpointId(0)).state_at(now),
+            HealthState::Open { .. }
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_plan_is_reproducible_for_the_same_seed_and_events() {
+        let mut firsts = Vec::new();
+        for _ in 0..2 {
+            let h = spawn(registry(), HealthConfig::default(), 42);
+            let mut v = Vec::new();
+            for _ in 0..50 {
+                v.push(h.plan(query()).await.unwrap().unwrap().first());
+            }
+            firsts.push(v);
+        }
+        assert_eq!(firsts[0], firsts[1]);
+        assert!(
+            firsts[0].contains(&Some(EndpointId(1))),
+            "the weighted pick varies"
+        );
+    }
+}
