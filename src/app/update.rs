@@ -2,7 +2,7 @@
 
 use super::keymap::{Action, action_for};
 use super::state::*;
-use crate::client::{ChatError, Outcome};
+use crate::client::Outcome;
 use crate::markdown;
 use crate::wire::catalog::{Model, fuzzy_filter};
 use crate::wire::chunk::StreamEvent;
@@ -533,15 +533,10 @@ fn on_picker_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
     }
 }
 
-/// A human description of a failure, for the pane.
-pub fn describe_failure(e: &ChatError) -> String {
-    e.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Timings;
+    use crate::client::{ChatError, Timings};
     use crate::wire::chunk::ServedBy;
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
