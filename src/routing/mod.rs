@@ -10,6 +10,7 @@
 
 pub mod actor;
 pub mod endpoint;
+pub mod exec;
 pub mod health;
 pub mod policy;
 mod window;

@@ -1,0 +1,387 @@
+//! Executing one request through the router, for OpenAI-compatible endpoints where we pick the
+//! provider ourselves: plan, try endpoints in order, fail over before the first visible token,
+//! apply the mid-stream policy after it, and report every attempt's outcome to the actor.
+//!
+//! The commit point is the first visible token: before it, a failure costs the user nothing but
+//! time, so the next endpoint is tried silently (and noted). After it, `restart` re-runs the
+//! request on the next endpoint and replaces the partial text; `surface` stops and keeps the
+//! partial answer marked incomplete. A truncated answer is never reported as complete.
+
+use super::actor::{PlanQuery, RouterHandle};
+use super::{EndpointId, EndpointRegistry, Outcome, Plan, RequestFeatures, Sample};
+use crate::client::{
+    ChatError, Endpoint, HttpClient, Outcome as Answer, Secret, ServerKind, Timeouts,
+};
+use crate::wire::chunk::StreamEvent;
+use crate::wire::request::ChatRequest;
+use std::time::{Duration, Instant};
+
+/// What to do when a stream fails after its first visible token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MidStream {
+    /// Re-run on the next endpoint and replace the partial text (the user gets one whole answer).
+    #[default]
+    Restart,
+    /// Keep the partial answer, marked incomplete, and stop.
+    Surface,
+}
+
+/// Limits and policy for one routed request.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Per-attempt timeouts.
+    pub timeouts: Timeouts,
+    /// Most attempts across all endpoints.
+    pub max_attempts: usize,
+    /// Overall deadline for the whole request.
+    pub deadline: Duration,
+    /// Mid-stream policy.
+    pub mid_stream: MidStream,
+    /// Key sent to every endpoint (generic servers of one deployment share it).
+    pub key: Option<Secret>,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        Self {
+            timeouts: Timeouts::default(),
+            max_attempts: 4,
+            deadline: Duration::from_secs(300),
+            mid_stream: MidStream::Restart,
+            key: None,
+        }
+    }
+}
+
+/// One attempt, for the pane header, the "why" view and `--json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// Endpoint tried.
+    pub endpoint: EndpointId,
+    /// Its provider display name.
+    pub provider: String,
+    /// Its model.
+    pub model: String,
+    /// Whether it had shown a visible token before it ended.
+    pub committed: bool,
+    /// Time to first token, if any.
+    pub ttft: Option<Duration>,
+    /// How it ended, as reported to health.
+    pub outcome: Outcome,
+    /// The error, when it failed.
+    pub error: Option<ChatError>,
+}
+
+/// Progress of a routed request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecEvent {
+    /// An attempt starts on this endpoint.
+    Attempt {
+        /// Endpoint.
+        endpoint: EndpointId,
+        /// Provider display name.
+        provider: String,
+        /// Model.
+        model: String,
+    },
+    /// The previous attempt failed before its first token; the next endpoint is tried.
+    Failover {
+        /// Why the previous attempt failed.
+        reason: String,
+    },
+    /// The previous attempt failed after streaming `chars_cut` characters; they are discarded
+    /// and the request re-runs on the next endpoint.
+    Restart {
+        /// Characters received before the cut.
+        chars_cut: usize,
+        /// Why it failed.
+        reason: String,
+    },
+    /// Stream events of the current attempt.
+    Events(Vec<StreamEvent>),
+}
+
+/// Everything a routed request produced.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The last attempt's answer (text, usage, timings, result); a `Truncated` error when no
+    /// endpoint could be tried at all.
+    pub answer: Answer,
+    /// The plan used, or why there was none.
+    pub plan: Result<Plan, String>,
+    /// Every attempt in order.
+    pub attempts: Vec<Attempt>,
+}
+
+/// The simulated fleet's endpoints, each at its provider's own OpenAI-compatible base URL, so
+/// our router (not the fleet's aggregator) chooses between them.
+pub fn registry_from_fleet(fleet: &crate::fleet::FleetHandle) -> EndpointRegistry {
+    use super::{DataPolicy, EndpointMeta, Modalities, ParamSet};
+    let mut metas = Vec::new();
+    for p in &fleet.spec().providers {
+        let Some(base) = fleet.provider_base_url(&p.slug) else {
+            continue;
+        };
+        for e in &p.models {
+            let mut m = EndpointMeta::new(p.slug.clone(), e.id.clone())
+                .with_prices(e.prompt_price, e.completion_price);
+            m.provider_name = p.name.clone();
+            m.base_url = base.clone();
+            m.context_length = u32::try_from(e.context_length).unwrap_or(u32::MAX);
+            m.max_output = u32::try_from(e.max_completion_tokens).ok();
+            m.quantization = p.quantization;
+            m.supported = ParamSet::from_names(&e.supported_parameters);
+            m.input_modalities = e.input_modalities.iter().fold(Modalities::TEXT, |acc, x| {
+                acc.union(match x.as_str() {
+                    "image" => Modalities::IMAGE,
+                    "file" => Modalities::FILE,
+                    "audio" => Modalities::AUDIO,
+                    "video" => Modalities::VIDEO,
+                    _ => Modalities::TEXT,
+                })
+            });
+            m.data = DataPolicy {
+                collects_data: p.collects_data,
+                zdr: p.zdr,
+                distillable: true,
+            };
+            m.region = Some(p.region.clone());
+            metas.push(m);
+        }
+    }
+    EndpointRegistry::from_endpoints(metas)
+}
+
+/// How a failed attempt counts for health.
+pub fn classify(e: &ChatError) -> Outcome {
+    match e {
+        ChatError::Connect(_) => Outcome::Connect,
+        ChatError::Timeout(_) => Outcome::Timeout,
+        ChatError::Truncated(_) => Outcome::Cut,
+        ChatError::Api(a) => {
+            match a.error_type.as_deref() {
+                Some(
+                    "context_length_exceeded" | "max_tokens_exceeded" | "token_limit_exceeded",
+                ) => {
+                    return Outcome::ContextLength;
+                }
+                Some("content_policy_violation" | "refusal") => return Outcome::ContentPolicy,
+                _ => {}
+            }
+            match a.effective_status() {
+                Some(s) => Outcome::from_status(s, a.retry_after),
+                // An error chunk without a code, inside a stream that had started.
+                None => Outcome::Cut,
+            }
+        }
+    }
+}
+
+/// Whether trying another endpoint could help after this outcome.
+fn worth_another_endpoint(o: &Outcome) -> bool {
+    !matches!(
+        o,
+        Outcome::Auth { .. }
+            | Outcome::BadRequest { .. }
+            | Outcome::ContentPolicy
+            | Outcome::Cancelled
+    )
+}
+
+/// Runs `req` through the router. `on_event` sees attempts, failovers and stream events.
+pub async fn execute(
+    client: &HttpClient,
+    router: &RouterHandle,
+    registry: &EndpointRegistry,
+    req: &ChatRequest,
+    opts: &ExecOptions,
+    mut on_event: impl FnMut(ExecEvent),
+) -> Routed {
+    let started = Instant::now();
+    let mut models: Vec<String> = req.model.iter().cloned().collect();
+    models.extend(req.models.iter().flatten().cloned());
+    let query = PlanQuery {
+        features: RequestFeatures::from_request(req),
+        prefs: req.provider.clone().unwrap_or_default(),
+        models,
+        affinity: None,
+    };
+    let empty = |msg: String| Answer {
+        text: String::new(),
+        served: Default::default(),
+        usage: None,
+        timings: Default::default(),
+        result: Err(ChatError::Truncated(msg)),
+    };
+    let plan = match router.plan(query).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(no)) => {
+            let msg = format!("no endpoint qualifies: {no}");
+            return Routed {
+                answer: empty(msg.clone()),
+                plan: Err(msg),
+                attempts: Vec::new(),
+            };
+        }
+        Err(_) => {
+            let msg = "the routing actor has stopped".to_string();
+            return Routed {
+                answer: empty(msg.clone()),
+                plan: Err(msg),
+                attempts: Vec::new(),
+            };
+        }
+    };
+    let ids: Vec<(EndpointId, bool)> = plan
+        .entries
+        .iter()
+        .map(|e| (e.id, e.rank_reason.probe))
+        .collect();
+    let mut attempts = Vec::new();
+    let mut last = empty("no endpoint was tried".into());
+    let mut skip_model: Option<String> = None;
+    for (i, &(id, probe)) in ids.iter().enumerate() {
+        if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
+            break;
+        }
+        let meta = registry.get(id);
+        if skip_model.as_deref() == Some(meta.model.as_str()) {
+            continue;
+        }
+        // A half-open endpoint gets exactly one probe, and only with a fallback behind it.
+        if probe && !router.try_probe(id, i + 1 < ids.len()).await {
+            continue;
+        }
+        on_event(ExecEvent::Attempt {
+            endpoint: id,
+            provider: meta.provider_name.clone(),
+            model: meta.model.clone(),
+        });
+        let ep = Endpoint {
+            base_url: meta.base_url.clone(),
+            key: opts.key.clone(),
+            kind: ServerKind::OpenAi,
+        };
+        // A generic server gets one model and no OpenRouter routing fields.
+        let mut body = req.clone();
+        body.model = Some(meta.model.clone());
+        body.models = None;
+        body.provider = None;
+        let remaining = opts.deadline.saturating_sub(started.elapsed());
+        let mut t = opts.timeouts;
+        t.headers = t.headers.min(remaining);
+        let answer = client
+            .stream_chat(&ep, &body, t, |evs| {
+                on_event(ExecEvent::Events(evs.to_vec()))
+            })
+            .await;
+        let committed = !answer.text.is_empty();
+        let outcome = match &answer.result {
+            Ok(_) => Outcome::Success(Sample {
+                ttft: answer.timings.ttft,
+                decode_tokens_per_sec: answer.timings.tokens_per_sec(
+                    answer
+                        .usage
+                        .as_ref()
+                        .map_or(answer.timings.chunks, |u| u.completion_tokens),
+                ),
+                end_to_end: Some(answer.timings.total),
+            }),
+            Err(e) => classify(e),
+        };
+        router.report(id, outcome);
+        attempts.push(Attempt {
+            endpoint: id,
+            provider: meta.provider_name.clone(),
+            model: meta.model.clone(),
+            committed,
+            ttft: answer.timings.ttft,
+            outcome,
+            error: answer.result.clone().err(),
+        });
+        let Err(err) = &answer.result else {
+            return Routed {
+                answer,
+                plan: Ok(plan),
+                attempts,
+            };
+        };
+        let reason = err.to_string();
+        let more = ids.len() > i + 1 && worth_another_endpoint(&outcome);
+        if outcome == Outcome::ContextLength {
+            // Never repeat on the same model: only a model with a larger context can help.
+            skip_model = Some(meta.model.clone());
+        }
+        if committed {
+            if opts.mid_stream == MidStream::Surface || !more {
+                return Routed {
+                    answer,
+                    plan: Ok(plan),
+                    attempts,
+                };
+            }
+            on_event(ExecEvent::Restart {
+                chars_cut: answer.text.chars().count(),
+                reason,
+            });
+        } else {
+            if !more {
+                return Routed {
+                    answer,
+                    plan: Ok(plan),
+                    attempts,
+                };
+            }
+            on_event(ExecEvent::Failover { reason });
+        }
+        last = answer;
+    }
+    Routed {
+        answer: last,
+        plan: Ok(plan),
+        attempts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::error::ApiError;
+
+    #[test]
+    fn classification_follows_the_error_table() {
+        let api = |status: Option<u16>, t: Option<&str>| {
+            ChatError::Api(ApiError {
+                status,
+                error_type: t.map(str::to_string),
+                ..Default::default()
+            })
+        };
+        assert_eq!(classify(&ChatError::Connect("x".into())), Outcome::Connect);
+        assert_eq!(classify(&ChatError::Truncated("x".into())), Outcome::Cut);
+        assert_eq!(
+            classify(&api(Some(401), None)),
+            Outcome::Auth { status: 401 }
+        );
+        assert_eq!(
+            classify(&api(Some(400), Some("context_length_exceeded"))),
+            Outcome::ContextLength
+        );
+        assert_eq!(
+            classify(&api(Some(403), Some("content_policy_violation"))),
+            Outcome::ContentPolicy
+        );
+        assert!(matches!(
+            classify(&api(Some(429), None)),
+            Outcome::RateLimited { .. }
+        ));
+        assert_eq!(
+            classify(&api(Some(502), None)),
+            Outcome::ServerError { status: 502 }
+        );
+        assert!(!worth_another_endpoint(&Outcome::Auth { status: 401 }));
+        assert!(worth_another_endpoint(&Outcome::ServerError {
+            status: 503
+        }));
+    }
+}

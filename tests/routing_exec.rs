@@ -1,0 +1,160 @@
+//! Routed execution against the real simulated fleet over loopback: our router picks among the
+//! fleet's per-provider OpenAI-compatible endpoints, fails over before the first token, never
+//! violates privacy filters, and reports every attempt to the routing actor.
+
+use switchyard::client::HttpClient;
+use switchyard::fleet::{self, FleetSpec};
+use switchyard::routing::actor;
+use switchyard::routing::exec::{ExecEvent, ExecOptions, execute, registry_from_fleet};
+use switchyard::routing::{HealthConfig, Outcome};
+use switchyard::wire::request::{ChatRequest, DataCollection, Message, ProviderPreferences};
+
+const FLEET: &str = r#"
+seed = 9
+time_scale = 0.0
+[[providers]]
+name = "Cheap But Down"
+slug = "down"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.1
+error_rate = 1.0
+
+[[providers]]
+name = "Collector"
+slug = "collector"
+collects_data = true
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.2
+completion_price = 0.2
+
+[[providers]]
+name = "Private"
+slug = "private"
+zdr = true
+[[providers.models]]
+id = "m/chat"
+prompt_price = 5.0
+completion_price = 5.0
+"#;
+
+fn request(prefs: Option<ProviderPreferences>) -> ChatRequest {
+    ChatRequest {
+        model: Some("m/chat".into()),
+        messages: vec![Message::user("Explain quicksort")],
+        provider: prefs,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn fails_over_before_the_first_token_and_reports_health() {
+    let f = fleet::start(
+        FleetSpec::from_toml(FLEET, "test").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let registry = registry_from_fleet(&f);
+    let router = actor::spawn(registry.clone(), HealthConfig::default(), 3);
+    let client = HttpClient::new().unwrap();
+    // Sort by price so the first attempt is deterministic: the cheap endpoint that is down.
+    let prefs: ProviderPreferences =
+        serde_json::from_value(serde_json::json!({"sort": "price"})).unwrap();
+    let mut events = Vec::new();
+    let r = execute(
+        &client,
+        &router,
+        &registry,
+        &request(Some(prefs)),
+        &ExecOptions::default(),
+        |e| {
+            if !matches!(e, ExecEvent::Events(_)) {
+                events.push(e)
+            }
+        },
+    )
+    .await;
+    assert_eq!(r.answer.result, Ok("stop".into()), "{:?}", r.attempts);
+    assert_eq!(r.attempts.len(), 2);
+    assert!(matches!(r.attempts[0].outcome, Outcome::ServerError { .. }));
+    assert!(!r.attempts[0].committed);
+    assert_eq!(r.attempts[1].provider, "Collector");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ExecEvent::Failover { .. }))
+    );
+    assert!(!r.answer.text.is_empty());
+}
+
+#[tokio::test]
+async fn privacy_filters_hold_even_when_it_costs_more() {
+    let f = fleet::start(
+        FleetSpec::from_toml(FLEET, "test").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let registry = registry_from_fleet(&f);
+    let router = actor::spawn(registry.clone(), HealthConfig::default(), 5);
+    let client = HttpClient::new().unwrap();
+    let prefs = ProviderPreferences {
+        data_collection: Some(DataCollection::Deny),
+        zdr: Some(true),
+        ..Default::default()
+    };
+    for _ in 0..5 {
+        let r = execute(
+            &client,
+            &router,
+            &registry,
+            &request(Some(prefs.clone())),
+            &ExecOptions::default(),
+            |_| {},
+        )
+        .await;
+        assert_eq!(r.answer.result, Ok("stop".into()));
+        assert!(
+            r.attempts.iter().all(|a| a.provider == "Private"),
+            "{:?}",
+            r.attempts
+        );
+        let plan = r.plan.unwrap();
+        assert_eq!(plan.entries.len(), 1);
+        assert_eq!(
+            plan.excluded.len(),
+            2,
+            "both others are excluded with a rule"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nothing_qualifies_fails_fast_naming_the_rules() {
+    let f = fleet::start(
+        FleetSpec::from_toml(FLEET, "test").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let registry = registry_from_fleet(&f);
+    let router = actor::spawn(registry.clone(), HealthConfig::default(), 1);
+    let prefs: ProviderPreferences =
+        serde_json::from_value(serde_json::json!({"only": ["nobody"]})).unwrap();
+    let r = execute(
+        &HttpClient::new().unwrap(),
+        &router,
+        &registry,
+        &request(Some(prefs)),
+        &ExecOptions::default(),
+        |_| {},
+    )
+    .await;
+    assert!(r.attempts.is_empty());
+    let msg = r.plan.unwrap_err();
+    assert!(msg.contains("no endpoint qualifies"), "{msg}");
+    assert!(r.answer.result.is_err());
+}
