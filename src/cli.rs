@@ -33,6 +33,10 @@ pub struct SourceArgs {
     /// Fleet definition for the simulated fleet (TOML; default: the built-in one).
     #[arg(long, global = true, value_name = "PATH")]
     pub fleet: Option<PathBuf>,
+    /// With the simulated fleet: route across its providers with Switchyard's own router
+    /// (health panel on F6) instead of the fleet's OpenRouter-style aggregator.
+    #[arg(long, global = true)]
+    pub route_locally: bool,
     /// Any OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,

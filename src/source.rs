@@ -28,6 +28,17 @@ pub struct Source {
     pub default_models: Vec<String>,
     /// The in-process fleet, kept alive as long as the source.
     pub fleet: Option<FleetHandle>,
+    /// Switchyard's own router, when requests are routed locally across endpoints.
+    pub router: Option<LocalRouter>,
+}
+
+/// Endpoints and the routing actor that chooses between them.
+#[derive(Clone)]
+pub struct LocalRouter {
+    /// Every endpoint the router may use.
+    pub registry: crate::routing::EndpointRegistry,
+    /// The actor.
+    pub handle: crate::routing::actor::RouterHandle,
 }
 
 /// Loads the config named by the flags (or the default one, which may be absent).
@@ -78,6 +89,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             label: format!("openai-compatible {url}"),
             default_models: cfg.panes.clone(),
             fleet: None,
+            router: None,
         });
     }
     let named = args.provider.as_ref().or(cfg.default_provider.as_ref());
@@ -109,6 +121,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             label: name.clone(),
             default_models: defaults,
             fleet: None,
+            router: None,
         });
     }
     if let Ok(Some(key)) = key_from_env("OPENROUTER_API_KEY") {
@@ -126,6 +139,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             label: "OpenRouter".into(),
             default_models: defaults,
             fleet: None,
+            router: None,
         });
     }
     start_fleet(args).await
@@ -139,14 +153,31 @@ async fn start_fleet(args: &SourceArgs) -> Result<Source, String> {
     let handle = fleet::start(spec, "127.0.0.1:0".parse().expect("valid address"))
         .await
         .map_err(|e| format!("cannot start the simulated fleet: {e}"))?;
+    let router = args.route_locally.then(|| {
+        let registry = crate::routing::exec::registry_from_fleet(&handle);
+        let actor = crate::routing::actor::spawn(
+            registry.clone(),
+            crate::routing::HealthConfig::default(),
+            handle.spec().seed,
+        );
+        LocalRouter {
+            registry,
+            handle: actor,
+        }
+    });
     Ok(Source {
         endpoint: Endpoint {
             base_url: handle.base_url(),
             key: handle.spec().api_key.clone().map(Secret::new),
             kind: ServerKind::OpenRouter,
         },
-        label: "simulated fleet".into(),
+        label: if router.is_some() {
+            "simulated fleet · local router".into()
+        } else {
+            "simulated fleet".into()
+        },
         default_models: DEFAULT_MODELS.iter().map(|s| s.to_string()).collect(),
         fleet: Some(handle),
+        router,
     })
 }

@@ -78,6 +78,9 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
         });
     }
 
+    if let Some(router) = &source.router {
+        spawn_health(router.clone(), tx.clone());
+    }
     let mut tasks: HashMap<u64, JoinHandle<()>> = HashMap::new();
     let mut clipboard = Clipboard::new();
     let mut dirty = true;
@@ -148,6 +151,64 @@ fn run_effect(
     clipboard: &mut Clipboard,
 ) {
     match e {
+        Effect::Start { pane, req, request } if source.router.is_some() => {
+            let router = source.router.clone().expect("checked by the guard");
+            let (client, tx) = (client.clone(), tx.clone());
+            let handle = tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let opts = crate::routing::exec::ExecOptions::default();
+                let routed = crate::routing::exec::execute(
+                    &client,
+                    &router.handle,
+                    &router.registry,
+                    &request,
+                    &opts,
+                    |ev| {
+                        use crate::routing::exec::ExecEvent;
+                        let msg = match ev {
+                            ExecEvent::Attempt { provider, model, .. } => Msg::Attempt {
+                                pane,
+                                req,
+                                provider,
+                                model,
+                            },
+                            ExecEvent::Failover { reason } => Msg::Rerouted {
+                                pane,
+                                req,
+                                note: format!("↪ failed over before the first token: {reason}"),
+                                restart: false,
+                            },
+                            ExecEvent::Restart { chars_cut, reason } => Msg::Rerouted {
+                                pane,
+                                req,
+                                note: format!(
+                                    "↻ first attempt cut after {chars_cut} chars ({reason}); restarted"
+                                ),
+                                restart: true,
+                            },
+                            ExecEvent::Events(events) => Msg::Stream {
+                                pane,
+                                req,
+                                at: started.elapsed(),
+                                events,
+                            },
+                        };
+                        let _ = tx.send(msg);
+                    },
+                )
+                .await;
+                let mut outcome = routed.answer;
+                if let Err(no_route) = routed.plan {
+                    outcome.result = Err(crate::client::ChatError::Truncated(no_route));
+                }
+                let _ = tx.send(Msg::Ended {
+                    pane,
+                    req,
+                    outcome: Box::new(outcome),
+                });
+            });
+            tasks.insert(req, handle);
+        }
         Effect::Start { pane, req, request } => {
             let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
             let handle = tokio::spawn(async move {
@@ -193,6 +254,34 @@ fn run_effect(
         }
         Effect::Quit => {}
     }
+}
+
+/// Forwards the router's health snapshots (already coalesced to ≤ 4/s) to the UI.
+fn spawn_health(router: crate::source::LocalRouter, tx: mpsc::UnboundedSender<Msg>) {
+    let labels: Vec<(String, String, f64, f64)> = (0..router.registry.len())
+        .map(|i| {
+            let m = router.registry.get(crate::routing::EndpointId(i as u32));
+            (
+                m.provider_name.clone(),
+                m.model.clone(),
+                m.pricing.prompt,
+                m.pricing.completion,
+            )
+        })
+        .collect();
+    let mut rx = router.handle.snapshots();
+    tokio::spawn(async move {
+        loop {
+            let snapshot = rx.borrow_and_update().clone();
+            let view = crate::app::state::HealthView {
+                labels: labels.clone(),
+                snapshot,
+            };
+            if tx.send(Msg::Health(Box::new(view))).is_err() || rx.changed().await.is_err() {
+                break;
+            }
+        }
+    });
 }
 
 fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {

@@ -293,3 +293,52 @@ fn bad_config_is_reported_with_file_line_and_field() {
         "{err}"
     );
 }
+
+const ROUTED_FLEET: &str = r#"
+seed = 4
+[[providers]]
+name = "Downtown"
+slug = "down"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.1
+error_rate = 1.0
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 500 }
+
+[[providers]]
+name = "Uptown"
+slug = "up"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.3
+completion_price = 0.3
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 500 }
+"#;
+
+#[test]
+fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "--route-locally",
+        "-m",
+        "m/chat",
+    ];
+    let mut t = Tui::spawn("routed", &args, &[("fleet.toml", ROUTED_FLEET)]);
+    t.wait_for("a ready pane with the local router", |s| {
+        s.contains("ready") && s.contains("local router")
+    });
+    t.send("hello\r");
+    t.wait_for("the answer, served by the healthy provider", |s| {
+        s.contains("✓ done") && s.contains("Uptown")
+    });
+    t.send("\x1b[17~"); // F6
+    t.wait_for("the health panel listing both endpoints", |s| {
+        s.contains("Endpoint health") && s.contains("Downtown") && s.contains("Uptown")
+    });
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}

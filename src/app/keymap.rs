@@ -45,6 +45,8 @@ pub enum Action {
     Retry,
     /// Show the key help.
     Help,
+    /// Show endpoint health.
+    Health,
     /// Quit.
     Quit,
 }
@@ -67,6 +69,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Ctrl+Y", "copy the last answer"),
     ("Alt+1 … Alt+9", "copy code block N of the last answer"),
     ("F2", "toggle mouse capture (terminal text selection)"),
+    ("F6", "endpoint health (with --route-locally)"),
     ("F1", "this help"),
     ("Ctrl+Q", "quit"),
 ];
@@ -100,6 +103,7 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
         KeyCode::End if ctrl => Action::ScrollBottom,
         KeyCode::F(1) => Action::Help,
         KeyCode::F(2) => Action::ToggleMouse,
+        KeyCode::F(6) => Action::Health,
         _ => return None,
     })
 }

@@ -74,6 +74,10 @@ pub struct Turn {
     pub req: ReqId,
     /// The prompt's rendered lines and the width they were wrapped at.
     pub prompt_cache: Option<(u16, Vec<ratatui::text::Line<'static>>)>,
+    /// Routing notes: failovers and restarts, in order.
+    pub notes: Vec<String>,
+    /// Attempts made so far (local routing).
+    pub attempts: u32,
 }
 
 impl Turn {
@@ -92,6 +96,8 @@ impl Turn {
             malformed: 0,
             req,
             prompt_cache: None,
+            notes: Vec::new(),
+            attempts: 0,
         }
     }
 
@@ -212,6 +218,17 @@ pub enum Overlay {
     Help,
     /// Model picker.
     Picker(Picker),
+    /// Live endpoint health (F6).
+    Health,
+}
+
+/// What the health panel shows: endpoint labels and the latest snapshot.
+#[derive(Debug, Clone)]
+pub struct HealthView {
+    /// (provider, model, USD per million prompt/completion) per endpoint id.
+    pub labels: Vec<(String, String, f64, f64)>,
+    /// The latest published snapshot.
+    pub snapshot: crate::routing::HealthSnapshot,
 }
 
 /// Severity of a status-bar notice.
@@ -247,6 +264,8 @@ pub struct App {
     pub quitting: bool,
     /// Animation frame counter, advanced by ticks while requests run.
     pub spinner: u64,
+    /// Endpoint health, when requests are routed locally.
+    pub health: Option<HealthView>,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -271,6 +290,7 @@ impl App {
             source_label: source_label.into(),
             quitting: false,
             spinner: 0,
+            health: None,
             next_pane: 1,
             next_req: 1,
         };

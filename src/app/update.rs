@@ -43,6 +43,30 @@ pub enum Msg {
     },
     /// The source's catalog arrived (or failed).
     Catalog(Result<Vec<Model>, String>),
+    /// Local routing started an attempt on an endpoint.
+    Attempt {
+        /// Pane.
+        pane: PaneId,
+        /// Request.
+        req: ReqId,
+        /// Provider display name.
+        provider: String,
+        /// Model served.
+        model: String,
+    },
+    /// Local routing moved on from a failed attempt.
+    Rerouted {
+        /// Pane.
+        pane: PaneId,
+        /// Request.
+        req: ReqId,
+        /// What happened, for the pane.
+        note: String,
+        /// The partial text was discarded (mid-stream restart).
+        restart: bool,
+    },
+    /// A new health snapshot.
+    Health(Box<HealthView>),
     /// A notice from the runtime (e.g. clipboard failure).
     Notice(String, Level),
     /// Time passed while requests run (animates spinners).
@@ -95,10 +119,47 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Catalog(Ok(models)) => app.catalog = models,
         Msg::Catalog(Err(e)) => app.notify(format!("model list unavailable: {e}"), Level::Error),
         Msg::Notice(m, l) => app.notify(m, l),
+        Msg::Attempt {
+            pane,
+            req,
+            provider,
+            model,
+        } => {
+            if let Some(t) = active_turn(app, pane, req) {
+                t.attempts += 1;
+                t.served.provider = Some(provider);
+                t.served.model = Some(model);
+            }
+        }
+        Msg::Rerouted {
+            pane,
+            req,
+            note,
+            restart,
+        } => {
+            if let Some(t) = active_turn(app, pane, req) {
+                if restart {
+                    // The cut answer is replaced by the next attempt's whole answer.
+                    t.answer.replace(String::new());
+                    t.ttft = None;
+                    t.chunks = 0;
+                    t.state = TurnState::Waiting { keepalives: 0 };
+                }
+                t.notes.push(note);
+            }
+        }
+        Msg::Health(h) => app.health = Some(*h),
         Msg::Tick => app.spinner = app.spinner.wrapping_add(1),
         Msg::Quit => quit(app, &mut fx),
     }
     fx
+}
+
+/// The running turn of `pane` if it belongs to `req`; late messages of other requests get None.
+fn active_turn(app: &mut App, pane: PaneId, req: ReqId) -> Option<&mut Turn> {
+    app.pane_mut(pane)
+        .and_then(|p| p.turns.last_mut())
+        .filter(|t| t.req == req && t.state.is_active())
 }
 
 fn quit(app: &mut App, fx: &mut Vec<Effect>) {
@@ -116,7 +177,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         return on_picker_key(app, key, fx);
     }
     let action = action_for(&key);
-    if app.overlay == Some(Overlay::Help) {
+    if matches!(app.overlay, Some(Overlay::Help | Overlay::Health)) {
         match action {
             Some(Action::Quit) => quit(app, fx),
             _ => app.overlay = None,
@@ -187,6 +248,16 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         }
         Action::Retry => retry_focused(app, fx),
         Action::Help => app.overlay = Some(Overlay::Help),
+        Action::Health => {
+            if app.health.is_some() {
+                app.overlay = Some(Overlay::Health)
+            } else {
+                app.notify(
+                    "no local router: start with --route-locally to see endpoint health",
+                    Level::Error,
+                )
+            }
+        }
         Action::Quit => quit(app, fx),
     }
 }
@@ -399,11 +470,7 @@ fn pane_at(app: &App, x: u16, y: u16) -> Option<usize> {
 }
 
 fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: StreamEvent) {
-    let Some(turn) = app
-        .pane_mut(pane)
-        .and_then(|p| p.turns.last_mut())
-        .filter(|t| t.req == req && t.state.is_active())
-    else {
+    let Some(turn) = active_turn(app, pane, req) else {
         // A late chunk of a cancelled or replaced request lands nowhere.
         return;
     };
@@ -413,7 +480,7 @@ fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: Strea
                 *keepalives += 1;
             }
         }
-        StreamEvent::Served(s) => turn.served = s,
+        StreamEvent::Served(s) => merge_served(&mut turn.served, s),
         StreamEvent::Content(c) => {
             if turn.ttft.is_none() {
                 turn.ttft = Some(at);
@@ -430,12 +497,22 @@ fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: Strea
     }
 }
 
+/// Takes what the stream says about who served, keeping what it leaves out: a generic server
+/// names no provider, and the local router set it when the attempt started.
+fn merge_served(into: &mut crate::wire::chunk::ServedBy, from: crate::wire::chunk::ServedBy) {
+    if from.provider.is_some() {
+        into.provider = from.provider;
+    }
+    if from.model.is_some() {
+        into.model = from.model;
+    }
+    if from.id.is_some() {
+        into.id = from.id;
+    }
+}
+
 fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Outcome) {
-    let Some(turn) = app
-        .pane_mut(pane)
-        .and_then(|p| p.turns.last_mut())
-        .filter(|t| t.req == req && t.state.is_active())
-    else {
+    let Some(turn) = active_turn(app, pane, req) else {
         return;
     };
     // The outcome's text is authoritative: it holds every token, even ones whose events were
@@ -447,9 +524,7 @@ fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Outcome) {
     if outcome.usage.is_some() {
         turn.usage = outcome.usage;
     }
-    if outcome.served.provider.is_some() || outcome.served.model.is_some() {
-        turn.served = outcome.served;
-    }
+    merge_served(&mut turn.served, outcome.served);
     if turn.ttft.is_none() {
         turn.ttft = outcome.timings.ttft;
     }

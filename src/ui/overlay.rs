@@ -16,6 +16,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help) => draw_help(frame),
+        Some(Overlay::Health) => draw_health(frame, app),
         Some(Overlay::Picker(p)) => {
             let area = centered(frame.area(), 76, 20);
             let title = match p.mode {
@@ -105,4 +106,97 @@ fn draw_help(frame: &mut Frame) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn ms(q: Option<crate::routing::Quantiles>, i: usize) -> String {
+    q.map(|q| format!("{:.0}", q.get(i)))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map(|r| format!("{:.0}%", r * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The live endpoint table (F6): state, latency and throughput percentiles, error and 429
+/// rates over 30 s and 5 min, sample counts, price and breaker timer.
+fn draw_health(frame: &mut Frame, app: &App) {
+    let Some(h) = &app.health else { return };
+    let area = frame.area();
+    let area = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
+    let block = popup_block(" Endpoint health (local router) ");
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let now = h.snapshot.taken_at();
+    let head = Style::default()
+        .fg(Color::Yellow)
+        .add_modifier(Modifier::BOLD);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<18} {:<34} {:<10} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
+            "provider",
+            "model",
+            "state",
+            "ttft50",
+            "ttft90",
+            "tok/s",
+            "err30s",
+            "err5m",
+            "429-30",
+            "429-5m",
+            "n",
+            "$/M in/out",
+            "breaker"
+        ),
+        head,
+    )];
+    for (i, (provider, model, pin, pout)) in h.labels.iter().enumerate() {
+        let st = h.snapshot.get(crate::routing::EndpointId(i as u32));
+        let state = st.state_at(now);
+        let colour = match state {
+            crate::routing::HealthState::Healthy => Color::Green,
+            crate::routing::HealthState::Unstable { .. }
+            | crate::routing::HealthState::RateLimited { .. } => Color::Yellow,
+            _ => Color::Red,
+        };
+        let breaker = st
+            .open_until
+            .and_then(|u| u.checked_sub(now))
+            .map(|d| format!("{:.0}s", d.as_secs_f64()))
+            .unwrap_or_else(|| "-".into());
+        let text = format!(
+            "{:<18} {:<34} {:<10} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
+            truncate(provider, 18),
+            truncate(model, 34),
+            state.label(),
+            ms(st.ttft_ms, 0),
+            ms(st.ttft_ms, 2),
+            ms(st.tokens_per_sec, 0),
+            pct(st.error_rate_30s()),
+            pct(st.error_rate_5m()),
+            pct(st.rate_limited_rate_30s()),
+            pct(st.rate_limited_rate_5m()),
+            st.ttft_n,
+            format!("{pin:.2}/{pout:.2}"),
+            breaker,
+        );
+        lines.push(Line::styled(text, Style::default().fg(colour)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
 }
