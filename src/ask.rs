@@ -41,6 +41,8 @@ pub fn build_request(model: &str, fallbacks: &[String], prompt: &str) -> ChatReq
 
 enum Report {
     Event(usize, u128, Box<StreamEvent>),
+    /// A routing event already rendered as a JSON object (attempt, failover, restart).
+    Routing(usize, serde_json::Value),
     Ended(usize, Box<Outcome>),
 }
 
@@ -73,6 +75,60 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
     let started = Instant::now();
     for (i, req) in requests.into_iter().enumerate() {
+        if let Some(router) = source.router.clone() {
+            let (client, tx) = (client.clone(), tx.clone());
+            let model = opts.models[i].clone();
+            tokio::spawn(async move {
+                let t0 = Instant::now();
+                let routed = crate::routing::exec::execute(
+                    &client,
+                    &router.handle,
+                    &router.registry,
+                    &req,
+                    &crate::routing::exec::ExecOptions::default(),
+                    |ev| {
+                        use crate::routing::exec::ExecEvent;
+                        let t_ms = t0.elapsed().as_millis();
+                        let v = match ev {
+                            ExecEvent::Events(events) => {
+                                for e in events {
+                                    let _ = tx.send(Report::Event(i, t_ms, Box::new(e)));
+                                }
+                                return;
+                            }
+                            ExecEvent::Attempt {
+                                provider,
+                                model: served,
+                                ..
+                            } => json!({
+                                "type": "attempt", "model": model, "provider": provider,
+                                "served_model": served, "t_ms": t_ms,
+                            }),
+                            ExecEvent::Failover { reason } => json!({
+                                "type": "failover", "model": model, "reason": reason, "t_ms": t_ms,
+                            }),
+                            ExecEvent::Restart { chars_cut, reason } => json!({
+                                "type": "restart", "model": model, "chars_cut": chars_cut,
+                                "reason": reason, "t_ms": t_ms,
+                            }),
+                        };
+                        let _ = tx.send(Report::Routing(i, v));
+                    },
+                )
+                .await;
+                let mut outcome = routed.answer;
+                if let Some(last) = routed.attempts.last()
+                    && outcome.served.provider.is_none()
+                {
+                    outcome.served.provider = Some(last.provider.clone());
+                }
+                if let Err(no_route) = routed.plan {
+                    outcome.result = Err(ChatError::Truncated(no_route));
+                }
+                let _ = tx.send(Report::Ended(i, Box::new(outcome)));
+            });
+            continue;
+        }
         let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
         tokio::spawn(async move {
             let t0 = Instant::now();
@@ -108,6 +164,11 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                 } else if live && let StreamEvent::Content(c) = &*ev {
                     let _ = write!(stdout, "{c}");
                     let _ = stdout.flush();
+                }
+            }
+            Report::Routing(_, v) => {
+                if opts.json {
+                    let _ = writeln!(stdout, "{v}");
                 }
             }
             Report::Ended(i, outcome) => {

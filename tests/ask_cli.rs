@@ -227,3 +227,58 @@ fn a_cut_stream_is_never_printed_as_complete() {
         "{err}"
     );
 }
+
+const FLAKY_FLEET: &str = r#"
+seed = 2
+[[providers]]
+name = "Downtown"
+slug = "down"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.01
+completion_price = 0.01
+error_rate = 1.0
+ttft_ms = { mean = 1 }
+tokens_per_sec = { mean = 5000 }
+[[providers]]
+name = "Uptown"
+slug = "up"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 9
+completion_price = 9
+ttft_ms = { mean = 1 }
+tokens_per_sec = { mean = 5000 }
+"#;
+
+#[test]
+fn routed_ask_reports_attempts_and_failover_in_json() {
+    let p = std::env::temp_dir().join(format!("switchyard-ask-flaky-{}.toml", std::process::id()));
+    std::fs::write(&p, FLAKY_FLEET).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--fleet")
+        .arg(&p)
+        .args(["--route-locally", "ask", "--json", "-m", "m/chat", "hi"])
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&p);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let attempts: Vec<&str> = events
+        .iter()
+        .filter(|v| v["type"] == "attempt")
+        .map(|v| v["provider"].as_str().unwrap())
+        .collect();
+    // The far cheaper endpoint is picked first almost always (weight 1/price²); either way the
+    // answer comes from the healthy one.
+    assert_eq!(attempts.last(), Some(&"Uptown"), "{attempts:?}");
+    if attempts.len() == 2 {
+        assert!(events.iter().any(|v| v["type"] == "failover"));
+    }
+    let done = events.iter().find(|v| v["type"] == "done").unwrap();
+    assert_eq!(done["provider"], "Uptown");
+}
