@@ -42,7 +42,7 @@ pub fn build_request(model: &str, fallbacks: &[String], prompt: &str) -> ChatReq
 enum Report {
     Event(usize, u128, Box<StreamEvent>),
     /// A routing event already rendered as a JSON object (attempt, failover, restart).
-    Routing(usize, serde_json::Value),
+    Routing(serde_json::Value),
     Ended(usize, Box<Outcome>),
 }
 
@@ -112,7 +112,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                                 "reason": reason, "t_ms": t_ms,
                             }),
                         };
-                        let _ = tx.send(Report::Routing(i, v));
+                        let _ = tx.send(Report::Routing(v));
                     },
                 )
                 .await;
@@ -166,7 +166,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     let _ = stdout.flush();
                 }
             }
-            Report::Routing(_, v) => {
+            Report::Routing(v) => {
                 if opts.json {
                     let _ = writeln!(stdout, "{v}");
                 }
