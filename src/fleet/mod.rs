@@ -8,11 +8,19 @@
 //!   fallbacks, silent failover before the first byte, SSE with keep-alives and usage)
 //! - `POST /p/{slug}/v1/chat/completions`, `GET /p/{slug}/v1/models`: one provider's own
 //!   OpenAI-compatible API, whose errors show directly
+//! - `GET | POST | DELETE /control/faults`: list, add or clear run-time faults
+//!
+//! Faults ([`Fault`]) knock an endpoint down on a schedule: outages, 5xx bursts, 429s, latency,
+//! stalls, cuts, malformed events, missing `[DONE]`, resets and hangs. They come from the spec
+//! (`[[providers.models.faults]]`) or are injected at run time ([`FleetHandle::inject`]). On the
+//! aggregator a fault before the first byte fails over to the next candidate; mid-stream faults
+//! reach the client.
 //!
 //! Answers are deterministic markdown for (seed, model, last user message); timing and failures
 //! come from a seeded PRNG, and `time_scale = 0` makes everything instant for tests.
 
 mod catalog;
+mod fault;
 mod http;
 mod request;
 mod rng;
@@ -21,6 +29,7 @@ mod server;
 mod spec;
 mod text;
 
+pub use fault::{Fault, FaultKind, FaultSpec};
 pub use spec::{Endpoint, FleetError, FleetSpec, Jitter, ModelMeta, Provider, Quantization};
 
 use server::Shared;
@@ -69,6 +78,33 @@ impl FleetHandle {
         let mut rx = self.shared.active.subscribe();
         // The sender lives in `shared`, which we hold, so this cannot fail.
         let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// Adds a run-time fault, starting now unless `fault.from_s` says otherwise; returns its id.
+    /// Errors name the bad field (unknown provider or model, out-of-range value).
+    pub fn inject(&self, fault: FaultSpec) -> Result<u64, FleetError> {
+        self.shared.inject(fault)
+    }
+
+    /// Removes every run-time fault (spec faults stay); returns how many were removed.
+    pub fn clear_faults(&self) -> usize {
+        self.shared.clear_faults()
+    }
+
+    /// Every fault active now (spec and run-time), as `GET /control/faults` shows it.
+    pub fn active_faults(&self) -> serde_json::Value {
+        self.shared.active_faults()
+    }
+
+    /// The fleet clock: time since start (plus any [`FleetHandle::advance_clock`]), which fault
+    /// windows (`from_s`, `until_s`) are measured on.
+    pub fn clock(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.shared.now_s())
+    }
+
+    /// Moves the fleet clock forward, so schedules can be tested without waiting.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.shared.advance_clock(by);
     }
 
     /// Stops the server now; in-flight streams are cut.

@@ -1,19 +1,20 @@
 //! The server: accept loop, routes, the aggregator's failover, and paced SSE streaming.
 
 use super::catalog;
+use super::fault::{Before, During, Effects, Fault, FaultSpec};
 use super::http::{self, ReadError, Request, Response};
 use super::request::{ChatParams, Failure, parse_chat};
 use super::rng::{SplitMix64, mix};
 use super::route::{self, Candidate};
-use super::spec::{Endpoint, FleetSpec, Jitter, Provider};
+use super::spec::{Endpoint, FleetError, FleetSpec, Jitter, Provider};
 use super::text;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::io::AsyncWriteExt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -22,6 +23,18 @@ use tokio::task::JoinSet;
 const MAX_PAUSE: Duration = Duration::from_secs(600);
 /// Keep-alive comment interval while waiting for the first token, in unscaled milliseconds.
 const KEEPALIVE_MS: f64 = 300.0;
+/// How long the aggregator waits on a hung upstream before failing over, in unscaled milliseconds.
+const UPSTREAM_TIMEOUT_MS: f64 = 30_000.0;
+
+/// A fault added at run time, with its window resolved on the fleet clock.
+#[derive(Debug, Clone)]
+struct Injected {
+    id: u64,
+    provider: String,
+    /// `None` = every model of the provider.
+    model: Option<String>,
+    fault: Fault,
+}
 
 /// State shared by every connection.
 pub(crate) struct Shared {
@@ -30,6 +43,13 @@ pub(crate) struct Shared {
     requests: AtomicU64,
     /// Open connections, observable by tests to prove streams stop when clients leave.
     pub(crate) active: watch::Sender<usize>,
+    /// When the fleet started: fault windows are measured from here.
+    started: Instant,
+    /// Milliseconds added to the fleet clock (tests jump ahead instead of sleeping).
+    skew_ms: AtomicU64,
+    /// Faults injected at run time.
+    injected: Mutex<Vec<Injected>>,
+    next_fault: AtomicU64,
 }
 
 impl Shared {
@@ -38,12 +58,157 @@ impl Shared {
             spec,
             requests: AtomicU64::new(0),
             active: watch::Sender::new(0),
+            started: Instant::now(),
+            skew_ms: AtomicU64::new(0),
+            injected: Mutex::new(Vec::new()),
+            next_fault: AtomicU64::new(1),
         }
     }
 
-    fn request_rng(&self) -> SplitMix64 {
+    /// The request's random stream, and a separate one for fault probabilities (so faults never
+    /// shift timing or text draws).
+    fn request_rngs(&self) -> (SplitMix64, SplitMix64) {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
-        SplitMix64::new(mix(&[self.spec.seed, n, 0x7131_u64]))
+        (
+            SplitMix64::new(mix(&[self.spec.seed, n, 0x7131_u64])),
+            SplitMix64::new(mix(&[self.spec.seed, n, 0xFA17_u64])),
+        )
+    }
+
+    /// The fleet clock: seconds since start, plus any skew.
+    pub(crate) fn now_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() + self.skew_ms.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+
+    /// Moves the fleet clock forward.
+    pub(crate) fn advance_clock(&self, by: Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        let _ = self
+            .skew_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                Some(s.saturating_add(ms))
+            });
+    }
+
+    fn injected(&self) -> std::sync::MutexGuard<'_, Vec<Injected>> {
+        // The list is always left consistent, so a panic elsewhere does not poison it for us.
+        self.injected.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a run-time fault starting now (or at `fault.from_s`); returns its id.
+    pub(crate) fn inject(&self, fs: FaultSpec) -> Result<u64, FleetError> {
+        let Some(p) = self.spec.provider(&fs.provider) else {
+            return Err(FleetError::runtime(
+                "provider",
+                format!("no provider with slug `{}` in this fleet", fs.provider),
+            ));
+        };
+        let model = match fs.model {
+            None => None,
+            Some(m) => match p
+                .models
+                .iter()
+                .find(|e| e.id == m || e.canonical_slug.as_deref() == Some(&m))
+            {
+                Some(e) => Some(e.id.clone()),
+                None => {
+                    return Err(FleetError::runtime(
+                        "model",
+                        format!("provider `{}` does not serve model `{m}`", p.slug),
+                    ));
+                }
+            },
+        };
+        let mut fault = fs.fault;
+        let from = fault.from_s.unwrap_or_else(|| self.now_s());
+        fault.from_s = Some(from);
+        if let Some(d) = fs.duration_s {
+            if !(d.is_finite() && d >= 0.0) {
+                return Err(FleetError::runtime(
+                    "duration_s",
+                    format!("must be a number of seconds ≥ 0, got {d}"),
+                ));
+            }
+            if fault.until_s.is_some() {
+                return Err(FleetError::runtime(
+                    "duration_s",
+                    "give either duration_s or until_s, not both",
+                ));
+            }
+            fault.until_s = Some(from + d);
+        }
+        fault
+            .check()
+            .map_err(|(field, msg)| FleetError::runtime(field, msg))?;
+        let id = self.next_fault.fetch_add(1, Ordering::Relaxed);
+        self.injected().push(Injected {
+            id,
+            provider: p.slug.clone(),
+            model,
+            fault,
+        });
+        Ok(id)
+    }
+
+    /// Removes every run-time fault; returns how many there were.
+    pub(crate) fn clear_faults(&self) -> usize {
+        std::mem::take(&mut *self.injected()).len()
+    }
+
+    /// Every fault active now, spec and run-time, as JSON.
+    pub(crate) fn active_faults(&self) -> Value {
+        let now = self.now_s();
+        let mut out = Vec::new();
+        for p in &self.spec.providers {
+            for e in &p.models {
+                for f in e.faults.iter().filter(|f| f.active_at(now)) {
+                    let mut v = f.to_json();
+                    v["source"] = json!("spec");
+                    v["provider"] = json!(p.slug);
+                    v["model"] = json!(e.id);
+                    out.push(v);
+                }
+            }
+        }
+        let mut injected = self.injected();
+        // Expired run-time faults can never fire again.
+        injected.retain(|i| i.fault.until_s.is_none_or(|u| u > now));
+        for i in injected.iter().filter(|i| i.fault.active_at(now)) {
+            let mut v = i.fault.to_json();
+            v["source"] = json!("runtime");
+            v["id"] = json!(i.id);
+            v["provider"] = json!(i.provider);
+            v["model"] = json!(i.model);
+            out.push(v);
+        }
+        json!({ "now_s": now, "faults": out })
+    }
+
+    /// What the faults active now do to one request on this endpoint.
+    fn effects(&self, p: &Provider, e: &Endpoint, rng: &mut SplitMix64) -> Effects {
+        let now = self.now_s();
+        let mut fired: Vec<Fault> = e
+            .faults
+            .iter()
+            .filter(|f| f.active_at(now))
+            .copied()
+            .collect();
+        fired.extend(
+            self.injected()
+                .iter()
+                .filter(|i| i.provider == p.slug && i.model.as_ref().is_none_or(|m| *m == e.id))
+                .map(|i| i.fault)
+                .filter(|f| f.active_at(now)),
+        );
+        let mut fx = Effects::default();
+        for f in fired {
+            // Certain faults draw nothing, so adding one never shifts another's random stream.
+            if f.probability < 1.0 && rng.next_f64() >= f.probability {
+                continue;
+            }
+            fx.add(f.kind, e.retry_after_secs, &e.id);
+        }
+        fx
     }
 
     /// `ms` simulated milliseconds as real time, scaled and capped.
@@ -108,7 +273,12 @@ async fn connection(shared: Arc<Shared>, mut stream: TcpStream) {
     match http::read_request(&mut stream).await {
         Ok(req) => {
             // A write error means the client left; there is nobody to tell.
-            let _ = dispatch(&shared, &req, &mut stream).await;
+            if let Err(e) = dispatch(&shared, &req, &mut stream).await
+                && is_abort(&e)
+            {
+                // Dropped without a polite close: with zero linger the client sees a reset.
+                return;
+            }
         }
         Err(ReadError::Gone) => return,
         Err(ReadError::Reject(status, message)) => {
@@ -118,6 +288,39 @@ async fn connection(shared: Arc<Shared>, mut stream: TcpStream) {
         }
     }
     http::linger_close(&mut stream).await;
+}
+
+/// Marks an error that must end the connection at once, without the polite close.
+#[derive(Debug)]
+struct Abort;
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection aborted by a fault")
+    }
+}
+
+impl std::error::Error for Abort {}
+
+fn is_abort(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<Abort>())
+}
+
+/// The `reset` fault: zero linger, then drop, so the kernel sends RST instead of FIN.
+fn reset(stream: &TcpStream) -> io::Error {
+    let _ = stream.set_zero_linger();
+    io::Error::other(Abort)
+}
+
+/// Waits, silent, until the client closes the connection (the `hang` and `stall` faults).
+async fn wait_gone(stream: &mut TcpStream) -> io::Error {
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return io::Error::other(Abort),
+            Ok(_) => {}
+        }
+    }
 }
 
 async fn send(stream: &mut TcpStream, r: Response) -> io::Result<()> {
@@ -147,6 +350,12 @@ async fn dispatch(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io:
     };
     let auth_failure = check_auth(spec, req);
 
+    if path == "/control/faults" {
+        if let Some(f) = auth_failure {
+            return send(stream, f.response()).await;
+        }
+        return control(shared, req, stream).await;
+    }
     if let Some(rest) = path.strip_prefix("/api/v1") {
         if let Some(f) = auth_failure {
             return send(stream, f.response()).await;
@@ -217,6 +426,48 @@ async fn dispatch(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io:
     .await
 }
 
+/// `/control/faults`: `POST` adds a run-time fault, `DELETE` clears them, `GET` lists active ones.
+async fn control(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io::Result<()> {
+    let r = match req.method.as_str() {
+        "GET" => Response::json(200, &shared.active_faults()),
+        "DELETE" => Response::json(200, &json!({ "cleared": shared.clear_faults() })),
+        "POST" => {
+            let added = FaultSpec::from_json(&req.body)
+                .map_err(|(field, msg)| FleetError::runtime(field, msg))
+                .and_then(|fs| shared.inject(fs));
+            match added {
+                Ok(id) => {
+                    let listed = shared.active_faults();
+                    let fault = listed["faults"]
+                        .as_array()
+                        .and_then(|a| a.iter().find(|f| f["id"] == json!(id)).cloned());
+                    Response::json(
+                        201,
+                        &json!({ "id": id, "fault": fault, "now_s": listed["now_s"] }),
+                    )
+                }
+                Err(e) => {
+                    let status =
+                        if e.field() == Some("provider") && e.message().contains("no provider") {
+                            404
+                        } else {
+                            400
+                        };
+                    let field = e.field().unwrap_or("body");
+                    Failure::new(status, format!("field `{field}`: {}", e.message())).response()
+                }
+            }
+        }
+        m => Failure::new(
+            405,
+            format!("method {m} is not allowed on /control/faults; use GET, POST or DELETE"),
+        )
+        .response()
+        .with_header("Allow", "GET, POST, DELETE"),
+    };
+    send(stream, r).await
+}
+
 fn check_auth(spec: &FleetSpec, req: &Request) -> Option<Failure> {
     let key = spec.api_key.as_deref()?;
     match req.header("authorization") {
@@ -259,10 +510,41 @@ async fn completions(
         Ok(c) => c,
         Err(f) => return send(stream, reply(f)).await,
     };
-    let mut rng = shared.request_rng();
+    let (mut rng, mut fault_rng) = shared.request_rngs();
     let mut last = None;
     for c in candidates {
-        match upstream_failure(&mut rng, c, style) {
+        let rolled = upstream_failure(&mut rng, c, style);
+        let fx = shared.effects(c.provider, c.endpoint, &mut fault_rng);
+        let failure = match fx.before {
+            None => rolled,
+            Some(Before::Fail {
+                status,
+                raw,
+                retry_after,
+            }) => Some(provider_failure(c.provider, style, status, raw, retry_after)),
+            // A provider's own API shows its faults as they are.
+            Some(Before::Reset) if direct.is_some() => return Err(reset(stream)),
+            Some(Before::Hang) if direct.is_some() => return Err(wait_gone(stream).await),
+            // The aggregator sees them as upstream failures and fails over.
+            Some(Before::Reset) => Some(provider_failure(
+                c.provider,
+                style,
+                502,
+                "upstream connect error or disconnect/reset before headers. reset reason: connection reset".into(),
+                None,
+            )),
+            Some(Before::Hang) => {
+                shared.pause(UPSTREAM_TIMEOUT_MS).await;
+                Some(provider_failure(
+                    c.provider,
+                    style,
+                    524,
+                    "upstream request timeout: the provider accepted the request but never answered".into(),
+                    None,
+                ))
+            }
+        };
+        match failure {
             Some(f) => {
                 // A failed attempt still costs the router some time before it moves on.
                 shared
@@ -271,7 +553,7 @@ async fn completions(
                 last = Some(f);
             }
             None => {
-                let g = Generation::new(shared, &params, c, style, &mut rng);
+                let g = Generation::new(shared, &params, c, style, &mut rng, fx.during);
                 return if params.stream {
                     g.stream(shared, stream).await
                 } else {
@@ -337,12 +619,23 @@ fn upstream_failure(rng: &mut SplitMix64, c: Candidate<'_>, style: Style) -> Opt
     } else {
         return None;
     };
+    Some(provider_failure(p, style, status, raw, retry_after))
+}
+
+/// An upstream error as the route words it: OpenRouter wraps it, a provider's API shows it raw.
+fn provider_failure(
+    p: &Provider,
+    style: Style,
+    status: u16,
+    raw: String,
+    retry_after: Option<u64>,
+) -> Failure {
     let f = match style {
         Style::OpenRouter => Failure::new(status, "Provider returned error")
             .with_metadata(json!({ "provider_name": p.name, "raw": raw })),
         Style::OpenAi => Failure::new(status, raw),
     };
-    Some(Failure { retry_after, ..f })
+    Failure { retry_after, ..f }
 }
 
 /// `mean ± jitter`, never negative.
@@ -376,6 +669,8 @@ struct Generation<'a> {
     include_usage: bool,
     ttft_ms: f64,
     gaps_ms: Vec<f64>,
+    /// Faults that act while answering.
+    faults: During,
 }
 
 impl<'a> Generation<'a> {
@@ -385,6 +680,7 @@ impl<'a> Generation<'a> {
         c: Candidate<'a>,
         style: Style,
         rng: &mut SplitMix64,
+        faults: During,
     ) -> Self {
         let e = c.endpoint;
         let answer = text::answer_at_least(
@@ -400,7 +696,7 @@ impl<'a> Generation<'a> {
             .min(e.max_completion_tokens);
         let n = all.len().min(usize::try_from(cap).unwrap_or(usize::MAX));
         let finish_reason = if n < all.len() { "length" } else { "stop" };
-        let ttft_ms = sample(rng, e.ttft_ms);
+        let ttft_ms = sample(rng, e.ttft_ms) + faults.extra_ttft_ms;
         let tps = sample(rng, e.tokens_per_sec).max(0.1);
         let gaps_ms = (0..n)
             .map(|_| (1000.0 / tps) * (1.0 + 0.3 * rng.signed_unit()))
@@ -426,6 +722,7 @@ impl<'a> Generation<'a> {
             include_usage: params.include_usage,
             ttft_ms,
             gaps_ms,
+            faults,
         }
     }
 
@@ -541,12 +838,32 @@ impl<'a> Generation<'a> {
         if self.style == Style::OpenRouter {
             r = r.with_header("X-Generation-Id", self.id.clone());
         }
-        send(stream, r).await
+        let f = self.faults;
+        if f.malformed_after.is_some() {
+            // The body is framed correctly but is not JSON.
+            r.body.truncate(r.body.len() / 2);
+        }
+        if f.cut_after.is_none() && f.stall_after.is_none() {
+            return send(stream, r).await;
+        }
+        // Half the body, then the connection closes (cut) or goes silent (stall).
+        let bytes = r.to_bytes();
+        let partial = bytes.len() - r.body.len() / 2;
+        stream.write_all(&bytes[..partial]).await?;
+        if f.cut_after.is_some() {
+            return Err(io::Error::other("fault: response cut"));
+        }
+        Err(wait_gone(stream).await)
     }
 
     /// Streaming: head, keep-alives until the first token, paced token chunks, final chunk, `[DONE]`.
     async fn stream(&self, shared: &Shared, stream: &mut TcpStream) -> io::Result<()> {
-        let mut sink = SseSink { stream };
+        let mut sink = SseSink {
+            stream,
+            faults: self.faults,
+            tokens: 0,
+            malformed_sent: false,
+        };
         let extra = match self.style {
             Style::OpenRouter => vec![("X-Generation-Id", self.id.clone())],
             Style::OpenAi => vec![],
@@ -576,7 +893,7 @@ impl<'a> Generation<'a> {
                     tokio::time::sleep_until(due).await;
                 }
             }
-            sink.emit(Wire::Data(self.token_chunk(i))).await?;
+            sink.emit(Wire::Token(self.token_chunk(i))).await?;
         }
         for c in self.final_chunks() {
             sink.emit(Wire::Data(c)).await?;
@@ -652,25 +969,56 @@ enum Wire {
     Head(Vec<u8>),
     /// A `: comment` keep-alive line.
     Comment(&'static str),
-    /// A `data: {json}` event (already serialised).
+    /// A `data: {json}` event carrying one content token (already serialised).
+    Token(String),
+    /// Any other `data: {json}` event (already serialised).
     Data(String),
     /// The `data: [DONE]` sentinel.
     Done,
 }
 
-/// Everything a stream writes passes through `emit`, one wire unit at a time. This is the seam
-/// for per-endpoint faults (reset before headers, cut after N tokens, malformed event, missing
-/// `[DONE]`): a fault hook inspects each unit and may drop, corrupt or cut here.
+/// Everything a stream writes passes through `emit`, one wire unit at a time, and this is where
+/// the mid-stream faults act: once `after_tokens` content tokens are out, the next data event is
+/// preceded by a malformed one, or replaced by a cut or a stall; `no_done` drops `[DONE]`.
 struct SseSink<'s> {
     stream: &'s mut TcpStream,
+    faults: During,
+    /// Content tokens sent so far.
+    tokens: u64,
+    malformed_sent: bool,
 }
+
+/// The invalid event the `malformed` fault sends: the start of a chunk, cut off mid-string.
+const MALFORMED_EVENT: &[u8] =
+    b"data: {\"id\":\"gen-broken\",\"choices\":[{\"delta\":{\"content\":\"unterminated\n\n";
 
 impl SseSink<'_> {
     async fn emit(&mut self, unit: Wire) -> io::Result<()> {
+        if matches!(unit, Wire::Token(_) | Wire::Data(_) | Wire::Done) {
+            let f = self.faults;
+            let reached = |after: Option<u64>| after.is_some_and(|a| self.tokens >= a);
+            if reached(f.malformed_after) && !self.malformed_sent {
+                self.malformed_sent = true;
+                self.stream.write_all(MALFORMED_EVENT).await?;
+            }
+            if reached(f.cut_after) {
+                // The polite close that follows sends FIN: a clean EOF, mid-answer.
+                return Err(io::Error::other("fault: stream cut"));
+            }
+            if reached(f.stall_after) {
+                return Err(wait_gone(self.stream).await);
+            }
+            if f.no_done && matches!(unit, Wire::Done) {
+                return Ok(());
+            }
+        }
+        if matches!(unit, Wire::Token(_)) {
+            self.tokens += 1;
+        }
         let bytes = match unit {
             Wire::Head(h) => h,
             Wire::Comment(c) => format!(": {c}\n\n").into_bytes(),
-            Wire::Data(v) => format!("data: {v}\n\n").into_bytes(),
+            Wire::Token(v) | Wire::Data(v) => format!("data: {v}\n\n").into_bytes(),
             Wire::Done => b"data: [DONE]\n\n".to_vec(),
         };
         // A failed write means the client disconnected: the error ends generation.

@@ -1,5 +1,6 @@
 //! The fleet spec: TOML parsing, validation with line-accurate errors, and the validated types.
 
+use super::fault::{Fault, FaultFields};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -78,6 +79,8 @@ pub struct Endpoint {
     pub retry_after_secs: u64,
     /// Shortest answer in tokens: longer answers repeat the answer's sections (benchmarks, demos).
     pub answer_tokens: Option<u64>,
+    /// Scheduled faults (`[[providers.models.faults]]`), in file order.
+    pub faults: Vec<Fault>,
 }
 
 /// A mean with a symmetric uniform jitter: samples fall in `mean ± jitter`.
@@ -129,6 +132,16 @@ impl FleetError {
     /// What is wrong, without origin/line/field.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// An error about a fault injected at run time (no file, no line).
+    pub(crate) fn runtime(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FleetError {
+            origin: "run-time fault".to_string(),
+            line: None,
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 }
 
@@ -257,6 +270,58 @@ struct RawEndpoint {
     rate_limit_rate: Option<Spanned<f64>>,
     retry_after_secs: Option<u64>,
     answer_tokens: Option<u64>,
+    #[serde(default)]
+    faults: Vec<Spanned<RawFault>>,
+}
+
+/// One `[[providers.models.faults]]` table; every field is spanned so errors point at it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFault {
+    kind: Spanned<String>,
+    status: Option<Spanned<u16>>,
+    retry_after_secs: Option<Spanned<u64>>,
+    extra_ttft_ms: Option<Spanned<f64>>,
+    after_tokens: Option<Spanned<u64>>,
+    from_s: Option<Spanned<f64>>,
+    until_s: Option<Spanned<f64>>,
+    probability: Option<Spanned<f64>>,
+}
+
+impl RawFault {
+    fn fields(&self) -> FaultFields {
+        fn val<T: Copy>(s: &Option<Spanned<T>>) -> Option<T> {
+            s.as_ref().map(|s| *s.get_ref())
+        }
+        FaultFields {
+            kind: Some(self.kind.get_ref().clone()),
+            status: val(&self.status),
+            retry_after_secs: val(&self.retry_after_secs),
+            extra_ttft_ms: val(&self.extra_ttft_ms),
+            after_tokens: val(&self.after_tokens),
+            from_s: val(&self.from_s),
+            until_s: val(&self.until_s),
+            probability: val(&self.probability),
+        }
+    }
+
+    /// Where `field` is written, if it is.
+    fn span_of(&self, field: &str) -> Option<Range<usize>> {
+        fn sp<T>(s: &Option<Spanned<T>>) -> Option<Range<usize>> {
+            s.as_ref().map(|s| s.span())
+        }
+        match field {
+            "kind" => Some(self.kind.span()),
+            "status" => sp(&self.status),
+            "retry_after_secs" => sp(&self.retry_after_secs),
+            "extra_ttft_ms" => sp(&self.extra_ttft_ms),
+            "after_tokens" => sp(&self.after_tokens),
+            "from_s" => sp(&self.from_s),
+            "until_s" => sp(&self.until_s),
+            "probability" => sp(&self.probability),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -619,6 +684,18 @@ impl Validator<'_> {
             }
             Ok(Jitter { mean, jitter })
         };
+        let mut faults = Vec::with_capacity(re.faults.len());
+        for (k, rf) in re.faults.iter().enumerate() {
+            let fault = rf.get_ref().fields().build().map_err(|(field, msg)| {
+                // A missing field points at the fault's `kind` line, the table's first key.
+                let span = rf
+                    .get_ref()
+                    .span_of(field)
+                    .unwrap_or_else(|| rf.get_ref().kind.span());
+                self.err(Some(span), at(&format!("faults[{k}].{field}")), msg)
+            })?;
+            faults.push(fault);
+        }
         let ttft_ms = jitter(re.ttft_ms, "ttft_ms", DEFAULT_TTFT, (0.0, 600_000.0))?;
         let tokens_per_sec = jitter(
             re.tokens_per_sec,
@@ -643,6 +720,7 @@ impl Validator<'_> {
             rate_limit_rate,
             retry_after_secs: re.retry_after_secs.unwrap_or(DEFAULT_RETRY_AFTER),
             answer_tokens: re.answer_tokens,
+            faults,
         })
     }
 
@@ -923,6 +1001,61 @@ completion_price = 0.6
             "completion_price = 0.6\ninput_modalities = [\"smell\"]",
         ));
         assert!(modality.message().contains("smell"), "{modality}");
+    }
+
+    #[test]
+    fn faults_parse_and_bad_ones_name_line_and_field() {
+        use crate::fleet::fault::FaultKind;
+        let add = |f: &str| {
+            MINIMAL.replace(
+                "completion_price = 0.6",
+                &format!("completion_price = 0.6\n\n[[providers.models.faults]]\n{f}"),
+            )
+        };
+        let spec = FleetSpec::from_toml(
+            &add("kind = \"cut\"\nafter_tokens = 5\nfrom_s = 10\nuntil_s = 20\nprobability = 0.5"),
+            "t",
+        )
+        .unwrap();
+        let f = spec.providers[0].models[0].faults[0];
+        assert_eq!(f.kind, FaultKind::Cut { after_tokens: 5 });
+        assert_eq!(
+            (f.from_s, f.until_s, f.probability),
+            (Some(10.0), Some(20.0), 0.5)
+        );
+        // Lines: the fault table starts at line 15 with `kind` on line 16.
+        let e = err_of(&add("kind = \"meltdown\""));
+        assert_eq!(e.field(), Some("providers[0].models[0].faults[0].kind"));
+        assert_eq!(e.line(), Some(16));
+        assert!(
+            e.message().contains("meltdown") && e.message().contains("stall"),
+            "{e}"
+        );
+        let e = err_of(&add("kind = \"stall\""));
+        assert_eq!(
+            e.field(),
+            Some("providers[0].models[0].faults[0].after_tokens")
+        );
+        assert_eq!(e.line(), Some(16));
+        let e = err_of(&add("kind = \"outage\"\nfrom_s = -3"));
+        assert_eq!(e.field(), Some("providers[0].models[0].faults[0].from_s"));
+        assert_eq!(e.line(), Some(17));
+        let e = err_of(&add("kind = \"outage\"\nfrom_s = 30\nuntil_s = 10"));
+        assert_eq!(e.field(), Some("providers[0].models[0].faults[0].until_s"));
+        assert_eq!(e.line(), Some(18));
+        let e = err_of(&add("kind = \"outage\"\nprobability = 1.5"));
+        assert_eq!(
+            e.field(),
+            Some("providers[0].models[0].faults[0].probability")
+        );
+        let e = err_of(&add("kind = \"outage\"\nafter_tokens = 3"));
+        assert_eq!(
+            e.field(),
+            Some("providers[0].models[0].faults[0].after_tokens")
+        );
+        let e = err_of(&add("kind = \"outage\"\ncolour = 1"));
+        assert_eq!(e.field(), Some("colour"));
+        assert_eq!(e.line(), Some(17));
     }
 
     #[test]
