@@ -158,3 +158,92 @@ async fn nothing_qualifies_fails_fast_naming_the_rules() {
     assert!(msg.contains("no endpoint qualifies"), "{msg}");
     assert!(r.answer.result.is_err());
 }
+
+const CUTTING: &str = r#"
+seed = 9
+time_scale = 0.0
+[[providers]]
+name = "Cutter"
+slug = "cutter"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.1
+[[providers.models.faults]]
+kind = "cut"
+after_tokens = 5
+
+[[providers]]
+name = "Whole"
+slug = "whole"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1.0
+completion_price = 1.0
+"#;
+
+async fn cut_run(
+    policy: switchyard::routing::exec::MidStream,
+) -> (switchyard::routing::exec::Routed, Vec<ExecEvent>) {
+    let f = fleet::start(
+        FleetSpec::from_toml(CUTTING, "test").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let registry = registry_from_fleet(&f);
+    let router = actor::spawn(registry.clone(), HealthConfig::default(), 3);
+    let prefs: ProviderPreferences =
+        serde_json::from_value(serde_json::json!({"sort": "price"})).unwrap();
+    let opts = ExecOptions {
+        mid_stream: policy,
+        ..Default::default()
+    };
+    let mut events = Vec::new();
+    let r = execute(
+        &HttpClient::new().unwrap(),
+        &router,
+        &registry,
+        &request(Some(prefs)),
+        &opts,
+        |e| {
+            if !matches!(e, ExecEvent::Events(_)) {
+                events.push(e)
+            }
+        },
+    )
+    .await;
+    (r, events)
+}
+
+#[tokio::test]
+async fn restart_policy_replaces_a_cut_answer_with_a_whole_one() {
+    let (r, events) = cut_run(switchyard::routing::exec::MidStream::Restart).await;
+    assert_eq!(r.answer.result, Ok("stop".into()));
+    assert_eq!(r.attempts.len(), 2);
+    assert!(
+        r.attempts[0].committed,
+        "the first attempt had shown tokens"
+    );
+    assert_eq!(r.attempts[0].outcome, Outcome::Cut);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ExecEvent::Restart { chars_cut, .. } if *chars_cut > 0))
+    );
+    assert_eq!(r.attempts[1].provider, "Whole");
+}
+
+#[tokio::test]
+async fn surface_policy_keeps_the_partial_answer_marked_incomplete() {
+    let (r, _) = cut_run(switchyard::routing::exec::MidStream::Surface).await;
+    assert_eq!(r.attempts.len(), 1);
+    assert!(!r.answer.text.is_empty(), "the partial text is kept");
+    assert!(
+        matches!(
+            r.answer.result,
+            Err(switchyard::client::ChatError::Truncated(_))
+        ),
+        "never a success"
+    );
+}
