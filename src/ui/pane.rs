@@ -1,8 +1,8 @@
 //! One pane: a header with live stats, then the transcript windowed to the viewport.
 //!
-//! Cost is bounded by the viewport, not the transcript: each turn's rendered lines are cached
-//! (the answer by `StreamingMarkdown`, the prompt and status line here), and only the lines in
-//! view are copied into the frame.
+//! Cost and memory are bounded by the viewport, not the transcript: answers are counted with
+//! `StreamingMarkdown::line_count` and only the lines in view are rendered (`lines_in`), the
+//! prompt's lines are cached here, and only the lines in view are copied into the frame.
 
 use crate::app::state::{Pane, Scroll, Turn, TurnState, ViewMetrics};
 use crate::markdown::wrap_text;
@@ -209,7 +209,7 @@ fn turn_line_count(t: &mut Turn, width: u16) -> usize {
         TurnState::Streaming | TurnState::Done(_) if status_is_blank(t) => 1,
         _ => status_lines(t, width, 0).len(),
     };
-    prompt_lines(t, width).len() + t.answer.lines(width).len() + status
+    prompt_lines(t, width).len() + t.answer.line_count(width) + status
 }
 
 /// Whether a turn's status block is just the separating blank line.
@@ -231,23 +231,22 @@ fn push_turn_lines(
     out: &mut Vec<Line<'static>>,
 ) {
     let status = status_lines(t, width, spinner);
-    prompt_lines(t, width);
-    // Disjoint field borrows: the cached prompt and the answer's own cache.
-    let prompt = &t.prompt_cache.as_ref().expect("filled above").1;
-    let answer = t.answer.lines(width);
-    for part in [&prompt[..], answer, &status[..]] {
-        if room == 0 {
-            return;
-        }
-        if skip >= part.len() {
-            skip -= part.len();
-            continue;
-        }
-        let take = (part.len() - skip).min(room);
-        out.extend_from_slice(&part[skip..skip + take]);
-        room -= take;
-        skip = 0;
+    let prompt = prompt_lines(t, width);
+    // Prompt, then only the answer's lines in view (it renders just those), then status.
+    let from_prompt = prompt.len().saturating_sub(skip).min(room);
+    out.extend_from_slice(&prompt[skip.min(prompt.len())..][..from_prompt]);
+    skip = skip.saturating_sub(prompt.len());
+    room -= from_prompt;
+    if room == 0 {
+        return;
     }
+    let answer_len = t.answer.line_count(width);
+    let before = out.len();
+    t.answer.lines_in(width, skip, room, out);
+    room -= out.len() - before;
+    skip = skip.saturating_sub(answer_len);
+    let from_status = status.len().saturating_sub(skip).min(room);
+    out.extend_from_slice(&status[skip.min(status.len())..][..from_status]);
 }
 
 fn state_label(t: Option<&Turn>, spinner: u64) -> (String, Style) {

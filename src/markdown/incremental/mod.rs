@@ -20,6 +20,7 @@ mod wrap;
 use highlight::{HlMemo, HlState};
 use ratatui::text::Line;
 use split::{Current, Event, Splitter};
+use std::collections::VecDeque;
 
 /// Loads syntax definitions and theme (call from a background thread at startup so the first code block doesn't stall).
 pub fn warm_up() {
@@ -142,6 +143,13 @@ pub fn render(src: &str, width: u16) -> Vec<Line<'static>> {
     out
 }
 
+/// Code lines per fence chunk: the unit of counting, caching and re-highlighting of a fence.
+const CHUNK: usize = 64;
+
+/// Rendered lines kept per message (and width) for recently viewed pieces; the piece in use
+/// is always kept even when it alone is larger.
+const CACHE_LINES: usize = 512;
+
 /// A committed piece of the message.
 enum Item {
     /// A complete non-fence block.
@@ -150,28 +158,62 @@ enum Item {
         end: usize,
         first_code: usize,
     },
-    /// A column-0 fence: its highlighted code lines so far; `open` while it may still grow.
-    Fence {
-        lang: String,
-        number: usize,
-        lines: Vec<Line<'static>>,
-        open: bool,
-    },
+    /// A column-0 fence (boxed: items are many and most are blocks).
+    Fence(Box<Fence>),
 }
 
-/// Rendered lines at one width: committed items first, then the tail's lines.
+/// A column-0 fence. Highlighted lines are not kept (they are the memory problem): the source
+/// ranges of its code lines and syntect's state every `CHUNK` lines are, so any chunk
+/// re-highlights deterministically from its checkpoint.
+struct Fence {
+    lang: String,
+    number: usize,
+    /// Source range of each code line.
+    lines: Vec<(u32, u32)>,
+    /// Highlighting state before code line `k * CHUNK` for k >= 1 (`None` for plain code).
+    checkpoints: Vec<Option<HlState>>,
+    /// Lines whose highlighted spans split a display cluster, so they may wrap unlike
+    /// their plain text; counting uses these instead (rare: a style change mid-cluster).
+    irregular: Vec<(usize, Line<'static>)>,
+    /// Highlighted lines of the incomplete last chunk while the fence is open (the
+    /// streaming tail shows them without highlighting again).
+    pending: Vec<Line<'static>>,
+    open: bool,
+}
+
+/// A counted piece at one width: a block, or a chunk of a fence (chunk 0 holds the header).
+/// Its lines include the blank separator before it.
+struct Unit {
+    item: u32,
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+/// Line counts and a bounded cache of rendered lines at one width.
 #[derive(Default)]
 struct View {
     width: usize,
-    out: Vec<Line<'static>>,
-    committed_len: usize,
-    /// Items fully appended to `out`.
-    items_done: usize,
-    /// For an open fence being appended: whether its header is in, and how many code lines.
-    fence_started: bool,
-    fence_lines_done: usize,
-    /// `out` matches the source (no input since the last render at this width).
+    /// Complete pieces, in order, with their line ranges.
+    units: Vec<Unit>,
+    /// Lines of all `units`.
+    counted: usize,
+    /// Counting progress: the next item, and for a fence the next chunk.
+    next_item: usize,
+    next_chunk: usize,
+    /// The open fence's incomplete chunk as rendered so far: (item, chunk), code lines done.
+    pending_key: Option<(usize, usize)>,
+    pending_done: usize,
+    pending_out: Vec<Line<'static>>,
+    /// Lines of the uncommitted tail (the partial code line, or the unfinished block).
+    tail: Vec<Line<'static>>,
+    /// `pending_out` and `tail` match the source.
     fresh: bool,
+    /// Rendered lines of recently used units (unit index), least recently used first.
+    cache: VecDeque<(usize, Vec<Line<'static>>)>,
+    cached_lines: usize,
+    /// The whole message, built only by `lines`.
+    full: Vec<Line<'static>>,
 }
 
 /// Incremental renderer for a message that arrives in deltas.
@@ -189,12 +231,31 @@ pub struct StreamingMarkdown {
     view: View,
     /// Highlight memo of the block starting at this offset (the tail, until it commits).
     memo: Option<(usize, HlMemo)>,
+    /// Cache budget in lines when not `CACHE_LINES` (tests shrink it to exercise eviction).
+    cache_budget: Option<usize>,
 }
 
 impl StreamingMarkdown {
     /// An empty message.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty message whose rendered-line cache holds about `lines` lines (for tests).
+    #[doc(hidden)]
+    pub fn with_cache_lines(lines: usize) -> Self {
+        Self {
+            cache_budget: Some(lines),
+            ..Self::default()
+        }
+    }
+
+    /// Rendered lines held right now (cache and tail), which `lines_in` keeps bounded.
+    #[doc(hidden)]
+    pub fn held_lines(&self) -> usize {
+        self.view.cache.iter().map(|(_, l)| l.len()).sum::<usize>()
+            + self.view.pending_out.len()
+            + self.view.tail.len()
     }
 
     /// Appends a delta.
@@ -206,7 +267,10 @@ impl StreamingMarkdown {
             // Rare: more text after the end. The last line was taken as complete, so restart.
             let mut src = std::mem::take(&mut self.src);
             src.push_str(delta);
-            *self = Self::new();
+            *self = Self {
+                cache_budget: self.cache_budget,
+                ..Self::new()
+            };
             self.push(&src);
             return;
         }
@@ -224,7 +288,10 @@ impl StreamingMarkdown {
             self.push(rest);
             return;
         }
-        *self = Self::new();
+        *self = Self {
+            cache_budget: self.cache_budget,
+            ..Self::new()
+        };
         self.push(&src);
     }
 
@@ -259,40 +326,143 @@ impl StreamingMarkdown {
                 Event::FenceOpen(lang) => {
                     self.codes += 1;
                     self.fence_state = highlight::start(&lang);
-                    self.items.push(Item::Fence {
+                    self.items.push(Item::Fence(Box::new(Fence {
                         lang,
                         number: self.codes,
                         lines: Vec::new(),
+                        checkpoints: Vec::new(),
+                        irregular: Vec::new(),
+                        pending: Vec::new(),
                         open: true,
-                    });
+                    })));
                 }
                 Event::FenceLine(r) => {
-                    let line = highlight::highlight_line(self.fence_state.as_mut(), &self.src[r]);
-                    if let Some(Item::Fence { lines, .. }) = self.items.last_mut() {
-                        lines.push(line);
+                    if let Some(Item::Fence(f)) = self.items.last_mut() {
+                        let Fence {
+                            lines,
+                            checkpoints,
+                            irregular,
+                            pending,
+                            ..
+                        } = &mut **f;
+                        let i = lines.len();
+                        // Chunk 0 starts from `highlight::start(lang)`; storing that state for every
+                        // small fence would cost more than all its line ranges.
+                        if i % CHUNK == 0 && i > 0 {
+                            checkpoints.push(self.fence_state.clone());
+                        }
+                        let line = highlight::highlight_line(
+                            self.fence_state.as_mut(),
+                            &self.src[r.clone()],
+                        );
+                        if !wraps_like_plain(&line) {
+                            irregular.push((i, line.clone()));
+                        }
+                        pending.push(line);
+                        lines.push((r.start as u32, r.end as u32));
+                        if lines.len() % CHUNK == 0 {
+                            // The chunk is complete and counted from now on; it re-highlights
+                            // from its checkpoint when viewed.
+                            pending.clear();
+                        }
                     }
                 }
                 Event::FenceClose => {
                     self.fence_state = None;
-                    if let Some(Item::Fence { open, .. }) = self.items.last_mut() {
-                        *open = false;
+                    if let Some(Item::Fence(f)) = self.items.last_mut() {
+                        f.open = false;
+                        f.pending = Vec::new();
                     }
                 }
             }
         }
     }
 
-    /// Lines at this width. Cost must grow with the uncommitted tail only, never with the whole message.
+    /// All lines at this width. Builds the whole message (tests, `render` parity); the UI uses
+    /// `line_count` and `lines_in`, which keep memory bounded.
     pub fn lines(&mut self, width: u16) -> &[Line<'static>] {
+        let n = self.line_count(width);
+        let mut full = std::mem::take(&mut self.view.full);
+        full.clear();
+        self.lines_in(width, 0, n, &mut full);
+        self.view.full = full;
+        &self.view.full
+    }
+
+    /// Number of lines at this width. The first call at a width renders each block once to
+    /// count it; later calls only count new items and redo the uncommitted tail.
+    pub fn line_count(&mut self, width: u16) -> usize {
+        self.sync(usize::from(width.max(1)));
+        self.view.counted + self.view.pending_out.len() + self.view.tail.len()
+    }
+
+    /// Appends lines `[skip, skip + take)` at this width to `out` (clamped to the message).
+    /// Renders only the pieces overlapping the range, keeping a bounded cache of them.
+    pub fn lines_in(&mut self, width: u16, skip: usize, take: usize, out: &mut Vec<Line<'static>>) {
         let width = usize::from(width.max(1));
+        self.sync(width);
+        let end = skip.saturating_add(take);
+        let mut i = self
+            .view
+            .units
+            .partition_point(|u| (u.start + u.len) as usize <= skip);
+        while i < self.view.units.len() && (self.view.units[i].start as usize) < end {
+            let u = &self.view.units[i];
+            let (start, len) = (u.start as usize, u.len as usize);
+            if len > 0 {
+                let lines = self.unit_lines(i);
+                let lo = skip.max(start) - start;
+                let hi = end.min(start + len) - start;
+                out.extend_from_slice(&lines[lo..hi]);
+            }
+            i += 1;
+        }
+        let mut at = self.view.counted;
+        for part in [&self.view.pending_out, &self.view.tail] {
+            let (lo, hi) = (skip.max(at), end.min(at + part.len()));
+            if lo < hi {
+                out.extend_from_slice(&part[lo - at..hi - at]);
+            }
+            at += part.len();
+        }
+    }
+
+    /// Rendered lines of unit `i`, from the cache or rendered now (and cached).
+    fn unit_lines(&mut self, i: usize) -> &[Line<'static>] {
+        let budget = self.cache_budget.unwrap_or(CACHE_LINES);
+        let view = &mut self.view;
+        if let Some(pos) = view.cache.iter().position(|(u, _)| *u == i) {
+            let hit = view.cache.remove(pos).expect("position is in range");
+            view.cache.push_back(hit);
+        } else {
+            let u = &view.units[i];
+            let lines = render_unit(
+                &self.src,
+                &self.items[u.item as usize],
+                u.chunk as usize,
+                view.width,
+                u.start > 0,
+                &mut self.memo,
+            );
+            debug_assert_eq!(
+                lines.len(),
+                u.len as usize,
+                "a re-rendered piece must match its count"
+            );
+            cache_insert(view, i, lines, budget);
+        }
+        &self.view.cache.back().expect("just inserted").1
+    }
+
+    /// Brings the view up to date at `width`: counts newly complete pieces, redoes the tail.
+    fn sync(&mut self, width: usize) {
         if self.view.width != width {
             self.view = View {
                 width,
                 ..View::default()
             };
-        } else if self.view.fresh {
-            return &self.view.out;
         }
+        let budget = self.cache_budget.unwrap_or(CACHE_LINES);
         let Self {
             src,
             splitter,
@@ -303,47 +473,115 @@ impl StreamingMarkdown {
             memo,
             ..
         } = self;
-        view.out.truncate(view.committed_len);
 
-        while let Some(item) = items.get(view.items_done) {
+        while let Some(item) = items.get(view.next_item) {
             match item {
                 Item::Block {
                     start,
                     end,
                     first_code,
                 } => {
-                    let memo = memo_for(memo, *start);
-                    let (lines, _) =
-                        block::render_block(&src[*start..*end], width, *first_code, Some(memo));
-                    append_block(&mut view.out, lines);
-                    view.items_done += 1;
+                    // Render to count; the fresh lines are likely in view, so cache them.
+                    let memo = memo.as_mut().filter(|(s, _)| s == start).map(|(_, m)| m);
+                    let (mut lines, _) =
+                        block::render_block(&src[*start..*end], width, *first_code, memo);
+                    if !lines.is_empty() && view.counted > 0 {
+                        lines.insert(0, Line::default());
+                    }
+                    let len = lines.len();
+                    push_unit(view, view.next_item, 0, len);
+                    if len > 0 {
+                        let idx = view.units.len() - 1;
+                        cache_insert(view, idx, lines, budget);
+                    }
+                    view.next_item += 1;
                 }
-                Item::Fence {
-                    lang,
-                    number,
-                    lines,
-                    open,
-                } => {
-                    if !view.fence_started {
-                        append_block(&mut view.out, vec![fence_header(lang, *number, width)]);
-                        view.fence_started = true;
+                Item::Fence(f) => {
+                    let Fence {
+                        lines,
+                        irregular,
+                        open,
+                        ..
+                    } = &**f;
+                    let n = lines.len();
+                    loop {
+                        let c = view.next_chunk;
+                        let complete =
+                            (c + 1) * CHUNK <= n || (!*open && (c * CHUNK < n || c == 0));
+                        if !complete {
+                            break;
+                        }
+                        let mut len = 0;
+                        if c == 0 {
+                            len += 1 + usize::from(view.counted > 0);
+                        }
+                        let first = c * CHUNK;
+                        for (i, &r) in lines
+                            .iter()
+                            .enumerate()
+                            .take(n.min(first + CHUNK))
+                            .skip(first)
+                        {
+                            len += code_line_count(src, r, i, irregular, width);
+                        }
+                        push_unit(view, view.next_item, c, len);
+                        view.next_chunk += 1;
                     }
-                    for l in &lines[view.fence_lines_done..] {
-                        append_code_line(&mut view.out, l, width);
-                    }
-                    view.fence_lines_done = lines.len();
                     if *open {
                         break;
                     }
-                    view.items_done += 1;
-                    view.fence_started = false;
-                    view.fence_lines_done = 0;
+                    view.next_item += 1;
+                    view.next_chunk = 0;
                 }
             }
         }
-        view.committed_len = view.out.len();
+
+        if view.fresh {
+            return;
+        }
+        // The open fence's incomplete chunk, appended to incrementally like the old view.
+        match items.last() {
+            Some(Item::Fence(f)) if f.open => {
+                let Fence {
+                    lang,
+                    number,
+                    lines,
+                    pending,
+                    ..
+                } = &**f;
+                let key = (items.len() - 1, lines.len() / CHUNK);
+                if view.pending_key != Some(key) {
+                    view.pending_key = Some(key);
+                    view.pending_done = 0;
+                    view.pending_out.clear();
+                    if key.1 == 0 {
+                        if view.counted > 0 {
+                            view.pending_out.push(Line::default());
+                        }
+                        view.pending_out.push(fence_header(lang, *number, width));
+                    }
+                }
+                for l in &pending[view.pending_done..] {
+                    append_code_line(&mut view.pending_out, l, width);
+                }
+                view.pending_done = pending.len();
+            }
+            _ => {
+                view.pending_key = None;
+                view.pending_done = 0;
+                view.pending_out.clear();
+            }
+        }
 
         // The tail: the partial line of an open fence, or the unfinished block.
+        view.tail.clear();
+        let before = view.counted + view.pending_out.len();
+        let tail_block = |lines: Vec<Line<'static>>, tail: &mut Vec<Line<'static>>| {
+            if !lines.is_empty() && before > 0 {
+                tail.push(Line::default());
+            }
+            tail.extend(lines);
+        };
         match splitter.current() {
             Current::Fence(f) => {
                 let partial = &src[splitter.pos()..];
@@ -351,7 +589,7 @@ impl StreamingMarkdown {
                 if !partial.is_empty() && !split::may_close(partial, *f) {
                     let mut state = fence_state.clone();
                     append_code_line(
-                        &mut view.out,
+                        &mut view.tail,
                         &highlight::highlight_line(state.as_mut(), partial),
                         width,
                     );
@@ -360,17 +598,121 @@ impl StreamingMarkdown {
             Current::Block(start) => {
                 let memo = memo_for(memo, *start);
                 let (lines, _) = block::render_block(&src[*start..], width, *codes + 1, Some(memo));
-                append_block(&mut view.out, lines);
+                tail_block(lines, &mut view.tail);
             }
             Current::None => {
                 let (lines, _) =
                     block::render_block(&src[splitter.pos()..], width, *codes + 1, None);
-                append_block(&mut view.out, lines);
+                tail_block(lines, &mut view.tail);
             }
         }
         view.fresh = true;
-        &view.out
     }
+}
+
+/// Records a counted unit after the last one.
+fn push_unit(view: &mut View, item: usize, chunk: usize, len: usize) {
+    // u32 keeps a unit at 16 bytes (one per block); a message never has 4G lines or blocks.
+    view.units.push(Unit {
+        item: item as u32,
+        chunk: chunk as u32,
+        start: view.counted as u32,
+        len: len as u32,
+    });
+    view.counted += len;
+}
+
+/// Adds a unit's lines as most recently used, evicting the least recently used beyond the budget.
+fn cache_insert(view: &mut View, unit: usize, lines: Vec<Line<'static>>, budget: usize) {
+    view.cached_lines += lines.len();
+    view.cache.push_back((unit, lines));
+    while view.cached_lines > budget && view.cache.len() > 1 {
+        let (_, old) = view.cache.pop_front().expect("len > 1");
+        view.cached_lines -= old.len();
+    }
+}
+
+/// Renders one unit: a block, or chunk `chunk` of a fence re-highlighted from its checkpoint.
+/// `after` says whether lines precede it (then a non-empty unit starts with a blank line).
+fn render_unit(
+    src: &str,
+    item: &Item,
+    chunk: usize,
+    width: usize,
+    after: bool,
+    memo: &mut Option<(usize, HlMemo)>,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    match item {
+        Item::Block {
+            start,
+            end,
+            first_code,
+        } => {
+            // Only the tail's memo helps here; don't displace it for an old block.
+            let memo = memo.as_mut().filter(|(s, _)| s == start).map(|(_, m)| m);
+            let (lines, _) = block::render_block(&src[*start..*end], width, *first_code, memo);
+            if !lines.is_empty() && after {
+                out.push(Line::default());
+            }
+            out.extend(lines);
+        }
+        Item::Fence(f) => {
+            let Fence {
+                lang,
+                number,
+                lines,
+                checkpoints,
+                ..
+            } = &**f;
+            if chunk == 0 {
+                if after {
+                    out.push(Line::default());
+                }
+                out.push(fence_header(lang, *number, width));
+            }
+            let mut state = match chunk {
+                0 => highlight::start(lang),
+                c => checkpoints.get(c - 1).cloned().flatten(),
+            };
+            let to = ((chunk + 1) * CHUNK).min(lines.len());
+            for &(a, b) in lines.get(chunk * CHUNK..to).unwrap_or(&[]) {
+                let l = highlight::highlight_line(state.as_mut(), &src[a as usize..b as usize]);
+                append_code_line(&mut out, &l, width);
+            }
+        }
+    }
+    out
+}
+
+/// Rendered lines of code line `i` at `width`, counted from its plain text unless irregular.
+fn code_line_count(
+    src: &str,
+    (a, b): (u32, u32),
+    i: usize,
+    irregular: &[(usize, Line<'static>)],
+    width: usize,
+) -> usize {
+    if let Ok(k) = irregular.binary_search_by_key(&i, |(j, _)| *j) {
+        return wrap::wrap_hard(&irregular[k].1.spans, width).len();
+    }
+    let text = wrap::sanitize(&src[a as usize..b as usize], highlight::CODE_TAB);
+    wrap::wrap_hard(&[ratatui::text::Span::raw(text)], width).len()
+}
+
+/// Whether a highlighted line wraps exactly like its text as one span: true unless a style
+/// change falls inside a display cluster (wrapping measures clusters per span).
+fn wraps_like_plain(line: &Line<'static>) -> bool {
+    if line.spans.iter().all(|s| s.content.is_ascii()) {
+        return true;
+    }
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let split = line
+        .spans
+        .iter()
+        .flat_map(|s| wrap::clusters(&s.content).map(|(c, w)| (c.len(), w)));
+    let whole = wrap::clusters(&text).map(|(c, w)| (c.len(), w));
+    split.eq(whole)
 }
 
 /// The highlight memo for the block starting at `start`, replacing a memo of another block.
@@ -481,8 +823,8 @@ mod tests {
         s.push("```rust\nlet a = 1;\nlet b");
         let before = s.lines(80).to_vec();
         assert_eq!(text(&before), vec!["── rust [1] ──", "let a = 1;", "let b"]);
-        // The committed part of the view is kept; only the partial line is redone.
-        assert_eq!(s.view.committed_len, 2);
+        // The committed code line is kept rendered; only the partial line is redone.
+        assert_eq!(s.view.pending_done, 1);
         s.push(" = 2;\n``");
         assert_eq!(
             text(s.lines(80)),
@@ -494,6 +836,46 @@ mod tests {
             text(s.lines(80)),
             vec!["── rust [1] ──", "let a = 1;", "let b = 2;", "", "after"]
         );
+    }
+
+    #[test]
+    fn irregular_code_lines_are_detected_and_counted_right() {
+        let line = "x\u{301}=1\u{301}+\"\u{301}\"//\u{301}👩\u{200d}(👧)";
+        let mut st = highlight::start("rust");
+        let hl = highlight::highlight_line(st.as_mut(), line);
+        assert!(!wraps_like_plain(&hl), "{hl:?}");
+        let src = format!("```rust\n{line}\n{line}\n```\n");
+        for w in 1..12 {
+            let mut s = StreamingMarkdown::new();
+            s.push(&src);
+            s.finish();
+            assert_eq!(s.line_count(w), render(&src, w).len(), "width {w}");
+        }
+    }
+
+    #[test]
+    fn eviction_keeps_the_cache_within_budget() {
+        let mut src = String::new();
+        for i in 0..3000 {
+            src.push_str(&format!(
+                "Paragraph {i} with enough words to wrap a bit.\n\n"
+            ));
+        }
+        let mut s = StreamingMarkdown::new();
+        s.push(&src);
+        s.finish();
+        let n = s.line_count(20);
+        assert!(n > 10_000);
+        let mut v = Vec::new();
+        for top in (0..n).step_by(97) {
+            v.clear();
+            s.lines_in(20, top, 30, &mut v);
+            assert!(s.held_lines() <= CACHE_LINES + 10, "{}", s.held_lines());
+        }
+        let want = render(&src, 20);
+        v.clear();
+        s.lines_in(20, 5_000, 100, &mut v);
+        assert_eq!(v, want[5_000..5_100]);
     }
 
     #[test]
