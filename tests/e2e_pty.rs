@@ -335,6 +335,12 @@ fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
     t.wait_for("the answer, served by the healthy provider", |s| {
         s.contains("✓ done") && s.contains("Uptown")
     });
+    let s = t.screen();
+    // Weighted 1/price² the far cheaper, failing endpoint is usually tried first; when it was,
+    // the pane says so.
+    if s.contains("attempt 2") {
+        assert!(s.contains("failed over before the first token"), "{s}");
+    }
     t.send("\x1b[17~"); // F6
     t.wait_for("the health panel listing both endpoints", |s| {
         s.contains("Endpoint health") && s.contains("Downtown") && s.contains("Uptown")

@@ -853,6 +853,59 @@ mod tests {
     }
 
     #[test]
+    fn restart_replaces_partial_text_and_keeps_a_note() {
+        let mut app = App::new(&["a/1".into()], "t");
+        typed(&mut app, "q");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(
+            &mut app,
+            Msg::Attempt {
+                pane,
+                req,
+                provider: "P1".into(),
+                model: "a/1".into(),
+            },
+        );
+        update(&mut app, content(pane, req, "cut sho"));
+        update(
+            &mut app,
+            Msg::Rerouted {
+                pane,
+                req,
+                note: "restarted".into(),
+                restart: true,
+            },
+        );
+        update(
+            &mut app,
+            Msg::Attempt {
+                pane,
+                req,
+                provider: "P2".into(),
+                model: "a/1".into(),
+            },
+        );
+        update(&mut app, content(pane, req, "whole"));
+        let t = &app.panes[0].turns[0];
+        assert_eq!(t.answer.source(), "whole");
+        assert_eq!(t.notes, vec!["restarted".to_string()]);
+        assert_eq!(t.attempts, 2);
+        assert_eq!(t.served.provider.as_deref(), Some("P2"));
+        // A late reroute for another request changes nothing.
+        update(
+            &mut app,
+            Msg::Rerouted {
+                pane,
+                req: req + 99,
+                note: "x".into(),
+                restart: true,
+            },
+        );
+        assert_eq!(app.panes[0].turns[0].answer.source(), "whole");
+    }
+
+    #[test]
     fn quit_cancels_running_requests() {
         let mut app = app3();
         typed(&mut app, "q");

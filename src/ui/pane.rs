@@ -189,6 +189,10 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
         }
     };
     let mut out = Vec::new();
+    // Routing notes (failovers, restarts) first: they explain the answer above.
+    for note in &t.notes {
+        out.extend(wrap_text(note, width, Style::default().fg(Color::Yellow)));
+    }
     if !text.is_empty() {
         out.extend(wrap_text(&text, width, style));
     }
@@ -215,6 +219,7 @@ fn turn_line_count(t: &mut Turn, width: u16) -> usize {
 /// Whether a turn's status block is just the separating blank line.
 fn status_is_blank(t: &Turn) -> bool {
     t.malformed == 0
+        && t.notes.is_empty()
         && match &t.state {
             TurnState::Streaming => true,
             TurnState::Done(r) => r == "stop" || r == "tool_calls",
@@ -277,6 +282,10 @@ fn stats_line(t: Option<&Turn>) -> Line<'static> {
     let mut parts = Vec::new();
     if let Some(p) = &t.served.provider {
         parts.push(p.clone());
+    }
+    if t.attempts > 1 {
+        // The header notes that the answer came after a failover or restart.
+        parts.push(format!("attempt {}", t.attempts));
     }
     if let Some(ttft) = t.ttft {
         parts.push(format!("ttft {:.2}s", ttft.as_secs_f64()));
