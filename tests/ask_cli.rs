@@ -1,6 +1,8 @@
 //! `switchyard ask` and `switchyard models`, run as the real binary against the simulated fleet
 //! (a fast fleet file) and against a scripted server that cuts its stream.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::process::{Command, Output};
 
@@ -228,33 +230,10 @@ fn a_cut_stream_is_never_printed_as_complete() {
     );
 }
 
-const FLAKY_FLEET: &str = r#"
-seed = 2
-[[providers]]
-name = "Downtown"
-slug = "down"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 0.01
-completion_price = 0.01
-error_rate = 1.0
-ttft_ms = { mean = 1 }
-tokens_per_sec = { mean = 5000 }
-[[providers]]
-name = "Uptown"
-slug = "up"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 9
-completion_price = 9
-ttft_ms = { mean = 1 }
-tokens_per_sec = { mean = 5000 }
-"#;
-
 #[test]
 fn routed_ask_reports_attempts_and_failover_in_json() {
     let p = std::env::temp_dir().join(format!("switchyard-ask-flaky-{}.toml", std::process::id()));
-    std::fs::write(&p, FLAKY_FLEET).unwrap();
+    std::fs::write(&p, common::DOWN_AND_UP_FLEET).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .arg("--fleet")
         .arg(&p)

@@ -2,6 +2,8 @@
 //! three panes fill, cancel one, quit, and check the terminal was restored. Every wait is for
 //! something on screen, with a generous timeout, never for a fixed time.
 
+mod common;
+
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -294,30 +296,6 @@ fn bad_config_is_reported_with_file_line_and_field() {
     );
 }
 
-const ROUTED_FLEET: &str = r#"
-seed = 4
-[[providers]]
-name = "Downtown"
-slug = "down"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 0.1
-completion_price = 0.1
-error_rate = 1.0
-ttft_ms = { mean = 20 }
-tokens_per_sec = { mean = 500 }
-
-[[providers]]
-name = "Uptown"
-slug = "up"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 0.3
-completion_price = 0.3
-ttft_ms = { mean = 20 }
-tokens_per_sec = { mean = 500 }
-"#;
-
 #[test]
 fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
     let args = [
@@ -327,7 +305,11 @@ fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
         "-m",
         "m/chat",
     ];
-    let mut t = Tui::spawn("routed", &args, &[("fleet.toml", ROUTED_FLEET)]);
+    let mut t = Tui::spawn(
+        "routed",
+        &args,
+        &[("fleet.toml", common::DOWN_AND_UP_FLEET)],
+    );
     t.wait_for("a ready pane with the local router", |s| {
         s.contains("ready") && s.contains("local router")
     });
