@@ -22,6 +22,8 @@ pub struct AskOptions {
     pub fallbacks: Vec<String>,
     /// The prompt.
     pub prompt: String,
+    /// Routing preferences sent as `provider` (and used by the local router).
+    pub provider: Option<crate::wire::request::ProviderPreferences>,
     /// JSON-lines output.
     pub json: bool,
     /// Print request bodies instead of sending.
@@ -56,7 +58,11 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     let requests: Vec<ChatRequest> = opts
         .models
         .iter()
-        .map(|m| build_request(m, &opts.fallbacks, &opts.prompt))
+        .map(|m| {
+            let mut r = build_request(m, &opts.fallbacks, &opts.prompt);
+            r.provider = opts.provider.clone();
+            r
+        })
         .collect();
     if opts.print_request {
         for r in &requests {

@@ -10,6 +10,9 @@ pub struct Cli {
     /// Where requests go.
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Routing preferences (OpenRouter's `provider` object).
+    #[command(flatten)]
+    pub routing: crate::prefs::RoutingArgs,
     /// Open one pane per model (repeatable).
     #[arg(short = 'm', long = "model", global = true)]
     pub models: Vec<String>,

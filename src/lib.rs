@@ -9,6 +9,7 @@ pub mod config;
 pub mod fleet;
 pub mod markdown;
 pub mod models;
+pub mod prefs;
 pub mod routing;
 pub mod source;
 pub mod sse;

@@ -42,6 +42,13 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
+    let provider = match cli.routing.preferences() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            return 2;
+        }
+    };
     let models = if cli.models.is_empty() {
         src.default_models.clone()
     } else {
@@ -69,6 +76,7 @@ async fn run(cli: Cli) -> i32 {
                 models,
                 fallbacks: cli.fallbacks,
                 prompt,
+                provider,
                 json: a.json,
                 print_request: a.print_request,
             };
@@ -91,6 +99,7 @@ async fn run(cli: Cli) -> i32 {
             for p in &mut app.panes {
                 p.fallbacks = cli.fallbacks.clone();
             }
+            app.provider = provider;
             match tui::run(app, src).await {
                 Ok(()) => 0,
                 Err(e) => {

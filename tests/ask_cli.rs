@@ -261,3 +261,70 @@ fn routed_ask_reports_attempts_and_failover_in_json() {
     let done = events.iter().find(|v| v["type"] == "done").unwrap();
     assert_eq!(done["provider"], "Uptown");
 }
+
+#[test]
+fn routing_flags_reach_the_wire_and_the_local_router() {
+    let out = sy(&[
+        "ask",
+        "--print-request",
+        "-m",
+        "a/b",
+        "--sort",
+        "price",
+        "--max-latency",
+        "p90=3",
+        "--max-price",
+        "prompt=1,completion=2",
+        "--data-collection",
+        "deny",
+        "--zdr",
+        "hi",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["provider"],
+        serde_json::json!({
+            "sort": "price",
+            "preferred_max_latency": {"p90": 3.0},
+            "max_price": {"prompt": "1", "completion": "2"},
+            "data_collection": "deny",
+            "zdr": true
+        })
+    );
+    let bad = sy(&["ask", "--max-latency", "p95=3", "-m", "a/b", "hi"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("p95"));
+
+    let p = std::env::temp_dir().join(format!("switchyard-ask-only-{}.toml", std::process::id()));
+    std::fs::write(&p, common::DOWN_AND_UP_FLEET).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--fleet")
+        .arg(&p)
+        .args([
+            "--route-locally",
+            "--only",
+            "up",
+            "ask",
+            "--json",
+            "-m",
+            "m/chat",
+            "hi",
+        ])
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&p);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let attempts: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "attempt")
+        .map(|v| v["provider"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        attempts,
+        vec!["Uptown".to_string()],
+        "--only is a hard filter"
+    );
+}

@@ -266,6 +266,8 @@ pub struct App {
     pub spinner: u64,
     /// Endpoint health, when requests are routed locally.
     pub health: Option<HealthView>,
+    /// Routing preferences sent with every request (`provider`).
+    pub provider: Option<crate::wire::request::ProviderPreferences>,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -291,6 +293,7 @@ impl App {
             quitting: false,
             spinner: 0,
             health: None,
+            provider: None,
             next_pane: 1,
             next_req: 1,
         };

@@ -306,7 +306,8 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
 fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
     let req = app.next_req_id();
     let pane = &mut app.panes[idx];
-    let request = pane.build_request(&prompt);
+    let mut request = pane.build_request(&prompt);
+    request.provider = app.provider.clone();
     pane.turns.push(Turn::new(prompt, req));
     pane.scroll = Scroll::Follow;
     fx.push(Effect::Start {
