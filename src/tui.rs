@@ -197,6 +197,9 @@ fn run_effect(
                     },
                 )
                 .await;
+                let lines =
+                    crate::routing::exec::explain(&router.registry, &routed.plan, &routed.attempts);
+                let _ = tx.send(Msg::Why { pane, req, lines });
                 let mut outcome = routed.answer;
                 if let Err(no_route) = routed.plan {
                     outcome.result = Err(crate::client::ChatError::Truncated(no_route));

@@ -323,6 +323,12 @@ fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
     if s.contains("attempt 2") {
         assert!(s.contains("failed over before the first token"), "{s}");
     }
+    t.send("\x17"); // Ctrl+W
+    t.wait_for("the why view with the plan and the attempts", |s| {
+        s.contains("Why: routing") && s.contains("candidates") && s.contains("attempt 1")
+    });
+    t.send("x"); // any key closes it
+    t.wait_for("the why view to close", |s| !s.contains("Why: routing"));
     t.send("\x1b[17~"); // F6
     t.wait_for("the health panel listing both endpoints", |s| {
         s.contains("Endpoint health") && s.contains("Downtown") && s.contains("Uptown")

@@ -122,6 +122,9 @@ async fn privacy_filters_hold_even_when_it_costs_more() {
             "{:?}",
             r.attempts
         );
+        let why = switchyard::routing::exec::explain(&registry, &r.plan, &r.attempts).join("\n");
+        assert!(why.contains("Cheap But Down · m/chat — excluded"), "{why}");
+        assert!(why.contains("attempt 1: Private"), "{why}");
         let plan = r.plan.unwrap();
         assert_eq!(plan.entries.len(), 1);
         assert_eq!(

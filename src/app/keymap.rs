@@ -47,6 +47,8 @@ pub enum Action {
     Help,
     /// Show endpoint health.
     Health,
+    /// Explain the focused pane's last routing decision.
+    Why,
     /// Quit.
     Quit,
 }
@@ -70,6 +72,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("Alt+1 … Alt+9", "copy code block N of the last answer"),
     ("F2", "toggle mouse capture (terminal text selection)"),
     ("F6", "endpoint health (with --route-locally)"),
+    (
+        "Ctrl+W",
+        "why: the last plan and attempts of the focused pane",
+    ),
     ("F1", "this help"),
     ("Ctrl+Q", "quit"),
 ];
@@ -91,6 +97,7 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('n') if ctrl => Action::AddPane,
         KeyCode::Char('x') if ctrl => Action::ClosePane,
         KeyCode::Char('y') if ctrl => Action::CopyAnswer,
+        KeyCode::Char('w') if ctrl => Action::Why,
         KeyCode::Char(c @ '1'..='9') if alt => Action::CopyCode(c as usize - '0' as usize),
         KeyCode::Tab => Action::FocusNext,
         KeyCode::BackTab => Action::FocusPrev,

@@ -78,6 +78,8 @@ pub struct Turn {
     pub notes: Vec<String>,
     /// Attempts made so far (local routing).
     pub attempts: u32,
+    /// The routing explanation (plan and attempts), once the request ended.
+    pub why: Vec<String>,
 }
 
 impl Turn {
@@ -98,6 +100,7 @@ impl Turn {
             prompt_cache: None,
             notes: Vec::new(),
             attempts: 0,
+            why: Vec::new(),
         }
     }
 
@@ -220,6 +223,8 @@ pub enum Overlay {
     Picker(Picker),
     /// Live endpoint health (F6).
     Health,
+    /// Why the focused pane's last request went where it did (Ctrl+W).
+    Why,
 }
 
 /// What the health panel shows: endpoint labels and the latest snapshot.

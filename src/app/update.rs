@@ -67,6 +67,15 @@ pub enum Msg {
     },
     /// A new health snapshot.
     Health(Box<HealthView>),
+    /// The routing explanation of a request (sent just before it ends).
+    Why {
+        /// Pane.
+        pane: PaneId,
+        /// Request.
+        req: ReqId,
+        /// Lines of the explanation.
+        lines: Vec<String>,
+    },
     /// A notice from the runtime (e.g. clipboard failure).
     Notice(String, Level),
     /// Time passed while requests run (animates spinners).
@@ -149,6 +158,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Health(h) => app.health = Some(*h),
+        Msg::Why { pane, req, lines } => {
+            if let Some(t) = active_turn(app, pane, req) {
+                t.why = lines;
+            }
+        }
         Msg::Tick => app.spinner = app.spinner.wrapping_add(1),
         Msg::Quit => quit(app, &mut fx),
     }
@@ -177,7 +191,10 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         return on_picker_key(app, key, fx);
     }
     let action = action_for(&key);
-    if matches!(app.overlay, Some(Overlay::Help | Overlay::Health)) {
+    if matches!(
+        app.overlay,
+        Some(Overlay::Help | Overlay::Health | Overlay::Why)
+    ) {
         match action {
             Some(Action::Quit) => quit(app, fx),
             _ => app.overlay = None,
@@ -248,6 +265,20 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         }
         Action::Retry => retry_focused(app, fx),
         Action::Help => app.overlay = Some(Overlay::Help),
+        Action::Why => {
+            if app
+                .focused()
+                .and_then(|p| p.turns.last())
+                .is_some_and(|t| !t.why.is_empty())
+            {
+                app.overlay = Some(Overlay::Why)
+            } else {
+                app.notify(
+                    "nothing to explain yet: routing explanations come with --route-locally",
+                    Level::Error,
+                )
+            }
+        }
         Action::Health => {
             if app.health.is_some() {
                 app.overlay = Some(Overlay::Health)

@@ -152,6 +152,80 @@ pub fn registry_from_fleet(fleet: &crate::fleet::FleetHandle) -> EndpointRegistr
     EndpointRegistry::from_endpoints(metas)
 }
 
+/// The "why" view of a routed request: the plan with a reason for every endpoint kept or
+/// excluded, then every attempt and how it ended.
+pub fn explain(
+    registry: &EndpointRegistry,
+    plan: &Result<Plan, String>,
+    attempts: &[Attempt],
+) -> Vec<String> {
+    use super::policy::{Basis, Tier};
+    let name = |id: EndpointId| {
+        let m = registry.get(id);
+        format!("{} · {}", m.provider_name, m.model)
+    };
+    let mut out = Vec::new();
+    match plan {
+        Err(e) => out.push(format!("no plan: {e}")),
+        Ok(p) => {
+            out.push("candidates, in the order they would be tried:".into());
+            for (i, e) in p.entries.iter().enumerate() {
+                let r = &e.rank_reason;
+                let tier = match r.tier {
+                    Tier::Preferred => "preferred".to_string(),
+                    Tier::Demoted(d) => format!("demoted ({d:?})"),
+                    Tier::Degraded(s) => format!("degraded ({})", s.label()),
+                    Tier::LastResort(s) => format!("last resort ({})", s.label()),
+                };
+                let basis = match r.basis {
+                    Basis::Affinity => "conversation affinity".to_string(),
+                    Basis::Ordered { position } => format!("order position {}", position + 1),
+                    Basis::WeightedPick { probability } => {
+                        format!("weighted pick, p = {:.1}%", probability * 100.0)
+                    }
+                    Basis::ByWeight { weight } => format!("fallback by weight {weight:.3}"),
+                    Basis::Sorted { by, key } => match key {
+                        Some(k) => format!("sorted by {by:?} ({k:.2})"),
+                        None => format!("sorted by {by:?} (no data)"),
+                    },
+                };
+                let probe = if r.probe { ", half-open probe" } else { "" };
+                out.push(format!(
+                    "  {}. {} — {tier}, {basis}, ${:.2}/M{probe}",
+                    i + 1,
+                    name(e.id),
+                    r.price
+                ));
+            }
+            for (id, rule) in &p.excluded {
+                out.push(format!("  ✗ {} — excluded: {}", name(*id), rule.describe()));
+            }
+        }
+    }
+    for (i, a) in attempts.iter().enumerate() {
+        let ttft = a
+            .ttft
+            .map(|d| format!(", ttft {:.2}s", d.as_secs_f64()))
+            .unwrap_or_default();
+        let how = match &a.error {
+            None => "completed".to_string(),
+            Some(e) => format!("{:?}: {e}", a.outcome),
+        };
+        let committed = if a.committed {
+            ", after the first token"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "attempt {}: {} · {}{ttft}{committed} — {how}",
+            i + 1,
+            a.provider,
+            a.model
+        ));
+    }
+    out
+}
+
 /// How a failed attempt counts for health.
 pub fn classify(e: &ChatError) -> Outcome {
     match e {

@@ -17,6 +17,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         None => {}
         Some(Overlay::Help) => draw_help(frame),
         Some(Overlay::Health) => draw_health(frame, app),
+        Some(Overlay::Why) => draw_why(frame, app),
         Some(Overlay::Picker(p)) => {
             let area = centered(frame.area(), 76, 20);
             let title = match p.mode {
@@ -129,7 +130,7 @@ fn draw_health(frame: &mut Frame, app: &App) {
         width: area.width.saturating_sub(2),
         height: area.height.saturating_sub(2),
     };
-    let block = popup_block(" Endpoint health (local router) ");
+    let block = popup_block(" Endpoint health (local router) — ttft in ms, tok/s at p50 ");
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
@@ -199,4 +200,40 @@ fn truncate(s: &str, n: usize) -> String {
         t.push('…');
         t
     }
+}
+
+/// The focused pane's last plan and attempts (Ctrl+W).
+fn draw_why(frame: &mut Frame, app: &App) {
+    let Some(t) = app.focused().and_then(|p| p.turns.last()) else {
+        return;
+    };
+    let area = frame.area();
+    let area = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
+    let block = popup_block(" Why: routing of the last request ");
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let lines: Vec<Line> = t
+        .why
+        .iter()
+        .map(|l| {
+            let style = if l.trim_start().starts_with('✗') {
+                Style::default().fg(Color::Red)
+            } else if l.starts_with("attempt") {
+                Style::default().fg(Color::Yellow)
+            } else {
+                Style::default()
+            };
+            Line::styled(l.clone(), style)
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        inner,
+    );
 }
