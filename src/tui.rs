@@ -255,21 +255,51 @@ fn run_effect(
                 execute!(out, DisableMouseCapture)
             };
         }
+        Effect::Fault(req) => {
+            use crate::fleet::{FaultKind, FaultSpec};
+            let Some(fleet) = &source.fleet else {
+                let _ = tx.send(Msg::Notice(
+                    "faults can only be injected into the simulated fleet".into(),
+                    crate::app::state::Level::Error,
+                ));
+                return;
+            };
+            let Some(r) = req else {
+                fleet.clear_faults();
+                return;
+            };
+            let kind = match r.kind {
+                "outage" => FaultKind::Outage,
+                "rate_limit" => FaultKind::RateLimit {
+                    retry_after_secs: Some(10),
+                },
+                "errors" => FaultKind::Errors { status: 502 },
+                _ => FaultKind::Cut { after_tokens: 20 },
+            };
+            let spec = FaultSpec::new(r.slug, kind).model(r.model).for_secs(60.0);
+            if let Err(e) = fleet.inject(spec) {
+                let _ = tx.send(Msg::Notice(
+                    format!("fault not injected: {e}"),
+                    crate::app::state::Level::Error,
+                ));
+            }
+        }
         Effect::Quit => {}
     }
 }
 
 /// Forwards the router's health snapshots (already coalesced to ≤ 4/s) to the UI.
 fn spawn_health(router: crate::source::LocalRouter, tx: mpsc::UnboundedSender<Msg>) {
-    let labels: Vec<(String, String, f64, f64)> = (0..router.registry.len())
+    let labels: Vec<crate::app::state::EndpointLabel> = (0..router.registry.len())
         .map(|i| {
             let m = router.registry.get(crate::routing::EndpointId(i as u32));
-            (
-                m.provider_name.clone(),
-                m.model.clone(),
-                m.pricing.prompt,
-                m.pricing.completion,
-            )
+            crate::app::state::EndpointLabel {
+                slug: m.provider_slug.clone(),
+                provider: m.provider_name.clone(),
+                model: m.model.clone(),
+                prompt_price: m.pricing.prompt,
+                completion_price: m.pricing.completion,
+            }
         })
         .collect();
     let mut rx = router.handle.snapshots();
@@ -278,6 +308,7 @@ fn spawn_health(router: crate::source::LocalRouter, tx: mpsc::UnboundedSender<Ms
             let snapshot = rx.borrow_and_update().clone();
             let view = crate::app::state::HealthView {
                 labels: labels.clone(),
+                selected: 0,
                 snapshot,
             };
             if tx.send(Msg::Health(Box::new(view))).is_err() || rx.changed().await.is_err() {

@@ -227,11 +227,28 @@ pub enum Overlay {
     Why,
 }
 
+/// One endpoint's fixed labels in the health panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointLabel {
+    /// Provider slug (for fault injection).
+    pub slug: String,
+    /// Provider display name.
+    pub provider: String,
+    /// Model id.
+    pub model: String,
+    /// USD per million prompt tokens.
+    pub prompt_price: f64,
+    /// USD per million completion tokens.
+    pub completion_price: f64,
+}
+
 /// What the health panel shows: endpoint labels and the latest snapshot.
 #[derive(Debug, Clone)]
 pub struct HealthView {
-    /// (provider, model, USD per million prompt/completion) per endpoint id.
-    pub labels: Vec<(String, String, f64, f64)>,
+    /// Labels per endpoint id.
+    pub labels: Vec<EndpointLabel>,
+    /// Highlighted row (the target of fault keys).
+    pub selected: usize,
     /// The latest published snapshot.
     pub snapshot: crate::routing::HealthSnapshot,
 }

@@ -102,8 +102,21 @@ pub enum Effect {
     Copy(String),
     /// Turn mouse capture on or off.
     MouseCapture(bool),
+    /// Inject a fault into the simulated fleet (`None` clears run-time faults).
+    Fault(Option<FaultRequest>),
     /// Leave.
     Quit,
+}
+
+/// A fault the user asked for from the health panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRequest {
+    /// Provider slug.
+    pub slug: String,
+    /// Model id.
+    pub model: String,
+    /// Which fault: `outage`, `rate_limit`, `errors` or `cut`.
+    pub kind: &'static str,
 }
 
 /// Applies one message.
@@ -157,7 +170,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 t.notes.push(note);
             }
         }
-        Msg::Health(h) => app.health = Some(*h),
+        Msg::Health(h) => {
+            // Keep the user's selection across snapshots.
+            let selected = app.health.as_ref().map_or(0, |v| v.selected);
+            let mut h = *h;
+            h.selected = selected.min(h.labels.len().saturating_sub(1));
+            app.health = Some(h);
+        }
         Msg::Why { pane, req, lines } => {
             if let Some(t) = active_turn(app, pane, req) {
                 t.why = lines;
@@ -191,10 +210,10 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         return on_picker_key(app, key, fx);
     }
     let action = action_for(&key);
-    if matches!(
-        app.overlay,
-        Some(Overlay::Help | Overlay::Health | Overlay::Why)
-    ) {
+    if app.overlay == Some(Overlay::Health) {
+        return on_health_key(app, key, fx);
+    }
+    if matches!(app.overlay, Some(Overlay::Help | Overlay::Why)) {
         match action {
             Some(Action::Quit) => quit(app, fx),
             _ => app.overlay = None,
@@ -453,6 +472,53 @@ fn copy_answer(app: &mut App, code: Option<usize>, fx: &mut Vec<Effect>) {
             }
         }
     }
+}
+
+/// Keys of the health panel: move the selection, knock the selected endpoint down for 60 s
+/// (simulated fleet only), clear the injected faults, or close.
+fn on_health_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let Some(h) = &mut app.health else {
+        app.overlay = None;
+        return;
+    };
+    let kind = match key.code {
+        KeyCode::Char('q') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            return quit(app, fx);
+        }
+        KeyCode::Up => {
+            h.selected = h.selected.saturating_sub(1);
+            return;
+        }
+        KeyCode::Down => {
+            h.selected = (h.selected + 1).min(h.labels.len().saturating_sub(1));
+            return;
+        }
+        KeyCode::Char('o') => "outage",
+        KeyCode::Char('r') => "rate_limit",
+        KeyCode::Char('e') => "errors",
+        KeyCode::Char('x') => "cut",
+        KeyCode::Char('c') => {
+            fx.push(Effect::Fault(None));
+            app.notify("cleared the injected faults", Level::Info);
+            return;
+        }
+        _ => {
+            app.overlay = None;
+            return;
+        }
+    };
+    let Some(l) = h.labels.get(h.selected) else {
+        return;
+    };
+    let req = FaultRequest {
+        slug: l.slug.clone(),
+        model: l.model.clone(),
+        kind,
+    };
+    let shown = format!("injected {kind} on {} · {} for 60 s", l.provider, l.model);
+    app.notify(shown, Level::Info);
+    fx.push(Effect::Fault(Some(req)));
 }
 
 fn on_paste(app: &mut App, text: String) {

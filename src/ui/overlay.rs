@@ -130,7 +130,10 @@ fn draw_health(frame: &mut Frame, app: &App) {
         width: area.width.saturating_sub(2),
         height: area.height.saturating_sub(2),
     };
-    let block = popup_block(" Endpoint health (local router) — ttft in ms, tok/s at p50 ");
+    let block = popup_block(" Endpoint health (local router) — ttft in ms, tok/s at p50 ")
+        .title_bottom(
+            " ↑↓ select · o outage · r 429s · e errors · x cut streams (60 s) · c clear · other keys close ",
+        );
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
@@ -157,7 +160,9 @@ fn draw_health(frame: &mut Frame, app: &App) {
         ),
         head,
     )];
-    for (i, (provider, model, pin, pout)) in h.labels.iter().enumerate() {
+    for (i, l) in h.labels.iter().enumerate() {
+        let (provider, model, pin, pout) =
+            (&l.provider, &l.model, l.prompt_price, l.completion_price);
         let st = h.snapshot.get(crate::routing::EndpointId(i as u32));
         let state = st.state_at(now);
         let colour = match state {
@@ -187,7 +192,11 @@ fn draw_health(frame: &mut Frame, app: &App) {
             format!("{pin:.2}/{pout:.2}"),
             breaker,
         );
-        lines.push(Line::styled(text, Style::default().fg(colour)));
+        let mut style = Style::default().fg(colour);
+        if i == h.selected {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        lines.push(Line::styled(text, style));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
