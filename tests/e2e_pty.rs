@@ -336,15 +336,21 @@ fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
     // Knock the healthy provider down from the panel: the next answer has nowhere to go.
     t.send("\x1b[B"); // Down: select Uptown
     t.send("o");
-    t.wait_for("the injection notice", |s| s.contains("injected outage on Uptown"));
+    t.wait_for("the injection notice", |s| {
+        s.contains("injected outage on Uptown")
+    });
     t.send("q"); // close the panel
     t.wait_for("the panel to close", |s| !s.contains("Endpoint health"));
     t.send("again\r");
-    t.wait_for("the request to fail with every endpoint down", |s| s.contains("✗ failed"));
+    t.wait_for("the request to fail with every endpoint down", |s| {
+        s.contains("✗ failed")
+    });
     t.send("\x1b[17~");
     t.wait_for("the panel again", |s| s.contains("Endpoint health"));
     t.send("c");
-    t.wait_for("the faults cleared", |s| s.contains("cleared the injected faults"));
+    t.wait_for("the faults cleared", |s| {
+        s.contains("cleared the injected faults")
+    });
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
