@@ -92,7 +92,9 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     let result = loop {
         let busy = !tasks.is_empty();
         tokio::select! {
-            msg = rx.recv() => {
+            // While a frame is pending, messages wait in the channel: the task is not woken per
+            // token, and the draw picks them all up at once. Input waits at most one frame.
+            msg = rx.recv(), if !dirty => {
                 let Some(msg) = msg else { break Ok(()) };
                 input_dirty |= is_input(&msg);
                 let mut fx = update(&mut app, msg);
@@ -108,6 +110,18 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
                 dirty = true;
             }
             _ = tokio::time::sleep_until(last_draw + if input_dirty { FRAME } else { STREAM_FRAME }), if dirty => {
+                // Take in everything that queued up while the frame was pending, then draw.
+                let mut fx = Vec::new();
+                while let Ok(m) = rx.try_recv() {
+                    fx.extend(update(&mut app, m));
+                }
+                for e in fx {
+                    run_effect(e, &client, &source, &tx, &mut tasks, &mut clipboard);
+                }
+                tasks.retain(|_, h| !h.is_finished());
+                if app.quitting {
+                    break Ok(());
+                }
                 let _ = execute!(out, BeginSynchronizedUpdate);
                 let drawn = terminal.draw(|f| ui::draw(f, &mut app));
                 let _ = execute!(out, EndSynchronizedUpdate);
