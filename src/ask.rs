@@ -122,16 +122,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     },
                 )
                 .await;
-                let mut outcome = routed.answer;
-                if let Some(last) = routed.attempts.last()
-                    && outcome.served.provider.is_none()
-                {
-                    outcome.served.provider = Some(last.provider.clone());
-                }
-                if let Err(no_route) = routed.plan {
-                    outcome.result = Err(ChatError::Truncated(no_route));
-                }
-                let _ = tx.send(Report::Ended(i, Box::new(outcome)));
+                let _ = tx.send(Report::Ended(i, Box::new(routed.answer)));
             });
             continue;
         }

@@ -6,7 +6,7 @@
 //! never a success). Cancelling is dropping the future: that closes the connection.
 
 use crate::sse::SseParser;
-use crate::wire::catalog::{Model, ModelList, OpenAiModelList};
+use crate::wire::catalog::{Model, ModelList};
 use crate::wire::chunk::{ServedBy, StreamDecoder, StreamEnd, StreamEvent, Usage};
 use crate::wire::error::{ApiError, parse_retry_after};
 use crate::wire::request::ChatRequest;
@@ -90,6 +90,8 @@ pub enum ChatError {
     Timeout(String),
     /// The stream stopped early (cut, no finish reason, no `[DONE]`).
     Truncated(String),
+    /// The router found no endpoint it may use (the message names the rules that excluded them).
+    NoRoute(String),
 }
 
 impl fmt::Display for ChatError {
@@ -105,6 +107,7 @@ impl fmt::Display for ChatError {
             }
             ChatError::Timeout(m) => write!(f, "timed out: {m}"),
             ChatError::Truncated(m) => write!(f, "incomplete answer: {m}"),
+            ChatError::NoRoute(m) => write!(f, "{m}"),
         }
     }
 }
@@ -333,12 +336,15 @@ impl HttpClient {
                 None,
             )));
         }
-        if let Ok(list) = serde_json::from_slice::<ModelList>(&body) {
-            return Ok(list.data);
-        }
-        serde_json::from_slice::<OpenAiModelList>(&body)
-            .map(|l| l.into_models())
-            .map_err(|e| ChatError::Truncated(format!("the model list is not valid JSON: {e}")))
+        // `ModelList` needs only `id` per entry, so it also reads OpenAI-style lists.
+        serde_json::from_slice::<ModelList>(&body)
+            .map(|l| l.data)
+            .map_err(|e| {
+                ChatError::Api(ApiError {
+                    message: format!("the model list is not valid JSON: {e}"),
+                    ..Default::default()
+                })
+            })
     }
 }
 

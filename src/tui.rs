@@ -214,14 +214,10 @@ fn run_effect(
                 let lines =
                     crate::routing::exec::explain(&router.registry, &routed.plan, &routed.attempts);
                 let _ = tx.send(Msg::Why { pane, req, lines });
-                let mut outcome = routed.answer;
-                if let Err(no_route) = routed.plan {
-                    outcome.result = Err(crate::client::ChatError::Truncated(no_route));
-                }
                 let _ = tx.send(Msg::Ended {
                     pane,
                     req,
-                    outcome: Box::new(outcome),
+                    outcome: Box::new(routed.answer),
                 });
             });
             tasks.insert(req, handle);

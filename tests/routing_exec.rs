@@ -159,7 +159,11 @@ async fn nothing_qualifies_fails_fast_naming_the_rules() {
     assert!(r.attempts.is_empty());
     let msg = r.plan.unwrap_err();
     assert!(msg.contains("no endpoint qualifies"), "{msg}");
-    assert!(r.answer.result.is_err());
+    assert!(
+        matches!(&r.answer.result, Err(switchyard::client::ChatError::NoRoute(m)) if m.contains("no endpoint qualifies")),
+        "{:?}",
+        r.answer.result
+    );
 }
 
 const CUTTING: &str = r#"

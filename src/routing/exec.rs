@@ -226,12 +226,29 @@ pub fn explain(
     out
 }
 
+/// The result of a request that got a plan: the answer names the provider of its last attempt
+/// (generic servers don't say who they are; the router knows).
+fn finish(mut answer: Answer, plan: Plan, attempts: Vec<Attempt>) -> Routed {
+    if answer.served.provider.is_none()
+        && let Some(last) = attempts.last()
+    {
+        answer.served.provider = Some(last.provider.clone());
+    }
+    Routed {
+        answer,
+        plan: Ok(plan),
+        attempts,
+    }
+}
+
 /// How a failed attempt counts for health.
 pub fn classify(e: &ChatError) -> Outcome {
     match e {
         ChatError::Connect(_) => Outcome::Connect,
         ChatError::Timeout(_) => Outcome::Timeout,
         ChatError::Truncated(_) => Outcome::Cut,
+        // Never the result of an attempt; counted as neutral if it ever were.
+        ChatError::NoRoute(_) => Outcome::Cancelled,
         ChatError::Api(a) => {
             match a.error_type.as_deref() {
                 Some(
@@ -285,7 +302,7 @@ pub async fn execute(
         served: Default::default(),
         usage: None,
         timings: Default::default(),
-        result: Err(ChatError::Truncated(msg)),
+        result: Err(ChatError::NoRoute(msg)),
     };
     let plan = match router.plan(query).await {
         Ok(Ok(p)) => p,
@@ -312,7 +329,8 @@ pub async fn execute(
         .map(|e| (e.id, e.rank_reason.probe))
         .collect();
     let mut attempts = Vec::new();
-    let mut last = empty("no endpoint was tried".into());
+    let mut last =
+        empty("no endpoint could be tried (attempt limit, deadline or probe slots)".into());
     let mut skip_model: Option<String> = None;
     for (i, &(id, probe)) in ids.iter().enumerate() {
         if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
@@ -374,11 +392,7 @@ pub async fn execute(
             error: answer.result.clone().err(),
         });
         let Err(err) = &answer.result else {
-            return Routed {
-                answer,
-                plan: Ok(plan),
-                attempts,
-            };
+            return finish(answer, plan, attempts);
         };
         let reason = err.to_string();
         let more = ids.len() > i + 1 && worth_another_endpoint(&outcome);
@@ -388,11 +402,7 @@ pub async fn execute(
         }
         if committed {
             if opts.mid_stream == MidStream::Surface || !more {
-                return Routed {
-                    answer,
-                    plan: Ok(plan),
-                    attempts,
-                };
+                return finish(answer, plan, attempts);
             }
             on_event(ExecEvent::Restart {
                 chars_cut: answer.text.chars().count(),
@@ -400,21 +410,13 @@ pub async fn execute(
             });
         } else {
             if !more {
-                return Routed {
-                    answer,
-                    plan: Ok(plan),
-                    attempts,
-                };
+                return finish(answer, plan, attempts);
             }
             on_event(ExecEvent::Failover { reason });
         }
         last = answer;
     }
-    Routed {
-        answer: last,
-        plan: Ok(plan),
-        attempts,
-    }
+    finish(last, plan, attempts)
 }
 
 #[cfg(test)]
