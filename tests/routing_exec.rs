@@ -40,6 +40,26 @@ prompt_price = 5.0
 completion_price = 5.0
 "#;
 
+/// A fleet from `toml` on loopback, its endpoints as a registry, and a router over them.
+async fn routed(
+    toml: &str,
+    seed: u64,
+) -> (
+    fleet::FleetHandle,
+    switchyard::routing::EndpointRegistry,
+    actor::RouterHandle,
+) {
+    let f = fleet::start(
+        FleetSpec::from_toml(toml, "test").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let registry = registry_from_fleet(&f);
+    let router = actor::spawn(registry.clone(), HealthConfig::default(), seed);
+    (f, registry, router)
+}
+
 fn request(prefs: Option<ProviderPreferences>) -> ChatRequest {
     ChatRequest {
         model: Some("m/chat".into()),
@@ -51,14 +71,7 @@ fn request(prefs: Option<ProviderPreferences>) -> ChatRequest {
 
 #[tokio::test]
 async fn fails_over_before_the_first_token_and_reports_health() {
-    let f = fleet::start(
-        FleetSpec::from_toml(FLEET, "test").unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let registry = registry_from_fleet(&f);
-    let router = actor::spawn(registry.clone(), HealthConfig::default(), 3);
+    let (_fleet, registry, router) = routed(FLEET, 3).await;
     let client = HttpClient::new().unwrap();
     // Sort by price so the first attempt is deterministic: the cheap endpoint that is down.
     let prefs: ProviderPreferences =
@@ -92,14 +105,7 @@ async fn fails_over_before_the_first_token_and_reports_health() {
 
 #[tokio::test]
 async fn privacy_filters_hold_even_when_it_costs_more() {
-    let f = fleet::start(
-        FleetSpec::from_toml(FLEET, "test").unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let registry = registry_from_fleet(&f);
-    let router = actor::spawn(registry.clone(), HealthConfig::default(), 5);
+    let (_fleet, registry, router) = routed(FLEET, 5).await;
     let client = HttpClient::new().unwrap();
     let prefs = ProviderPreferences {
         data_collection: Some(DataCollection::Deny),
@@ -137,14 +143,7 @@ async fn privacy_filters_hold_even_when_it_costs_more() {
 
 #[tokio::test]
 async fn nothing_qualifies_fails_fast_naming_the_rules() {
-    let f = fleet::start(
-        FleetSpec::from_toml(FLEET, "test").unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let registry = registry_from_fleet(&f);
-    let router = actor::spawn(registry.clone(), HealthConfig::default(), 1);
+    let (_fleet, registry, router) = routed(FLEET, 1).await;
     let prefs: ProviderPreferences =
         serde_json::from_value(serde_json::json!({"only": ["nobody"]})).unwrap();
     let r = execute(
@@ -192,14 +191,7 @@ completion_price = 1.0
 async fn cut_run(
     policy: switchyard::routing::exec::MidStream,
 ) -> (switchyard::routing::exec::Routed, Vec<ExecEvent>) {
-    let f = fleet::start(
-        FleetSpec::from_toml(CUTTING, "test").unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let registry = registry_from_fleet(&f);
-    let router = actor::spawn(registry.clone(), HealthConfig::default(), 3);
+    let (_fleet, registry, router) = routed(CUTTING, 3).await;
     let prefs: ProviderPreferences =
         serde_json::from_value(serde_json::json!({"sort": "price"})).unwrap();
     let opts = ExecOptions {
