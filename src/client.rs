@@ -61,6 +61,33 @@ impl Endpoint {
     }
 }
 
+/// Most bytes one batched read takes before handing them on.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// A batch at least this big reads on without pausing.
+const BUSY_BATCH_BYTES: usize = 16 * 1024;
+
+/// A body chunk that is already buffered, or `None` without waiting for the network. Between
+/// polls a yield lets the connection task decode its next buffered frame (chunked or HTTP/2
+/// bodies arrive as many small frames).
+async fn ready_chunk(
+    resp: &mut reqwest::Response,
+) -> Option<reqwest::Result<Option<bytes::Bytes>>> {
+    use futures_util::FutureExt;
+    for _ in 0..2 {
+        if let Some(r) = resp.chunk().now_or_never() {
+            return Some(r);
+        }
+        tokio::task::yield_now().await;
+    }
+    None
+}
+
+/// A body that failed mid-read.
+fn broken(e: &reqwest::Error) -> ChatError {
+    ChatError::Truncated(format!("connection broken: {}", describe_reqwest(e)))
+}
+
 /// Timeouts for one streamed request.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -68,6 +95,20 @@ pub struct Timeouts {
     pub headers: Duration,
     /// Longest silence between two reads of the body (keep-alive comments count).
     pub stall: Duration,
+    /// After the first visible token, the least time between two reads of the body, so one
+    /// read takes every token that arrived meanwhile. A screen that draws ~30 times a second
+    /// gains nothing from a wake-up per token; zero reads each token as it arrives.
+    pub batch: Duration,
+}
+
+impl Timeouts {
+    /// Reads batched to the workbench's stream frame rate (~30 per second).
+    pub fn for_screen() -> Self {
+        Self {
+            batch: Duration::from_millis(33),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -75,6 +116,7 @@ impl Default for Timeouts {
         Self {
             headers: Duration::from_secs(90),
             stall: Duration::from_secs(60),
+            batch: Duration::ZERO,
         }
     }
 }
@@ -268,45 +310,77 @@ impl HttpClient {
         let mut decoder = StreamDecoder::new();
         let mut items = Vec::new();
         let mut events = Vec::new();
+        let mut next_read: Option<tokio::time::Instant> = None;
         let cut = loop {
+            if let Some(at) = next_read.take() {
+                // Unread bytes wait in the socket; the reads below take them all at once.
+                tokio::time::sleep_until(at).await;
+            }
+            let batching = out.timings.ttft.is_some() && !timeouts.batch.is_zero();
+            // Some(None): the body ended; Some(Some(e)): it broke.
+            let mut stop: Option<Option<ChatError>> = None;
+            let mut taken = 0;
             match tokio::time::timeout(timeouts.stall, resp.chunk()).await {
                 Err(_) => {
-                    break Some(ChatError::Timeout(format!(
+                    stop = Some(Some(ChatError::Timeout(format!(
                         "the stream stalled for {}s",
                         timeouts.stall.as_secs()
-                    )));
+                    ))));
                 }
-                Ok(Err(e)) => {
-                    break Some(ChatError::Truncated(format!(
-                        "connection broken: {}",
-                        describe_reqwest(&e)
-                    )));
-                }
-                Ok(Ok(None)) => break None,
+                Ok(Err(e)) => stop = Some(Some(broken(&e))),
+                Ok(Ok(None)) => stop = Some(None),
                 Ok(Ok(Some(chunk))) => {
                     parser.feed(&chunk, &mut items);
-                    for item in items.drain(..) {
-                        decoder.decode(item, &mut events);
-                    }
-                    for ev in &events {
-                        match ev {
-                            StreamEvent::Content(c) => {
-                                if out.timings.ttft.is_none() {
-                                    out.timings.ttft = Some(started.elapsed());
-                                }
-                                out.timings.chunks += 1;
-                                out.text.push_str(c);
+                    taken = chunk.len();
+                    // Whatever else is already buffered joins this batch (bounded, so a
+                    // full-speed stream still reaches the screen in pieces).
+                    while batching && taken < MAX_BATCH_BYTES {
+                        match ready_chunk(&mut resp).await {
+                            None => break,
+                            Some(Ok(Some(c))) => {
+                                taken += c.len();
+                                parser.feed(&c, &mut items);
                             }
-                            StreamEvent::Usage(u) => out.usage = Some(u.clone()),
-                            _ => {}
+                            Some(Ok(None)) => {
+                                stop = Some(None);
+                                break;
+                            }
+                            Some(Err(e)) => {
+                                stop = Some(Some(broken(&e)));
+                                break;
+                            }
                         }
                     }
-                    merge_adjacent_text(&mut events);
-                    if !events.is_empty() {
-                        on_events(&events);
-                    }
-                    events.clear();
                 }
+            }
+            for item in items.drain(..) {
+                decoder.decode(item, &mut events);
+            }
+            for ev in &events {
+                match ev {
+                    StreamEvent::Content(c) => {
+                        if out.timings.ttft.is_none() {
+                            out.timings.ttft = Some(started.elapsed());
+                        }
+                        out.timings.chunks += 1;
+                        out.text.push_str(c);
+                    }
+                    StreamEvent::Usage(u) => out.usage = Some(u.clone()),
+                    _ => {}
+                }
+            }
+            merge_adjacent_text(&mut events);
+            if !events.is_empty() {
+                on_events(&events);
+            }
+            events.clear();
+            if let Some(stop) = stop {
+                break stop;
+            }
+            // A batch this big means the stream outruns the screen: pausing would only fill the
+            // socket and the read buffers, so read straight on.
+            if out.timings.ttft.is_some() && !timeouts.batch.is_zero() && taken < BUSY_BATCH_BYTES {
+                next_read = Some(tokio::time::Instant::now() + timeouts.batch);
             }
         };
         out.timings.total = started.elapsed();

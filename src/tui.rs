@@ -170,7 +170,10 @@ fn run_effect(
             let (client, tx) = (client.clone(), tx.clone());
             let handle = tokio::spawn(async move {
                 let started = std::time::Instant::now();
-                let opts = crate::routing::exec::ExecOptions::default();
+                let opts = crate::routing::exec::ExecOptions {
+                    timeouts: Timeouts::for_screen(),
+                    ..Default::default()
+                };
                 let routed = crate::routing::exec::execute(
                     &client,
                     &router.handle,
@@ -227,7 +230,7 @@ fn run_effect(
             let handle = tokio::spawn(async move {
                 let started = std::time::Instant::now();
                 let outcome = client
-                    .stream_chat(&ep, &request, Timeouts::default(), |events| {
+                    .stream_chat(&ep, &request, Timeouts::for_screen(), |events| {
                         let _ = tx.send(Msg::Stream {
                             pane,
                             req,

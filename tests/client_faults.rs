@@ -227,6 +227,7 @@ async fn stall_times_out_and_keeps_tokens() {
     let t = Timeouts {
         headers: Duration::from_secs(30),
         stall: Duration::from_millis(300),
+        ..Timeouts::default()
     };
     let o = run(vec![sse_head(), chunk("partial")], true, t).await;
     assert_eq!(o.text, "partial");
@@ -279,4 +280,49 @@ data: [DONE]
         Err(ChatError::Api(e)) => assert_eq!(e.message, "Token limit reached"),
         other => panic!("{other:?}"),
     }
+}
+
+/// One HTTP/1.1 chunk of a `Transfer-Encoding: chunked` body.
+fn http_chunk(data: &[u8]) -> Vec<u8> {
+    let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+    v.extend_from_slice(data);
+    v.extend_from_slice(b"\r\n");
+    v
+}
+
+#[tokio::test]
+async fn batched_reads_take_every_buffered_frame_of_a_chunked_body_at_once() {
+    // A chunked body arrives as many small frames. After the first token the client reads in
+    // batches; one batch must take every frame already buffered, not one frame per period
+    // (which would turn 500 tokens into 500 periods).
+    let mut head =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_vec();
+    head.extend(http_chunk(&chunk("first ")));
+    let mut rest = Vec::new();
+    for i in 0..500 {
+        rest.extend(http_chunk(&chunk(&format!("t{i} "))));
+    }
+    rest.extend(http_chunk(
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+    ));
+    rest.extend_from_slice(b"0\r\n\r\n");
+    let url = serve_once(vec![head, rest], Duration::from_millis(50), false).await;
+    let t = Timeouts {
+        batch: Duration::from_millis(200),
+        ..Timeouts::default()
+    };
+    let mut callbacks = 0;
+    let (client, ep, req) = (HttpClient::new().unwrap(), endpoint(url), request());
+    let run = client.stream_chat(&ep, &req, t, |_| callbacks += 1);
+    let o = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("batched reads must not take one period per frame");
+    assert_eq!(o.result, Ok("stop".into()), "{:?}", o.result);
+    assert!(o.text.starts_with("first t0 t1 ") && o.text.ends_with("t499 "));
+    assert_eq!(o.timings.chunks, 501);
+    assert!(
+        callbacks <= 6,
+        "{callbacks} deliveries for two writes of the server"
+    );
 }

@@ -212,3 +212,54 @@ async fn dropping_the_request_closes_the_connection() {
         .await
         .expect("the fleet sees the connection close and stops generating");
 }
+
+#[tokio::test]
+async fn batched_reads_deliver_the_same_answer_in_at_most_one_callback_per_period() {
+    // Tokens arrive every few milliseconds; with a 40 ms batch period the client reads at most
+    // once per period after the first token, and the text is the same as reading eagerly.
+    let f = fleet(FleetSpec::builtin().with_time_scale(0.2)).await;
+    let client = HttpClient::new().unwrap();
+    let target = ep(f.base_url(), ServerKind::OpenRouter);
+    let eager = client
+        .stream_chat(
+            &target,
+            &req("openai/gpt-4o-mini"),
+            Timeouts::default(),
+            |_| {},
+        )
+        .await;
+    let period = Duration::from_millis(40);
+    let batched_timeouts = Timeouts {
+        batch: period,
+        ..Timeouts::default()
+    };
+    let mut after_first = 0usize;
+    let mut first_at = None;
+    let batched = client
+        .stream_chat(
+            &target,
+            &req("openai/gpt-4o-mini"),
+            batched_timeouts,
+            |evs| {
+                if first_at.is_some() {
+                    after_first += 1;
+                } else if evs.iter().any(|e| matches!(e, StreamEvent::Content(_))) {
+                    first_at = Some(std::time::Instant::now());
+                }
+            },
+        )
+        .await;
+    let streamed_for = first_at.unwrap().elapsed();
+    assert_eq!(batched.result, Ok("stop".into()), "{:?}", batched.result);
+    assert_eq!(batched.text, eager.text);
+    assert!(
+        eager.timings.chunks > 40,
+        "enough tokens to batch: {}",
+        eager.timings.chunks
+    );
+    let bound = 1 + (streamed_for.as_millis() / period.as_millis()) as usize;
+    assert!(
+        after_first <= bound,
+        "{after_first} reads after the first token in {streamed_for:?} (at most {bound})"
+    );
+}
