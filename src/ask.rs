@@ -113,6 +113,10 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                             ExecEvent::Failover { reason } => json!({
                                 "type": "failover", "model": model, "reason": reason, "t_ms": t_ms,
                             }),
+                            ExecEvent::Retry { wait, reason } => json!({
+                                "type": "retry", "model": model, "wait_ms": wait.as_millis(),
+                                "reason": reason, "t_ms": t_ms,
+                            }),
                             ExecEvent::Restart { chars_cut, reason } => json!({
                                 "type": "restart", "model": model, "chars_cut": chars_cut,
                                 "reason": reason, "t_ms": t_ms,

@@ -83,6 +83,15 @@ async fn ready_chunk(
     None
 }
 
+/// A duration for messages: whole seconds when whole, else milliseconds.
+fn secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
 /// A body that failed mid-read.
 fn broken(e: &reqwest::Error) -> ChatError {
     ChatError::Truncated(format!("connection broken: {}", describe_reqwest(e)))
@@ -99,6 +108,9 @@ pub struct Timeouts {
     /// read takes every token that arrived meanwhile. A screen that draws ~30 times a second
     /// gains nothing from a wake-up per token; zero reads each token as it arrives.
     pub batch: Duration,
+    /// Longest wait for the first visible token, counted from the request (keep-alive comments
+    /// don't count). The router sets it only when another endpoint could take over.
+    pub first_token: Option<Duration>,
 }
 
 impl Timeouts {
@@ -117,6 +129,7 @@ impl Default for Timeouts {
             headers: Duration::from_secs(90),
             stall: Duration::from_secs(60),
             batch: Duration::ZERO,
+            first_token: None,
         }
     }
 }
@@ -274,11 +287,14 @@ impl HttpClient {
             .header("Accept", "text/event-stream")
             .body(bytes)
             .send();
-        let mut resp = match tokio::time::timeout(timeouts.headers, send).await {
+        let headers_within = timeouts
+            .first_token
+            .map_or(timeouts.headers, |f| f.min(timeouts.headers));
+        let mut resp = match tokio::time::timeout(headers_within, send).await {
             Err(_) => {
                 out.result = Err(ChatError::Timeout(format!(
-                    "no response within {}s",
-                    timeouts.headers.as_secs()
+                    "no response within {}",
+                    secs(headers_within)
                 )));
                 out.timings.total = started.elapsed();
                 return out;
@@ -320,12 +336,21 @@ impl HttpClient {
             // Some(None): the body ended; Some(Some(e)): it broke.
             let mut stop: Option<Option<ChatError>> = None;
             let mut taken = 0;
-            match tokio::time::timeout(timeouts.stall, resp.chunk()).await {
+            // Before the first token, the first-token limit may come sooner than a stall.
+            let first_token_left = match (out.timings.ttft, timeouts.first_token) {
+                (None, Some(limit)) => Some(limit.saturating_sub(started.elapsed())),
+                _ => None,
+            };
+            let wait = first_token_left.map_or(timeouts.stall, |l| l.min(timeouts.stall));
+            match tokio::time::timeout(wait, resp.chunk()).await {
                 Err(_) => {
-                    stop = Some(Some(ChatError::Timeout(format!(
-                        "the stream stalled for {}s",
-                        timeouts.stall.as_secs()
-                    ))));
+                    let msg = match (first_token_left, timeouts.first_token) {
+                        (Some(l), Some(limit)) if l <= timeouts.stall => {
+                            format!("no first token within {}", secs(limit))
+                        }
+                        _ => format!("the stream stalled for {}", secs(timeouts.stall)),
+                    };
+                    stop = Some(Some(ChatError::Timeout(msg)));
                 }
                 Ok(Err(e)) => stop = Some(Some(broken(&e))),
                 Ok(Ok(None)) => stop = Some(None),

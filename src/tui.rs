@@ -195,6 +195,15 @@ fn run_effect(
                                 note: format!("↪ failed over before the first token: {reason}"),
                                 restart: false,
                             },
+                            ExecEvent::Retry { wait, reason } => Msg::Rerouted {
+                                pane,
+                                req,
+                                note: format!(
+                                    "⟳ retrying the same provider in {:.1}s: {reason}",
+                                    wait.as_secs_f64()
+                                ),
+                                restart: false,
+                            },
                             ExecEvent::Restart { chars_cut, reason } => Msg::Rerouted {
                                 pane,
                                 req,

@@ -183,6 +183,29 @@ async fn errors_burst_uses_its_status_default_502() {
 }
 
 #[tokio::test]
+async fn a_fault_with_times_hits_only_that_many_requests() {
+    let f =
+        fleet_with("[[providers.models.faults]]\nkind = \"errors\"\nstatus = 500\ntimes = 2").await;
+    assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 500);
+    assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 500);
+    assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 200);
+    // Run-time faults count their own hits.
+    f.inject(FaultSpec::new("alpha", FaultKind::Outage).times(1))
+        .unwrap();
+    assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 503);
+    assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 200);
+    // Over the control route too.
+    let resp = post(
+        &control(&f),
+        &json!({"provider": "alpha", "kind": "errors", "status": 504, "times": 1}),
+    )
+    .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 504);
+    assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 200);
+}
+
+#[tokio::test]
 async fn rate_limit_sends_429_with_retry_after() {
     let f = fleet_with("[[providers.models.faults]]\nkind = \"rate_limit\"\nretry_after_secs = 9")
         .await;

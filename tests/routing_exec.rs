@@ -91,10 +91,14 @@ async fn fails_over_before_the_first_token_and_reports_health() {
     )
     .await;
     assert_eq!(r.answer.result, Ok("stop".into()), "{:?}", r.attempts);
-    assert_eq!(r.attempts.len(), 2);
+    // A 5xx is retried once on the same endpoint (after a jittered backoff), then the next
+    // endpoint answers.
+    assert_eq!(r.attempts.len(), 3);
     assert!(matches!(r.attempts[0].outcome, Outcome::ServerError { .. }));
     assert!(!r.attempts[0].committed);
-    assert_eq!(r.attempts[1].provider, "Collector");
+    assert_eq!(r.attempts[1].provider, r.attempts[0].provider);
+    assert!(events.iter().any(|e| matches!(e, ExecEvent::Retry { .. })));
+    assert_eq!(r.attempts[2].provider, "Collector");
     assert!(
         events
             .iter()

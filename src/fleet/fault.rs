@@ -98,6 +98,9 @@ pub struct Fault {
     pub until_s: Option<f64>,
     /// Chance (0..1) that a request inside the window is hit.
     pub probability: f64,
+    /// Hits at most this many requests, then stays quiet (`None` = no limit): "one 500" is
+    /// `times = 1`.
+    pub times: Option<u64>,
 }
 
 impl Fault {
@@ -108,6 +111,7 @@ impl Fault {
             from_s: None,
             until_s: None,
             probability: 1.0,
+            times: None,
         }
     }
 
@@ -170,6 +174,7 @@ impl Fault {
         v["from_s"] = json!(self.from_s);
         v["until_s"] = json!(self.until_s);
         v["probability"] = json!(self.probability);
+        v["times"] = json!(self.times);
         v
     }
 }
@@ -210,7 +215,13 @@ impl FaultSpec {
         self
     }
 
-    /// Hits only this share of requests.
+    /// Hits at most `n` requests.
+    pub fn times(mut self, n: u64) -> Self {
+        self.fault.times = Some(n);
+        self
+    }
+
+    /// Hits each request with chance `p`.
     pub fn probability(mut self, p: f64) -> Self {
         self.fault.probability = p;
         self
@@ -265,6 +276,7 @@ pub(crate) struct FaultFields {
     pub from_s: Option<f64>,
     pub until_s: Option<f64>,
     pub probability: Option<f64>,
+    pub times: Option<u64>,
 }
 
 impl FaultFields {
@@ -348,6 +360,7 @@ impl FaultFields {
             from_s: self.from_s,
             until_s: self.until_s,
             probability: self.probability.unwrap_or(1.0),
+            times: self.times,
         };
         fault.check()?;
         Ok(fault)

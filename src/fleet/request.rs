@@ -37,6 +37,13 @@ impl Failure {
         Self::new(400, message)
     }
 
+    /// A 400 with an error type from OpenRouter's vocabulary (`context_length_exceeded`,
+    /// `content_policy_violation`, …): `metadata.error_type` in OpenRouter's shape, the string
+    /// `code` in OpenAI's.
+    pub fn typed(status: u16, error_type: &str, message: impl Into<String>) -> Self {
+        Self::new(status, message).with_metadata(json!({ "error_type": error_type }))
+    }
+
     /// Adds `error.metadata`.
     pub fn with_metadata(mut self, metadata: Value) -> Self {
         self.metadata = Some(metadata);
@@ -68,7 +75,15 @@ impl Failure {
             429 => "rate_limit_error",
             _ => "server_error",
         };
-        let body = json!({ "error": { "code": self.status, "message": self.message, "type": kind, "param": null } });
+        // OpenAI names specific errors with a string code; otherwise the status stays numeric
+        // so OpenRouter-style decoders read it too.
+        let code = self
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("error_type"))
+            .cloned()
+            .unwrap_or_else(|| json!(self.status));
+        let body = json!({ "error": { "code": code, "message": self.message, "type": kind, "param": null } });
         self.finish(Response::json(self.status, &body))
     }
 

@@ -50,6 +50,17 @@ pub(crate) struct Shared {
     /// Faults injected at run time.
     injected: Mutex<Vec<Injected>>,
     next_fault: AtomicU64,
+    /// Hits so far of faults with a `times` limit, by fault.
+    hits: Mutex<std::collections::HashMap<FaultKey, u64>>,
+}
+
+/// Identifies one fault for its hit count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FaultKey {
+    /// The n-th fault of a spec endpoint.
+    Spec(String, String, usize),
+    /// A run-time fault by id.
+    Injected(u64),
 }
 
 impl Shared {
@@ -62,6 +73,7 @@ impl Shared {
             skew_ms: AtomicU64::new(0),
             injected: Mutex::new(Vec::new()),
             next_fault: AtomicU64::new(1),
+            hits: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -187,24 +199,33 @@ impl Shared {
     /// What the faults active now do to one request on this endpoint.
     fn effects(&self, p: &Provider, e: &Endpoint, rng: &mut SplitMix64) -> Effects {
         let now = self.now_s();
-        let mut fired: Vec<Fault> = e
+        let mut fired: Vec<(FaultKey, Fault)> = e
             .faults
             .iter()
-            .filter(|f| f.active_at(now))
-            .copied()
+            .enumerate()
+            .filter(|(_, f)| f.active_at(now))
+            .map(|(i, f)| (FaultKey::Spec(p.slug.clone(), e.id.clone(), i), *f))
             .collect();
         fired.extend(
             self.injected()
                 .iter()
                 .filter(|i| i.provider == p.slug && i.model.as_ref().is_none_or(|m| *m == e.id))
-                .map(|i| i.fault)
-                .filter(|f| f.active_at(now)),
+                .filter(|i| i.fault.active_at(now))
+                .map(|i| (FaultKey::Injected(i.id), i.fault)),
         );
         let mut fx = Effects::default();
-        for f in fired {
+        for (key, f) in fired {
             // Certain faults draw nothing, so adding one never shifts another's random stream.
             if f.probability < 1.0 && rng.next_f64() >= f.probability {
                 continue;
+            }
+            if let Some(limit) = f.times {
+                let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+                let n = hits.entry(key).or_insert(0);
+                if *n >= limit {
+                    continue;
+                }
+                *n += 1;
             }
             fx.add(f.kind, e.retry_after_secs, &e.id);
         }
@@ -584,10 +605,14 @@ fn direct_candidate<'a>(
         ));
     };
     if params.prompt_tokens > e.context_length {
-        return Err(Failure::bad_request(format!(
-            "This model's maximum context length is {} tokens. However, your messages resulted in {} tokens.",
-            e.context_length, params.prompt_tokens
-        )));
+        return Err(Failure::typed(
+            400,
+            "context_length_exceeded",
+            format!(
+                "This model's maximum context length is {} tokens. However, your messages resulted in {} tokens.",
+                e.context_length, params.prompt_tokens
+            ),
+        ));
     }
     Ok(vec![Candidate {
         provider: p,

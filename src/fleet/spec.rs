@@ -286,6 +286,7 @@ struct RawFault {
     from_s: Option<Spanned<f64>>,
     until_s: Option<Spanned<f64>>,
     probability: Option<Spanned<f64>>,
+    times: Option<Spanned<u64>>,
 }
 
 impl RawFault {
@@ -302,6 +303,7 @@ impl RawFault {
             from_s: val(&self.from_s),
             until_s: val(&self.until_s),
             probability: val(&self.probability),
+            times: val(&self.times),
         }
     }
 
@@ -319,6 +321,7 @@ impl RawFault {
             "from_s" => sp(&self.from_s),
             "until_s" => sp(&self.until_s),
             "probability" => sp(&self.probability),
+            "times" => sp(&self.times),
             _ => None,
         }
     }
@@ -1013,15 +1016,15 @@ completion_price = 0.6
             )
         };
         let spec = FleetSpec::from_toml(
-            &add("kind = \"cut\"\nafter_tokens = 5\nfrom_s = 10\nuntil_s = 20\nprobability = 0.5"),
+            &add("kind = \"cut\"\nafter_tokens = 5\nfrom_s = 10\nuntil_s = 20\nprobability = 0.5\ntimes = 2"),
             "t",
         )
         .unwrap();
         let f = spec.providers[0].models[0].faults[0];
         assert_eq!(f.kind, FaultKind::Cut { after_tokens: 5 });
         assert_eq!(
-            (f.from_s, f.until_s, f.probability),
-            (Some(10.0), Some(20.0), 0.5)
+            (f.from_s, f.until_s, f.probability, f.times),
+            (Some(10.0), Some(20.0), 0.5, Some(2))
         );
         // Lines: the fault table starts at line 15 with `kind` on line 16.
         let e = err_of(&add("kind = \"meltdown\""));

@@ -8,7 +8,7 @@
 //! partial answer marked incomplete. A truncated answer is never reported as complete.
 
 use super::actor::{PlanQuery, RouterHandle};
-use super::{EndpointId, EndpointRegistry, Outcome, Plan, RequestFeatures, Sample};
+use super::{EndpointId, EndpointRegistry, Outcome, Plan, RequestFeatures, Rng, Sample};
 use crate::client::{
     ChatError, Endpoint, HttpClient, Outcome as Answer, Secret, ServerKind, Timeouts,
 };
@@ -26,6 +26,110 @@ pub enum MidStream {
     Surface,
 }
 
+/// When to try the same endpoint again, and how long to wait first (defaults from the
+/// reference client of ROUTING.md §10).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts on one endpoint, the first included, when nothing else is left to try.
+    pub per_endpoint: u32,
+    /// Attempts on one endpoint after a 5xx or a broken connection while other endpoints remain
+    /// (one retry: a single 500 is often a blip, a second one is not).
+    pub per_endpoint_with_fallback: u32,
+    /// Full-jitter backoff: the n-th retry waits uniformly in `[0, min(cap, base·2ⁿ⁻¹)]`.
+    pub backoff_base: Duration,
+    /// Upper bound of one backoff.
+    pub backoff_cap: Duration,
+    /// Longest `Retry-After` honoured; a longer one moves on (or gives up).
+    pub retry_after_cap: Duration,
+    /// Limit for the first token while another endpoint could take over; the last candidate
+    /// waits for the full timeouts (a local server may be loading its model).
+    pub first_token_failover: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            per_endpoint: 3,
+            per_endpoint_with_fallback: 2,
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(8),
+            retry_after_cap: Duration::from_secs(10),
+            first_token_failover: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What to do after an attempt failed before its first visible token.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NextStep {
+    /// Wait, then try the same endpoint again.
+    RetrySame(Duration),
+    /// Go to the next endpoint of the plan.
+    NextEndpoint,
+    /// Nothing else can help (our key, our request, a refusal).
+    Stop,
+}
+
+impl RetryPolicy {
+    /// The full-jitter wait before retry number `n` (1-based), for a uniform draw `u` in [0, 1).
+    pub fn backoff(&self, n: u32, u: f64) -> Duration {
+        let exp = self
+            .backoff_base
+            .saturating_mul(1u32 << n.saturating_sub(1).min(20));
+        exp.min(self.backoff_cap).mul_f64(u.clamp(0.0, 1.0))
+    }
+
+    /// Decides the next step after `outcome` on an endpoint already tried `tries` times,
+    /// given whether other endpoints remain and how much of the deadline is left.
+    pub fn after_failure(
+        &self,
+        outcome: &Outcome,
+        tries: u32,
+        others_left: bool,
+        time_left: Duration,
+        u: f64,
+    ) -> NextStep {
+        let fits = |w: Duration| w < time_left;
+        let limit = if others_left {
+            self.per_endpoint_with_fallback
+        } else {
+            self.per_endpoint
+        };
+        match outcome {
+            Outcome::Auth { .. }
+            | Outcome::ContentPolicy
+            | Outcome::Cancelled
+            | Outcome::Success(_) => NextStep::Stop,
+            Outcome::BadRequest { status } if *status != 409 => NextStep::Stop,
+            // A larger context elsewhere is the only help; a silent route is never re-tried.
+            Outcome::ContextLength | Outcome::Timeout => NextStep::NextEndpoint,
+            Outcome::RateLimited { retry_after } => {
+                if others_left || tries >= self.per_endpoint {
+                    return NextStep::NextEndpoint;
+                }
+                let wait = retry_after.unwrap_or_else(|| self.backoff(tries, u));
+                if wait <= self.retry_after_cap && fits(wait) {
+                    NextStep::RetrySame(wait)
+                } else {
+                    NextStep::NextEndpoint
+                }
+            }
+            Outcome::ServerError { .. }
+            | Outcome::BadRequest { .. }
+            | Outcome::Connect
+            | Outcome::Cut
+            | Outcome::Malformed => {
+                let wait = self.backoff(tries, u);
+                if tries < limit && fits(wait) {
+                    NextStep::RetrySame(wait)
+                } else {
+                    NextStep::NextEndpoint
+                }
+            }
+        }
+    }
+}
+
 /// Limits and policy for one routed request.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
@@ -37,6 +141,10 @@ pub struct ExecOptions {
     pub deadline: Duration,
     /// Mid-stream policy.
     pub mid_stream: MidStream,
+    /// Retries of one endpoint and backoff.
+    pub retry: RetryPolicy,
+    /// Seed of the backoff jitter.
+    pub jitter_seed: u64,
     /// Key sent to every endpoint (generic servers of one deployment share it).
     pub key: Option<Secret>,
 }
@@ -45,9 +153,11 @@ impl Default for ExecOptions {
     fn default() -> Self {
         Self {
             timeouts: Timeouts::default(),
-            max_attempts: 4,
+            max_attempts: 6,
             deadline: Duration::from_secs(300),
             mid_stream: MidStream::Restart,
+            retry: RetryPolicy::default(),
+            jitter_seed: 0x5eed,
             key: None,
         }
     }
@@ -95,6 +205,14 @@ pub enum ExecEvent {
         /// Characters received before the cut.
         chars_cut: usize,
         /// Why it failed.
+        reason: String,
+    },
+    /// The previous attempt failed before its first token; the same endpoint is tried again
+    /// after `wait` (backoff, or the `Retry-After` it asked for).
+    Retry {
+        /// Time waited before the next attempt.
+        wait: Duration,
+        /// Why the previous attempt failed.
         reason: String,
     },
     /// Stream events of the current attempt.
@@ -332,10 +450,8 @@ pub async fn execute(
     let mut last =
         empty("no endpoint could be tried (attempt limit, deadline or probe slots)".into());
     let mut skip_model: Option<String> = None;
-    for (i, &(id, probe)) in ids.iter().enumerate() {
-        if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
-            break;
-        }
+    let mut rng = super::SplitMix64::new(opts.jitter_seed);
+    'endpoints: for (i, &(id, probe)) in ids.iter().enumerate() {
         let meta = registry.get(id);
         if skip_model.as_deref() == Some(meta.model.as_str()) {
             continue;
@@ -344,77 +460,109 @@ pub async fn execute(
         if probe && !router.try_probe(id, i + 1 < ids.len()).await {
             continue;
         }
-        on_event(ExecEvent::Attempt {
-            endpoint: id,
-            provider: meta.provider_name.clone(),
-            model: meta.model.clone(),
-        });
-        let ep = Endpoint {
-            base_url: meta.base_url.clone(),
-            key: opts.key.clone(),
-            kind: ServerKind::OpenAi,
-        };
-        // A generic server gets one model and no OpenRouter routing fields.
-        let mut body = req.clone();
-        body.model = Some(meta.model.clone());
-        body.models = None;
-        body.provider = None;
-        let remaining = opts.deadline.saturating_sub(started.elapsed());
-        let mut t = opts.timeouts;
-        t.headers = t.headers.min(remaining);
-        let answer = client
-            .stream_chat(&ep, &body, t, |evs| {
-                on_event(ExecEvent::Events(evs.to_vec()))
-            })
-            .await;
-        let committed = !answer.text.is_empty();
-        let outcome = match &answer.result {
-            Ok(_) => Outcome::Success(Sample {
-                ttft: answer.timings.ttft,
-                decode_tokens_per_sec: answer.timings.tokens_per_sec(
-                    answer
-                        .usage
-                        .as_ref()
-                        .map_or(answer.timings.chunks, |u| u.completion_tokens),
-                ),
-                end_to_end: Some(answer.timings.total),
-            }),
-            Err(e) => classify(e),
-        };
-        router.report(id, outcome);
-        attempts.push(Attempt {
-            endpoint: id,
-            provider: meta.provider_name.clone(),
-            model: meta.model.clone(),
-            committed,
-            ttft: answer.timings.ttft,
-            outcome,
-            error: answer.result.clone().err(),
-        });
-        let Err(err) = &answer.result else {
-            return finish(answer, plan, attempts);
-        };
-        let reason = err.to_string();
-        let more = ids.len() > i + 1 && worth_another_endpoint(&outcome);
-        if outcome == Outcome::ContextLength {
-            // Never repeat on the same model: only a model with a larger context can help.
-            skip_model = Some(meta.model.clone());
-        }
-        if committed {
-            if opts.mid_stream == MidStream::Surface || !more {
-                return finish(answer, plan, attempts);
+        let others_left = i + 1 < ids.len();
+        let mut tries = 0u32;
+        loop {
+            if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
+                break 'endpoints;
             }
-            on_event(ExecEvent::Restart {
-                chars_cut: answer.text.chars().count(),
-                reason,
+            tries += 1;
+            on_event(ExecEvent::Attempt {
+                endpoint: id,
+                provider: meta.provider_name.clone(),
+                model: meta.model.clone(),
             });
-        } else {
-            if !more {
-                return finish(answer, plan, attempts);
+            let ep = Endpoint {
+                base_url: meta.base_url.clone(),
+                key: opts.key.clone(),
+                kind: ServerKind::OpenAi,
+            };
+            // A generic server gets one model and no OpenRouter routing fields.
+            let mut body = req.clone();
+            body.model = Some(meta.model.clone());
+            body.models = None;
+            body.provider = None;
+            let remaining = opts.deadline.saturating_sub(started.elapsed());
+            let mut t = opts.timeouts;
+            t.headers = t.headers.min(remaining);
+            t.stall = t.stall.min(remaining);
+            if others_left {
+                // A slow first token only costs time while someone else can answer instead.
+                let limit = opts.retry.first_token_failover;
+                t.first_token = Some(t.first_token.map_or(limit, |f| f.min(limit)));
             }
-            on_event(ExecEvent::Failover { reason });
+            let answer = client
+                .stream_chat(&ep, &body, t, |evs| {
+                    on_event(ExecEvent::Events(evs.to_vec()))
+                })
+                .await;
+            let committed = !answer.text.is_empty();
+            let outcome = match &answer.result {
+                Ok(_) => Outcome::Success(Sample {
+                    ttft: answer.timings.ttft,
+                    decode_tokens_per_sec: answer.timings.tokens_per_sec(
+                        answer
+                            .usage
+                            .as_ref()
+                            .map_or(answer.timings.chunks, |u| u.completion_tokens),
+                    ),
+                    end_to_end: Some(answer.timings.total),
+                }),
+                Err(e) => classify(e),
+            };
+            router.report(id, outcome);
+            attempts.push(Attempt {
+                endpoint: id,
+                provider: meta.provider_name.clone(),
+                model: meta.model.clone(),
+                committed,
+                ttft: answer.timings.ttft,
+                outcome,
+                error: answer.result.clone().err(),
+            });
+            let Err(err) = &answer.result else {
+                return finish(answer, plan, attempts);
+            };
+            let reason = err.to_string();
+            if outcome == Outcome::ContextLength {
+                // Never repeat on the same model: only a model with a larger context can help.
+                skip_model = Some(meta.model.clone());
+            }
+            if committed {
+                let more = others_left && worth_another_endpoint(&outcome);
+                if opts.mid_stream == MidStream::Surface || !more {
+                    return finish(answer, plan, attempts);
+                }
+                on_event(ExecEvent::Restart {
+                    chars_cut: answer.text.chars().count(),
+                    reason,
+                });
+                last = answer;
+                continue 'endpoints;
+            }
+            let time_left = opts.deadline.saturating_sub(started.elapsed());
+            let step = if probe {
+                // The single probe failed: the breaker re-opens; don't knock again.
+                NextStep::NextEndpoint
+            } else {
+                opts.retry
+                    .after_failure(&outcome, tries, others_left, time_left, rng.next_f64())
+            };
+            match step {
+                NextStep::Stop => return finish(answer, plan, attempts),
+                NextStep::NextEndpoint if !others_left => return finish(answer, plan, attempts),
+                NextStep::NextEndpoint => {
+                    on_event(ExecEvent::Failover { reason });
+                    last = answer;
+                    continue 'endpoints;
+                }
+                NextStep::RetrySame(wait) => {
+                    on_event(ExecEvent::Retry { wait, reason });
+                    last = answer;
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
-        last = answer;
     }
     finish(last, plan, attempts)
 }
@@ -459,5 +607,64 @@ mod tests {
         assert!(worth_another_endpoint(&Outcome::ServerError {
             status: 503
         }));
+    }
+
+    #[test]
+    fn full_jitter_backoff_stays_under_the_doubling_cap() {
+        let p = RetryPolicy::default();
+        let mut rng = crate::routing::SplitMix64::new(7);
+        for n in 1..=10u32 {
+            let ceiling = (p.backoff_base * 2u32.pow(n - 1)).min(p.backoff_cap);
+            assert_eq!(p.backoff(n, 0.0), Duration::ZERO);
+            assert!(p.backoff(n, 0.999_999) <= ceiling);
+            for _ in 0..100 {
+                assert!(p.backoff(n, rng.next_f64()) <= ceiling);
+            }
+        }
+        assert_eq!(p.backoff(1, 0.5), Duration::from_millis(250));
+        assert_eq!(p.backoff(30, 1.0), p.backoff_cap);
+    }
+
+    #[test]
+    fn next_step_after_each_kind_of_failure() {
+        let p = RetryPolicy::default();
+        let long = Duration::from_secs(60);
+        let step = |o: Outcome, tries, others| p.after_failure(&o, tries, others, long, 0.5);
+        let s502 = Outcome::ServerError { status: 502 };
+        // A 5xx: one retry on the same endpoint while others remain, three attempts when alone.
+        assert!(matches!(step(s502, 1, true), NextStep::RetrySame(_)));
+        assert_eq!(step(s502, 2, true), NextStep::NextEndpoint);
+        assert!(matches!(step(s502, 2, false), NextStep::RetrySame(_)));
+        assert_eq!(step(s502, 3, false), NextStep::NextEndpoint);
+        // A silent route is never re-tried.
+        assert_eq!(step(Outcome::Timeout, 1, false), NextStep::NextEndpoint);
+        // 429: move on when someone else can answer; else wait what it asked, within the cap.
+        let ra = |s| Outcome::RateLimited {
+            retry_after: Some(Duration::from_secs(s)),
+        };
+        assert_eq!(step(ra(2), 1, true), NextStep::NextEndpoint);
+        assert_eq!(
+            step(ra(2), 1, false),
+            NextStep::RetrySame(Duration::from_secs(2))
+        );
+        assert_eq!(step(ra(11), 1, false), NextStep::NextEndpoint);
+        let bare = Outcome::RateLimited { retry_after: None };
+        assert_eq!(step(bare, 1, false), NextStep::RetrySame(p.backoff(1, 0.5)));
+        // Our key, our request, a refusal: nothing else helps.
+        assert_eq!(step(Outcome::Auth { status: 401 }, 1, true), NextStep::Stop);
+        assert_eq!(step(Outcome::ContentPolicy, 1, true), NextStep::Stop);
+        assert_eq!(
+            step(Outcome::BadRequest { status: 422 }, 1, true),
+            NextStep::Stop
+        );
+        assert_eq!(
+            step(Outcome::ContextLength, 1, true),
+            NextStep::NextEndpoint
+        );
+        // A wait that would overrun the deadline is not taken.
+        assert_eq!(
+            p.after_failure(&ra(2), 1, false, Duration::from_secs(1), 0.5),
+            NextStep::NextEndpoint
+        );
     }
 }

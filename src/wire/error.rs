@@ -69,6 +69,13 @@ impl ErrorObject {
             Value::String(s) => s.parse().ok(),
             _ => None,
         });
+        // OpenAI-compatible servers name the error with a string code (`context_length_exceeded`).
+        let code_name = self.code.as_ref().and_then(|c| match c {
+            Value::String(s) if s.parse::<i64>().is_err() && !s.trim().is_empty() => {
+                Some(s.clone())
+            }
+            _ => None,
+        });
         let md = self.metadata.as_ref();
         let get = |k: &str| md.and_then(|m| m.get(k)).and_then(value_str);
         let retry_after = self
@@ -85,7 +92,7 @@ impl ErrorObject {
                 .message
                 .filter(|m| !m.trim().is_empty())
                 .unwrap_or_else(|| "(no message)".into()),
-            error_type: get("error_type").or(self.error_type),
+            error_type: get("error_type").or(self.error_type).or(code_name),
             provider_name: get("provider_name"),
             raw: get("raw"),
             provider_code: get("provider_code"),
@@ -228,6 +235,17 @@ mod tests {
         assert_eq!(e.error_type.as_deref(), Some("provider_unavailable"));
         assert_eq!(e.provider_code.as_deref(), Some("E42"));
         assert_eq!(e.provider_name, None);
+    }
+
+    #[test]
+    fn openai_string_code_names_the_error() {
+        let body = br#"{"error":{"message":"This model's maximum context length is 4096 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#;
+        let e = ApiError::from_body(400, body, None);
+        assert_eq!(e.code, None);
+        assert_eq!(e.error_type.as_deref(), Some("context_length_exceeded"));
+        // A numeric string code stays a code.
+        let e = ApiError::from_body(400, br#"{"error":{"message":"x","code":"400"}}"#, None);
+        assert_eq!((e.code, e.error_type), (Some(400), None));
     }
 
     #[test]
