@@ -34,6 +34,20 @@ pub struct Pricing {
     pub image: f64,
 }
 
+impl Pricing {
+    /// USD for one request of `prompt` and `completion` tokens, `cached` of the prompt read from
+    /// the cache (billed at the cache-read price when the endpoint has one).
+    pub fn cost(&self, prompt: u64, cached: u64, completion: u64) -> f64 {
+        let cached = cached.min(prompt);
+        let cache_price = self.cache_read.unwrap_or(self.prompt);
+        ((prompt - cached) as f64 * self.prompt
+            + cached as f64 * cache_price
+            + completion as f64 * self.completion)
+            / 1e6
+            + self.request
+    }
+}
+
 /// What the endpoint does with request data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataPolicy {

@@ -345,12 +345,33 @@ pub fn explain(
 }
 
 /// The result of a request that got a plan: the answer names the provider of its last attempt
-/// (generic servers don't say who they are; the router knows).
-fn finish(mut answer: Answer, plan: Plan, attempts: Vec<Attempt>) -> Routed {
-    if answer.served.provider.is_none()
-        && let Some(last) = attempts.last()
-    {
-        answer.served.provider = Some(last.provider.clone());
+/// (generic servers don't say who they are; the router knows), and a cost computed from that
+/// endpoint's prices when the server reported none (OpenAI-compatible servers never do).
+fn finish(
+    registry: &EndpointRegistry,
+    mut answer: Answer,
+    plan: Plan,
+    attempts: Vec<Attempt>,
+) -> Routed {
+    if let Some(last) = attempts.last() {
+        if answer.served.provider.is_none() {
+            answer.served.provider = Some(last.provider.clone());
+        }
+        if let Some(u) = answer.usage.as_mut()
+            && u.cost.is_none()
+        {
+            let cached = u
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.get("cached_tokens"))
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
+            u.cost = Some(registry.get(last.endpoint).pricing.cost(
+                u.prompt_tokens,
+                cached,
+                u.completion_tokens,
+            ));
+        }
     }
     Routed {
         answer,
@@ -521,7 +542,7 @@ pub async fn execute(
                 error: answer.result.clone().err(),
             });
             let Err(err) = &answer.result else {
-                return finish(answer, plan, attempts);
+                return finish(registry, answer, plan, attempts);
             };
             let reason = err.to_string();
             if outcome == Outcome::ContextLength {
@@ -531,7 +552,7 @@ pub async fn execute(
             if committed {
                 let more = others_left && worth_another_endpoint(&outcome);
                 if opts.mid_stream == MidStream::Surface || !more {
-                    return finish(answer, plan, attempts);
+                    return finish(registry, answer, plan, attempts);
                 }
                 on_event(ExecEvent::Restart {
                     chars_cut: answer.text.chars().count(),
@@ -549,8 +570,10 @@ pub async fn execute(
                     .after_failure(&outcome, tries, others_left, time_left, rng.next_f64())
             };
             match step {
-                NextStep::Stop => return finish(answer, plan, attempts),
-                NextStep::NextEndpoint if !others_left => return finish(answer, plan, attempts),
+                NextStep::Stop => return finish(registry, answer, plan, attempts),
+                NextStep::NextEndpoint if !others_left => {
+                    return finish(registry, answer, plan, attempts);
+                }
                 NextStep::NextEndpoint => {
                     on_event(ExecEvent::Failover { reason });
                     last = answer;
@@ -564,7 +587,7 @@ pub async fn execute(
             }
         }
     }
-    finish(last, plan, attempts)
+    finish(registry, last, plan, attempts)
 }
 
 #[cfg(test)]
