@@ -78,6 +78,9 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
             return 1;
         }
     };
+    if let Some(w) = source.router.as_ref().and_then(|r| r.warning.as_ref()) {
+        eprintln!("switchyard: {w}");
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
     let started = Instant::now();
     for (i, req) in requests.into_iter().enumerate() {
@@ -191,6 +194,12 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         }
     }
     let _ = stdout.flush();
+    // Health outlives the run, so the next `ask` starts from what this one learned.
+    if let Some(router) = &source.router
+        && let Err(e) = router.save().await
+    {
+        eprintln!("switchyard: {e}");
+    }
     i32::from(failed)
 }
 

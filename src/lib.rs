@@ -7,6 +7,7 @@ pub mod client;
 pub mod clipboard;
 pub mod config;
 pub mod fleet;
+pub mod health_store;
 pub mod markdown;
 pub mod models;
 pub mod prefs;

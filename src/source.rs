@@ -39,6 +39,47 @@ pub struct LocalRouter {
     pub registry: crate::routing::EndpointRegistry,
     /// The actor.
     pub handle: crate::routing::actor::RouterHandle,
+    /// Where health is saved between runs (none when there is no state directory).
+    pub health_file: Option<std::path::PathBuf>,
+    /// Why saved health could not be used, to show once.
+    pub warning: Option<String>,
+}
+
+impl LocalRouter {
+    /// Starts the actor with the health saved for `key` by earlier runs.
+    pub fn start(registry: crate::routing::EndpointRegistry, seed: u64, key: &str) -> Self {
+        let health_file = crate::health_store::path_for(key);
+        let (saved, warning) = match health_file.as_deref().map(crate::health_store::load) {
+            None | Some(Ok(None)) => (None, None),
+            Some(Ok(Some(s))) => (Some(s), None),
+            Some(Err(e)) => (None, Some(e)),
+        };
+        let handle = crate::routing::actor::spawn_restored(
+            registry.clone(),
+            crate::routing::HealthConfig::default(),
+            seed,
+            saved,
+        );
+        Self {
+            registry,
+            handle,
+            health_file,
+            warning,
+        }
+    }
+
+    /// Saves the current health for the next run.
+    pub async fn save(&self) -> Result<(), String> {
+        let Some(path) = &self.health_file else {
+            return Ok(());
+        };
+        let saved = self
+            .handle
+            .export()
+            .await
+            .map_err(|_| "the routing actor has stopped".to_string())?;
+        crate::health_store::save(path, &saved)
+    }
 }
 
 /// Loads the config named by the flags (or the default one, which may be absent).
@@ -154,16 +195,20 @@ async fn start_fleet(args: &SourceArgs) -> Result<Source, String> {
         .await
         .map_err(|e| format!("cannot start the simulated fleet: {e}"))?;
     let router = args.route_locally.then(|| {
-        let registry = crate::routing::exec::registry_from_fleet(&handle);
-        let actor = crate::routing::actor::spawn(
-            registry.clone(),
-            crate::routing::HealthConfig::default(),
+        // Health is kept per fleet: the built-in one, or a fleet file by its name.
+        let key = match &args.fleet {
+            None => "fleet".to_string(),
+            Some(p) => format!(
+                "fleet-{}",
+                p.file_stem()
+                    .map_or("custom".into(), |s| s.to_string_lossy())
+            ),
+        };
+        LocalRouter::start(
+            crate::routing::exec::registry_from_fleet(&handle),
             handle.spec().seed,
-        );
-        LocalRouter {
-            registry,
-            handle: actor,
-        }
+            &key,
+        )
     });
     Ok(Source {
         endpoint: Endpoint {

@@ -80,6 +80,9 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
 
     if let Some(router) = &source.router {
         spawn_health(router.clone(), tx.clone());
+        if let Some(w) = &router.warning {
+            let _ = tx.send(Msg::Notice(w.clone(), crate::app::state::Level::Error));
+        }
     }
     let mut tasks: HashMap<u64, JoinHandle<()>> = HashMap::new();
     let mut clipboard = Clipboard::new();
@@ -145,6 +148,12 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
         h.abort();
     }
     leave_terminal();
+    // Health outlives the session, so the next run starts from what this one learned.
+    if let Some(router) = &source.router
+        && let Err(e) = router.save().await
+    {
+        eprintln!("switchyard: {e}");
+    }
     result
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Time comes from `tokio::time::Instant`, so tests run it on tokio's paused clock.
 
+use super::persist::{self, HISTORY, OutcomeLog, SavedHealth};
 use super::{
     EndpointId, EndpointRegistry, HealthConfig, HealthSnapshot, HealthTracker, NoRoute, Outcome,
     Plan, PlanRequest, Planner, RequestFeatures, SplitMix64,
@@ -33,6 +34,7 @@ enum Command {
     Plan(Box<PlanQuery>, oneshot::Sender<Result<Plan, NoRoute>>),
     Report(EndpointId, Outcome),
     Probe(EndpointId, bool, oneshot::Sender<bool>),
+    Export(oneshot::Sender<SavedHealth>),
 }
 
 /// A cheap, cloneable handle to the routing actor.
@@ -70,6 +72,13 @@ impl RouterHandle {
         rx.await.unwrap_or(false)
     }
 
+    /// Health worth saving for the next run (see [`super::persist`]).
+    pub async fn export(&self) -> Result<SavedHealth, ActorGone> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Export(tx)).map_err(|_| ActorGone)?;
+        rx.await.map_err(|_| ActorGone)
+    }
+
     /// Subscribes to health snapshots.
     pub fn snapshots(&self) -> watch::Receiver<HealthSnapshot> {
         self.snapshots.clone()
@@ -78,28 +87,54 @@ impl RouterHandle {
 
 /// Starts the actor on the current runtime. It stops when every handle is dropped.
 pub fn spawn(registry: EndpointRegistry, cfg: HealthConfig, seed: u64) -> RouterHandle {
+    spawn_restored(registry, cfg, seed, None)
+}
+
+/// Starts the actor with health saved by an earlier run (outcomes of the last window replayed,
+/// breakers put back with the time they have left).
+pub fn spawn_restored(
+    registry: EndpointRegistry,
+    cfg: HealthConfig,
+    seed: u64,
+    saved: Option<SavedHealth>,
+) -> RouterHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let (snap_tx, snap_rx) = watch::channel(HealthSnapshot::empty());
-    tokio::spawn(run(registry, cfg, seed, rx, snap_tx));
+    tokio::spawn(run(registry, cfg, seed, saved, rx, snap_tx));
     RouterHandle {
         tx,
         snapshots: snap_rx,
     }
 }
 
+/// Milliseconds since the Unix epoch on the wall clock (saved health is stamped with it).
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 async fn run(
     registry: EndpointRegistry,
     cfg: HealthConfig,
     seed: u64,
+    saved: Option<SavedHealth>,
     mut rx: mpsc::UnboundedReceiver<Command>,
     snap_tx: watch::Sender<HealthSnapshot>,
 ) {
+    // Tracker time starts one window in, so replayed outcomes from before this run have a place.
+    let origin = HISTORY + Duration::from_secs(1);
     let start = Instant::now();
+    let clock = move || origin + start.elapsed();
     let mut health = HealthTracker::new(cfg);
+    let mut log = OutcomeLog::default();
+    if let Some(saved) = &saved {
+        persist::restore(saved, &registry, &mut health, &mut log, origin, wall_ms());
+    }
     let mut planner = Planner::new();
     let mut rng = SplitMix64::new(seed);
     let n = registry.len();
-    let mut snapshot = health.snapshot(n, Duration::ZERO);
+    let mut snapshot = health.snapshot(n, origin);
     let _ = snap_tx.send(snapshot.clone());
     let mut last_publish = start;
     let mut dirty = false;
@@ -108,7 +143,7 @@ async fn run(
         tokio::select! {
             cmd = rx.recv() => {
                 let Some(cmd) = cmd else { break };
-                let now = start.elapsed();
+                let now = clock();
                 match cmd {
                     Command::Plan(q, reply) => {
                         // Plans read fresh stats, not the (coalesced) published snapshot.
@@ -125,7 +160,11 @@ async fn run(
                     }
                     Command::Report(id, outcome) => {
                         health.record(id, now, &outcome);
+                        log.push(now, id, outcome);
                         dirty = true;
+                    }
+                    Command::Export(reply) => {
+                        let _ = reply.send(log.export(&health, &registry, now, wall_ms()));
                     }
                     Command::Probe(id, has_fallback, reply) => {
                         let _ = reply.send(health.try_probe(id, now, has_fallback));
@@ -134,7 +173,7 @@ async fn run(
                 }
             }
             _ = tokio::time::sleep_until(publish_at), if dirty => {
-                snapshot = health.snapshot(n, start.elapsed());
+                snapshot = health.snapshot(n, clock());
                 let _ = snap_tx.send(snapshot.clone());
                 last_publish = Instant::now();
                 dirty = false;

@@ -36,7 +36,7 @@ use super::{Rng, SplitMix64, ms};
 pub use super::window::{Counts, HIST_REL_ERROR, RAW_CAP, WINDOW_MS};
 
 /// Latency/throughput measurements of a successful attempt.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     /// Time to the first content token.
     pub ttft: Option<Duration>,
@@ -47,7 +47,8 @@ pub struct Sample {
 }
 
 /// How one attempt on an endpoint ended.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// Complete answer.
     Success(Sample),
@@ -489,6 +490,21 @@ impl EndpointHealth {
     }
 }
 
+/// An endpoint's breaker and rate-limit state, relative to some `now`, as saved between runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BreakerState {
+    /// Times the breaker has opened in a row (drives the doubling).
+    pub opens: u32,
+    /// Failures since the last success.
+    pub consecutive_failures: u32,
+    /// Time until the open breaker turns half-open (zero: half-open now); `None`: closed.
+    pub open_for: Option<Duration>,
+    /// Time left honouring a 429.
+    pub rate_limited_for: Option<Duration>,
+    /// The last failure.
+    pub last_error: Option<Outcome>,
+}
+
 /// Owns the health of every endpoint; the routing actor is its only writer.
 #[derive(Debug, Clone)]
 pub struct HealthTracker {
@@ -604,6 +620,31 @@ impl HealthTracker {
         } else {
             false
         }
+    }
+
+    /// The breaker and rate-limit state of one endpoint, with times relative to `now`.
+    pub fn breaker(&self, id: EndpointId, now: Duration) -> BreakerState {
+        let Some(h) = self.eps.get(id.index()) else {
+            return BreakerState::default();
+        };
+        BreakerState {
+            opens: h.opens,
+            consecutive_failures: h.consecutive_failures,
+            open_for: h.open_until.map(|u| u.saturating_sub(now)),
+            rate_limited_for: h.rate_limited_until.filter(|&u| u > now).map(|u| u - now),
+            last_error: h.last_error,
+        }
+    }
+
+    /// Puts back a breaker saved by [`breaker`](Self::breaker) (times relative to `now`).
+    pub fn restore_breaker(&mut self, id: EndpointId, now: Duration, b: &BreakerState) {
+        let h = self.slot(id);
+        h.opens = b.opens;
+        h.consecutive_failures = b.consecutive_failures;
+        h.open_until = b.open_for.map(|d| now + d);
+        h.rate_limited_until = b.rate_limited_for.map(|d| now + d);
+        h.last_error = b.last_error;
+        h.probe_since = None;
     }
 
     /// Current stats of one endpoint.

@@ -12,6 +12,7 @@ pub mod actor;
 pub mod endpoint;
 pub mod exec;
 pub mod health;
+pub mod persist;
 pub mod policy;
 mod window;
 
@@ -22,8 +23,8 @@ pub use endpoint::{
     Pricing,
 };
 pub use health::{
-    EndpointStats, HealthConfig, HealthSnapshot, HealthState, HealthTracker, Outcome, OutcomeClass,
-    Quantiles, Sample, UnstableRule,
+    BreakerState, EndpointStats, HealthConfig, HealthSnapshot, HealthState, HealthTracker, Outcome,
+    OutcomeClass, Quantiles, Sample, UnstableRule,
 };
 pub use policy::{
     Basis, Demotion, ExclusionRule, NoRoute, Plan, PlanRequest, PlannedEndpoint, Planner,

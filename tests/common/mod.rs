@@ -25,3 +25,14 @@ completion_price = 0.3
 ttft_ms = { mean = 1 }
 tokens_per_sec = { mean = 2000 }
 "#;
+
+/// A new, empty state directory for one run of the binary (routing health is saved there), so
+/// tests never share health with each other or with the user.
+#[allow(dead_code)] // not every test binary that includes this module runs the router
+pub fn fresh_state_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let p = std::env::temp_dir().join(format!("switchyard-state-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    p
+}

@@ -1,0 +1,112 @@
+//! Where routing health is kept between runs (the state directory), and reading and writing it.
+//! A missing file is a first run; an unreadable or malformed one is reported and ignored, never
+//! fatal. Writes go to a temporary file renamed into place, so a crash never leaves half a file.
+
+use crate::routing::persist::{FORMAT_VERSION, SavedHealth};
+use std::path::{Path, PathBuf};
+
+/// Environment variable that overrides the state directory.
+pub const STATE_DIR_ENV: &str = "SWITCHYARD_STATE_DIR";
+
+/// The state directory: `$SWITCHYARD_STATE_DIR`, else the platform's state (or data) directory.
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    use etcetera::BaseStrategy;
+    let s = etcetera::choose_base_strategy().ok()?;
+    Some(
+        s.state_dir()
+            .unwrap_or_else(|| s.data_dir())
+            .join("switchyard"),
+    )
+}
+
+/// The health file of one source (`key` names it: `fleet`, a config provider set, …).
+pub fn path_for(key: &str) -> Option<PathBuf> {
+    let safe: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(state_dir()?.join(format!("health-{safe}.json")))
+}
+
+/// Reads saved health; `Ok(None)` when there is none yet.
+pub fn load(path: &Path) -> Result<Option<SavedHealth>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let saved: SavedHealth = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not valid saved health ({e}); starting with no history",
+            path.display()
+        )
+    })?;
+    if saved.version != FORMAT_VERSION {
+        return Err(format!(
+            "{} has format version {} (expected {FORMAT_VERSION}); starting with no history",
+            path.display(),
+            saved.version
+        ));
+    }
+    Ok(Some(saved))
+}
+
+/// Writes saved health atomically, creating the directory.
+pub fn save(path: &Path, saved: &SavedHealth) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot save routing health to {}: {e}", path.display());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let json =
+        serde_json::to_vec_pretty(saved).map_err(|e| format!("cannot encode health: {e}"))?;
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, json).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_missing_and_malformed_files() {
+        let dir = std::env::temp_dir().join(format!("switchyard-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let p = dir.join("sub").join("health-x.json");
+        assert_eq!(load(&p), Ok(None));
+        let saved = SavedHealth {
+            version: FORMAT_VERSION,
+            saved_at_unix_ms: 42,
+            endpoints: vec![],
+        };
+        save(&p, &saved).unwrap();
+        assert_eq!(load(&p), Ok(Some(saved)));
+        std::fs::write(&p, "{ not json").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(
+            e.contains("health-x.json") && e.contains("no history"),
+            "{e}"
+        );
+        std::fs::write(&p, r#"{"version":99,"saved_at_unix_ms":0,"endpoints":[]}"#).unwrap();
+        assert!(load(&p).unwrap_err().contains("version 99"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn file_names_are_safe() {
+        let p = path_for("fleet ../x").unwrap();
+        assert!(p.ends_with("health-fleet____x.json"), "{}", p.display());
+    }
+}

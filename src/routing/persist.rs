@@ -1,0 +1,305 @@
+//! Health that survives between runs, the pure part: what is saved, the bounded log of recent
+//! outcomes it is made from, and how it is replayed into a fresh tracker. The actor owns both
+//! ends; `crate::health_store` reads and writes the file.
+//!
+//! Saved: every outcome of the last five minutes (with its age) and each breaker as times
+//! *remaining*, so a breaker opened by one `switchyard ask` is still open for the next, and
+//! percentiles and the 30-s rule see the same samples they saw before. Endpoints are matched by
+//! provider slug and model, never by base URL (the simulated fleet picks a new port each run).
+
+use super::health::{BreakerState, HealthTracker, Outcome, WINDOW_MS};
+use super::{EndpointId, EndpointRegistry};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Version written to and required from the file.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The rolling window replayed on start: older outcomes no longer count.
+pub const HISTORY: Duration = Duration::from_millis(WINDOW_MS);
+
+/// Most outcomes kept for saving (the oldest go first).
+pub const LOG_CAP: usize = 20_000;
+
+/// Everything saved between runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedHealth {
+    /// [`FORMAT_VERSION`].
+    pub version: u32,
+    /// When it was saved, in milliseconds since the Unix epoch.
+    pub saved_at_unix_ms: u64,
+    /// Endpoints that had anything to remember.
+    pub endpoints: Vec<SavedEndpoint>,
+}
+
+/// One endpoint's saved health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedEndpoint {
+    /// Provider slug.
+    pub provider: String,
+    /// Model id.
+    pub model: String,
+    /// Breaker and rate limit, times relative to the save.
+    pub breaker: BreakerState,
+    /// Outcomes of the last window, oldest first.
+    pub events: Vec<SavedEvent>,
+}
+
+/// One outcome and how long before the save it happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedEvent {
+    /// Milliseconds before the save.
+    pub age_ms: u64,
+    /// How the attempt ended.
+    pub outcome: Outcome,
+}
+
+/// The outcomes of the last [`HISTORY`], oldest first, bounded by [`LOG_CAP`].
+#[derive(Debug, Clone, Default)]
+pub struct OutcomeLog {
+    entries: VecDeque<(Duration, EndpointId, Outcome)>,
+}
+
+impl OutcomeLog {
+    /// Appends an outcome recorded at `now` and forgets what fell out of the window.
+    pub fn push(&mut self, now: Duration, id: EndpointId, outcome: Outcome) {
+        while self
+            .entries
+            .front()
+            .is_some_and(|&(t, _, _)| t + HISTORY <= now)
+        {
+            self.entries.pop_front();
+        }
+        if self.entries.len() >= LOG_CAP {
+            self.entries.pop_front();
+        }
+        self.entries.push_back((now, id, outcome));
+    }
+
+    /// Outcomes held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// What to save at `now` (tracker time), stamped `wall_ms` (Unix milliseconds).
+    pub fn export(
+        &self,
+        tracker: &HealthTracker,
+        registry: &EndpointRegistry,
+        now: Duration,
+        wall_ms: u64,
+    ) -> SavedHealth {
+        let mut endpoints = Vec::new();
+        for (id, meta) in registry.iter() {
+            let events: Vec<SavedEvent> = self
+                .entries
+                .iter()
+                .filter(|&&(t, e, _)| e == id && t + HISTORY > now)
+                .map(|&(t, _, outcome)| SavedEvent {
+                    age_ms: now.saturating_sub(t).as_millis() as u64,
+                    outcome,
+                })
+                .collect();
+            let breaker = tracker.breaker(id, now);
+            if events.is_empty() && breaker == BreakerState::default() {
+                continue;
+            }
+            endpoints.push(SavedEndpoint {
+                provider: meta.provider_slug.clone(),
+                model: meta.model.clone(),
+                breaker,
+                events,
+            });
+        }
+        SavedHealth {
+            version: FORMAT_VERSION,
+            saved_at_unix_ms: wall_ms,
+            endpoints,
+        }
+    }
+}
+
+/// Replays `saved` into a fresh `tracker` and `log` at tracker time `now` (which must be at
+/// least [`HISTORY`] so past outcomes have a place), `wall_now_ms` being the wall clock now.
+/// Returns how many endpoints were restored; unknown endpoints are skipped.
+pub fn restore(
+    saved: &SavedHealth,
+    registry: &EndpointRegistry,
+    tracker: &mut HealthTracker,
+    log: &mut OutcomeLog,
+    now: Duration,
+    wall_now_ms: u64,
+) -> usize {
+    // A clock that went backwards counts as no time passed.
+    let since_save = Duration::from_millis(wall_now_ms.saturating_sub(saved.saved_at_unix_ms));
+    let mut matched = Vec::new();
+    let mut events = Vec::new();
+    for ep in &saved.endpoints {
+        let Some((id, _)) = registry
+            .iter()
+            .find(|(_, m)| m.provider_slug == ep.provider && m.model == ep.model)
+        else {
+            continue;
+        };
+        for ev in &ep.events {
+            let age = Duration::from_millis(ev.age_ms) + since_save;
+            if age < HISTORY && age <= now {
+                events.push((now - age, id, ev.outcome));
+            }
+        }
+        matched.push((id, ep.breaker));
+    }
+    // In time order, so the breaker and the windows see what they saw.
+    events.sort_by_key(|&(t, _, _)| t);
+    for (t, id, outcome) in events {
+        tracker.record(id, t, &outcome);
+        log.push(t, id, outcome);
+    }
+    for (id, b) in &matched {
+        let b = BreakerState {
+            open_for: b.open_for.map(|d| d.saturating_sub(since_save)),
+            rate_limited_for: b
+                .rate_limited_for
+                .and_then(|d| d.checked_sub(since_save))
+                .filter(|d| !d.is_zero()),
+            ..*b
+        };
+        tracker.restore_breaker(*id, now, &b);
+    }
+    matched.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::{EndpointMeta, HealthConfig, HealthState, Sample};
+
+    fn registry() -> EndpointRegistry {
+        EndpointRegistry::from_endpoints([
+            EndpointMeta::new("a", "m/x").with_prices(1.0, 1.0),
+            EndpointMeta::new("b", "m/x").with_prices(2.0, 2.0),
+        ])
+    }
+
+    fn ok(ms: u64) -> Outcome {
+        Outcome::Success(Sample {
+            ttft: Some(Duration::from_millis(ms)),
+            decode_tokens_per_sec: Some(50.0),
+            end_to_end: Some(Duration::from_millis(ms * 10)),
+        })
+    }
+
+    #[test]
+    fn an_open_breaker_and_recent_samples_survive_a_save_and_a_restart() {
+        let reg = registry();
+        let cfg = HealthConfig::default();
+        let mut t = HealthTracker::new(cfg);
+        let mut log = OutcomeLog::default();
+        let base = HISTORY + Duration::from_secs(1);
+        for i in 0..10u64 {
+            let now = base + Duration::from_secs(i);
+            t.record(EndpointId(1), now, &ok(200 + i * 10));
+            log.push(now, EndpointId(1), ok(200 + i * 10));
+        }
+        for i in 0..5u64 {
+            let now = base + Duration::from_secs(10 + i);
+            let o = Outcome::ServerError { status: 503 };
+            t.record(EndpointId(0), now, &o);
+            log.push(now, EndpointId(0), o);
+        }
+        let save_at = base + Duration::from_secs(15);
+        assert!(matches!(
+            t.state(EndpointId(0), save_at),
+            HealthState::Open { .. }
+        ));
+        let saved = log.export(&t, &reg, save_at, 1_000_000);
+        // Through JSON, as on disk.
+        let json = serde_json::to_string(&saved).unwrap();
+        let saved: SavedHealth = serde_json::from_str(&json).unwrap();
+
+        // A new process, 2 s later on the wall clock, with its own time origin.
+        let mut t2 = HealthTracker::new(cfg);
+        let mut log2 = OutcomeLog::default();
+        let now2 = HISTORY + Duration::from_millis(500);
+        assert_eq!(
+            restore(&saved, &reg, &mut t2, &mut log2, now2, 1_002_000),
+            2
+        );
+        let before = t.breaker(EndpointId(0), save_at);
+        let after = t2.breaker(EndpointId(0), now2);
+        assert_eq!(after.opens, before.opens);
+        assert_eq!(
+            after.open_for,
+            before.open_for.map(|d| d - Duration::from_secs(2))
+        );
+        assert!(matches!(
+            t2.state(EndpointId(0), now2),
+            HealthState::Open { .. }
+        ));
+        let (s1, s2) = (
+            t.stats(EndpointId(1), save_at),
+            t2.stats(EndpointId(1), now2),
+        );
+        assert_eq!(s2.ttft_n, 10);
+        assert_eq!(s2.ttft_ms, s1.ttft_ms);
+        assert_eq!(log2.len(), 15);
+    }
+
+    #[test]
+    fn outcomes_older_than_the_window_are_not_replayed_and_unknown_endpoints_are_skipped() {
+        let reg = registry();
+        let saved = SavedHealth {
+            version: FORMAT_VERSION,
+            saved_at_unix_ms: 0,
+            endpoints: vec![
+                SavedEndpoint {
+                    provider: "a".into(),
+                    model: "m/x".into(),
+                    breaker: BreakerState::default(),
+                    events: vec![
+                        SavedEvent {
+                            age_ms: 10_000,
+                            outcome: ok(100),
+                        },
+                        SavedEvent {
+                            age_ms: 1_000,
+                            outcome: ok(100),
+                        },
+                    ],
+                },
+                SavedEndpoint {
+                    provider: "gone".into(),
+                    model: "m/x".into(),
+                    breaker: BreakerState::default(),
+                    events: vec![],
+                },
+            ],
+        };
+        let mut t = HealthTracker::new(HealthConfig::default());
+        let mut log = OutcomeLog::default();
+        // Restored 295 s after the save: only the younger outcome is inside the window.
+        let n = restore(&saved, &reg, &mut t, &mut log, HISTORY, 295_000);
+        assert_eq!(n, 1);
+        assert_eq!(t.stats(EndpointId(0), HISTORY).ttft_n, 1);
+    }
+
+    #[test]
+    fn the_log_is_bounded_by_time_and_count() {
+        let mut log = OutcomeLog::default();
+        for i in 0..(LOG_CAP as u64 + 10) {
+            log.push(Duration::from_millis(i), EndpointId(0), ok(1));
+        }
+        assert_eq!(log.len(), LOG_CAP);
+        log.push(HISTORY + Duration::from_secs(60), EndpointId(0), ok(1));
+        assert_eq!(log.len(), 1);
+    }
+}
