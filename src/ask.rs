@@ -94,7 +94,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     &router.handle,
                     &router.registry,
                     &req,
-                    &crate::routing::exec::ExecOptions::default(),
+                    &router.exec_options(),
                     |ev| {
                         use crate::routing::exec::ExecEvent;
                         let t_ms = t0.elapsed().as_millis();
@@ -118,6 +118,10 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                             }),
                             ExecEvent::Retry { wait, reason } => json!({
                                 "type": "retry", "model": model, "wait_ms": wait.as_millis(),
+                                "reason": reason, "t_ms": t_ms,
+                            }),
+                            ExecEvent::Continue { chars_kept, reason } => json!({
+                                "type": "continue", "model": model, "chars_kept": chars_kept,
                                 "reason": reason, "t_ms": t_ms,
                             }),
                             ExecEvent::Restart { chars_cut, reason } => json!({

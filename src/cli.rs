@@ -40,6 +40,11 @@ pub struct SourceArgs {
     /// (health panel on F6) instead of the fleet's OpenRouter-style aggregator.
     #[arg(long, global = true)]
     pub route_locally: bool,
+    /// What the local router does when a stream fails after its first token: restart it on the
+    /// next endpoint (default), continue the partial text on an endpoint that accepts an
+    /// assistant prefill, or surface the partial answer marked incomplete.
+    #[arg(long, global = true, value_name = "POLICY", value_parser = ["restart", "continue", "surface"])]
+    pub mid_stream: Option<String>,
     /// Any OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,

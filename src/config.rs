@@ -17,6 +17,19 @@ pub struct Config {
     /// Named servers.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
+    /// How the local router behaves.
+    #[serde(default)]
+    pub routing: RoutingConfig,
+}
+
+/// The `[routing]` table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// When a stream fails after its first token: `restart`, `continue` or `surface`
+    /// (`--mid-stream` overrides it).
+    #[serde(default)]
+    pub mid_stream: Option<crate::routing::exec::MidStream>,
 }
 
 /// The protocol family of a configured provider.
@@ -198,6 +211,16 @@ mod tests {
 
     fn parse(t: &str) -> Result<Config, ConfigError> {
         Config::parse(t, Path::new("/tmp/c.toml"))
+    }
+
+    #[test]
+    fn routing_table_takes_a_mid_stream_policy() {
+        use crate::routing::exec::MidStream;
+        let c = parse("[routing]\nmid_stream = \"continue\"\n").unwrap();
+        assert_eq!(c.routing.mid_stream, Some(MidStream::Continue));
+        let e = parse("[routing]\nmid_stream = \"resume\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("restart"), "{}", e.message);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct LocalRouter {
     pub health_file: Option<std::path::PathBuf>,
     /// Why saved health could not be used, to show once.
     pub warning: Option<String>,
+    /// What to do when a stream fails after its first token.
+    pub mid_stream: crate::routing::exec::MidStream,
 }
 
 impl LocalRouter {
@@ -65,6 +67,15 @@ impl LocalRouter {
             handle,
             health_file,
             warning,
+            mid_stream: Default::default(),
+        }
+    }
+
+    /// Execution options for one request: the defaults with this router's mid-stream policy.
+    pub fn exec_options(&self) -> crate::routing::exec::ExecOptions {
+        crate::routing::exec::ExecOptions {
+            mid_stream: self.mid_stream,
+            ..Default::default()
         }
     }
 
@@ -109,7 +120,7 @@ fn key_from_env(var: &str) -> Result<Option<Secret>, String> {
 /// Resolves the source; starts the simulated fleet in-process when that is the answer.
 pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
     if args.sim || args.fleet.is_some() {
-        return start_fleet(args).await;
+        return start_fleet(args, cfg).await;
     }
     if let Some(url) = &args.base_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -183,10 +194,10 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             router: None,
         });
     }
-    start_fleet(args).await
+    start_fleet(args, cfg).await
 }
 
-async fn start_fleet(args: &SourceArgs) -> Result<Source, String> {
+async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
     let spec = match &args.fleet {
         Some(p) => FleetSpec::load(p).map_err(|e| e.to_string())?,
         None => FleetSpec::builtin(),
@@ -204,11 +215,17 @@ async fn start_fleet(args: &SourceArgs) -> Result<Source, String> {
                     .map_or("custom".into(), |s| s.to_string_lossy())
             ),
         };
-        LocalRouter::start(
+        let mut r = LocalRouter::start(
             crate::routing::exec::registry_from_fleet(&handle),
             handle.spec().seed,
             &key,
-        )
+        );
+        // The flag wins over the config; clap already checked its spelling.
+        r.mid_stream = match &args.mid_stream {
+            Some(p) => p.parse().unwrap_or_default(),
+            None => cfg.routing.mid_stream.unwrap_or_default(),
+        };
+        r
     });
     Ok(Source {
         endpoint: Endpoint {

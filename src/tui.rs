@@ -181,7 +181,7 @@ fn run_effect(
                 let started = std::time::Instant::now();
                 let opts = crate::routing::exec::ExecOptions {
                     timeouts: Timeouts::for_screen(),
-                    ..Default::default()
+                    ..router.exec_options()
                 };
                 let routed = crate::routing::exec::execute(
                     &client,
@@ -210,6 +210,14 @@ fn run_effect(
                                 note: format!(
                                     "⟳ retrying the same provider in {:.1}s: {reason}",
                                     wait.as_secs_f64()
+                                ),
+                                restart: false,
+                            },
+                            ExecEvent::Continue { chars_kept, reason } => Msg::Rerouted {
+                                pane,
+                                req,
+                                note: format!(
+                                    "↪ cut after {chars_kept} chars ({reason}); the next provider continues the text"
                                 ),
                                 restart: false,
                             },

@@ -31,6 +31,7 @@ slug = "beta"
 id = "openai/gpt-4o-mini"
 prompt_price = 0.3
 completion_price = 1.2
+assistant_prefill = true
 "#;
 
 const MINI: &str = "openai/gpt-4o-mini";
@@ -582,4 +583,39 @@ async fn non_streamed_requests_are_cut_or_corrupted_too() {
     assert_eq!(resp.status(), 200);
     let body = resp.bytes().await.expect("the body is complete");
     assert!(serde_json::from_slice::<Value>(&body).is_err());
+}
+
+#[tokio::test]
+async fn an_assistant_prefill_is_continued_where_accepted_and_refused_elsewhere() {
+    let f = fleet_with("").await;
+    let whole = text(&content_events(&data_events(
+        &read_to_end(post(&direct(&f, "beta"), &chat(true)).await)
+            .await
+            .0,
+    )));
+    let cut = whole
+        .char_indices()
+        .nth(whole.len() / 3)
+        .map_or(0, |(i, _)| i);
+    // Whole tokens only: back up to the last space before the cut.
+    let cut = whole[..cut].rfind(' ').unwrap_or(0);
+    let prefix = &whole[..cut];
+    let mut body = chat(true);
+    body["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "assistant", "content": prefix}));
+    let (rest, _) = read_to_end(post(&direct(&f, "beta"), &body).await).await;
+    let rest = text(&content_events(&data_events(&rest)));
+    assert_eq!(
+        format!("{prefix}{rest}"),
+        whole,
+        "the continuation completes the answer"
+    );
+    let refused = post(&direct(&f, "alpha"), &body).await;
+    assert_eq!(refused.status(), 400);
+    assert!(json_of(refused).await.to_string().contains("prefill"));
+    // The aggregator only routes a prefill to endpoints that accept one.
+    let (agg, _) = read_to_end(post(&aggregator(&f), &body).await).await;
+    assert!(agg.contains("\"provider\":\"Beta EU\""), "{agg}");
 }

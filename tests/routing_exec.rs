@@ -250,3 +250,133 @@ async fn surface_policy_keeps_the_partial_answer_marked_incomplete() {
         "never a success"
     );
 }
+
+/// A cheap endpoint that cuts, one that refuses prefills, and a pricier one that continues them.
+const CONTINUING: &str = r#"
+seed = 9
+time_scale = 0.0
+[[providers]]
+name = "Cutter"
+slug = "cutter"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.1
+[[providers.models.faults]]
+kind = "cut"
+after_tokens = 25
+
+[[providers]]
+name = "Strict"
+slug = "strict"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.5
+completion_price = 0.5
+
+[[providers]]
+name = "Prefiller"
+slug = "prefiller"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1.0
+completion_price = 1.0
+assistant_prefill = true
+"#;
+
+#[tokio::test]
+async fn continue_policy_keeps_the_partial_text_and_a_prefill_endpoint_finishes_it() {
+    use switchyard::routing::exec::MidStream;
+    let (_fleet, registry, router) = routed(CONTINUING, 3).await;
+    let prefs: ProviderPreferences =
+        serde_json::from_value(serde_json::json!({"sort": "price"})).unwrap();
+    let run = |policy| {
+        let (registry, router, prefs) = (registry.clone(), router.clone(), prefs.clone());
+        async move {
+            let opts = ExecOptions {
+                mid_stream: policy,
+                ..Default::default()
+            };
+            let mut streamed = String::new();
+            let mut events = Vec::new();
+            let r = execute(
+                &HttpClient::new().unwrap(),
+                &router,
+                &registry,
+                &request(Some(prefs)),
+                &opts,
+                |e| match e {
+                    ExecEvent::Events(evs) => {
+                        for ev in evs {
+                            if let switchyard::wire::chunk::StreamEvent::Content(c) = ev {
+                                streamed.push_str(&c);
+                            }
+                        }
+                    }
+                    other => events.push(other),
+                },
+            )
+            .await;
+            (r, events, streamed)
+        }
+    };
+    let (r, events, streamed) = run(MidStream::Continue).await;
+    assert_eq!(r.answer.result, Ok("stop".into()), "{:?}", r.attempts);
+    // Strict rejects prefills, so it is skipped: the continuation goes to Prefiller.
+    let tried: Vec<_> = r.attempts.iter().map(|a| a.provider.as_str()).collect();
+    assert_eq!(tried, ["Cutter", "Prefiller"]);
+    let kept = events
+        .iter()
+        .find_map(|e| match e {
+            ExecEvent::Continue { chars_kept, .. } => Some(*chars_kept),
+            _ => None,
+        })
+        .expect("a continue event");
+    assert!(kept > 0);
+    // What the user saw streamed is exactly the final answer (nothing replaced), and it is the
+    // same whole answer the model gives without any fault.
+    assert_eq!(streamed, r.answer.text);
+    let (whole, _, _) = {
+        let (_f, reg2, router2) = routed(
+            &CONTINUING.replace("after_tokens = 25", "after_tokens = 100000"),
+            3,
+        )
+        .await;
+        let r = execute(
+            &HttpClient::new().unwrap(),
+            &router2,
+            &reg2,
+            &request(Some(prefs.clone())),
+            &ExecOptions::default(),
+            |_| {},
+        )
+        .await;
+        (r, (), ())
+    };
+    assert_eq!(r.answer.text, whole.answer.text);
+
+    // With no prefill endpoint left, `continue` falls back to a clean restart.
+    let (_fleet2, registry2, router2) =
+        routed(&CONTINUING.replace("assistant_prefill = true", ""), 3).await;
+    let opts = ExecOptions {
+        mid_stream: MidStream::Continue,
+        ..Default::default()
+    };
+    let mut evs = Vec::new();
+    let r = execute(
+        &HttpClient::new().unwrap(),
+        &router2,
+        &registry2,
+        &request(Some(prefs)),
+        &opts,
+        |e| {
+            if !matches!(e, ExecEvent::Events(_)) {
+                evs.push(e)
+            }
+        },
+    )
+    .await;
+    assert_eq!(r.answer.result, Ok("stop".into()));
+    assert!(evs.iter().any(|e| matches!(e, ExecEvent::Restart { .. })));
+    assert!(!evs.iter().any(|e| matches!(e, ExecEvent::Continue { .. })));
+}

@@ -110,6 +110,8 @@ pub struct ChatParams {
     pub prompt_tokens: u64,
     /// Text of the last user message (what the answer refers to).
     pub last_user: String,
+    /// The final message's text when it is from the assistant: a prefill to continue.
+    pub prefill: Option<String>,
     /// `stream_options.include_usage` (used by the OpenAI-style provider routes).
     pub include_usage: bool,
     /// Provider routing preferences.
@@ -185,6 +187,7 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
     };
     let mut chars = 0usize;
     let mut last_user = String::new();
+    let mut prefill = None;
     for (i, m) in messages.iter().enumerate() {
         let Some(m) = m.as_object() else {
             return Err(Failure::bad_request(format!(
@@ -207,6 +210,7 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         };
         let text = message_text(m, i)?;
         chars += text.chars().count();
+        prefill = (role == "assistant" && i + 1 == messages.len()).then(|| text.clone());
         if role == "user" {
             last_user = text;
         }
@@ -268,6 +272,7 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         max_tokens,
         prompt_tokens: chars.div_ceil(4) as u64,
         last_user,
+        prefill,
         include_usage,
         prefs,
     })

@@ -38,7 +38,7 @@ struct Filter<'p> {
     keep: Keep<'p>,
 }
 
-fn filters<'p>(prefs: &'p Prefs, prompt_tokens: u64) -> Vec<Filter<'p>> {
+fn filters<'p>(prefs: &'p Prefs, prompt_tokens: u64, prefill: bool) -> Vec<Filter<'p>> {
     let mut f: Vec<Filter<'p>> = Vec::new();
     if let Some(only) = &prefs.only {
         f.push(Filter {
@@ -94,6 +94,13 @@ fn filters<'p>(prefs: &'p Prefs, prompt_tokens: u64) -> Vec<Filter<'p>> {
         code: "context_length",
         keep: Box::new(move |_, e| prompt_tokens <= e.context_length),
     });
+    if prefill {
+        f.push(Filter {
+            field: "assistant prefill (the last message is from the assistant)",
+            code: "assistant_prefill",
+            keep: Box::new(|_, e| e.assistant_prefill),
+        });
+    }
     if !prefs.allow_fallbacks && !prefs.order.is_empty() {
         f.push(Filter {
             field: "provider.order (with allow_fallbacks: false)",
@@ -115,7 +122,7 @@ pub fn plan<'a>(spec: &'a FleetSpec, params: &ChatParams) -> Result<Vec<Candidat
         }
     }
     let prefs = &params.prefs;
-    let filters = filters(prefs, params.prompt_tokens);
+    let filters = filters(prefs, params.prompt_tokens, params.prefill.is_some());
     // (field, code, excluded provider names), accumulated over all requested models. Every
     // filter is checked against every endpoint so the error names all causes, not just the first.
     let mut excluded: Vec<(&str, &str, Vec<String>)> = filters

@@ -614,6 +614,12 @@ fn direct_candidate<'a>(
             ),
         ));
     }
+    if params.prefill.is_some() && !e.assistant_prefill {
+        return Err(Failure::bad_request(format!(
+            "{} does not support assistant prefill: the last message must be from the user",
+            p.name
+        )));
+    }
     Ok(vec![Candidate {
         provider: p,
         endpoint: e,
@@ -714,7 +720,22 @@ impl<'a> Generation<'a> {
             &params.last_user,
             e.answer_tokens.unwrap_or(0),
         );
-        let all: Vec<&str> = text::tokenize(&answer);
+        let mut all: Vec<&str> = text::tokenize(&answer);
+        if let Some(prefix) = &params.prefill {
+            // Continue after the longest run of whole tokens the prefill already holds.
+            let mut len = 0;
+            let kept = all
+                .iter()
+                .take_while(|t| {
+                    let ok = prefix[len..].starts_with(*t);
+                    if ok {
+                        len += t.len();
+                    }
+                    ok
+                })
+                .count();
+            all.drain(..kept);
+        }
         let cap = params
             .max_tokens
             .unwrap_or(u64::MAX)

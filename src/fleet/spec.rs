@@ -79,6 +79,8 @@ pub struct Endpoint {
     pub retry_after_secs: u64,
     /// Shortest answer in tokens: longer answers repeat the answer's sections (benchmarks, demos).
     pub answer_tokens: Option<u64>,
+    /// Continues a final assistant message (prefill) instead of rejecting it with a 400.
+    pub assistant_prefill: bool,
     /// Scheduled faults (`[[providers.models.faults]]`), in file order.
     pub faults: Vec<Fault>,
 }
@@ -270,6 +272,8 @@ struct RawEndpoint {
     rate_limit_rate: Option<Spanned<f64>>,
     retry_after_secs: Option<u64>,
     answer_tokens: Option<u64>,
+    #[serde(default)]
+    assistant_prefill: bool,
     #[serde(default)]
     faults: Vec<Spanned<RawFault>>,
 }
@@ -723,6 +727,7 @@ impl Validator<'_> {
             rate_limit_rate,
             retry_after_secs: re.retry_after_secs.unwrap_or(DEFAULT_RETRY_AFTER),
             answer_tokens: re.answer_tokens,
+            assistant_prefill: re.assistant_prefill,
             faults,
         })
     }

@@ -267,6 +267,9 @@ pub struct EndpointMeta {
     pub region: Option<String>,
     /// A service-tier endpoint (`openai/priority`): not matched by a bare base slug.
     pub service_tier: bool,
+    /// Continues a final assistant message (prefill); the `continue` mid-stream policy only
+    /// sends partial answers to such endpoints.
+    pub accepts_prefill: bool,
     /// Published stats used as priors while local samples are few.
     pub prior: Option<PerfPrior>,
 }
@@ -290,6 +293,7 @@ impl EndpointMeta {
             data: DataPolicy::default(),
             region: None,
             service_tier: false,
+            accepts_prefill: false,
             prior: None,
         }
     }

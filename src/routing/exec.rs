@@ -17,13 +17,31 @@ use crate::wire::request::ChatRequest;
 use std::time::{Duration, Instant};
 
 /// What to do when a stream fails after its first visible token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MidStream {
     /// Re-run on the next endpoint and replace the partial text (the user gets one whole answer).
     #[default]
     Restart,
+    /// Keep the partial answer and send it as an assistant prefill to the next endpoint that
+    /// accepts one, which continues it; with no such endpoint left, restart instead.
+    Continue,
     /// Keep the partial answer, marked incomplete, and stop.
     Surface,
+}
+
+impl std::str::FromStr for MidStream {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "restart" => Ok(Self::Restart),
+            "continue" => Ok(Self::Continue),
+            "surface" => Ok(Self::Surface),
+            other => Err(format!(
+                "unknown mid-stream policy `{other}` (expected restart, continue or surface)"
+            )),
+        }
+    }
 }
 
 /// When to try the same endpoint again, and how long to wait first (defaults from the
@@ -215,6 +233,14 @@ pub enum ExecEvent {
         /// Why the previous attempt failed.
         reason: String,
     },
+    /// The previous attempt failed after `chars_kept` characters; they stay, and the next
+    /// endpoint continues them from an assistant prefill.
+    Continue {
+        /// Characters kept (everything received so far).
+        chars_kept: usize,
+        /// Why it failed.
+        reason: String,
+    },
     /// Stream events of the current attempt.
     Events(Vec<StreamEvent>),
 }
@@ -264,6 +290,7 @@ pub fn registry_from_fleet(fleet: &crate::fleet::FleetHandle) -> EndpointRegistr
                 distillable: true,
             };
             m.region = Some(p.region.clone());
+            m.accepts_prefill = e.assistant_prefill;
             metas.push(m);
         }
     }
@@ -471,10 +498,15 @@ pub async fn execute(
     let mut last =
         empty("no endpoint could be tried (attempt limit, deadline or probe slots)".into());
     let mut skip_model: Option<String> = None;
+    // Text already shown that the next attempt continues (the `continue` policy).
+    let mut prefill: Option<String> = None;
     let mut rng = super::SplitMix64::new(opts.jitter_seed);
     'endpoints: for (i, &(id, probe)) in ids.iter().enumerate() {
         let meta = registry.get(id);
         if skip_model.as_deref() == Some(meta.model.as_str()) {
+            continue;
+        }
+        if prefill.is_some() && !meta.accepts_prefill {
             continue;
         }
         // A half-open endpoint gets exactly one probe, and only with a fallback behind it.
@@ -503,6 +535,10 @@ pub async fn execute(
             body.model = Some(meta.model.clone());
             body.models = None;
             body.provider = None;
+            if let Some(p) = &prefill {
+                body.messages
+                    .push(crate::wire::request::Message::assistant(p.clone()));
+            }
             let remaining = opts.deadline.saturating_sub(started.elapsed());
             let mut t = opts.timeouts;
             t.headers = t.headers.min(remaining);
@@ -512,12 +548,16 @@ pub async fn execute(
                 let limit = opts.retry.first_token_failover;
                 t.first_token = Some(t.first_token.map_or(limit, |f| f.min(limit)));
             }
-            let answer = client
+            let mut answer = client
                 .stream_chat(&ep, &body, t, |evs| {
                     on_event(ExecEvent::Events(evs.to_vec()))
                 })
                 .await;
-            let committed = !answer.text.is_empty();
+            let committed = !answer.text.is_empty() || prefill.is_some();
+            if let Some(p) = &prefill {
+                // The answer is what was shown before plus what this endpoint added.
+                answer.text.insert_str(0, p);
+            }
             let outcome = match &answer.result {
                 Ok(_) => Outcome::Success(Sample {
                     ttft: answer.timings.ttft,
@@ -554,10 +594,23 @@ pub async fn execute(
                 if opts.mid_stream == MidStream::Surface || !more {
                     return finish(registry, answer, plan, attempts);
                 }
-                on_event(ExecEvent::Restart {
-                    chars_cut: answer.text.chars().count(),
-                    reason,
-                });
+                let can_continue = opts.mid_stream == MidStream::Continue
+                    && ids[i + 1..]
+                        .iter()
+                        .any(|&(j, _)| registry.get(j).accepts_prefill);
+                if can_continue {
+                    on_event(ExecEvent::Continue {
+                        chars_kept: answer.text.chars().count(),
+                        reason,
+                    });
+                    prefill = Some(answer.text.clone());
+                } else {
+                    on_event(ExecEvent::Restart {
+                        chars_cut: answer.text.chars().count(),
+                        reason,
+                    });
+                    prefill = None;
+                }
                 last = answer;
                 continue 'endpoints;
             }
