@@ -156,6 +156,50 @@ fn help_overlay_80x24() {
 }
 
 #[test]
+fn health_panel_with_sparklines_160x48() {
+    use switchyard::app::state::{EndpointLabel, HealthView};
+    use switchyard::routing::{EndpointId, HealthConfig, HealthTracker, Outcome, Sample};
+    // A tracker fed a fixed history: one steady endpoint, one slowing down, one broken.
+    let mut t = HealthTracker::new(HealthConfig::default());
+    for i in 0..40u64 {
+        let at = Duration::from_secs(i);
+        let ok = |ttft: u64, tps: f64| {
+            Outcome::Success(Sample {
+                ttft: Some(Duration::from_millis(ttft)),
+                decode_tokens_per_sec: Some(tps),
+                end_to_end: Some(Duration::from_millis(ttft * 5)),
+            })
+        };
+        t.record(EndpointId(0), at, &ok(300 + (i % 3) * 10, 80.0));
+        t.record(EndpointId(1), at, &ok(200 + i * 40, 150.0 - i as f64 * 2.0));
+        if i >= 30 {
+            t.record(EndpointId(2), at, &Outcome::ServerError { status: 503 });
+        } else {
+            t.record(EndpointId(2), at, &ok(500, 40.0));
+        }
+    }
+    let label = |slug: &str, provider: &str, price: f64| EndpointLabel {
+        slug: slug.into(),
+        provider: provider.into(),
+        model: "anthropic/claude-sonnet-4.5".into(),
+        prompt_price: price,
+        completion_price: price * 5.0,
+    };
+    let mut app = workbench(1);
+    app.health = Some(HealthView {
+        labels: vec![
+            label("steady", "Steady Cloud", 3.0),
+            label("slowing", "Slowing Labs", 2.5),
+            label("broken", "Broken AI", 1.0),
+        ],
+        selected: 1,
+        snapshot: t.snapshot(3, Duration::from_secs(40)),
+    });
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::F(6)));
+    insta::assert_snapshot!(render(&mut app, 160, 48).backend());
+}
+
+#[test]
 fn narrow_terminal_20_columns_stacks_panes_and_keeps_everything() {
     let mut app = workbench(3);
     let t = render(&mut app, 20, 30);

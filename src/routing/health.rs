@@ -277,6 +277,47 @@ impl Quantiles {
     }
 }
 
+/// How many recent values a [`Recent`] keeps.
+pub const RECENT: usize = 48;
+
+/// The last [`RECENT`] values of a metric (no time window), for sparklines.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recent {
+    vals: [f32; RECENT],
+    len: u8,
+    head: u8,
+}
+
+impl Recent {
+    /// Nothing recorded.
+    pub const EMPTY: Recent = Recent {
+        vals: [0.0; RECENT],
+        len: 0,
+        head: 0,
+    };
+
+    /// Appends a value, dropping the oldest when full.
+    pub fn push(&mut self, v: f32) {
+        self.vals[self.head as usize] = v;
+        self.head = ((self.head as usize + 1) % RECENT) as u8;
+        self.len = (self.len as usize + 1).min(RECENT) as u8;
+    }
+
+    /// The values, oldest first.
+    pub fn values(&self) -> Vec<f32> {
+        let start = (self.head as usize + RECENT - self.len as usize) % RECENT;
+        (0..self.len as usize)
+            .map(|i| self.vals[(start + i) % RECENT])
+            .collect()
+    }
+}
+
+impl Default for Recent {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
 /// Everything the planner and the UI need about one endpoint, as of a snapshot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointStats {
@@ -312,6 +353,10 @@ pub struct EndpointStats {
     pub e2e_n: u32,
     /// Most recent failure or 429, for the UI.
     pub last_error: Option<Outcome>,
+    /// The last time-to-first-token samples, ms (sparklines).
+    pub recent_ttft_ms: Recent,
+    /// The last decode-speed samples, tokens/s (sparklines).
+    pub recent_tokens_per_sec: Recent,
 }
 
 /// Stats of an endpoint nobody has reported on.
@@ -340,6 +385,8 @@ pub static NO_DATA: EndpointStats = EndpointStats {
     e2e_ms: None,
     e2e_n: 0,
     last_error: None,
+    recent_ttft_ms: Recent::EMPTY,
+    recent_tokens_per_sec: Recent::EMPTY,
 };
 
 impl Default for EndpointStats {
@@ -457,6 +504,8 @@ struct EndpointHealth {
     probe_since: Option<Duration>,
     rate_limited_until: Option<Duration>,
     last_error: Option<Outcome>,
+    recent_ttft: Recent,
+    recent_tps: Recent,
 }
 
 impl EndpointHealth {
@@ -473,6 +522,8 @@ impl EndpointHealth {
             probe_since: None,
             rate_limited_until: None,
             last_error: None,
+            recent_ttft: Recent::EMPTY,
+            recent_tps: Recent::EMPTY,
         }
     }
 
@@ -562,10 +613,15 @@ impl HealthTracker {
                 }
                 if let Outcome::Success(s) = outcome {
                     if let Some(d) = s.ttft {
-                        h.ttft.record(t, (d.as_secs_f64() * 1000.0) as f32);
+                        let v = (d.as_secs_f64() * 1000.0) as f32;
+                        h.ttft.record(t, v);
+                        h.recent_ttft.push(v);
                     }
-                    if let Some(v) = s.decode_tokens_per_sec {
+                    if let Some(v) = s.decode_tokens_per_sec
+                        && v.is_finite()
+                    {
                         h.tps.record(t, v as f32);
+                        h.recent_tps.push(v as f32);
                     }
                     if let Some(d) = s.end_to_end {
                         h.e2e.record(t, (d.as_secs_f64() * 1000.0) as f32);
@@ -673,6 +729,8 @@ impl HealthTracker {
             e2e_ms: e2e,
             e2e_n,
             last_error: h.last_error,
+            recent_ttft_ms: h.recent_ttft,
+            recent_tokens_per_sec: h.recent_tps,
         };
         s.state = s.state_at(now);
         s
@@ -707,6 +765,19 @@ fn open_time(cfg: &HealthConfig, n: u32, u: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_keeps_the_last_values_oldest_first() {
+        let mut r = Recent::EMPTY;
+        assert!(r.values().is_empty());
+        for i in 0..(RECENT as u32 + 5) {
+            r.push(i as f32);
+        }
+        let v = r.values();
+        assert_eq!(v.len(), RECENT);
+        assert_eq!(v[0], 5.0);
+        assert_eq!(*v.last().unwrap(), (RECENT + 4) as f32);
+    }
 
     const A: EndpointId = EndpointId(0);
 

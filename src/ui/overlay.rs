@@ -143,12 +143,13 @@ fn draw_health(frame: &mut Frame, app: &App) {
         .add_modifier(Modifier::BOLD);
     let mut lines = vec![Line::styled(
         format!(
-            "{:<18} {:<34} {:<10} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
+            "{:<18} {:<28} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
             "provider",
             "model",
             "state",
             "ttft50",
             "ttft90",
+            "ttft trend",
             "tok/s",
             "err30s",
             "err5m",
@@ -177,12 +178,13 @@ fn draw_health(frame: &mut Frame, app: &App) {
             .map(|d| format!("{:.0}s", d.as_secs_f64()))
             .unwrap_or_else(|| "-".into());
         let text = format!(
-            "{:<18} {:<34} {:<10} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
+            "{:<18} {:<28} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
             truncate(provider, 18),
-            truncate(model, 34),
+            truncate(model, 28),
             state.label(),
             ms(st.ttft_ms, 0),
             ms(st.ttft_ms, 2),
+            spark(&st.recent_ttft_ms.values(), SPARK_W),
             ms(st.tokens_per_sec, 0),
             pct(st.error_rate_30s()),
             pct(st.error_rate_5m()),
@@ -198,7 +200,67 @@ fn draw_health(frame: &mut Frame, app: &App) {
         }
         lines.push(Line::styled(text, style));
     }
+    // The selected endpoint's recent samples, larger.
+    if let Some(l) = h.labels.get(h.selected) {
+        let st = h
+            .snapshot
+            .get(crate::routing::EndpointId(h.selected as u32));
+        let width = inner.width.saturating_sub(34) as usize;
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(
+                "{} · {} — last {} samples",
+                l.provider,
+                l.model,
+                crate::routing::health::RECENT
+            ),
+            head,
+        ));
+        for (name, vals, unit) in [
+            ("time to first token", st.recent_ttft_ms.values(), "ms"),
+            ("decode speed", st.recent_tokens_per_sec.values(), "tok/s"),
+        ] {
+            let range = match (
+                vals.iter().copied().reduce(f32::min),
+                vals.iter().copied().reduce(f32::max),
+            ) {
+                (Some(lo), Some(hi)) => format!("{lo:.0}–{hi:.0} {unit}"),
+                _ => "no samples yet".to_string(),
+            };
+            lines.push(Line::raw(format!(
+                "{name:<20} {:<w$} {range}",
+                spark(&vals, width),
+                w = width.min(crate::routing::health::RECENT)
+            )));
+        }
+    }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Width of the per-row trend column.
+const SPARK_W: usize = 10;
+
+/// The last `width` values as a one-line sparkline (eight levels from the minimum to the
+/// maximum shown); a flat series sits mid-height, and no values is an empty string.
+fn spark(values: &[f32], width: usize) -> String {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let vals = &values[values.len().saturating_sub(width)..];
+    let (Some(lo), Some(hi)) = (
+        vals.iter().copied().reduce(f32::min),
+        vals.iter().copied().reduce(f32::max),
+    ) else {
+        return String::new();
+    };
+    vals.iter()
+        .map(|&v| {
+            if hi - lo <= f32::EPSILON {
+                LEVELS[3]
+            } else {
+                let i = ((v - lo) / (hi - lo) * 7.0).round() as usize;
+                LEVELS[i.min(7)]
+            }
+        })
+        .collect()
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -245,4 +307,19 @@ fn draw_why(frame: &mut Frame, app: &App) {
         Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
         inner,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spark;
+
+    #[test]
+    fn sparklines_scale_from_min_to_max_and_keep_the_latest() {
+        assert_eq!(spark(&[], 10), "");
+        assert_eq!(spark(&[1.0, 8.0], 10), "▁█");
+        assert_eq!(spark(&[5.0, 5.0, 5.0], 10), "▄▄▄");
+        // Only the last `width` values, so the newest sample is always on the right.
+        assert_eq!(spark(&[100.0, 0.0, 7.0, 14.0], 3), "▁▅█");
+        assert_eq!(spark(&[0.0; 60], 48).chars().count(), 48);
+    }
 }
