@@ -30,6 +30,10 @@ pub struct RoutingConfig {
     /// (`--mid-stream` overrides it).
     #[serde(default)]
     pub mid_stream: Option<crate::routing::exec::MidStream>,
+    /// Providers (by name, each with `models`) that Switchyard's own router routes across;
+    /// when set, this is the source unless a flag picks another.
+    #[serde(default)]
+    pub providers: Vec<String>,
 }
 
 /// The protocol family of a configured provider.
@@ -56,6 +60,48 @@ pub struct ProviderConfig {
     /// Environment variable holding the key (keys never live in the file).
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// Region, for display and the "why" view.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Whether the provider stores or trains on prompts. Unset counts as yes: privacy filters
+    /// (`--data-collection deny`) only pass providers declared not to.
+    #[serde(default)]
+    pub collects_data: Option<bool>,
+    /// Zero data retention (`--zdr` passes only these).
+    #[serde(default)]
+    pub zdr: bool,
+    /// Weight quantization of everything it serves.
+    #[serde(default)]
+    pub quantization: Option<crate::wire::request::Quantization>,
+    /// Models served (kind `openai`): with these, the local router can route across providers.
+    #[serde(default)]
+    pub models: Vec<ModelConfig>,
+}
+
+/// One model a configured provider serves, with what the router needs to know about it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Model id as the server knows it.
+    pub id: String,
+    /// USD per million prompt tokens (0 for your own hardware).
+    #[serde(default)]
+    pub prompt_price: f64,
+    /// USD per million completion tokens.
+    #[serde(default)]
+    pub completion_price: f64,
+    /// Context window in tokens.
+    #[serde(default)]
+    pub context_length: Option<u32>,
+    /// Longest output.
+    #[serde(default)]
+    pub max_output: Option<u32>,
+    /// Request parameters the server honours (`tools`, `response_format`, …).
+    #[serde(default)]
+    pub supported_parameters: Vec<String>,
+    /// Whether it continues a final assistant message (for `mid_stream = "continue"`).
+    #[serde(default)]
+    pub assistant_prefill: bool,
 }
 
 /// A config file that could not be used.
@@ -162,6 +208,44 @@ impl Config {
                     format!("provider `{}` of kind `openai` needs a base_url", p.name),
                 ));
             }
+            for m in &p.models {
+                if m.id.trim().is_empty() {
+                    return Err(err(
+                        "id",
+                        "id",
+                        format!("a model of provider `{}` has an empty id", p.name),
+                    ));
+                }
+                for (field, v) in [
+                    ("prompt_price", m.prompt_price),
+                    ("completion_price", m.completion_price),
+                ] {
+                    if !(v.is_finite() && v >= 0.0) {
+                        // The line of this field after this model's id.
+                        let from = text
+                            .lines()
+                            .position(|l| l.contains(&format!("\"{}\"", m.id)))
+                            .unwrap_or(0);
+                        let line = text
+                            .lines()
+                            .enumerate()
+                            .skip(from)
+                            .find(|(_, l)| l.trim_start().starts_with(field))
+                            .map(|(i, _)| i + 1);
+                        return Err(ConfigError {
+                            line,
+                            ..err(
+                                field,
+                                field,
+                                format!(
+                                    "{field} of `{}` at `{}` must be a price ≥ 0 (USD per million tokens), got {v}",
+                                    m.id, p.name
+                                ),
+                            )
+                        });
+                    }
+                }
+            }
             if let Some(url) = &p.base_url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
@@ -180,6 +264,29 @@ impl Config {
                 "default_provider",
                 format!("no [[providers]] entry is named `{d}`"),
             ));
+        }
+        for name in &self.routing.providers {
+            match self.provider(name) {
+                None => {
+                    return Err(err(
+                        "routing.providers",
+                        name,
+                        format!(
+                            "[routing] providers names `{name}`, but no [[providers]] entry has that name"
+                        ),
+                    ));
+                }
+                Some(p) if p.kind != ProviderKind::Openai || p.models.is_empty() => {
+                    return Err(err(
+                        "routing.providers",
+                        name,
+                        format!(
+                            "provider `{name}` can't be routed locally: it needs kind = \"openai\" and at least one [[providers.models]] entry"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         if let Some(bad) = self.panes.iter().find(|m| m.trim().is_empty()) {
             return Err(err("panes", "panes", format!("empty model id {bad:?}")));

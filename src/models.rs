@@ -16,7 +16,11 @@ pub async fn list(src: &Source, args: &ModelsArgs) -> i32 {
             return 1;
         }
     };
-    let models = match client.list_models(&src.endpoint).await {
+    let listed = match src.local_catalog() {
+        Some(m) => Ok(m),
+        None => client.list_models(&src.endpoint).await,
+    };
+    let models = match listed {
         Ok(m) => m,
         Err(e) => {
             eprintln!("switchyard: cannot list models: {e}");

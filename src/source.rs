@@ -32,6 +32,17 @@ pub struct Source {
     pub router: Option<LocalRouter>,
 }
 
+impl Source {
+    /// The catalog when the source knows it without asking a server: a router over configured
+    /// providers lists what they declared. `None`: ask the endpoint's `GET /models`.
+    pub fn local_catalog(&self) -> Option<Vec<crate::wire::catalog::Model>> {
+        match (&self.router, &self.fleet) {
+            (Some(r), None) => Some(r.catalog()),
+            _ => None,
+        }
+    }
+}
+
 /// Endpoints and the routing actor that chooses between them.
 #[derive(Clone)]
 pub struct LocalRouter {
@@ -45,6 +56,8 @@ pub struct LocalRouter {
     pub warning: Option<String>,
     /// What to do when a stream fails after its first token.
     pub mid_stream: crate::routing::exec::MidStream,
+    /// Keys by provider slug.
+    pub keys: std::sync::Arc<std::collections::HashMap<String, Secret>>,
 }
 
 impl LocalRouter {
@@ -68,13 +81,36 @@ impl LocalRouter {
             health_file,
             warning,
             mid_stream: Default::default(),
+            keys: Default::default(),
         }
+    }
+
+    /// The models the router can serve, as a catalog (id, context, prices), in registry order.
+    pub fn catalog(&self) -> Vec<crate::wire::catalog::Model> {
+        let mut seen = std::collections::HashSet::new();
+        self.registry
+            .iter()
+            .filter(|(_, m)| seen.insert(m.model.clone()))
+            .filter_map(|(_, m)| {
+                serde_json::from_value(serde_json::json!({
+                    "id": m.model,
+                    "name": format!("{} (via {})", m.model, m.provider_name),
+                    "context_length": m.context_length,
+                    "pricing": {
+                        "prompt": format!("{}", m.pricing.prompt / 1e6),
+                        "completion": format!("{}", m.pricing.completion / 1e6),
+                    },
+                }))
+                .ok()
+            })
+            .collect()
     }
 
     /// Execution options for one request: the defaults with this router's mid-stream policy.
     pub fn exec_options(&self) -> crate::routing::exec::ExecOptions {
         crate::routing::exec::ExecOptions {
             mid_stream: self.mid_stream,
+            keys: self.keys.clone(),
             ..Default::default()
         }
     }
@@ -144,6 +180,9 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             router: None,
         });
     }
+    if args.provider.is_none() && !cfg.routing.providers.is_empty() {
+        return config_router(args, cfg);
+    }
     let named = args.provider.as_ref().or(cfg.default_provider.as_ref());
     if let Some(name) = named {
         let p = cfg
@@ -195,6 +234,81 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
         });
     }
     start_fleet(args, cfg).await
+}
+
+/// Switchyard's own router across the config's `[routing] providers` (validated on load: each is
+/// an OpenAI-compatible server that lists its models).
+fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
+    use crate::routing::{DataPolicy, EndpointMeta, ParamSet};
+    let mut metas = Vec::new();
+    let mut keys = std::collections::HashMap::new();
+    for name in &cfg.routing.providers {
+        let p = cfg
+            .provider(name)
+            .ok_or_else(|| format!("no provider named `{name}` in the config"))?;
+        if let Some(var) = &p.api_key_env
+            && let Some(k) = key_from_env(var)?
+        {
+            keys.insert(p.name.clone(), k);
+        }
+        let base = p.base_url.clone().unwrap_or_default();
+        for m in &p.models {
+            let mut e = EndpointMeta::new(p.name.clone(), m.id.clone())
+                .with_prices(m.prompt_price, m.completion_price);
+            e.provider_name = p.name.clone();
+            e.base_url = base.trim_end_matches('/').to_string();
+            if let Some(c) = m.context_length {
+                e.context_length = c;
+            }
+            e.max_output = m.max_output;
+            if let Some(q) = p.quantization {
+                e.quantization = q;
+            }
+            e.supported = ParamSet::from_names(&m.supported_parameters);
+            e.data = DataPolicy {
+                // Unknown means "may collect", so `data_collection: deny` stays safe.
+                collects_data: p.collects_data.unwrap_or(true),
+                zdr: p.zdr,
+                ..DataPolicy::default()
+            };
+            e.region = p.region.clone();
+            e.accepts_prefill = m.assistant_prefill;
+            metas.push(e);
+        }
+    }
+    let registry = crate::routing::EndpointRegistry::from_endpoints(metas);
+    let names = cfg.routing.providers.join(", ");
+    let mut router = LocalRouter::start(
+        registry,
+        0x5EED,
+        &format!("config-{}", cfg.routing.providers.join("+")),
+    );
+    router.keys = std::sync::Arc::new(keys);
+    router.mid_stream = match &args.mid_stream {
+        Some(p) => p.parse().unwrap_or_default(),
+        None => cfg.routing.mid_stream.unwrap_or_default(),
+    };
+    let default_models = if cfg.panes.is_empty() {
+        router.catalog().into_iter().take(3).map(|m| m.id).collect()
+    } else {
+        cfg.panes.clone()
+    };
+    let first = cfg
+        .provider(&cfg.routing.providers[0])
+        .and_then(|p| p.base_url.clone())
+        .unwrap_or_default();
+    Ok(Source {
+        // Not used for chat (the router picks each endpoint); kept for display.
+        endpoint: Endpoint {
+            base_url: first.trim_end_matches('/').to_string(),
+            key: None,
+            kind: ServerKind::OpenAi,
+        },
+        label: format!("local router · {names}"),
+        default_models,
+        fleet: None,
+        router: Some(router),
+    })
 }
 
 async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {

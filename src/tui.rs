@@ -70,7 +70,9 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     spawn_input(tx.clone());
     spawn_signals(tx.clone());
-    {
+    if let Some(models) = source.local_catalog() {
+        let _ = tx.send(Msg::Catalog(Ok(models)));
+    } else {
         let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
         tokio::spawn(async move {
             let res = client.list_models(&ep).await.map_err(|e| e.to_string());

@@ -417,3 +417,148 @@ fn health_learned_by_one_ask_steers_the_next() {
     let _ = std::fs::remove_file(&fleet);
     let _ = std::fs::remove_dir_all(&state);
 }
+
+/// Runs `ask` with a config whose `[routing] providers` are two servers of a fleet running in
+/// this test process (one always failing), the key read from the environment.
+#[test]
+fn config_providers_are_routed_locally_with_their_own_keys() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let spec = switchyard::fleet::FleetSpec::from_toml(
+        &format!("api_key = \"sk-sim-test\"\n{}", common::DOWN_AND_UP_FLEET),
+        "test fleet",
+    )
+    .unwrap();
+    let fleet = rt
+        .block_on(switchyard::fleet::start(
+            spec,
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let config = format!(
+        r#"
+panes = ["m/chat"]
+[routing]
+providers = ["basement", "cloud"]
+
+[[providers]]
+name = "basement"
+kind = "openai"
+base_url = "{down}"
+api_key_env = "SY_TEST_KEY"
+collects_data = false
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.01
+completion_price = 0.01
+
+[[providers]]
+name = "cloud"
+kind = "openai"
+base_url = "{up}"
+api_key_env = "SY_TEST_KEY"
+collects_data = false
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.3
+completion_price = 0.3
+context_length = 64000
+"#,
+        down = fleet.provider_base_url("down").unwrap(),
+        up = fleet.provider_base_url("up").unwrap(),
+    );
+    let path = std::env::temp_dir().join(format!("switchyard-ask-cfg-{}.toml", std::process::id()));
+    std::fs::write(&path, config).unwrap();
+    let run = |args: &[&str], key: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+        c.arg("--config")
+            .arg(&path)
+            .args(args)
+            .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+            .env_remove("OPENROUTER_API_KEY");
+        match key {
+            Some(k) => c.env("SY_TEST_KEY", k),
+            None => c.env_remove("SY_TEST_KEY"),
+        };
+        c.output().unwrap()
+    };
+    let out = run(
+        &[
+            "--sort",
+            "price",
+            "--data-collection",
+            "deny",
+            "ask",
+            "--json",
+            "-m",
+            "m/chat",
+            "hi",
+        ],
+        Some("sk-sim-test"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let attempts: Vec<&str> = events
+        .iter()
+        .filter(|v| v["type"] == "attempt")
+        .map(|v| v["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(attempts, ["basement", "basement", "cloud"]);
+    let done = events.iter().find(|v| v["type"] == "done").unwrap();
+    assert_eq!(done["provider"], "cloud");
+    // The catalog is what the config declares.
+    let out = run(&["models"], Some("sk-sim-test"));
+    assert!(
+        text(&out.stdout).contains("m/chat"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A wrong key is the account's problem, reported as such, not provider health.
+    let out = run(&["ask", "-m", "m/chat", "hi"], Some("sk-wrong"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("401"), "{}", text(&out.stderr));
+    // A missing key variable is named.
+    let out = run(&["ask", "-m", "m/chat", "hi"], None);
+    assert!(
+        text(&out.stderr).contains("SY_TEST_KEY"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&path);
+    drop(fleet);
+}
+
+#[test]
+fn bad_routing_config_names_the_line_and_the_rule() {
+    let write = |name: &str, body: &str| {
+        let p = std::env::temp_dir().join(format!(
+            "switchyard-badroute-{name}-{}.toml",
+            std::process::id()
+        ));
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let negative = write(
+        "neg",
+        "[[providers]]\nname = \"a\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n[[providers.models]]\nid = \"m/x\"\nprompt_price = 1\ncompletion_price = -2\n",
+    );
+    let unknown = write("unknown", "[routing]\nproviders = [\"ghost\"]\n");
+    for (path, line, words) in [
+        (&negative, "line 8", "completion_price"),
+        (&unknown, "line 2", "ghost"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .arg("--config")
+            .arg(path)
+            .args(["ask", "-m", "m/x", "hi"])
+            .env_remove("OPENROUTER_API_KEY")
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(line) && err.contains(words), "{err}");
+        let _ = std::fs::remove_file(path);
+    }
+}

@@ -163,8 +163,10 @@ pub struct ExecOptions {
     pub retry: RetryPolicy,
     /// Seed of the backoff jitter.
     pub jitter_seed: u64,
-    /// Key sent to every endpoint (generic servers of one deployment share it).
+    /// Key sent to endpoints without one of their own in `keys`.
     pub key: Option<Secret>,
+    /// Keys by provider slug (each configured server has its own).
+    pub keys: std::sync::Arc<std::collections::HashMap<String, Secret>>,
 }
 
 impl Default for ExecOptions {
@@ -177,6 +179,7 @@ impl Default for ExecOptions {
             retry: RetryPolicy::default(),
             jitter_seed: 0x5eed,
             key: None,
+            keys: Default::default(),
         }
     }
 }
@@ -527,7 +530,11 @@ pub async fn execute(
             });
             let ep = Endpoint {
                 base_url: meta.base_url.clone(),
-                key: opts.key.clone(),
+                key: opts
+                    .keys
+                    .get(&meta.provider_slug)
+                    .or(opts.key.as_ref())
+                    .cloned(),
                 kind: ServerKind::OpenAi,
             };
             // A generic server gets one model and no OpenRouter routing fields.
