@@ -78,7 +78,12 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
             return 1;
         }
     };
-    if let Some(w) = source.router.as_ref().and_then(|r| r.warning.as_ref()) {
+    for w in source
+        .router
+        .iter()
+        .chain(source.observer.iter())
+        .filter_map(|r| r.warning.as_ref())
+    {
         eprintln!("switchyard: {w}");
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
@@ -138,6 +143,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
             continue;
         }
         let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
+        let observer = source.observer.as_ref().map(|o| o.handle.clone());
         tokio::spawn(async move {
             let t0 = Instant::now();
             let outcome = client
@@ -151,6 +157,12 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     }
                 })
                 .await;
+            if let Some(o) = &observer
+                && let Some((provider, model, result)) =
+                    crate::routing::exec::attribute(&req, &outcome)
+            {
+                o.observe(provider, model, result);
+            }
             let _ = tx.send(Report::Ended(i, Box::new(outcome)));
         });
     }
@@ -199,10 +211,10 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     }
     let _ = stdout.flush();
     // Health outlives the run, so the next `ask` starts from what this one learned.
-    if let Some(router) = &source.router
-        && let Err(e) = router.save().await
-    {
-        eprintln!("switchyard: {e}");
+    for r in source.router.iter().chain(source.observer.iter()) {
+        if let Err(e) = r.save().await {
+            eprintln!("switchyard: {e}");
+        }
     }
     i32::from(failed)
 }

@@ -421,10 +421,35 @@ impl HttpClient {
 
     /// Lists the models of a source (OpenRouter shape, or an OpenAI-style list).
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<Model>, ChatError> {
-        let fut = self.request(reqwest::Method::GET, ep, "models").send();
+        // `ModelList` needs only `id` per entry, so it also reads OpenAI-style lists.
+        self.get_json::<ModelList>(ep, "models", "the model list")
+            .await
+            .map(|l| l.data)
+    }
+
+    /// The providers serving `model` (OpenRouter's `GET /models/{id}/endpoints`).
+    pub async fn list_endpoints(
+        &self,
+        ep: &Endpoint,
+        model: &str,
+    ) -> Result<crate::wire::catalog::ModelEndpoints, ChatError> {
+        let path = format!("models/{model}/endpoints");
+        self.get_json::<crate::wire::catalog::EndpointsResponse>(ep, &path, "the endpoint list")
+            .await
+            .map(|r| r.data)
+    }
+
+    /// GETs `path` and decodes the JSON body; `what` names it in errors.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        ep: &Endpoint,
+        path: &str,
+        what: &str,
+    ) -> Result<T, ChatError> {
+        let fut = self.request(reqwest::Method::GET, ep, path).send();
         let mut resp = tokio::time::timeout(Duration::from_secs(30), fut)
             .await
-            .map_err(|_| ChatError::Timeout("the model list did not arrive within 30s".into()))?
+            .map_err(|_| ChatError::Timeout(format!("{what} did not arrive within 30s")))?
             .map_err(|e| ChatError::Connect(describe_reqwest(&e)))?;
         let status = resp.status();
         let body = read_capped(&mut resp, 32 * 1024 * 1024, Duration::from_secs(30)).await;
@@ -435,15 +460,12 @@ impl HttpClient {
                 None,
             )));
         }
-        // `ModelList` needs only `id` per entry, so it also reads OpenAI-style lists.
-        serde_json::from_slice::<ModelList>(&body)
-            .map(|l| l.data)
-            .map_err(|e| {
-                ChatError::Api(ApiError {
-                    message: format!("the model list is not valid JSON: {e}"),
-                    ..Default::default()
-                })
+        serde_json::from_slice::<T>(&body).map_err(|e| {
+            ChatError::Api(ApiError {
+                message: format!("{what} is not valid JSON: {e}"),
+                ..Default::default()
             })
+        })
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Source {
     pub fleet: Option<FleetHandle>,
     /// Switchyard's own router, when requests are routed locally across endpoints.
     pub router: Option<LocalRouter>,
+    /// Health observed from a gateway's responses (OpenRouter, or the fleet's aggregator),
+    /// which does the routing itself.
+    pub observer: Option<LocalRouter>,
 }
 
 impl Source {
@@ -63,18 +66,42 @@ pub struct LocalRouter {
 impl LocalRouter {
     /// Starts the actor with the health saved for `key` by earlier runs.
     pub fn start(registry: crate::routing::EndpointRegistry, seed: u64, key: &str) -> Self {
+        Self::spawn(registry, key, |reg, saved| {
+            crate::routing::actor::spawn_restored(
+                reg,
+                crate::routing::HealthConfig::default(),
+                seed,
+                saved,
+            )
+        })
+    }
+
+    /// Starts an observer (see [`crate::routing::actor::spawn_observer`]) with saved health.
+    pub fn observer(registry: crate::routing::EndpointRegistry, key: &str) -> Self {
+        Self::spawn(registry, key, |reg, saved| {
+            crate::routing::actor::spawn_observer(
+                reg,
+                crate::routing::HealthConfig::default(),
+                saved,
+            )
+        })
+    }
+
+    fn spawn(
+        registry: crate::routing::EndpointRegistry,
+        key: &str,
+        actor: impl FnOnce(
+            crate::routing::EndpointRegistry,
+            Option<crate::routing::persist::SavedHealth>,
+        ) -> crate::routing::actor::RouterHandle,
+    ) -> Self {
         let health_file = crate::health_store::path_for(key);
         let (saved, warning) = match health_file.as_deref().map(crate::health_store::load) {
             None | Some(Ok(None)) => (None, None),
             Some(Ok(Some(s))) => (Some(s), None),
             Some(Err(e)) => (None, Some(e)),
         };
-        let handle = crate::routing::actor::spawn_restored(
-            registry.clone(),
-            crate::routing::HealthConfig::default(),
-            seed,
-            saved,
-        );
+        let handle = actor(registry.clone(), saved);
         Self {
             registry,
             handle,
@@ -178,6 +205,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             default_models: cfg.panes.clone(),
             fleet: None,
             router: None,
+            observer: None,
         });
     }
     if args.provider.is_none() && !cfg.routing.providers.is_empty() {
@@ -203,16 +231,20 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
         if defaults.is_empty() && kind == ServerKind::OpenRouter {
             defaults = DEFAULT_MODELS.iter().map(|s| s.to_string()).collect();
         }
+        let endpoint = Endpoint {
+            base_url: base.trim_end_matches('/').to_string(),
+            key,
+            kind,
+        };
+        let observer = (kind == ServerKind::OpenRouter)
+            .then(|| gateway_observer(&endpoint, &defaults, &format!("gateway-{name}")));
         return Ok(Source {
-            endpoint: Endpoint {
-                base_url: base.trim_end_matches('/').to_string(),
-                key,
-                kind,
-            },
+            endpoint,
             label: name.clone(),
             default_models: defaults,
             fleet: None,
             router: None,
+            observer,
         });
     }
     if let Ok(Some(key)) = key_from_env("OPENROUTER_API_KEY") {
@@ -221,12 +253,14 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
         } else {
             cfg.panes.clone()
         };
+        let endpoint = Endpoint {
+            base_url: OPENROUTER_BASE.into(),
+            key: Some(key),
+            kind: ServerKind::OpenRouter,
+        };
         return Ok(Source {
-            endpoint: Endpoint {
-                base_url: OPENROUTER_BASE.into(),
-                key: Some(key),
-                kind: ServerKind::OpenRouter,
-            },
+            observer: Some(gateway_observer(&endpoint, &defaults, "openrouter")),
+            endpoint,
             label: "OpenRouter".into(),
             default_models: defaults,
             fleet: None,
@@ -308,6 +342,7 @@ fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
         default_models,
         fleet: None,
         router: Some(router),
+        observer: None,
     })
 }
 
@@ -319,16 +354,16 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
     let handle = fleet::start(spec, "127.0.0.1:0".parse().expect("valid address"))
         .await
         .map_err(|e| format!("cannot start the simulated fleet: {e}"))?;
+    // Health is kept per fleet: the built-in one, or a fleet file by its name.
+    let key = match &args.fleet {
+        None => "fleet".to_string(),
+        Some(p) => format!(
+            "fleet-{}",
+            p.file_stem()
+                .map_or("custom".into(), |s| s.to_string_lossy())
+        ),
+    };
     let router = args.route_locally.then(|| {
-        // Health is kept per fleet: the built-in one, or a fleet file by its name.
-        let key = match &args.fleet {
-            None => "fleet".to_string(),
-            Some(p) => format!(
-                "fleet-{}",
-                p.file_stem()
-                    .map_or("custom".into(), |s| s.to_string_lossy())
-            ),
-        };
         let mut r = LocalRouter::start(
             crate::routing::exec::registry_from_fleet(&handle),
             handle.spec().seed,
@@ -353,7 +388,36 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             "simulated fleet".into()
         },
         default_models: DEFAULT_MODELS.iter().map(|s| s.to_string()).collect(),
+        observer: router.is_none().then(|| {
+            LocalRouter::observer(
+                crate::routing::exec::registry_from_fleet(&handle),
+                &format!("{key}-observed"),
+            )
+        }),
         fleet: Some(handle),
         router,
     })
+}
+
+/// An observer of a gateway's routing (OpenRouter): it learns each model's endpoints from the
+/// endpoints listing in the background, and every response's provider as answers arrive.
+fn gateway_observer(endpoint: &Endpoint, models: &[String], key: &str) -> LocalRouter {
+    let obs = LocalRouter::observer(crate::routing::EndpointRegistry::new(), key);
+    if let Ok(client) = crate::client::HttpClient::new() {
+        let (handle, endpoint, models) = (obs.handle.clone(), endpoint.clone(), models.to_vec());
+        tokio::spawn(async move {
+            for model in models {
+                // Best effort: without a listing, endpoints are learned from responses.
+                if let Ok(list) = client.list_endpoints(&endpoint, &model).await {
+                    handle.register(
+                        list.endpoints
+                            .iter()
+                            .map(|e| crate::routing::EndpointMeta::from_listing(&model, e))
+                            .collect(),
+                    );
+                }
+            }
+        });
+    }
+    obs
 }

@@ -80,8 +80,13 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
         });
     }
 
-    if let Some(router) = &source.router {
-        spawn_health(router.clone(), tx.clone());
+    let tracked = match (&source.router, &source.observer) {
+        (Some(r), _) => Some((r, false)),
+        (None, Some(o)) => Some((o, true)),
+        _ => None,
+    };
+    if let Some((router, observed)) = tracked {
+        spawn_health(router.clone(), observed, tx.clone());
         if let Some(w) = &router.warning {
             let _ = tx.send(Msg::Notice(w.clone(), crate::app::state::Level::Error));
         }
@@ -151,10 +156,10 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     }
     leave_terminal();
     // Health outlives the session, so the next run starts from what this one learned.
-    if let Some(router) = &source.router
-        && let Err(e) = router.save().await
-    {
-        eprintln!("switchyard: {e}");
+    for r in source.router.iter().chain(source.observer.iter()) {
+        if let Err(e) = r.save().await {
+            eprintln!("switchyard: {e}");
+        }
     }
     result
 }
@@ -255,6 +260,7 @@ fn run_effect(
         }
         Effect::Start { pane, req, request } => {
             let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
+            let observer = source.observer.as_ref().map(|o| o.handle.clone());
             let handle = tokio::spawn(async move {
                 let started = std::time::Instant::now();
                 let outcome = client
@@ -267,6 +273,12 @@ fn run_effect(
                         });
                     })
                     .await;
+                if let Some(o) = &observer
+                    && let Some((provider, model, outcome)) =
+                        crate::routing::exec::attribute(&request, &outcome)
+                {
+                    o.observe(provider, model, outcome);
+                }
                 let _ = tx.send(Msg::Ended {
                     pane,
                     req,
@@ -330,30 +342,45 @@ fn run_effect(
 }
 
 /// Forwards the router's health snapshots (already coalesced to ≤ 4/s) to the UI.
-fn spawn_health(router: crate::source::LocalRouter, tx: mpsc::UnboundedSender<Msg>) {
-    let labels: Vec<crate::app::state::EndpointLabel> = (0..router.registry.len())
-        .map(|i| {
-            let m = router.registry.get(crate::routing::EndpointId(i as u32));
-            crate::app::state::EndpointLabel {
-                slug: m.provider_slug.clone(),
-                provider: m.provider_name.clone(),
-                model: m.model.clone(),
-                prompt_price: m.pricing.prompt,
-                completion_price: m.pricing.completion,
-            }
-        })
-        .collect();
-    let mut rx = router.handle.snapshots();
+fn spawn_health(
+    router: crate::source::LocalRouter,
+    observed: bool,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    let labels_of =
+        |r: &crate::routing::EndpointRegistry| -> Vec<crate::app::state::EndpointLabel> {
+            r.iter()
+                .map(|(_, m)| crate::app::state::EndpointLabel {
+                    slug: m.provider_slug.clone(),
+                    provider: m.provider_name.clone(),
+                    model: m.model.clone(),
+                    prompt_price: m.pricing.prompt,
+                    completion_price: m.pricing.completion,
+                })
+                .collect()
+        };
+    let mut snaps = router.handle.snapshots();
+    // The registry grows when an observer learns endpoints from responses.
+    let mut registry = router.handle.registry();
     tokio::spawn(async move {
+        let mut labels = labels_of(&registry.borrow_and_update());
         loop {
-            let snapshot = rx.borrow_and_update().clone();
+            let snapshot = snaps.borrow_and_update().clone();
             let view = crate::app::state::HealthView {
                 labels: labels.clone(),
                 selected: 0,
                 snapshot,
+                observed,
             };
-            if tx.send(Msg::Health(Box::new(view))).is_err() || rx.changed().await.is_err() {
+            if tx.send(Msg::Health(Box::new(view))).is_err() {
                 break;
+            }
+            tokio::select! {
+                r = snaps.changed() => if r.is_err() { break },
+                r = registry.changed() => {
+                    if r.is_err() { break }
+                    labels = labels_of(&registry.borrow_and_update());
+                }
             }
         }
     });

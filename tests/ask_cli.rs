@@ -562,3 +562,83 @@ fn bad_routing_config_names_the_line_and_the_rule() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+#[test]
+fn the_gateways_routing_is_observed_and_saved_per_provider_that_answered() {
+    // Without --route-locally the fleet's aggregator routes (like OpenRouter): it fails over
+    // from Downtown silently, and the answer names Uptown, which the observer records.
+    let fleet = std::env::temp_dir().join(format!(
+        "switchyard-ask-observe-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&fleet, common::DOWN_AND_UP_FLEET).unwrap();
+    let state = common::fresh_state_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--fleet")
+        .arg(&fleet)
+        .args(["ask", "-m", "m/chat", "hi"])
+        .env("SWITCHYARD_STATE_DIR", &state)
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = state.join(format!(
+        "health-fleet-switchyard-ask-observe-{}-observed.json",
+        std::process::id()
+    ));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("observed health saved"))
+            .unwrap();
+    let eps = saved["endpoints"].as_array().unwrap();
+    assert_eq!(eps.len(), 1, "{saved}");
+    assert_eq!(eps[0]["provider"], "up");
+    assert_eq!(eps[0]["events"][0]["outcome"]["kind"], "success");
+    let _ = std::fs::remove_file(&fleet);
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn an_openrouter_shaped_gateway_from_the_config_is_observed_too() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let spec = switchyard::fleet::FleetSpec::from_toml(common::DOWN_AND_UP_FLEET, "t").unwrap();
+    let fleet = rt
+        .block_on(switchyard::fleet::start(
+            spec,
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let cfg = std::env::temp_dir().join(format!("switchyard-ask-gw-{}.toml", std::process::id()));
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[providers]]\nname = \"gw\"\nkind = \"openrouter\"\nbase_url = \"{}\"\n",
+            fleet.base_url()
+        ),
+    )
+    .unwrap();
+    let state = common::fresh_state_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--provider", "gw", "ask", "-m", "m/chat", "hi"])
+        .env("SWITCHYARD_STATE_DIR", &state)
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(state.join("health-gateway-gw.json")).expect("saved"),
+    )
+    .unwrap();
+    let answered: Vec<&serde_json::Value> = saved["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["events"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(answered.len(), 1, "{saved}");
+    assert_eq!(answered[0]["provider_name"], "Uptown");
+    let _ = std::fs::remove_file(&cfg);
+    let _ = std::fs::remove_dir_all(&state);
+    drop(fleet);
+}

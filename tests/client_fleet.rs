@@ -263,3 +263,40 @@ async fn batched_reads_deliver_the_same_answer_in_at_most_one_callback_per_perio
         "{after_first} reads after the first token in {streamed_for:?} (at most {bound})"
     );
 }
+
+#[tokio::test]
+async fn endpoints_listing_becomes_router_metadata() {
+    let f = fleet(FleetSpec::builtin().with_time_scale(0.0)).await;
+    let list = HttpClient::new()
+        .unwrap()
+        .list_endpoints(
+            &ep(f.base_url(), ServerKind::OpenRouter),
+            "anthropic/claude-sonnet-4.5",
+        )
+        .await
+        .unwrap();
+    assert!(list.endpoints.len() >= 2);
+    let metas: Vec<_> = list
+        .endpoints
+        .iter()
+        .map(|e| switchyard::routing::EndpointMeta::from_listing("anthropic/claude-sonnet-4.5", e))
+        .collect();
+    // Names, slugs and prices agree with the fleet's own definition.
+    for m in &metas {
+        let p = f
+            .spec()
+            .providers
+            .iter()
+            .find(|p| p.name == m.provider_name)
+            .unwrap_or_else(|| panic!("{} is a fleet provider", m.provider_name));
+        assert!(m.provider_slug.starts_with(&p.slug), "{}", m.provider_slug);
+        let e = p
+            .models
+            .iter()
+            .find(|e| e.id == "anthropic/claude-sonnet-4.5")
+            .unwrap();
+        assert!((m.pricing.prompt - e.prompt_price).abs() < 1e-9);
+        assert!((m.pricing.completion - e.completion_price).abs() < 1e-9);
+        assert_eq!(u64::from(m.context_length), e.context_length);
+    }
+}

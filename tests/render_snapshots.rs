@@ -194,6 +194,7 @@ fn health_panel_with_sparklines_160x48() {
         ],
         selected: 1,
         snapshot: t.snapshot(3, Duration::from_secs(40)),
+        observed: false,
     });
     update(&mut app, key(ratatui::crossterm::event::KeyCode::F(6)));
     insta::assert_snapshot!(render(&mut app, 160, 48).backend());

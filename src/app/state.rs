@@ -251,6 +251,8 @@ pub struct HealthView {
     pub selected: usize,
     /// The latest published snapshot.
     pub snapshot: crate::routing::HealthSnapshot,
+    /// Observed from a gateway's responses (OpenRouter routes), not routed by us.
+    pub observed: bool,
 }
 
 /// Severity of a status-bar notice.

@@ -303,7 +303,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
                 app.overlay = Some(Overlay::Health)
             } else {
                 app.notify(
-                    "no local router: start with --route-locally to see endpoint health",
+                    "no endpoint health here: it comes with the fleet, OpenRouter or --route-locally",
                     Level::Error,
                 )
             }

@@ -4,10 +4,11 @@
 //!
 //! Time comes from `tokio::time::Instant`, so tests run it on tokio's paused clock.
 
+use super::endpoint::slug_of;
 use super::persist::{self, HISTORY, OutcomeLog, SavedHealth};
 use super::{
-    EndpointId, EndpointRegistry, HealthConfig, HealthSnapshot, HealthTracker, NoRoute, Outcome,
-    Plan, PlanRequest, Planner, RequestFeatures, SplitMix64,
+    EndpointId, EndpointMeta, EndpointRegistry, HealthConfig, HealthSnapshot, HealthTracker,
+    NoRoute, Outcome, Plan, PlanRequest, Planner, RequestFeatures, SplitMix64,
 };
 use crate::wire::request::ProviderPreferences;
 use std::time::Duration;
@@ -35,6 +36,8 @@ enum Command {
     Report(EndpointId, Outcome),
     Probe(EndpointId, bool, oneshot::Sender<bool>),
     Export(oneshot::Sender<SavedHealth>),
+    Observe(String, String, Outcome),
+    Register(Vec<EndpointMeta>),
 }
 
 /// A cheap, cloneable handle to the routing actor.
@@ -42,6 +45,7 @@ enum Command {
 pub struct RouterHandle {
     tx: mpsc::UnboundedSender<Command>,
     snapshots: watch::Receiver<HealthSnapshot>,
+    registry: watch::Receiver<EndpointRegistry>,
 }
 
 /// The actor has stopped (its task ended); callers treat this as "no route".
@@ -83,6 +87,22 @@ impl RouterHandle {
     pub fn snapshots(&self) -> watch::Receiver<HealthSnapshot> {
         self.snapshots.clone()
     }
+
+    /// Subscribes to the registry, which grows when endpoints are registered or observed.
+    pub fn registry(&self) -> watch::Receiver<EndpointRegistry> {
+        self.registry.clone()
+    }
+
+    /// Records how a request routed by someone else (OpenRouter) went, on the endpoint the
+    /// response named; an observer learns endpoints it has not seen.
+    pub fn observe(&self, provider: String, model: String, outcome: Outcome) {
+        let _ = self.tx.send(Command::Observe(provider, model, outcome));
+    }
+
+    /// Adds endpoints, or refreshes the metadata of known ones (same provider and model).
+    pub fn register(&self, endpoints: Vec<EndpointMeta>) {
+        let _ = self.tx.send(Command::Register(endpoints));
+    }
 }
 
 /// Starts the actor on the current runtime. It stops when every handle is dropped.
@@ -98,13 +118,47 @@ pub fn spawn_restored(
     seed: u64,
     saved: Option<SavedHealth>,
 ) -> RouterHandle {
+    start(registry, cfg, seed, saved, false)
+}
+
+/// Starts an actor that only observes: requests are routed elsewhere (OpenRouter), and their
+/// outcomes are recorded on the endpoint each response names, learning unknown ones. Saved
+/// health brings back the endpoints it names.
+pub fn spawn_observer(
+    registry: EndpointRegistry,
+    cfg: HealthConfig,
+    saved: Option<SavedHealth>,
+) -> RouterHandle {
+    start(registry, cfg, 0, saved, true)
+}
+
+fn start(
+    registry: EndpointRegistry,
+    cfg: HealthConfig,
+    seed: u64,
+    saved: Option<SavedHealth>,
+    learn: bool,
+) -> RouterHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let (snap_tx, snap_rx) = watch::channel(HealthSnapshot::empty());
-    tokio::spawn(run(registry, cfg, seed, saved, rx, snap_tx));
+    let (reg_tx, reg_rx) = watch::channel(registry.clone());
+    let channels = Channels {
+        rx,
+        snap_tx,
+        reg_tx,
+    };
+    tokio::spawn(run(registry, cfg, seed, saved, learn, channels));
     RouterHandle {
         tx,
         snapshots: snap_rx,
+        registry: reg_rx,
     }
+}
+
+struct Channels {
+    rx: mpsc::UnboundedReceiver<Command>,
+    snap_tx: watch::Sender<HealthSnapshot>,
+    reg_tx: watch::Sender<EndpointRegistry>,
 }
 
 /// Milliseconds since the Unix epoch on the wall clock (saved health is stamped with it).
@@ -115,13 +169,18 @@ fn wall_ms() -> u64 {
 }
 
 async fn run(
-    registry: EndpointRegistry,
+    mut registry: EndpointRegistry,
     cfg: HealthConfig,
     seed: u64,
     saved: Option<SavedHealth>,
-    mut rx: mpsc::UnboundedReceiver<Command>,
-    snap_tx: watch::Sender<HealthSnapshot>,
+    learn: bool,
+    channels: Channels,
 ) {
+    let Channels {
+        mut rx,
+        snap_tx,
+        reg_tx,
+    } = channels;
     // Tracker time starts one window in, so replayed outcomes from before this run have a place.
     let origin = HISTORY + Duration::from_secs(1);
     let start = Instant::now();
@@ -129,11 +188,23 @@ async fn run(
     let mut health = HealthTracker::new(cfg);
     let mut log = OutcomeLog::default();
     if let Some(saved) = &saved {
-        persist::restore(saved, &registry, &mut health, &mut log, origin, wall_ms());
+        let before = registry.len();
+        persist::restore(
+            saved,
+            &mut registry,
+            learn,
+            &mut health,
+            &mut log,
+            origin,
+            wall_ms(),
+        );
+        if registry.len() != before {
+            let _ = reg_tx.send(registry.clone());
+        }
     }
     let mut planner = Planner::new();
     let mut rng = SplitMix64::new(seed);
-    let n = registry.len();
+    let mut n = registry.len();
     let mut snapshot = health.snapshot(n, origin);
     let _ = snap_tx.send(snapshot.clone());
     let mut last_publish = start;
@@ -165,6 +236,33 @@ async fn run(
                     }
                     Command::Export(reply) => {
                         let _ = reply.send(log.export(&health, &registry, now, wall_ms()));
+                    }
+                    Command::Observe(provider, model, outcome) => {
+                        let id = match registry.find_served(&provider, &model) {
+                            Some(id) => Some(id),
+                            None if learn => {
+                                let mut m = EndpointMeta::new(slug_of(&provider), model);
+                                m.provider_name = provider;
+                                let id = registry.push(m);
+                                n = registry.len();
+                                let _ = reg_tx.send(registry.clone());
+                                Some(id)
+                            }
+                            None => None,
+                        };
+                        if let Some(id) = id {
+                            health.record(id, now, &outcome);
+                            log.push(now, id, outcome);
+                            dirty = true;
+                        }
+                    }
+                    Command::Register(metas) => {
+                        for m in metas {
+                            registry.upsert(m);
+                        }
+                        n = registry.len();
+                        let _ = reg_tx.send(registry.clone());
+                        dirty = true;
                     }
                     Command::Probe(id, has_fallback, reply) => {
                         let _ = reply.send(health.try_probe(id, now, has_fallback));

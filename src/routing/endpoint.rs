@@ -48,6 +48,14 @@ impl Pricing {
     }
 }
 
+/// A routing slug made from a display name: `Google AI Studio` → `google-ai-studio`.
+pub fn slug_of(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// What the endpoint does with request data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataPolicy {
@@ -298,6 +306,33 @@ impl EndpointMeta {
         }
     }
 
+    /// An endpoint as OpenRouter's endpoints listing describes it (`GET /models/{id}/endpoints`).
+    /// Its data policy is not in the listing, so it stays the least private one.
+    pub fn from_listing(model: &str, e: &crate::wire::catalog::PublicEndpoint) -> Self {
+        let name = e
+            .provider_name
+            .clone()
+            .unwrap_or_else(|| e.name.split(" | ").next().unwrap_or(&e.name).to_string());
+        let slug = e.tag.clone().unwrap_or_else(|| slug_of(&name));
+        let mut m = Self::new(slug, model);
+        m.provider_name = name;
+        m.pricing.prompt = e.pricing.prompt.map_or(0.0, |p| p.per_million());
+        m.pricing.completion = e.pricing.completion.map_or(0.0, |p| p.per_million());
+        if let Some(c) = e.context_length {
+            m.context_length = u32::try_from(c).unwrap_or(u32::MAX);
+        }
+        m.max_output = e.max_completion_tokens.and_then(|v| u32::try_from(v).ok());
+        if let Some(q) = e
+            .quantization
+            .as_deref()
+            .and_then(crate::wire::request::Quantization::parse)
+        {
+            m.quantization = q;
+        }
+        m.supported = ParamSet::from_names(&e.supported_parameters);
+        m
+    }
+
     /// Sets prompt and completion prices (USD per million tokens).
     pub fn with_prices(mut self, prompt: f64, completion: f64) -> Self {
         self.pricing.prompt = prompt;
@@ -348,6 +383,33 @@ impl EndpointRegistry {
         }
         r.rerank();
         r
+    }
+
+    /// Replaces the metadata of the endpoint with this provider slug (or display name) and
+    /// model, or adds it; returns its id.
+    pub fn upsert(&mut self, meta: EndpointMeta) -> EndpointId {
+        let existing = self.by_model(&meta.model).iter().copied().find(|&id| {
+            let e = self.get(id);
+            e.provider_slug == meta.provider_slug || e.provider_name == meta.provider_name
+        });
+        match existing {
+            Some(id) => {
+                self.endpoints[id.index()] = meta;
+                self.rerank();
+                id
+            }
+            None => self.push(meta),
+        }
+    }
+
+    /// The endpoint a response names: by provider display name or slug (ASCII
+    /// case-insensitive) and model.
+    pub fn find_served(&self, provider: &str, model: &str) -> Option<EndpointId> {
+        self.by_model(model).iter().copied().find(|&id| {
+            let e = self.get(id);
+            e.provider_name.eq_ignore_ascii_case(provider)
+                || e.provider_slug.eq_ignore_ascii_case(provider)
+        })
     }
 
     /// Adds an endpoint and returns its id.

@@ -437,6 +437,55 @@ pub fn classify(e: &ChatError) -> Outcome {
     }
 }
 
+/// Which provider an answer routed by OpenRouter (or another gateway) came from, and how it
+/// went: `(provider, model, outcome)` for the health observer. `None` when no provider can be
+/// blamed (the gateway itself failed, or nothing named one).
+pub fn attribute(req: &ChatRequest, answer: &Answer) -> Option<(String, String, Outcome)> {
+    let asked = req
+        .model
+        .clone()
+        .or_else(|| req.models.as_ref()?.first().cloned())?;
+    // With a fallback list the served model may be another one; the response says which.
+    let model = |served: Option<&String>| match (&req.models, served) {
+        (Some(list), Some(s)) if !list.is_empty() => {
+            // Responses may carry the dated canonical slug; keep the id asked for if it is one.
+            std::iter::once(&asked)
+                .chain(list.iter())
+                .find(|m| s.starts_with(m.as_str()) || m.starts_with(s.as_str()))
+                .cloned()
+                .unwrap_or_else(|| s.clone())
+        }
+        _ => asked.clone(),
+    };
+    let served = answer.served.provider.clone();
+    match &answer.result {
+        Ok(_) => Some((
+            served?,
+            model(answer.served.model.as_ref()),
+            Outcome::Success(Sample {
+                ttft: answer.timings.ttft,
+                decode_tokens_per_sec: answer.timings.tokens_per_sec(
+                    answer
+                        .usage
+                        .as_ref()
+                        .map_or(answer.timings.chunks, |u| u.completion_tokens),
+                ),
+                end_to_end: Some(answer.timings.total),
+            }),
+        )),
+        Err(e) => {
+            let named = match e {
+                // The legacy error metadata names the upstream that failed.
+                ChatError::Api(a) => a.provider_name.clone().or(served),
+                // A stream that started and then broke belongs to whoever was streaming.
+                ChatError::Truncated(_) | ChatError::Timeout(_) => served,
+                ChatError::Connect(_) | ChatError::NoRoute(_) => None,
+            }?;
+            Some((named, model(answer.served.model.as_ref()), classify(e)))
+        }
+    }
+}
+
 /// Whether trying another endpoint could help after this outcome.
 fn worth_another_endpoint(o: &Outcome) -> bool {
     !matches!(
@@ -690,6 +739,61 @@ mod tests {
         assert!(worth_another_endpoint(&Outcome::ServerError {
             status: 503
         }));
+    }
+
+    #[test]
+    fn outcomes_are_attributed_to_the_provider_the_response_names() {
+        use crate::wire::chunk::ServedBy;
+        let req = ChatRequest {
+            model: Some("anthropic/claude-sonnet-4.5".into()),
+            ..Default::default()
+        };
+        let mut a = Answer {
+            text: "hi".into(),
+            served: ServedBy {
+                id: None,
+                provider: Some("Fjord AI".into()),
+                model: Some("anthropic/claude-4.5-sonnet-20250929".into()),
+            },
+            usage: None,
+            timings: Default::default(),
+            result: Ok("stop".into()),
+        };
+        let (p, m, o) = attribute(&req, &a).unwrap();
+        assert_eq!(
+            (p.as_str(), m.as_str()),
+            ("Fjord AI", "anthropic/claude-sonnet-4.5")
+        );
+        assert!(matches!(o, Outcome::Success(_)));
+        // A cut stream counts against the provider that was streaming.
+        a.result = Err(ChatError::Truncated("cut".into()));
+        assert_eq!(attribute(&req, &a).unwrap().2, Outcome::Cut);
+        // The gateway being unreachable is nobody's provider health.
+        a.served = Default::default();
+        a.result = Err(ChatError::Connect("refused".into()));
+        assert_eq!(attribute(&req, &a), None);
+        // A pre-stream error names its upstream in the legacy metadata.
+        a.result = Err(ChatError::Api(crate::wire::error::ApiError {
+            status: Some(429),
+            provider_name: Some("Google".into()),
+            ..Default::default()
+        }));
+        let (p, _, o) = attribute(&req, &a).unwrap();
+        assert_eq!(p, "Google");
+        assert!(matches!(o, Outcome::RateLimited { .. }));
+        // With a fallback list, the model that served is the one recorded.
+        let req = ChatRequest {
+            model: Some("a/one".into()),
+            models: Some(vec!["b/two".into()]),
+            ..Default::default()
+        };
+        a.served = ServedBy {
+            id: None,
+            provider: Some("P".into()),
+            model: Some("b/two-2025".into()),
+        };
+        a.result = Ok("stop".into());
+        assert_eq!(attribute(&req, &a).unwrap().1, "b/two");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct SavedHealth {
 pub struct SavedEndpoint {
     /// Provider slug.
     pub provider: String,
+    /// Provider display name (older files may lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_name: Option<String>,
     /// Model id.
     pub model: String,
     /// Breaker and rate limit, times relative to the save.
@@ -115,6 +118,7 @@ impl OutcomeLog {
             }
             endpoints.push(SavedEndpoint {
                 provider: meta.provider_slug.clone(),
+                provider_name: Some(meta.provider_name.clone()),
                 model: meta.model.clone(),
                 breaker,
                 events,
@@ -130,10 +134,12 @@ impl OutcomeLog {
 
 /// Replays `saved` into a fresh `tracker` and `log` at tracker time `now` (which must be at
 /// least [`HISTORY`] so past outcomes have a place), `wall_now_ms` being the wall clock now.
-/// Returns how many endpoints were restored; unknown endpoints are skipped.
+/// Returns how many endpoints were restored; unknown endpoints are skipped, or added to the
+/// registry when `learn` (an observer learns endpoints from what it saw).
 pub fn restore(
     saved: &SavedHealth,
-    registry: &EndpointRegistry,
+    registry: &mut EndpointRegistry,
+    learn: bool,
     tracker: &mut HealthTracker,
     log: &mut OutcomeLog,
     now: Duration,
@@ -144,11 +150,17 @@ pub fn restore(
     let mut matched = Vec::new();
     let mut events = Vec::new();
     for ep in &saved.endpoints {
-        let Some((id, _)) = registry
-            .iter()
-            .find(|(_, m)| m.provider_slug == ep.provider && m.model == ep.model)
-        else {
-            continue;
+        let id = match registry.find(&ep.provider, &ep.model) {
+            Some(id) => id,
+            None if learn => {
+                let mut m = super::EndpointMeta::new(ep.provider.clone(), ep.model.clone());
+                m.provider_name = ep
+                    .provider_name
+                    .clone()
+                    .unwrap_or_else(|| ep.provider.clone());
+                registry.push(m)
+            }
+            None => continue,
         };
         for ev in &ep.events {
             let age = Duration::from_millis(ev.age_ms) + since_save;
@@ -231,7 +243,15 @@ mod tests {
         let mut log2 = OutcomeLog::default();
         let now2 = HISTORY + Duration::from_millis(500);
         assert_eq!(
-            restore(&saved, &reg, &mut t2, &mut log2, now2, 1_002_000),
+            restore(
+                &saved,
+                &mut reg.clone(),
+                false,
+                &mut t2,
+                &mut log2,
+                now2,
+                1_002_000
+            ),
             2
         );
         let before = t.breaker(EndpointId(0), save_at);
@@ -263,6 +283,7 @@ mod tests {
             endpoints: vec![
                 SavedEndpoint {
                     provider: "a".into(),
+                    provider_name: None,
                     model: "m/x".into(),
                     breaker: BreakerState::default(),
                     events: vec![
@@ -278,6 +299,7 @@ mod tests {
                 },
                 SavedEndpoint {
                     provider: "gone".into(),
+                    provider_name: None,
                     model: "m/x".into(),
                     breaker: BreakerState::default(),
                     events: vec![],
@@ -287,9 +309,32 @@ mod tests {
         let mut t = HealthTracker::new(HealthConfig::default());
         let mut log = OutcomeLog::default();
         // Restored 295 s after the save: only the younger outcome is inside the window.
-        let n = restore(&saved, &reg, &mut t, &mut log, HISTORY, 295_000);
+        let n = restore(
+            &saved,
+            &mut reg.clone(),
+            false,
+            &mut t,
+            &mut log,
+            HISTORY,
+            295_000,
+        );
         assert_eq!(n, 1);
         assert_eq!(t.stats(EndpointId(0), HISTORY).ttft_n, 1);
+        // An observer learns the endpoint it had seen before.
+        let mut learned = reg.clone();
+        let mut t = HealthTracker::new(HealthConfig::default());
+        let n = restore(
+            &saved,
+            &mut learned,
+            true,
+            &mut t,
+            &mut OutcomeLog::default(),
+            HISTORY,
+            295_000,
+        );
+        assert_eq!(n, 2);
+        assert_eq!(learned.len(), 3);
+        assert!(learned.find("gone", "m/x").is_some());
     }
 
     #[test]

@@ -130,7 +130,12 @@ fn draw_health(frame: &mut Frame, app: &App) {
         width: area.width.saturating_sub(2),
         height: area.height.saturating_sub(2),
     };
-    let block = popup_block(" Endpoint health (local router) — ttft in ms, tok/s at p50 ")
+    let title = if h.observed {
+        " Endpoint health (observed from the gateway's responses; it routes) — ttft in ms, tok/s at p50 "
+    } else {
+        " Endpoint health (local router) — ttft in ms, tok/s at p50 "
+    };
+    let block = popup_block(title)
         .title_bottom(
             " ↑↓ select · o outage · r 429s · e errors · x cut streams (60 s) · c clear · other keys close ",
         );
