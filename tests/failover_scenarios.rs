@@ -345,6 +345,23 @@ async fn s12_context_length_moves_to_a_larger_model_and_never_repeats_on_the_sam
 }
 
 #[tokio::test]
+async fn s13_a_content_policy_refusal_is_propagated_and_never_retried() {
+    let r = rig("[[providers.models.faults]]\nkind = \"content_policy\"").await;
+    let (routed, events) = run(&r, &by_price(), &opts()).await;
+    assert_eq!(providers(&routed), ["Primary"], "no retry, no failover");
+    assert_eq!(routed.attempts[0].outcome, Outcome::ContentPolicy);
+    assert!(matches!(
+        &routed.answer.result,
+        Err(ChatError::Api(e)) if e.error_type.as_deref() == Some("content_policy_violation")
+    ));
+    assert!(
+        events
+            .iter()
+            .all(|(_, e)| matches!(e, ExecEvent::Attempt { .. }))
+    );
+}
+
+#[tokio::test]
 async fn s15_an_outage_opens_the_breaker_then_one_probe_brings_the_provider_back() {
     let health = HealthConfig {
         open_after_consecutive: 2,

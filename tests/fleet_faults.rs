@@ -619,3 +619,20 @@ async fn an_assistant_prefill_is_continued_where_accepted_and_refused_elsewhere(
     let (agg, _) = read_to_end(post(&aggregator(&f), &body).await).await;
     assert!(agg.contains("\"provider\":\"Beta EU\""), "{agg}");
 }
+
+#[tokio::test]
+async fn content_policy_refuses_with_its_error_type_and_the_aggregator_does_not_fail_over() {
+    let f = fleet_with("[[providers.models.faults]]\nkind = \"content_policy\"").await;
+    let resp = post(&direct(&f, "alpha"), &chat(true)).await;
+    assert_eq!(resp.status(), 400);
+    let v = json_of(resp).await;
+    assert_eq!(v["error"]["code"], "content_policy_violation", "{v}");
+    // OpenRouter's shape names it in metadata, and Beta is not tried.
+    let resp = post(&aggregator(&f), &chat(true)).await;
+    assert_eq!(resp.status(), 400);
+    let v = json_of(resp).await;
+    assert_eq!(
+        v["error"]["metadata"]["error_type"], "content_policy_violation",
+        "{v}"
+    );
+}

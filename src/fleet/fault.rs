@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// Every fault kind's name, as written in TOML and JSON.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     "outage",
     "errors",
     "rate_limit",
@@ -20,6 +20,7 @@ pub const KINDS: [&str; 10] = [
     "no_done",
     "reset",
     "hang",
+    "content_policy",
 ];
 
 /// Largest `extra_ttft_ms`, like the spec's `ttft_ms` bound.
@@ -67,6 +68,9 @@ pub enum FaultKind {
     Reset,
     /// The request is read and never answered.
     Hang,
+    /// The request is refused by moderation: 400 `content_policy_violation`, never failed over
+    /// (another provider would refuse the same prompt).
+    ContentPolicy,
 }
 
 impl FaultKind {
@@ -83,6 +87,7 @@ impl FaultKind {
             FaultKind::NoDone => "no_done",
             FaultKind::Reset => "reset",
             FaultKind::Hang => "hang",
+            FaultKind::ContentPolicy => "content_policy",
         }
     }
 }
@@ -169,7 +174,11 @@ impl Fault {
             FaultKind::Stall { after_tokens }
             | FaultKind::Cut { after_tokens }
             | FaultKind::Malformed { after_tokens } => v["after_tokens"] = json!(after_tokens),
-            FaultKind::Outage | FaultKind::NoDone | FaultKind::Reset | FaultKind::Hang => {}
+            FaultKind::Outage
+            | FaultKind::NoDone
+            | FaultKind::Reset
+            | FaultKind::Hang
+            | FaultKind::ContentPolicy => {}
         }
         v["from_s"] = json!(self.from_s);
         v["until_s"] = json!(self.until_s);
@@ -345,6 +354,7 @@ impl FaultFields {
             "no_done" => FaultKind::NoDone,
             "reset" => FaultKind::Reset,
             "hang" => FaultKind::Hang,
+            "content_policy" => FaultKind::ContentPolicy,
             other => {
                 return Err((
                     "kind",
@@ -374,6 +384,8 @@ pub(crate) enum Before {
     Reset,
     /// Never answer.
     Hang,
+    /// Refuse the prompt (moderation).
+    Refuse,
     /// Fail with this status, upstream message and `Retry-After`.
     Fail {
         status: u16,
@@ -429,6 +441,7 @@ impl Effects {
             }),
             FaultKind::Reset => Some(Before::Reset),
             FaultKind::Hang => Some(Before::Hang),
+            FaultKind::ContentPolicy => Some(Before::Refuse),
             FaultKind::Latency { extra_ttft_ms } => {
                 self.during.extra_ttft_ms += extra_ttft_ms;
                 None

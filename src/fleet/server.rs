@@ -543,6 +543,18 @@ async fn completions(
                 raw,
                 retry_after,
             }) => Some(provider_failure(c.provider, style, status, raw, retry_after)),
+            // Moderation refuses the prompt itself: no other provider is tried.
+            Some(Before::Refuse) => {
+                let f = Failure::typed(
+                    400,
+                    "content_policy_violation",
+                    format!(
+                        "{} flagged the input for violating its content policy (simulated)",
+                        c.provider.name
+                    ),
+                );
+                return send(stream, reply(f)).await;
+            }
             // A provider's own API shows its faults as they are.
             Some(Before::Reset) if direct.is_some() => return Err(reset(stream)),
             Some(Before::Hang) if direct.is_some() => return Err(wait_gone(stream).await),
