@@ -181,13 +181,19 @@ fn run_effect(
     clipboard: &mut Clipboard,
 ) {
     match e {
-        Effect::Start { pane, req, request } if source.router.is_some() => {
+        Effect::Start {
+            pane,
+            req,
+            request,
+            affinity,
+        } if source.router.is_some() => {
             let router = source.router.clone().expect("checked by the guard");
             let (client, tx) = (client.clone(), tx.clone());
             let handle = tokio::spawn(async move {
                 let started = std::time::Instant::now();
                 let opts = crate::routing::exec::ExecOptions {
                     timeouts: Timeouts::for_screen(),
+                    affinity: affinity.map(crate::routing::EndpointId),
                     ..router.exec_options()
                 };
                 let routed = crate::routing::exec::execute(
@@ -199,9 +205,14 @@ fn run_effect(
                     |ev| {
                         use crate::routing::exec::ExecEvent;
                         let msg = match ev {
-                            ExecEvent::Attempt { provider, model, .. } => Msg::Attempt {
+                            ExecEvent::Attempt {
+                                endpoint,
+                                provider,
+                                model,
+                            } => Msg::Attempt {
                                 pane,
                                 req,
+                                endpoint: endpoint.0,
                                 provider,
                                 model,
                             },
@@ -258,7 +269,9 @@ fn run_effect(
             });
             tasks.insert(req, handle);
         }
-        Effect::Start { pane, req, request } => {
+        Effect::Start {
+            pane, req, request, ..
+        } => {
             let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
             let observer = source.observer.as_ref().map(|o| o.handle.clone());
             let handle = tokio::spawn(async move {

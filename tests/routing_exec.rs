@@ -380,3 +380,57 @@ async fn continue_policy_keeps_the_partial_text_and_a_prefill_endpoint_finishes_
     assert!(evs.iter().any(|e| matches!(e, ExecEvent::Restart { .. })));
     assert!(!evs.iter().any(|e| matches!(e, ExecEvent::Continue { .. })));
 }
+
+#[tokio::test]
+async fn a_conversation_stays_on_its_endpoint_while_it_is_healthy() {
+    // Three equally priced healthy providers: without affinity the weighted pick moves around.
+    let fleet = r#"
+seed = 9
+time_scale = 0.0
+[[providers]]
+name = "A"
+slug = "a"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1.0
+completion_price = 1.0
+[[providers]]
+name = "B"
+slug = "b"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1.0
+completion_price = 1.0
+[[providers]]
+name = "C"
+slug = "c"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1.0
+completion_price = 1.0
+"#;
+    let (_fleet, registry, router) = routed(fleet, 11).await;
+    let client = HttpClient::new().unwrap();
+    let first = |opts: ExecOptions| {
+        let (client, registry, router) = (client.clone(), registry.clone(), router.clone());
+        async move {
+            execute(&client, &router, &registry, &request(None), &opts, |_| {})
+                .await
+                .attempts[0]
+                .endpoint
+        }
+    };
+    let mut free = std::collections::HashSet::new();
+    for _ in 0..30 {
+        free.insert(first(ExecOptions::default()).await);
+    }
+    assert!(free.len() > 1, "the weighted pick varies");
+    let pinned = registry.find("b", "m/chat").unwrap();
+    for _ in 0..30 {
+        let opts = ExecOptions {
+            affinity: Some(pinned),
+            ..Default::default()
+        };
+        assert_eq!(first(opts).await, pinned);
+    }
+}

@@ -80,6 +80,8 @@ pub struct Turn {
     pub attempts: u32,
     /// The routing explanation (plan and attempts), once the request ended.
     pub why: Vec<String>,
+    /// The local router's endpoint of the latest attempt.
+    pub endpoint: Option<u32>,
 }
 
 impl Turn {
@@ -101,6 +103,7 @@ impl Turn {
             notes: Vec::new(),
             attempts: 0,
             why: Vec::new(),
+            endpoint: None,
         }
     }
 

@@ -49,6 +49,8 @@ pub enum Msg {
         pane: PaneId,
         /// Request.
         req: ReqId,
+        /// The router's endpoint id (the conversation's next request prefers it).
+        endpoint: u32,
         /// Provider display name.
         provider: String,
         /// Model served.
@@ -95,6 +97,9 @@ pub enum Effect {
         req: ReqId,
         /// Body.
         request: Box<ChatRequest>,
+        /// The local router's endpoint that answered this conversation's last turn, so it stays
+        /// there while healthy (prompt caches keep working).
+        affinity: Option<u32>,
     },
     /// Abort a request (closes its connection).
     Cancel(ReqId),
@@ -144,11 +149,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Attempt {
             pane,
             req,
+            endpoint,
             provider,
             model,
         } => {
             if let Some(t) = active_turn(app, pane, req) {
                 t.attempts += 1;
+                t.endpoint = Some(endpoint);
                 t.served.provider = Some(provider);
                 t.served.model = Some(model);
             }
@@ -358,12 +365,18 @@ fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
     let pane = &mut app.panes[idx];
     let mut request = pane.build_request(&prompt);
     request.provider = app.provider.clone();
+    let affinity = pane
+        .turns
+        .last()
+        .filter(|t| matches!(t.state, TurnState::Done(_)))
+        .and_then(|t| t.endpoint);
     pane.turns.push(Turn::new(prompt, req));
     pane.scroll = Scroll::Follow;
     fx.push(Effect::Start {
         pane: pane.id,
         req,
         request: Box::new(request),
+        affinity,
     });
 }
 
@@ -951,6 +964,49 @@ mod tests {
     }
 
     #[test]
+    fn the_next_turn_prefers_the_endpoint_that_answered_the_last_one() {
+        let mut app = App::new(&["a/1".into()], "t");
+        typed(&mut app, "q");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(matches!(&fx[0], Effect::Start { affinity: None, .. }));
+        let (pane, req) = started(&fx)[0];
+        for endpoint in [4, 7] {
+            update(
+                &mut app,
+                Msg::Attempt {
+                    pane,
+                    req,
+                    endpoint,
+                    provider: "P".into(),
+                    model: "a/1".into(),
+                },
+            );
+        }
+        update(&mut app, ended(pane, req, "answer", Ok("stop".into())));
+        typed(&mut app, "again");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(
+            matches!(
+                &fx[0],
+                Effect::Start {
+                    affinity: Some(7),
+                    ..
+                }
+            ),
+            "the last attempt's endpoint: {fx:?}"
+        );
+        // A failed turn gives no affinity.
+        let (pane, req) = started(&fx)[0];
+        update(
+            &mut app,
+            ended(pane, req, "", Err(ChatError::Connect("x".into()))),
+        );
+        typed(&mut app, "third");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(matches!(&fx[0], Effect::Start { affinity: None, .. }));
+    }
+
+    #[test]
     fn restart_replaces_partial_text_and_keeps_a_note() {
         let mut app = App::new(&["a/1".into()], "t");
         typed(&mut app, "q");
@@ -961,6 +1017,7 @@ mod tests {
             Msg::Attempt {
                 pane,
                 req,
+                endpoint: 1,
                 provider: "P1".into(),
                 model: "a/1".into(),
             },
@@ -980,6 +1037,7 @@ mod tests {
             Msg::Attempt {
                 pane,
                 req,
+                endpoint: 2,
                 provider: "P2".into(),
                 model: "a/1".into(),
             },

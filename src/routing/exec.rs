@@ -167,6 +167,8 @@ pub struct ExecOptions {
     pub key: Option<Secret>,
     /// Keys by provider slug (each configured server has its own).
     pub keys: std::sync::Arc<std::collections::HashMap<String, Secret>>,
+    /// The endpoint that answered the conversation's previous turn.
+    pub affinity: Option<EndpointId>,
 }
 
 impl Default for ExecOptions {
@@ -180,6 +182,7 @@ impl Default for ExecOptions {
             jitter_seed: 0x5eed,
             key: None,
             keys: Default::default(),
+            affinity: None,
         }
     }
 }
@@ -513,7 +516,7 @@ pub async fn execute(
         features: RequestFeatures::from_request(req),
         prefs: req.provider.clone().unwrap_or_default(),
         models,
-        affinity: None,
+        affinity: opts.affinity,
     };
     let empty = |msg: String| Answer {
         text: String::new(),
