@@ -207,6 +207,15 @@ impl fmt::Display for ApiError {
         if let Some(ra) = self.retry_after {
             write!(f, "; retry after {}s", ra.as_secs_f64().ceil() as u64)?;
         }
+        // These are about our key or account, not the provider's health: say what to fix.
+        match self.effective_status() {
+            Some(401) => write!(f, " — check the API key")?,
+            Some(402) => write!(f, " — the account is out of credits")?,
+            Some(403) if self.error_type.is_none() => {
+                write!(f, " — the key may not be allowed to use this model")?
+            }
+            _ => {}
+        }
         Ok(())
     }
 }
@@ -235,6 +244,22 @@ mod tests {
         assert_eq!(e.error_type.as_deref(), Some("provider_unavailable"));
         assert_eq!(e.provider_code.as_deref(), Some("E42"));
         assert_eq!(e.provider_name, None);
+    }
+
+    #[test]
+    fn key_and_account_errors_say_what_to_fix() {
+        let e = ApiError::from_body(
+            401,
+            br#"{"error":{"code":401,"message":"No auth credentials found"}}"#,
+            None,
+        );
+        assert!(e.to_string().ends_with("check the API key"), "{e}");
+        let e = ApiError::from_body(
+            402,
+            br#"{"error":{"code":402,"message":"Insufficient credits"}}"#,
+            None,
+        );
+        assert!(e.to_string().contains("out of credits"), "{e}");
     }
 
     #[test]
