@@ -556,145 +556,189 @@ pub async fn execute(
     // Text already shown that the next attempt continues (the `continue` policy).
     let mut prefill: Option<String> = None;
     let mut rng = super::SplitMix64::new(opts.jitter_seed);
-    'endpoints: for (i, &(id, probe)) in ids.iter().enumerate() {
-        let meta = registry.get(id);
-        if skip_model.as_deref() == Some(meta.model.as_str()) {
-            continue;
-        }
-        if prefill.is_some() && !meta.accepts_prefill {
-            continue;
-        }
-        // A half-open endpoint gets exactly one probe, and only with a fallback behind it.
-        if probe && !router.try_probe(id, i + 1 < ids.len()).await {
-            continue;
-        }
-        let others_left = i + 1 < ids.len();
-        let mut tries = 0u32;
-        loop {
-            if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
-                break 'endpoints;
+    // Endpoints whose failure might pass (5xx, 429, a broken connection) get one more round
+    // once every endpoint has been tried, attempts and deadline permitting. Silent routes and
+    // context errors don't; a lone endpoint has its own retries instead.
+    let mut again = vec![false; ids.len()];
+    let rounds = if ids.len() > 1 { 2 } else { 1 };
+    'rounds: for round in 0..rounds {
+        if round > 0 {
+            if !again.iter().any(|&a| a) {
+                break;
             }
-            tries += 1;
-            on_event(ExecEvent::Attempt {
-                endpoint: id,
-                provider: meta.provider_name.clone(),
-                model: meta.model.clone(),
+            let wait = opts.retry.backoff(1, rng.next_f64());
+            if wait >= opts.deadline.saturating_sub(started.elapsed()) {
+                break;
+            }
+            on_event(ExecEvent::Retry {
+                wait,
+                reason: "every endpoint failed; one more round over those that may recover".into(),
             });
-            let ep = Endpoint {
-                base_url: meta.base_url.clone(),
-                key: opts
-                    .keys
-                    .get(&meta.provider_slug)
-                    .or(opts.key.as_ref())
-                    .cloned(),
-                kind: ServerKind::OpenAi,
-            };
-            // A generic server gets one model and no OpenRouter routing fields.
-            let mut body = req.clone();
-            body.model = Some(meta.model.clone());
-            body.models = None;
-            body.provider = None;
-            if let Some(p) = &prefill {
-                body.messages
-                    .push(crate::wire::request::Message::assistant(p.clone()));
+            tokio::time::sleep(wait).await;
+        }
+        'endpoints: for (i, &(id, probe)) in ids.iter().enumerate() {
+            let meta = registry.get(id);
+            if round > 0 && (!again[i] || probe) {
+                continue;
             }
-            let remaining = opts.deadline.saturating_sub(started.elapsed());
-            let mut t = opts.timeouts;
-            t.headers = t.headers.min(remaining);
-            t.stall = t.stall.min(remaining);
-            if others_left {
-                // A slow first token only costs time while someone else can answer instead.
-                let limit = opts.retry.first_token_failover;
-                t.first_token = Some(t.first_token.map_or(limit, |f| f.min(limit)));
+            if skip_model.as_deref() == Some(meta.model.as_str()) {
+                continue;
             }
-            let mut answer = client
-                .stream_chat(&ep, &body, t, |evs| {
-                    on_event(ExecEvent::Events(evs.to_vec()))
-                })
-                .await;
-            let committed = !answer.text.is_empty() || prefill.is_some();
-            if let Some(p) = &prefill {
-                // The answer is what was shown before plus what this endpoint added.
-                answer.text.insert_str(0, p);
+            if prefill.is_some() && !meta.accepts_prefill {
+                continue;
             }
-            let outcome = match &answer.result {
-                Ok(_) => Outcome::Success(Sample {
-                    ttft: answer.timings.ttft,
-                    decode_tokens_per_sec: answer.timings.tokens_per_sec(
-                        answer
-                            .usage
-                            .as_ref()
-                            .map_or(answer.timings.chunks, |u| u.completion_tokens),
-                    ),
-                    end_to_end: Some(answer.timings.total),
-                }),
-                Err(e) => classify(e),
-            };
-            router.report(id, outcome);
-            attempts.push(Attempt {
-                endpoint: id,
-                provider: meta.provider_name.clone(),
-                model: meta.model.clone(),
-                committed,
-                ttft: answer.timings.ttft,
-                outcome,
-                error: answer.result.clone().err(),
-            });
-            let Err(err) = &answer.result else {
-                return finish(registry, answer, plan, attempts);
-            };
-            let reason = err.to_string();
-            if outcome == Outcome::ContextLength {
-                // Never repeat on the same model: only a model with a larger context can help.
-                skip_model = Some(meta.model.clone());
-            }
-            if committed {
-                let more = others_left && worth_another_endpoint(&outcome);
-                if opts.mid_stream == MidStream::Surface || !more {
-                    return finish(registry, answer, plan, attempts);
-                }
-                let can_continue = opts.mid_stream == MidStream::Continue
-                    && ids[i + 1..]
-                        .iter()
-                        .any(|&(j, _)| registry.get(j).accepts_prefill);
-                if can_continue {
-                    on_event(ExecEvent::Continue {
-                        chars_kept: answer.text.chars().count(),
-                        reason,
-                    });
-                    prefill = Some(answer.text.clone());
-                } else {
-                    on_event(ExecEvent::Restart {
-                        chars_cut: answer.text.chars().count(),
-                        reason,
-                    });
-                    prefill = None;
-                }
-                last = answer;
-                continue 'endpoints;
-            }
-            let time_left = opts.deadline.saturating_sub(started.elapsed());
-            let step = if probe {
-                // The single probe failed: the breaker re-opens; don't knock again.
-                NextStep::NextEndpoint
+            // Is there anyone after this endpoint, in this round or the next?
+            let others_left = if round == 0 {
+                i + 1 < ids.len() || (rounds > 1 && again[..i].iter().any(|&a| a))
             } else {
-                opts.retry
-                    .after_failure(&outcome, tries, others_left, time_left, rng.next_f64())
+                again[i + 1..].iter().any(|&a| a)
             };
-            match step {
-                NextStep::Stop => return finish(registry, answer, plan, attempts),
-                NextStep::NextEndpoint if !others_left => {
-                    return finish(registry, answer, plan, attempts);
+            // A half-open endpoint gets exactly one probe, and only with a fallback behind it.
+            if probe && !router.try_probe(id, others_left).await {
+                continue;
+            }
+            let mut tries = 0u32;
+            loop {
+                if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
+                    break 'rounds;
                 }
-                NextStep::NextEndpoint => {
-                    on_event(ExecEvent::Failover { reason });
+                tries += 1;
+                on_event(ExecEvent::Attempt {
+                    endpoint: id,
+                    provider: meta.provider_name.clone(),
+                    model: meta.model.clone(),
+                });
+                let ep = Endpoint {
+                    base_url: meta.base_url.clone(),
+                    key: opts
+                        .keys
+                        .get(&meta.provider_slug)
+                        .or(opts.key.as_ref())
+                        .cloned(),
+                    kind: ServerKind::OpenAi,
+                };
+                // A generic server gets one model and no OpenRouter routing fields.
+                let mut body = req.clone();
+                body.model = Some(meta.model.clone());
+                body.models = None;
+                body.provider = None;
+                if let Some(p) = &prefill {
+                    body.messages
+                        .push(crate::wire::request::Message::assistant(p.clone()));
+                }
+                let remaining = opts.deadline.saturating_sub(started.elapsed());
+                let mut t = opts.timeouts;
+                t.headers = t.headers.min(remaining);
+                t.stall = t.stall.min(remaining);
+                if others_left {
+                    // A slow first token only costs time while someone else can answer instead.
+                    let limit = opts.retry.first_token_failover;
+                    t.first_token = Some(t.first_token.map_or(limit, |f| f.min(limit)));
+                }
+                let mut answer = client
+                    .stream_chat(&ep, &body, t, |evs| {
+                        on_event(ExecEvent::Events(evs.to_vec()))
+                    })
+                    .await;
+                let committed = !answer.text.is_empty() || prefill.is_some();
+                if let Some(p) = &prefill {
+                    // The answer is what was shown before plus what this endpoint added.
+                    answer.text.insert_str(0, p);
+                }
+                let outcome = match &answer.result {
+                    Ok(_) => Outcome::Success(Sample {
+                        ttft: answer.timings.ttft,
+                        decode_tokens_per_sec: answer.timings.tokens_per_sec(
+                            answer
+                                .usage
+                                .as_ref()
+                                .map_or(answer.timings.chunks, |u| u.completion_tokens),
+                        ),
+                        end_to_end: Some(answer.timings.total),
+                    }),
+                    Err(e) => classify(e),
+                };
+                router.report(id, outcome);
+                attempts.push(Attempt {
+                    endpoint: id,
+                    provider: meta.provider_name.clone(),
+                    model: meta.model.clone(),
+                    committed,
+                    ttft: answer.timings.ttft,
+                    outcome,
+                    error: answer.result.clone().err(),
+                });
+                let Err(err) = &answer.result else {
+                    return finish(registry, answer, plan, attempts);
+                };
+                let reason = err.to_string();
+                if outcome == Outcome::ContextLength {
+                    // Never repeat on the same model: only a model with a larger context can help.
+                    skip_model = Some(meta.model.clone());
+                }
+                if committed {
+                    let more = others_left && worth_another_endpoint(&outcome);
+                    if opts.mid_stream == MidStream::Surface || !more {
+                        return finish(registry, answer, plan, attempts);
+                    }
+                    let can_continue = opts.mid_stream == MidStream::Continue
+                        && ids[i + 1..]
+                            .iter()
+                            .any(|&(j, _)| registry.get(j).accepts_prefill);
+                    if can_continue {
+                        on_event(ExecEvent::Continue {
+                            chars_kept: answer.text.chars().count(),
+                            reason,
+                        });
+                        prefill = Some(answer.text.clone());
+                    } else {
+                        on_event(ExecEvent::Restart {
+                            chars_cut: answer.text.chars().count(),
+                            reason,
+                        });
+                        prefill = None;
+                    }
                     last = answer;
                     continue 'endpoints;
                 }
-                NextStep::RetrySame(wait) => {
-                    on_event(ExecEvent::Retry { wait, reason });
-                    last = answer;
-                    tokio::time::sleep(wait).await;
+                let time_left = opts.deadline.saturating_sub(started.elapsed());
+                // A retry never takes the place of an endpoint not yet tried.
+                let spare = opts.max_attempts.saturating_sub(attempts.len()) > ids.len() - i - 1;
+                let step = match opts.retry.after_failure(
+                    &outcome,
+                    tries,
+                    others_left,
+                    time_left,
+                    rng.next_f64(),
+                ) {
+                    // The single probe failed: the breaker re-opens; don't knock again.
+                    NextStep::RetrySame(_) if probe || !spare => NextStep::NextEndpoint,
+                    step => step,
+                };
+                match step {
+                    NextStep::Stop => return finish(registry, answer, plan, attempts),
+                    NextStep::NextEndpoint if !others_left => {
+                        return finish(registry, answer, plan, attempts);
+                    }
+                    NextStep::NextEndpoint => {
+                        again[i] = round == 0
+                            && !probe
+                            && matches!(
+                                outcome,
+                                Outcome::ServerError { .. }
+                                    | Outcome::RateLimited { .. }
+                                    | Outcome::Connect
+                                    | Outcome::Malformed
+                            );
+                        on_event(ExecEvent::Failover { reason });
+                        last = answer;
+                        continue 'endpoints;
+                    }
+                    NextStep::RetrySame(wait) => {
+                        on_event(ExecEvent::Retry { wait, reason });
+                        last = answer;
+                        tokio::time::sleep(wait).await;
+                    }
                 }
             }
         }
