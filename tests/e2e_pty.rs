@@ -354,3 +354,29 @@ fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
+
+#[test]
+fn without_the_local_router_f6_shows_health_observed_from_the_gateway() {
+    // The fleet's aggregator routes (like OpenRouter); the panel records who answered.
+    let args = ["--fleet", "{dir}/fleet.toml", "-m", "m/chat"];
+    let mut t = Tui::spawn(
+        "observed",
+        &args,
+        &[("fleet.toml", common::DOWN_AND_UP_FLEET)],
+    );
+    t.wait_for("a ready pane", |s| s.contains("ready"));
+    t.send("hello\r");
+    t.wait_for("the answer from the healthy provider", |s| {
+        s.contains("✓ done") && s.contains("Uptown")
+    });
+    t.send("\x1b[17~"); // F6
+    t.wait_for("the observed health panel with a sample for Uptown", |s| {
+        s.contains("observed from the gateway")
+            && s.lines()
+                .any(|l| l.contains("Uptown") && l.contains("healthy"))
+    });
+    t.send("q");
+    t.wait_for("the panel to close", |s| !s.contains("Endpoint health"));
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}
