@@ -64,6 +64,23 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `ask --json` output, one event per line.
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    text(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The providers of the `attempt` events, in order.
+fn attempts_of(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|v| v["type"] == "attempt")
+        .map(|v| v["provider"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn single_model_prints_only_the_answer() {
     let out = sy(&["ask", "-m", "test/fast-a", "Explain", "quicksort"]);
@@ -245,18 +262,15 @@ fn routed_ask_reports_attempts_and_failover_in_json() {
         .unwrap();
     let _ = std::fs::remove_file(&p);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let events: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let attempts: Vec<&str> = events
-        .iter()
-        .filter(|v| v["type"] == "attempt")
-        .map(|v| v["provider"].as_str().unwrap())
-        .collect();
+    let events = json_lines(&out.stdout);
+    let attempts = attempts_of(&events);
     // The far cheaper endpoint is picked first almost always (weight 1/price²); either way the
     // answer comes from the healthy one.
-    assert_eq!(attempts.last(), Some(&"Uptown"), "{attempts:?}");
+    assert_eq!(
+        attempts.last().map(String::as_str),
+        Some("Uptown"),
+        "{attempts:?}"
+    );
     if attempts.len() > 1 {
         assert!(events.iter().any(|v| v["type"] == "failover"));
     }
@@ -319,12 +333,7 @@ fn routing_flags_reach_the_wire_and_the_local_router() {
         .unwrap();
     let _ = std::fs::remove_file(&p);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let attempts: Vec<String> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["type"] == "attempt")
-        .map(|v| v["provider"].as_str().unwrap().to_string())
-        .collect();
+    let attempts = attempts_of(&json_lines(&out.stdout));
     assert_eq!(
         attempts,
         vec!["Uptown".to_string()],
@@ -353,12 +362,7 @@ fn routed_attempts(state: &std::path::Path, fleet: &std::path::Path) -> Vec<Stri
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["type"] == "attempt")
-        .map(|v| v["provider"].as_str().unwrap().to_string())
-        .collect()
+    attempts_of(&json_lines(&out.stdout))
 }
 
 #[test]
@@ -496,15 +500,8 @@ context_length = 64000
         Some("sk-sim-test"),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let events: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let attempts: Vec<&str> = events
-        .iter()
-        .filter(|v| v["type"] == "attempt")
-        .map(|v| v["provider"].as_str().unwrap())
-        .collect();
+    let events = json_lines(&out.stdout);
+    let attempts = attempts_of(&events);
     assert_eq!(attempts, ["basement", "basement", "cloud"]);
     let done = events.iter().find(|v| v["type"] == "done").unwrap();
     assert_eq!(done["provider"], "cloud");

@@ -440,6 +440,19 @@ pub fn classify(e: &ChatError) -> Outcome {
     }
 }
 
+/// A completed answer's measurements, as health records them.
+fn success(answer: &Answer) -> Outcome {
+    let tokens = answer
+        .usage
+        .as_ref()
+        .map_or(answer.timings.chunks, |u| u.completion_tokens);
+    Outcome::Success(Sample {
+        ttft: answer.timings.ttft,
+        decode_tokens_per_sec: answer.timings.tokens_per_sec(tokens),
+        end_to_end: Some(answer.timings.total),
+    })
+}
+
 /// Which provider an answer routed by OpenRouter (or another gateway) came from, and how it
 /// went: `(provider, model, outcome)` for the health observer. `None` when no provider can be
 /// blamed (the gateway itself failed, or nothing named one).
@@ -465,16 +478,7 @@ pub fn attribute(req: &ChatRequest, answer: &Answer) -> Option<(String, String, 
         Ok(_) => Some((
             served?,
             model(answer.served.model.as_ref()),
-            Outcome::Success(Sample {
-                ttft: answer.timings.ttft,
-                decode_tokens_per_sec: answer.timings.tokens_per_sec(
-                    answer
-                        .usage
-                        .as_ref()
-                        .map_or(answer.timings.chunks, |u| u.completion_tokens),
-                ),
-                end_to_end: Some(answer.timings.total),
-            }),
+            success(answer),
         )),
         Err(e) => {
             let named = match e {
@@ -646,16 +650,7 @@ pub async fn execute(
                     answer.text.insert_str(0, p);
                 }
                 let outcome = match &answer.result {
-                    Ok(_) => Outcome::Success(Sample {
-                        ttft: answer.timings.ttft,
-                        decode_tokens_per_sec: answer.timings.tokens_per_sec(
-                            answer
-                                .usage
-                                .as_ref()
-                                .map_or(answer.timings.chunks, |u| u.completion_tokens),
-                        ),
-                        end_to_end: Some(answer.timings.total),
-                    }),
+                    Ok(_) => success(&answer),
                     Err(e) => classify(e),
                 };
                 router.report(id, outcome);
