@@ -639,3 +639,68 @@ fn an_openrouter_shaped_gateway_from_the_config_is_observed_too() {
     let _ = std::fs::remove_dir_all(&state);
     drop(fleet);
 }
+
+#[test]
+fn a_breaker_opened_by_one_ask_is_still_open_for_the_next() {
+    let fleet = std::env::temp_dir().join(format!(
+        "switchyard-ask-breaker-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&fleet, common::DOWN_AND_UP_FLEET).unwrap();
+    let state = common::fresh_state_dir();
+    let file = state.join(format!(
+        "health-fleet-switchyard-ask-breaker-{}.json",
+        std::process::id()
+    ));
+    // Only the failing provider: each ask makes three attempts (a lone endpoint's retries).
+    let ask = || {
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .arg("--fleet")
+            .arg(&fleet)
+            .args([
+                "--route-locally",
+                "--only",
+                "down",
+                "ask",
+                "-m",
+                "m/chat",
+                "hi",
+            ])
+            .env("SWITCHYARD_STATE_DIR", &state)
+            .env_remove("OPENROUTER_API_KEY")
+            .output()
+            .unwrap()
+    };
+    let breaker = || -> serde_json::Value {
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        saved["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["provider"] == "down")
+            .unwrap()["breaker"]
+            .clone()
+    };
+    assert_eq!(ask().status.code(), Some(1));
+    assert_eq!(breaker()["consecutive_failures"], 3);
+    assert!(
+        breaker()["open_for"].is_null(),
+        "three failures: still closed"
+    );
+    // The second process starts from three failures in a row; two more open the breaker.
+    assert_eq!(ask().status.code(), Some(1));
+    let b = breaker();
+    assert_eq!(b["consecutive_failures"], 6, "{b}");
+    assert_eq!(b["opens"], 1, "{b}");
+    assert!(!b["open_for"].is_null(), "open, with time left: {b}");
+    // The third process restores it open, so the endpoint is only a last resort: one attempt,
+    // no retries (a fresh start would make three, and show a closed breaker).
+    assert_eq!(ask().status.code(), Some(1));
+    let b = breaker();
+    assert_eq!(b["consecutive_failures"], 7, "{b}");
+    assert_eq!(b["opens"], 1, "{b}");
+    assert!(!b["open_for"].is_null(), "{b}");
+    let _ = std::fs::remove_file(&fleet);
+    let _ = std::fs::remove_dir_all(&state);
+}

@@ -553,6 +553,12 @@ pub async fn execute(
         .iter()
         .map(|e| (e.id, e.rank_reason.probe))
         .collect();
+    // Endpoints with an open breaker are tried once as a last resort, never retried.
+    let last_resort: Vec<bool> = plan
+        .entries
+        .iter()
+        .map(|e| matches!(e.rank_reason.tier, super::policy::Tier::LastResort(_)))
+        .collect();
     let mut attempts = Vec::new();
     let mut last =
         empty("no endpoint could be tried (attempt limit, deadline or probe slots)".into());
@@ -707,7 +713,9 @@ pub async fn execute(
                     rng.next_f64(),
                 ) {
                     // The single probe failed: the breaker re-opens; don't knock again.
-                    NextStep::RetrySame(_) if probe || !spare => NextStep::NextEndpoint,
+                    NextStep::RetrySame(_) if probe || !spare || last_resort[i] => {
+                        NextStep::NextEndpoint
+                    }
                     step => step,
                 };
                 match step {
