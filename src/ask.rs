@@ -143,7 +143,12 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
             continue;
         }
         let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
-        let observer = source.observer.as_ref().map(|o| o.handle.clone());
+        let observer = source.observer.as_ref().map(|o| {
+            if let Some(m) = &req.model {
+                o.learn(m);
+            }
+            o.handle.clone()
+        });
         tokio::spawn(async move {
             let t0 = Instant::now();
             let outcome = client

@@ -61,9 +61,44 @@ pub struct LocalRouter {
     pub mid_stream: crate::routing::exec::MidStream,
     /// Keys by provider slug.
     pub keys: std::sync::Arc<std::collections::HashMap<String, Secret>>,
+    /// For an observer: the gateway whose endpoint listings describe each model.
+    pub gateway: Option<Endpoint>,
+    /// Models whose listing was already asked for.
+    listed: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl LocalRouter {
+    /// For an observer of a gateway: fetches `model`'s endpoint listing once, in the
+    /// background, and registers its endpoints. Best effort: without a listing, endpoints are
+    /// still learned from responses (without prices).
+    pub fn learn(&self, model: &str) {
+        let Some(gateway) = self.gateway.clone() else {
+            return;
+        };
+        let fresh = self
+            .listed
+            .lock()
+            .map(|mut l| l.insert(model.to_string()))
+            .unwrap_or(false);
+        if !fresh {
+            return;
+        }
+        let (handle, model) = (self.handle.clone(), model.to_string());
+        tokio::spawn(async move {
+            let Ok(client) = crate::client::HttpClient::new() else {
+                return;
+            };
+            if let Ok(list) = client.list_endpoints(&gateway, &model).await {
+                handle.register(
+                    list.endpoints
+                        .iter()
+                        .map(|e| crate::routing::EndpointMeta::from_listing(&model, e))
+                        .collect(),
+                );
+            }
+        });
+    }
+
     /// Starts the actor with the health saved for `key` by earlier runs.
     pub fn start(registry: crate::routing::EndpointRegistry, seed: u64, key: &str) -> Self {
         Self::spawn(registry, key, |reg, saved| {
@@ -109,6 +144,8 @@ impl LocalRouter {
             warning,
             mid_stream: Default::default(),
             keys: Default::default(),
+            gateway: None,
+            listed: Default::default(),
         }
     }
 
@@ -402,22 +439,10 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
 /// An observer of a gateway's routing (OpenRouter): it learns each model's endpoints from the
 /// endpoints listing in the background, and every response's provider as answers arrive.
 fn gateway_observer(endpoint: &Endpoint, models: &[String], key: &str) -> LocalRouter {
-    let obs = LocalRouter::observer(crate::routing::EndpointRegistry::new(), key);
-    if let Ok(client) = crate::client::HttpClient::new() {
-        let (handle, endpoint, models) = (obs.handle.clone(), endpoint.clone(), models.to_vec());
-        tokio::spawn(async move {
-            for model in models {
-                // Best effort: without a listing, endpoints are learned from responses.
-                if let Ok(list) = client.list_endpoints(&endpoint, &model).await {
-                    handle.register(
-                        list.endpoints
-                            .iter()
-                            .map(|e| crate::routing::EndpointMeta::from_listing(&model, e))
-                            .collect(),
-                    );
-                }
-            }
-        });
+    let mut obs = LocalRouter::observer(crate::routing::EndpointRegistry::new(), key);
+    obs.gateway = Some(endpoint.clone());
+    for m in models {
+        obs.learn(m);
     }
     obs
 }

@@ -273,7 +273,12 @@ fn run_effect(
             pane, req, request, ..
         } => {
             let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
-            let observer = source.observer.as_ref().map(|o| o.handle.clone());
+            let observer = source.observer.as_ref().map(|o| {
+                if let Some(m) = &request.model {
+                    o.learn(m);
+                }
+                o.handle.clone()
+            });
             let handle = tokio::spawn(async move {
                 let started = std::time::Instant::now();
                 let outcome = client

@@ -300,3 +300,39 @@ async fn endpoints_listing_becomes_router_metadata() {
         assert_eq!(u64::from(m.context_length), e.context_length);
     }
 }
+
+#[tokio::test]
+async fn an_observer_learns_a_models_endpoints_from_the_gateways_listing() {
+    let f = fleet(FleetSpec::builtin().with_time_scale(0.0)).await;
+    let mut obs = switchyard::source::LocalRouter::observer(
+        switchyard::routing::EndpointRegistry::new(),
+        "test-observer-learn",
+    );
+    obs.gateway = Some(ep(f.base_url(), ServerKind::OpenRouter));
+    let mut reg = obs.handle.registry();
+    obs.learn("google/gemini-2.5-pro");
+    let learned = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let r = reg.borrow_and_update().clone();
+            if !r.is_empty() {
+                return r;
+            }
+            reg.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the listing arrives");
+    let served_by: Vec<&str> = learned
+        .iter()
+        .map(|(_, m)| m.provider_name.as_str())
+        .collect();
+    let expected: Vec<&str> = f
+        .spec()
+        .providers
+        .iter()
+        .filter(|p| p.models.iter().any(|e| e.id == "google/gemini-2.5-pro"))
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(served_by.len(), expected.len(), "{served_by:?}");
+    assert!(learned.iter().all(|(_, m)| m.pricing.prompt > 0.0));
+}
