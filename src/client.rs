@@ -327,6 +327,9 @@ impl HttpClient {
         let mut items = Vec::new();
         let mut events = Vec::new();
         let mut next_read: Option<tokio::time::Instant> = None;
+        // Whether the model has produced anything (answer or reasoning text, a finish, usage):
+        // the first-token limit is about a silent route, not a model that is thinking.
+        let mut progressed = false;
         let cut = loop {
             if let Some(at) = next_read.take() {
                 // Unread bytes wait in the socket; the reads below take them all at once.
@@ -337,8 +340,8 @@ impl HttpClient {
             let mut stop: Option<Option<ChatError>> = None;
             let mut taken = 0;
             // Before the first token, the first-token limit may come sooner than a stall.
-            let first_token_left = match (out.timings.ttft, timeouts.first_token) {
-                (None, Some(limit)) => Some(limit.saturating_sub(started.elapsed())),
+            let first_token_left = match (progressed, timeouts.first_token) {
+                (false, Some(limit)) => Some(limit.saturating_sub(started.elapsed())),
                 _ => None,
             };
             let wait = first_token_left.map_or(timeouts.stall, |l| l.min(timeouts.stall));
@@ -381,6 +384,15 @@ impl HttpClient {
             for item in items.drain(..) {
                 decoder.decode(item, &mut events);
             }
+            progressed |= events.iter().any(|e| {
+                !matches!(
+                    e,
+                    StreamEvent::KeepAlive
+                        | StreamEvent::Served(_)
+                        | StreamEvent::Malformed(_)
+                        | StreamEvent::Done
+                )
+            });
             for ev in &events {
                 match ev {
                     StreamEvent::Content(c) => {

@@ -326,3 +326,47 @@ async fn batched_reads_take_every_buffered_frame_of_a_chunked_body_at_once() {
         "{callbacks} deliveries for two writes of the server"
     );
 }
+
+#[tokio::test]
+async fn a_model_that_is_reasoning_is_not_a_silent_route() {
+    // Reasoning streams for ~0.6 s before the first answer token; the first-token limit is
+    // 0.25 s. The limit is about silence, so the answer completes.
+    let reasoning = |t: &str| {
+        let c = serde_json::json!({
+            "id": "gen-1", "model": "test/model", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"reasoning": t}, "finish_reason": null}]
+        });
+        format!("data: {c}\n\n").into_bytes()
+    };
+    let mut parts = vec![sse_head()];
+    for i in 0..6 {
+        parts.push(reasoning(&format!("step {i}. ")));
+    }
+    parts.push(chunk("The answer."));
+    parts.push(
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
+            .to_vec(),
+    );
+    let url = serve_once(parts, Duration::from_millis(100), false).await;
+    let t = Timeouts {
+        first_token: Some(Duration::from_millis(250)),
+        ..Timeouts::default()
+    };
+    let o = HttpClient::new()
+        .unwrap()
+        .stream_chat(&endpoint(url), &request(), t, |_| {})
+        .await;
+    assert_eq!(o.result, Ok("stop".into()), "{:?}", o.result);
+    assert_eq!(o.text, "The answer.");
+    // Silence is still caught: nothing at all within the limit is a timeout.
+    let url = serve_once(vec![sse_head()], Duration::from_millis(1), true).await;
+    let o = HttpClient::new()
+        .unwrap()
+        .stream_chat(&endpoint(url), &request(), t, |_| {})
+        .await;
+    assert!(
+        matches!(&o.result, Err(ChatError::Timeout(m)) if m.contains("first token")),
+        "{:?}",
+        o.result
+    );
+}

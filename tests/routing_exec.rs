@@ -434,3 +434,40 @@ completion_price = 1.0
         assert_eq!(first(opts).await, pinned);
     }
 }
+
+#[tokio::test]
+async fn with_a_key_per_provider_one_refused_key_moves_on_to_the_next_provider() {
+    let toml = format!("api_key = \"sk-right\"\n{FLEET}").replace("error_rate = 1.0", "");
+    let (_fleet, registry, router) = routed(&toml, 3).await;
+    let prefs: ProviderPreferences =
+        serde_json::from_value(serde_json::json!({"sort": "price"})).unwrap();
+    let keys: std::collections::HashMap<String, switchyard::client::Secret> = [
+        ("down", "sk-wrong"),
+        ("collector", "sk-right"),
+        ("private", "sk-right"),
+    ]
+    .into_iter()
+    .map(|(p, k)| (p.to_string(), switchyard::client::Secret::new(k)))
+    .collect();
+    let opts = ExecOptions {
+        keys: std::sync::Arc::new(keys),
+        ..Default::default()
+    };
+    let r = execute(
+        &HttpClient::new().unwrap(),
+        &router,
+        &registry,
+        &request(Some(prefs)),
+        &opts,
+        |_| {},
+    )
+    .await;
+    assert_eq!(r.answer.result, Ok("stop".into()), "{:?}", r.attempts);
+    let tried: Vec<_> = r.attempts.iter().map(|a| a.provider.as_str()).collect();
+    assert_eq!(
+        tried,
+        ["Cheap But Down", "Collector"],
+        "no retry of a refused key"
+    );
+    assert_eq!(r.attempts[0].outcome, Outcome::Auth { status: 401 });
+}

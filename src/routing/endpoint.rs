@@ -385,12 +385,17 @@ impl EndpointRegistry {
         r
     }
 
-    /// Replaces the metadata of the endpoint with this provider slug (or display name) and
-    /// model, or adds it; returns its id.
+    /// Replaces the metadata of the endpoint with this provider slug and model (or one learned
+    /// under the same provider name), or adds it; returns its id.
     pub fn upsert(&mut self, meta: EndpointMeta) -> EndpointId {
+        // Same slug; or, for an endpoint only learned from a response (its slug made from the
+        // name), the same provider name. Two listed variants of one provider (`x/fp8`,
+        // `x/bf16`) stay two endpoints.
         let existing = self.by_model(&meta.model).iter().copied().find(|&id| {
             let e = self.get(id);
-            e.provider_slug == meta.provider_slug || e.provider_name == meta.provider_name
+            e.provider_slug == meta.provider_slug
+                || (e.provider_name == meta.provider_name
+                    && e.provider_slug == slug_of(&e.provider_name))
         });
         match existing {
             Some(id) => {

@@ -465,9 +465,17 @@ pub fn attribute(req: &ChatRequest, answer: &Answer) -> Option<(String, String, 
     let model = |served: Option<&String>| match (&req.models, served) {
         (Some(list), Some(s)) if !list.is_empty() => {
             // Responses may carry the dated canonical slug; keep the id asked for if it is one.
-            std::iter::once(&asked)
-                .chain(list.iter())
-                .find(|m| s.starts_with(m.as_str()) || m.starts_with(s.as_str()))
+            let mut asked_all = std::iter::once(&asked).chain(list.iter());
+            asked_all
+                .clone()
+                .find(|m| *m == s)
+                // Else the longest id the dated slug extends (`gpt-4o-mini-2024…` is the mini).
+                .or_else(|| {
+                    asked_all
+                        .by_ref()
+                        .filter(|m| s.starts_with(m.as_str()))
+                        .max_by_key(|m| m.len())
+                })
                 .cloned()
                 .unwrap_or_else(|| s.clone())
         }
@@ -570,14 +578,18 @@ pub async fn execute(
     // once every endpoint has been tried, attempts and deadline permitting. Silent routes and
     // context errors don't; a lone endpoint has its own retries instead.
     let mut again = vec![false; ids.len()];
+    // The longest Retry-After among them: the next round waits at least that.
+    let mut again_wait = Duration::ZERO;
     let rounds = if ids.len() > 1 { 2 } else { 1 };
     'rounds: for round in 0..rounds {
         if round > 0 {
             if !again.iter().any(|&a| a) {
                 break;
             }
-            let wait = opts.retry.backoff(1, rng.next_f64());
-            if wait >= opts.deadline.saturating_sub(started.elapsed()) {
+            let wait = opts.retry.backoff(1, rng.next_f64()).max(again_wait);
+            if wait > opts.retry.retry_after_cap
+                || wait >= opts.deadline.saturating_sub(started.elapsed())
+            {
                 break;
             }
             on_event(ExecEvent::Retry {
@@ -591,6 +603,16 @@ pub async fn execute(
             if round > 0 && (!again[i] || probe) {
                 continue;
             }
+            if round > 0 {
+                // Health may have changed during the first round: a breaker opened since.
+                let snap = router.snapshots().borrow().clone();
+                if matches!(
+                    snap.get(id).state_at(snap.taken_at()),
+                    super::HealthState::Open { .. }
+                ) {
+                    continue;
+                }
+            }
             if skip_model.as_deref() == Some(meta.model.as_str()) {
                 continue;
             }
@@ -603,6 +625,9 @@ pub async fn execute(
             } else {
                 again[i + 1..].iter().any(|&a| a)
             };
+            if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
+                break 'rounds;
+            }
             // A half-open endpoint gets exactly one probe, and only with a fallback behind it.
             if probe && !router.try_probe(id, others_left).await {
                 continue;
@@ -638,13 +663,17 @@ pub async fn execute(
                 }
                 let remaining = opts.deadline.saturating_sub(started.elapsed());
                 let mut t = opts.timeouts;
-                t.headers = t.headers.min(remaining);
-                t.stall = t.stall.min(remaining);
+                // When the overall deadline is nearer than a limit, a timeout is ours, not the
+                // endpoint's: it is not held against its health.
                 if others_left {
                     // A slow first token only costs time while someone else can answer instead.
                     let limit = opts.retry.first_token_failover;
                     t.first_token = Some(t.first_token.map_or(limit, |f| f.min(limit)));
                 }
+                let nearest = t.headers.min(t.stall).min(t.first_token.unwrap_or(t.stall));
+                let clipped = remaining < nearest;
+                t.headers = t.headers.min(remaining);
+                t.stall = t.stall.min(remaining);
                 let mut answer = client
                     .stream_chat(&ep, &body, t, |evs| {
                         on_event(ExecEvent::Events(evs.to_vec()))
@@ -659,7 +688,14 @@ pub async fn execute(
                     Ok(_) => success(&answer),
                     Err(e) => classify(e),
                 };
-                router.report(id, outcome);
+                router.report(
+                    id,
+                    if clipped && outcome == Outcome::Timeout {
+                        Outcome::Cancelled
+                    } else {
+                        outcome
+                    },
+                );
                 attempts.push(Attempt {
                     endpoint: id,
                     provider: meta.provider_name.clone(),
@@ -716,6 +752,14 @@ pub async fn execute(
                     NextStep::RetrySame(_) if probe || !spare || last_resort[i] => {
                         NextStep::NextEndpoint
                     }
+                    // With a key per provider, one provider refusing ours says nothing of the
+                    // others'.
+                    NextStep::Stop
+                        if matches!(outcome, Outcome::Auth { .. })
+                            && opts.keys.contains_key(&meta.provider_slug) =>
+                    {
+                        NextStep::NextEndpoint
+                    }
                     step => step,
                 };
                 match step {
@@ -726,13 +770,21 @@ pub async fn execute(
                     NextStep::NextEndpoint => {
                         again[i] = round == 0
                             && !probe
+                            && !last_resort[i]
                             && matches!(
                                 outcome,
                                 Outcome::ServerError { .. }
                                     | Outcome::RateLimited { .. }
                                     | Outcome::Connect
+                                    | Outcome::Cut
                                     | Outcome::Malformed
                             );
+                        if let Outcome::RateLimited {
+                            retry_after: Some(ra),
+                        } = outcome
+                        {
+                            again_wait = again_wait.max(ra);
+                        }
                         on_event(ExecEvent::Failover { reason });
                         last = answer;
                         continue 'endpoints;

@@ -694,11 +694,13 @@ impl HealthTracker {
 
     /// Puts back a breaker saved by [`breaker`](Self::breaker) (times relative to `now`).
     pub fn restore_breaker(&mut self, id: EndpointId, now: Duration, b: &BreakerState) {
+        // Saved times come from a file: never longer than this config allows.
+        let (open_cap, ra_cap) = (self.cfg.open_cap, self.cfg.retry_after_cap);
         let h = self.slot(id);
         h.opens = b.opens;
         h.consecutive_failures = b.consecutive_failures;
-        h.open_until = b.open_for.map(|d| now + d);
-        h.rate_limited_until = b.rate_limited_for.map(|d| now + d);
+        h.open_until = b.open_for.map(|d| now + d.min(open_cap));
+        h.rate_limited_until = b.rate_limited_for.map(|d| now + d.min(ra_cap));
         h.last_error = b.last_error;
         h.probe_since = None;
     }

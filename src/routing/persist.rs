@@ -338,6 +338,44 @@ mod tests {
     }
 
     #[test]
+    fn absurd_saved_times_are_capped_not_fatal() {
+        let reg = registry();
+        let saved = SavedHealth {
+            version: FORMAT_VERSION,
+            saved_at_unix_ms: 0,
+            endpoints: vec![SavedEndpoint {
+                provider: "a".into(),
+                provider_name: None,
+                model: "m/x".into(),
+                breaker: BreakerState {
+                    opens: 3,
+                    open_for: Some(Duration::MAX),
+                    rate_limited_for: Some(Duration::MAX),
+                    ..BreakerState::default()
+                },
+                events: vec![SavedEvent {
+                    age_ms: u64::MAX,
+                    outcome: ok(1),
+                }],
+            }],
+        };
+        let cfg = HealthConfig::default();
+        let mut t = HealthTracker::new(cfg);
+        restore(
+            &saved,
+            &mut reg.clone(),
+            false,
+            &mut t,
+            &mut OutcomeLog::default(),
+            HISTORY,
+            0,
+        );
+        let b = t.breaker(EndpointId(0), HISTORY);
+        assert_eq!(b.open_for, Some(cfg.open_cap));
+        assert_eq!(b.rate_limited_for, Some(cfg.retry_after_cap));
+    }
+
+    #[test]
     fn the_log_is_bounded_by_time_and_count() {
         let mut log = OutcomeLog::default();
         for i in 0..(LOG_CAP as u64 + 10) {

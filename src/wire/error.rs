@@ -83,8 +83,7 @@ impl ErrorObject {
             .as_ref()
             .and_then(|a| a.get("retry_after"))
             .and_then(Value::as_f64)
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
+            .and_then(|s| Duration::try_from_secs_f64(s).ok());
         ApiError {
             status: status.or(self.http_status),
             code,
@@ -157,10 +156,10 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
+    // Negative, NaN or absurdly large values are no Retry-After at all.
     v.parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 fn canonical_reason(status: u16) -> &'static str {
@@ -244,6 +243,20 @@ mod tests {
         assert_eq!(e.error_type.as_deref(), Some("provider_unavailable"));
         assert_eq!(e.provider_code.as_deref(), Some("E42"));
         assert_eq!(e.provider_name, None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_ignored_not_fatal() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(" 2.5 "),
+            Some(Duration::from_millis(2500))
+        );
+        for bad in ["1e20", "-1", "NaN", "inf", "soon"] {
+            assert_eq!(parse_retry_after(bad), None, "{bad}");
+        }
+        let body = br#"{"error":{"message":"busy","availability":{"retry_after":1e300}}}"#;
+        assert_eq!(ApiError::from_body(503, body, None).retry_after, None);
     }
 
     #[test]
