@@ -204,6 +204,21 @@ async fn a_fault_with_times_hits_only_that_many_requests() {
     assert!(resp.status().is_success(), "{}", resp.status());
     assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 504);
     assert_eq!(post(&direct(&f, "alpha"), &chat(false)).await.status(), 200);
+    // A fault that did not decide a request (an earlier one did) keeps its hits.
+    let f =
+        fleet_with("[[providers.models.faults]]\nkind = \"errors\"\nstatus = 500\ntimes = 1").await;
+    f.inject(FaultSpec::new("alpha", FaultKind::Outage).times(1))
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(
+            post(&direct(&f, "alpha"), &chat(false))
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [500, 503, 200]);
 }
 
 #[tokio::test]

@@ -74,6 +74,20 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Whether it ends the request before the first response byte (the first such fault to
+    /// hit a request decides it).
+    pub fn fails_before(&self) -> bool {
+        matches!(
+            self,
+            FaultKind::Outage
+                | FaultKind::Errors { .. }
+                | FaultKind::RateLimit { .. }
+                | FaultKind::Reset
+                | FaultKind::Hang
+                | FaultKind::ContentPolicy
+        )
+    }
+
     /// The kind's name as written in TOML and JSON.
     pub fn name(&self) -> &'static str {
         match self {

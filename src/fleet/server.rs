@@ -219,6 +219,11 @@ impl Shared {
             if f.probability < 1.0 && rng.next_f64() >= f.probability {
                 continue;
             }
+            // A fault that fails the request before the first byte takes effect only if no
+            // earlier one did; only a fault that takes effect uses up its `times`.
+            if f.kind.fails_before() && fx.before.is_some() {
+                continue;
+            }
             if let Some(limit) = f.times {
                 let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
                 let n = hits.entry(key).or_insert(0);
