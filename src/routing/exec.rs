@@ -619,11 +619,21 @@ pub async fn execute(
             if prefill.is_some() && !meta.accepts_prefill {
                 continue;
             }
-            // Is there anyone after this endpoint, in this round or the next?
-            let others_left = if round == 0 {
-                i + 1 < ids.len() || (rounds > 1 && again[..i].iter().any(|&a| a))
-            } else {
-                again[i + 1..].iter().any(|&a| a)
+            // Is there anyone after this endpoint who would really be tried, in this round or
+            // the next?
+            let others_left = {
+                let eligible = |j: usize, r: usize| {
+                    let m = registry.get(ids[j].0);
+                    (r == 0 || (again[j] && !ids[j].1))
+                        && skip_model.as_deref() != Some(m.model.as_str())
+                        && (prefill.is_none() || m.accepts_prefill)
+                };
+                if round == 0 {
+                    (i + 1..ids.len()).any(|j| eligible(j, 0))
+                        || (rounds > 1 && (0..i).any(|j| eligible(j, 1)))
+                } else {
+                    (i + 1..ids.len()).any(|j| eligible(j, 1))
+                }
             };
             if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
                 break 'rounds;
@@ -719,9 +729,10 @@ pub async fn execute(
                         return finish(registry, answer, plan, attempts);
                     }
                     let can_continue = opts.mid_stream == MidStream::Continue
-                        && ids[i + 1..]
-                            .iter()
-                            .any(|&(j, _)| registry.get(j).accepts_prefill);
+                        && ids[i + 1..].iter().any(|&(j, _)| {
+                            let m = registry.get(j);
+                            m.accepts_prefill && skip_model.as_deref() != Some(m.model.as_str())
+                        });
                     if can_continue {
                         on_event(ExecEvent::Continue {
                             chars_kept: answer.text.chars().count(),
