@@ -210,10 +210,19 @@ impl Config {
             }
             for m in &p.models {
                 if m.id.trim().is_empty() {
-                    return Err(err(
-                        "id",
-                        "id",
-                        format!("a model of provider `{}` has an empty id", p.name),
+                    return Err(at(
+                        line_after(text, 0, |l| {
+                            is_key(l, "id")
+                                && l.split_once('=').is_some_and(|(_, v)| {
+                                    v.trim().trim_matches('"').trim().is_empty()
+                                })
+                        })
+                        .map(|i| i + 1),
+                        err(
+                            "id",
+                            "id",
+                            format!("a model of provider `{}` has an empty id", p.name),
+                        ),
                     ));
                 }
                 for (field, v) in [
@@ -221,11 +230,11 @@ impl Config {
                     ("completion_price", m.completion_price),
                 ] {
                     if !(v.is_finite() && v >= 0.0) {
-                        // The line of this field after this model's id.
-                        let from = text
-                            .lines()
-                            .position(|l| l.contains(&format!("\"{}\"", m.id)))
-                            .unwrap_or(0);
+                        // The line of this field after this model's `id = "…"`.
+                        let from = line_after(text, 0, |l| {
+                            is_key(l, "id") && l.contains(&format!("\"{}\"", m.id))
+                        })
+                        .unwrap_or(0);
                         let line = text
                             .lines()
                             .enumerate()
@@ -265,23 +274,34 @@ impl Config {
                 format!("no [[providers]] entry is named `{d}`"),
             ));
         }
+        // Errors about `[routing] providers` point into that table.
+        let routing_line = |name: &str| {
+            let from = line_after(text, 0, |l| l.trim() == "[routing]").unwrap_or(0);
+            line_after(text, from, |l| l.contains(&format!("\"{name}\""))).map(|i| i + 1)
+        };
         for name in &self.routing.providers {
             match self.provider(name) {
                 None => {
-                    return Err(err(
-                        "routing.providers",
-                        name,
-                        format!(
-                            "[routing] providers names `{name}`, but no [[providers]] entry has that name"
+                    return Err(at(
+                        routing_line(name),
+                        err(
+                            "routing.providers",
+                            name,
+                            format!(
+                                "[routing] providers names `{name}`, but no [[providers]] entry has that name"
+                            ),
                         ),
                     ));
                 }
                 Some(p) if p.kind != ProviderKind::Openai || p.models.is_empty() => {
-                    return Err(err(
-                        "routing.providers",
-                        name,
-                        format!(
-                            "provider `{name}` can't be routed locally: it needs kind = \"openai\" and at least one [[providers.models]] entry"
+                    return Err(at(
+                        routing_line(name),
+                        err(
+                            "routing.providers",
+                            name,
+                            format!(
+                                "provider `{name}` can't be routed locally: it needs kind = \"openai\" and at least one [[providers.models]] entry"
+                            ),
                         ),
                     ));
                 }
@@ -298,6 +318,29 @@ impl Config {
     pub fn provider(&self, name: &str) -> Option<&ProviderConfig> {
         self.providers.iter().find(|p| p.name == name)
     }
+}
+
+/// The error, pointing at `line` when it is known.
+fn at(line: Option<usize>, e: ConfigError) -> ConfigError {
+    ConfigError {
+        line: line.or(e.line),
+        ..e
+    }
+}
+
+/// The 0-based index of the first line at or after `from` that satisfies `pred`.
+fn line_after(text: &str, from: usize, pred: impl Fn(&str) -> bool) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .skip(from)
+        .find(|(_, l)| pred(l))
+        .map(|(i, _)| i)
+}
+
+/// Whether a TOML line assigns `key` (`key = …`, not `keys = …`).
+fn is_key(line: &str, key: &str) -> bool {
+    line.split_once('=')
+        .is_some_and(|(k, _)| k.trim().trim_matches('"') == key)
 }
 
 /// Line number and key name at a byte offset of TOML text.
@@ -318,6 +361,22 @@ mod tests {
 
     fn parse(t: &str) -> Result<Config, ConfigError> {
         Config::parse(t, Path::new("/tmp/c.toml"))
+    }
+
+    #[test]
+    fn routing_errors_point_at_the_right_line() {
+        let base = "panes = [\"m/x\"]\n[[providers]]\nname = \"a\"\nkind = \"openai\"\nbase_url = \"http://h/v1\"\n[[providers.models]]\nid = \"m/y\"\nprompt_price = 1\n[[providers.models]]\nid = \"m/x\"\nprompt_price = -1\n";
+        // The bad price is the second model's (line 11), not the first price line.
+        let e = parse(base).unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(11), Some("prompt_price")),
+            "{e}"
+        );
+        let empty = base.replace("id = \"m/y\"", "id = \"\"");
+        assert_eq!(parse(&empty).unwrap_err().line, Some(7));
+        let unknown = "[[providers]]\nname = \"a\"\nkind = \"openai\"\nbase_url = \"http://h/v1\"\n[routing]\nproviders = [\"b\"]\n";
+        assert_eq!(parse(unknown).unwrap_err().line, Some(6));
     }
 
     #[test]

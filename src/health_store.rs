@@ -22,7 +22,9 @@ pub fn state_dir() -> Option<PathBuf> {
     )
 }
 
-/// The health file of one source (`key` names it: `fleet`, a config provider set, …).
+/// The health file of one source (`key` names it: `fleet`, a config provider set, …). Keys
+/// that are not already safe file names get a short hash of the whole key, so two keys never
+/// share a file, and long keys are shortened.
 pub fn path_for(key: &str) -> Option<PathBuf> {
     let safe: String = key
         .chars()
@@ -33,8 +35,18 @@ pub fn path_for(key: &str) -> Option<PathBuf> {
                 '_'
             }
         })
+        .take(80)
         .collect();
-    Some(state_dir()?.join(format!("health-{safe}.json")))
+    let name = if safe == key {
+        safe
+    } else {
+        // FNV-1a: stable across runs and platforms, unlike the std hasher.
+        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("{safe}-{:08x}", h as u32)
+    };
+    Some(state_dir()?.join(format!("health-{name}.json")))
 }
 
 /// Reads saved health; `Ok(None)` when there is none yet.
@@ -105,8 +117,23 @@ mod tests {
     }
 
     #[test]
-    fn file_names_are_safe() {
-        let p = path_for("fleet ../x").unwrap();
-        assert!(p.ends_with("health-fleet____x.json"), "{}", p.display());
+    fn file_names_are_safe_distinct_and_bounded() {
+        let name = |k: &str| {
+            path_for(k)
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        assert_eq!(name("fleet"), "health-fleet.json");
+        let odd = name("fleet ../x");
+        assert!(
+            odd.starts_with("health-fleet____x-") && !odd.contains('/'),
+            "{odd}"
+        );
+        assert_ne!(name("config-a+b"), name("config-a_b"));
+        assert_ne!(name("ÄÖ"), name("ÜÖ"));
+        assert!(name(&"x".repeat(1000)).len() < 120);
     }
 }

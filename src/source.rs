@@ -101,19 +101,31 @@ impl LocalRouter {
 
     /// Starts the actor with the health saved for `key` by earlier runs.
     pub fn start(registry: crate::routing::EndpointRegistry, seed: u64, key: &str) -> Self {
-        Self::spawn(registry, key, |reg, saved| {
-            crate::routing::actor::spawn_restored(
-                reg,
-                crate::routing::HealthConfig::default(),
-                seed,
-                saved,
-            )
-        })
+        Self::spawn(
+            registry,
+            crate::health_store::path_for(key),
+            |reg, saved| {
+                crate::routing::actor::spawn_restored(
+                    reg,
+                    crate::routing::HealthConfig::default(),
+                    seed,
+                    saved,
+                )
+            },
+        )
     }
 
     /// Starts an observer (see [`crate::routing::actor::spawn_observer`]) with saved health.
     pub fn observer(registry: crate::routing::EndpointRegistry, key: &str) -> Self {
-        Self::spawn(registry, key, |reg, saved| {
+        Self::observer_at(registry, crate::health_store::path_for(key))
+    }
+
+    /// An observer whose health lives in `health_file` (`None`: not kept between runs).
+    pub fn observer_at(
+        registry: crate::routing::EndpointRegistry,
+        health_file: Option<std::path::PathBuf>,
+    ) -> Self {
+        Self::spawn(registry, health_file, |reg, saved| {
             crate::routing::actor::spawn_observer(
                 reg,
                 crate::routing::HealthConfig::default(),
@@ -124,13 +136,12 @@ impl LocalRouter {
 
     fn spawn(
         registry: crate::routing::EndpointRegistry,
-        key: &str,
+        health_file: Option<std::path::PathBuf>,
         actor: impl FnOnce(
             crate::routing::EndpointRegistry,
             Option<crate::routing::persist::SavedHealth>,
         ) -> crate::routing::actor::RouterHandle,
     ) -> Self {
-        let health_file = crate::health_store::path_for(key);
         let (saved, warning) = match health_file.as_deref().map(crate::health_store::load) {
             None | Some(Ok(None)) => (None, None),
             Some(Ok(Some(s))) => (Some(s), None),
@@ -219,6 +230,26 @@ fn key_from_env(var: &str) -> Result<Option<Secret>, String> {
 
 /// Resolves the source; starts the simulated fleet in-process when that is the answer.
 pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
+    let src = pick(args, cfg).await?;
+    // Routing flags that this source cannot honour are an error, not silently ignored.
+    if src.router.is_none() {
+        if args.route_locally {
+            return Err(format!(
+                "--route-locally routes across the simulated fleet's providers (with --sim or --fleet) or the config's [routing] providers; the source here is {}",
+                src.label
+            ));
+        }
+        if args.mid_stream.is_some() {
+            return Err(format!(
+                "--mid-stream applies to Switchyard's own router (--route-locally or [routing] providers); {} routes by itself",
+                src.label
+            ));
+        }
+    }
+    Ok(src)
+}
+
+async fn pick(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
     if args.sim || args.fleet.is_some() {
         return start_fleet(args, cfg).await;
     }
@@ -274,7 +305,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             kind,
         };
         let observer = (kind == ServerKind::OpenRouter)
-            .then(|| gateway_observer(&endpoint, &defaults, &format!("gateway-{name}")));
+            .then(|| gateway_observer(&endpoint, &format!("gateway-{name}")));
         return Ok(Source {
             endpoint,
             label: name.clone(),
@@ -296,7 +327,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             kind: ServerKind::OpenRouter,
         };
         return Ok(Source {
-            observer: Some(gateway_observer(&endpoint, &defaults, "openrouter")),
+            observer: Some(gateway_observer(&endpoint, "openrouter")),
             endpoint,
             label: "OpenRouter".into(),
             default_models: defaults,
@@ -318,7 +349,7 @@ fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
             .provider(name)
             .ok_or_else(|| format!("no provider named `{name}` in the config"))?;
         if let Some(var) = &p.api_key_env
-            && let Some(k) = key_from_env(var)?
+            && let Some(k) = key_from_env(var).map_err(|e| format!("provider `{name}`: {e}"))?
         {
             keys.insert(p.name.clone(), k);
         }
@@ -438,11 +469,8 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
 
 /// An observer of a gateway's routing (OpenRouter): it learns each model's endpoints from the
 /// endpoints listing in the background, and every response's provider as answers arrive.
-fn gateway_observer(endpoint: &Endpoint, models: &[String], key: &str) -> LocalRouter {
+fn gateway_observer(endpoint: &Endpoint, key: &str) -> LocalRouter {
     let mut obs = LocalRouter::observer(crate::routing::EndpointRegistry::new(), key);
     obs.gateway = Some(endpoint.clone());
-    for m in models {
-        obs.learn(m);
-    }
     obs
 }

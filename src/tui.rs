@@ -85,6 +85,12 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
         (None, Some(o)) => Some((o, true)),
         _ => None,
     };
+    if let Some(o) = &source.observer {
+        // The panes' models, so F6 lists their providers before the first answer.
+        for p in &app.panes {
+            o.learn(&p.model);
+        }
+    }
     if let Some((router, observed)) = tracked {
         spawn_health(router.clone(), observed, tx.clone());
         if let Some(w) = &router.warning {

@@ -44,18 +44,24 @@ fn fleet_file() -> std::path::PathBuf {
     p
 }
 
-fn sy(args: &[&str]) -> Output {
-    let fleet = fleet_file();
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .arg("--fleet")
-        .arg(&fleet)
-        .args(args)
-        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
-        .env_remove("OPENROUTER_API_KEY")
+/// The binary with no key, no user config and a fresh state directory of its own.
+fn sy_cmd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+    c.env_remove("OPENROUTER_API_KEY")
         .env(
             "XDG_CONFIG_HOME",
             std::env::temp_dir().join("switchyard-ask-noconfig"),
         )
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir());
+    c
+}
+
+fn sy(args: &[&str]) -> Output {
+    let fleet = fleet_file();
+    sy_cmd()
+        .arg("--fleet")
+        .arg(&fleet)
+        .args(args)
         .output()
         .unwrap()
 }
@@ -230,9 +236,8 @@ fn cutting_server() -> String {
 #[test]
 fn a_cut_stream_is_never_printed_as_complete() {
     let url = cutting_server();
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let out = sy_cmd()
         .args(["--base-url", &url, "ask", "-m", "x/y", "hi"])
-        .env_remove("OPENROUTER_API_KEY")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -252,12 +257,10 @@ fn a_cut_stream_is_never_printed_as_complete() {
 fn routed_ask_reports_attempts_and_failover_in_json() {
     let p = std::env::temp_dir().join(format!("switchyard-ask-flaky-{}.toml", std::process::id()));
     std::fs::write(&p, common::DOWN_AND_UP_FLEET).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let out = sy_cmd()
         .arg("--fleet")
         .arg(&p)
         .args(["--route-locally", "ask", "--json", "-m", "m/chat", "hi"])
-        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
-        .env_remove("OPENROUTER_API_KEY")
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&p);
@@ -314,7 +317,7 @@ fn routing_flags_reach_the_wire_and_the_local_router() {
 
     let p = std::env::temp_dir().join(format!("switchyard-ask-only-{}.toml", std::process::id()));
     std::fs::write(&p, common::DOWN_AND_UP_FLEET).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let out = sy_cmd()
         .arg("--fleet")
         .arg(&p)
         .args([
@@ -327,8 +330,6 @@ fn routing_flags_reach_the_wire_and_the_local_router() {
             "m/chat",
             "hi",
         ])
-        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
-        .env_remove("OPENROUTER_API_KEY")
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&p);
@@ -344,7 +345,7 @@ fn routing_flags_reach_the_wire_and_the_local_router() {
 /// `ask` through the local router with `--sort price` (Downtown, always failing, first) and a
 /// given state directory; returns the providers attempted in order.
 fn routed_attempts(state: &std::path::Path, fleet: &std::path::Path) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let out = sy_cmd()
         .arg("--fleet")
         .arg(fleet)
         .args([
@@ -358,7 +359,6 @@ fn routed_attempts(state: &std::path::Path, fleet: &std::path::Path) -> Vec<Stri
             "hi",
         ])
         .env("SWITCHYARD_STATE_DIR", state)
-        .env_remove("OPENROUTER_API_KEY")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -408,12 +408,11 @@ fn health_learned_by_one_ask_steers_the_next() {
         .unwrap()
         .path();
     std::fs::write(&file, "{ damaged").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let out = sy_cmd()
         .arg("--fleet")
         .arg(&fleet)
         .args(["--route-locally", "ask", "-m", "m/chat", "hi"])
         .env("SWITCHYARD_STATE_DIR", &state)
-        .env_remove("OPENROUTER_API_KEY")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -473,11 +472,10 @@ context_length = 64000
     let path = std::env::temp_dir().join(format!("switchyard-ask-cfg-{}.toml", std::process::id()));
     std::fs::write(&path, config).unwrap();
     let run = |args: &[&str], key: Option<&str>| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+        let mut c = sy_cmd();
         c.arg("--config")
             .arg(&path)
             .args(args)
-            .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
             .env_remove("OPENROUTER_API_KEY");
         match key {
             Some(k) => c.env("SY_TEST_KEY", k),
@@ -546,11 +544,10 @@ fn bad_routing_config_names_the_line_and_the_rule() {
         (&negative, "line 8", "completion_price"),
         (&unknown, "line 2", "ghost"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        let out = sy_cmd()
             .arg("--config")
             .arg(path)
             .args(["ask", "-m", "m/x", "hi"])
-            .env_remove("OPENROUTER_API_KEY")
             .output()
             .unwrap();
         let err = text(&out.stderr);
@@ -570,12 +567,11 @@ fn the_gateways_routing_is_observed_and_saved_per_provider_that_answered() {
     ));
     std::fs::write(&fleet, common::DOWN_AND_UP_FLEET).unwrap();
     let state = common::fresh_state_dir();
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let out = sy_cmd()
         .arg("--fleet")
         .arg(&fleet)
         .args(["ask", "-m", "m/chat", "hi"])
         .env("SWITCHYARD_STATE_DIR", &state)
-        .env_remove("OPENROUTER_API_KEY")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -614,12 +610,11 @@ fn an_openrouter_shaped_gateway_from_the_config_is_observed_too() {
     )
     .unwrap();
     let state = common::fresh_state_dir();
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let out = sy_cmd()
         .arg("--config")
         .arg(&cfg)
         .args(["--provider", "gw", "ask", "-m", "m/chat", "hi"])
         .env("SWITCHYARD_STATE_DIR", &state)
-        .env_remove("OPENROUTER_API_KEY")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -654,7 +649,7 @@ fn a_breaker_opened_by_one_ask_is_still_open_for_the_next() {
     ));
     // Only the failing provider: each ask makes three attempts (a lone endpoint's retries).
     let ask = || {
-        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        sy_cmd()
             .arg("--fleet")
             .arg(&fleet)
             .args([
@@ -667,7 +662,6 @@ fn a_breaker_opened_by_one_ask_is_still_open_for_the_next() {
                 "hi",
             ])
             .env("SWITCHYARD_STATE_DIR", &state)
-            .env_remove("OPENROUTER_API_KEY")
             .output()
             .unwrap()
     };
@@ -703,4 +697,26 @@ fn a_breaker_opened_by_one_ask_is_still_open_for_the_next() {
     assert!(!b["open_for"].is_null(), "{b}");
     let _ = std::fs::remove_file(&fleet);
     let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn routing_flags_the_source_cannot_honour_are_refused() {
+    for flags in [
+        vec![
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--mid-stream",
+            "continue",
+        ],
+        vec!["--base-url", "http://127.0.0.1:9/v1", "--route-locally"],
+    ] {
+        let out = sy_cmd()
+            .args(&flags)
+            .args(["ask", "-m", "m/x", "hi"])
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(err.contains(flags[2]), "{err}");
+    }
 }

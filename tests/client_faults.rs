@@ -329,8 +329,8 @@ async fn batched_reads_take_every_buffered_frame_of_a_chunked_body_at_once() {
 
 #[tokio::test]
 async fn a_model_that_is_reasoning_is_not_a_silent_route() {
-    // Reasoning streams for ~0.6 s before the first answer token; the first-token limit is
-    // 0.25 s. The limit is about silence, so the answer completes.
+    // Reasoning streams for ~2.1 s before the first answer token; the first-token limit is
+    // 2 s. The limit is about silence, so the answer completes.
     let reasoning = |t: &str| {
         let c = serde_json::json!({
             "id": "gen-1", "model": "test/model", "object": "chat.completion.chunk",
@@ -347,9 +347,9 @@ async fn a_model_that_is_reasoning_is_not_a_silent_route() {
         b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
             .to_vec(),
     );
-    let url = serve_once(parts, Duration::from_millis(100), false).await;
+    let url = serve_once(parts, Duration::from_millis(300), false).await;
     let t = Timeouts {
-        first_token: Some(Duration::from_millis(250)),
+        first_token: Some(Duration::from_secs(2)),
         ..Timeouts::default()
     };
     let o = HttpClient::new()

@@ -304,9 +304,9 @@ async fn endpoints_listing_becomes_router_metadata() {
 #[tokio::test]
 async fn an_observer_learns_a_models_endpoints_from_the_gateways_listing() {
     let f = fleet(FleetSpec::builtin().with_time_scale(0.0)).await;
-    let mut obs = switchyard::source::LocalRouter::observer(
+    let mut obs = switchyard::source::LocalRouter::observer_at(
         switchyard::routing::EndpointRegistry::new(),
-        "test-observer-learn",
+        None,
     );
     obs.gateway = Some(ep(f.base_url(), ServerKind::OpenRouter));
     let mut reg = obs.handle.registry();

@@ -59,6 +59,7 @@ impl Tui {
         cmd.env("HOME", &dir.0);
         cmd.env("XDG_CONFIG_HOME", dir.0.join("config"));
         cmd.env("XDG_STATE_HOME", dir.0.join("state"));
+        cmd.env("SWITCHYARD_STATE_DIR", dir.0.join("state"));
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("OPENROUTER_API_KEY");
         cmd.env_remove("DISPLAY");

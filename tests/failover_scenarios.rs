@@ -365,7 +365,10 @@ async fn s13_a_content_policy_refusal_is_propagated_and_never_retried() {
 async fn s15_an_outage_opens_the_breaker_then_one_probe_brings_the_provider_back() {
     let health = HealthConfig {
         open_after_consecutive: 2,
-        open_base: Duration::from_millis(200),
+        // Long enough that the second request surely finds it open on a busy machine; the
+        // probe loop below waits it out.
+        open_base: Duration::from_secs(3),
+        open_jitter: 0.0,
         ..HealthConfig::default()
     };
     let r = rig_with(
