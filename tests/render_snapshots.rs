@@ -201,6 +201,36 @@ fn health_panel_with_sparklines_160x48() {
 }
 
 #[test]
+fn health_panel_keeps_the_selected_endpoint_in_view() {
+    use switchyard::app::state::{EndpointLabel, HealthView};
+    let labels: Vec<EndpointLabel> = (0..30)
+        .map(|i| EndpointLabel {
+            slug: format!("p{i}"),
+            provider: format!("Provider{i:02}"),
+            model: "m/x".into(),
+            prompt_price: 1.0,
+            completion_price: 1.0,
+        })
+        .collect();
+    let mut app = workbench(1);
+    app.health = Some(HealthView {
+        labels,
+        selected: 25,
+        snapshot: switchyard::routing::HealthSnapshot::empty(),
+        observed: true,
+    });
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::F(6)));
+    let text = format!("{}", render(&mut app, 160, 24).backend());
+    let row = |name: &str| {
+        text.lines()
+            .any(|l| l.contains(name) && l.contains("healthy"))
+    };
+    assert!(row("Provider25"), "the selected row is shown:\n{text}");
+    assert!(!row("Provider00"), "rows above scroll away:\n{text}");
+    assert!(text.contains("observed from the gateway"));
+}
+
+#[test]
 fn narrow_terminal_20_columns_stacks_panes_and_keeps_everything() {
     let mut app = workbench(3);
     let t = render(&mut app, 20, 30);

@@ -166,7 +166,12 @@ fn draw_health(frame: &mut Frame, app: &App) {
         ),
         head,
     )];
-    for (i, l) in h.labels.iter().enumerate() {
+    // Rows that fit under the header and above the detail lines; the selection stays in view.
+    let rows = (inner.height as usize)
+        .saturating_sub(1 + DETAIL_LINES)
+        .max(1);
+    let first = h.selected.saturating_sub(rows - 1);
+    for (i, l) in h.labels.iter().enumerate().skip(first).take(rows) {
         let (provider, model, pin, pout) =
             (&l.provider, &l.model, l.prompt_price, l.completion_price);
         let st = h.snapshot.get(crate::routing::EndpointId(i as u32));
@@ -241,6 +246,9 @@ fn draw_health(frame: &mut Frame, app: &App) {
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
+
+/// Lines under the endpoint table: a blank, a title and two sparklines.
+const DETAIL_LINES: usize = 4;
 
 /// Width of the per-row trend column.
 const SPARK_W: usize = 10;
