@@ -148,14 +148,15 @@ fn draw_health(frame: &mut Frame, app: &App) {
         .add_modifier(Modifier::BOLD);
     let mut lines = vec![Line::styled(
         format!(
-            "{:<18} {:<28} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
+            "{:<18} {:<24} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:<SPARK_W$} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
             "provider",
             "model",
             "state",
             "ttft50",
             "ttft90",
-            "ttft trend",
+            "ttft ~",
             "tok/s",
+            "tok/s ~",
             "err30s",
             "err5m",
             "429-30",
@@ -188,14 +189,15 @@ fn draw_health(frame: &mut Frame, app: &App) {
             .map(|d| format!("{:.0}s", d.as_secs_f64()))
             .unwrap_or_else(|| "-".into());
         let text = format!(
-            "{:<18} {:<28} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
+            "{:<18} {:<24} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:<SPARK_W$} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
             truncate(provider, 18),
-            truncate(model, 28),
+            truncate(model, 24),
             state.label(),
             ms(st.ttft_ms, 0),
             ms(st.ttft_ms, 2),
             spark(&st.recent_ttft_ms.values(), SPARK_W),
             ms(st.tokens_per_sec, 0),
+            spark(&st.recent_tokens_per_sec.values(), SPARK_W),
             pct(st.error_rate_30s()),
             pct(st.error_rate_5m()),
             pct(st.rate_limited_rate_30s()),
@@ -250,8 +252,8 @@ fn draw_health(frame: &mut Frame, app: &App) {
 /// Lines under the endpoint table: a blank, a title and two sparklines.
 const DETAIL_LINES: usize = 4;
 
-/// Width of the per-row trend column.
-const SPARK_W: usize = 10;
+/// Width of the per-row trend columns (latency and throughput).
+const SPARK_W: usize = 8;
 
 /// The last `width` values as a one-line sparkline (eight levels from the minimum to the
 /// maximum shown); a flat series sits mid-height, and no values is an empty string.
