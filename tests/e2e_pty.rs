@@ -381,3 +381,49 @@ fn without_the_local_router_f6_shows_health_observed_from_the_gateway() {
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
+
+#[test]
+fn mid_stream_continue_keeps_the_partial_answer_and_finishes_it_elsewhere() {
+    const FLEET: &str = r#"
+seed = 9
+time_scale = 0.0
+[[providers]]
+name = "Cutter"
+slug = "cutter"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.1
+[[providers.models.faults]]
+kind = "cut"
+after_tokens = 25
+
+[[providers]]
+name = "Prefiller"
+slug = "prefiller"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1.0
+completion_price = 1.0
+assistant_prefill = true
+"#;
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "--route-locally",
+        "--mid-stream",
+        "continue",
+        "--sort",
+        "price",
+        "-m",
+        "m/chat",
+    ];
+    let mut t = Tui::spawn("continue", &args, &[("fleet.toml", FLEET)]);
+    t.wait_for("a ready pane", |s| s.contains("ready"));
+    t.send("Explain quicksort\r");
+    t.wait_for("a whole answer continued by the second provider", |s| {
+        s.contains("✓ done") && s.contains("Prefiller") && s.contains("continues the text")
+    });
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}
