@@ -194,6 +194,9 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
             Report::Routing(v) => {
                 if opts.json {
                     let _ = writeln!(stdout, "{v}");
+                } else if let Some(line) = routing_note(&v) {
+                    // The answer stays clean on stdout; what the router did goes to stderr.
+                    eprintln!("switchyard: {line}");
                 }
             }
             Report::Ended(i, outcome) => {
@@ -222,6 +225,28 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         }
     }
     i32::from(failed)
+}
+
+/// A one-line account of a routing event for stderr (attempts themselves are not news).
+fn routing_note(v: &serde_json::Value) -> Option<String> {
+    let model = v["model"].as_str().unwrap_or("?");
+    let reason = v["reason"].as_str().unwrap_or("");
+    Some(match v["type"].as_str()? {
+        "failover" => format!("{model}: failed over before the first token ({reason})"),
+        "retry" => format!(
+            "{model}: retrying in {:.1}s ({reason})",
+            v["wait_ms"].as_f64().unwrap_or(0.0) / 1000.0
+        ),
+        "restart" => format!(
+            "{model}: answer cut after {} chars ({reason}); restarted on the next provider",
+            v["chars_cut"]
+        ),
+        "continue" => format!(
+            "{model}: answer cut after {} chars ({reason}); the next provider continues it",
+            v["chars_kept"]
+        ),
+        _ => return None,
+    })
 }
 
 fn print_plain(out: &mut impl Write, model: &str, o: &Outcome, single: bool, live: bool) {

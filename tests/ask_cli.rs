@@ -720,3 +720,34 @@ fn routing_flags_the_source_cannot_honour_are_refused() {
         assert!(err.contains(flags[2]), "{err}");
     }
 }
+
+#[test]
+fn plain_ask_keeps_stdout_to_the_answer_and_tells_stderr_what_the_router_did() {
+    let fleet =
+        std::env::temp_dir().join(format!("switchyard-ask-notes-{}.toml", std::process::id()));
+    std::fs::write(&fleet, common::DOWN_AND_UP_FLEET).unwrap();
+    let out = sy_cmd()
+        .arg("--fleet")
+        .arg(&fleet)
+        .args([
+            "--route-locally",
+            "--sort",
+            "price",
+            "ask",
+            "-m",
+            "m/chat",
+            "hi",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&fleet);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("m/chat: retrying in"), "{err}");
+    assert!(
+        err.contains("m/chat: failed over before the first token"),
+        "{err}"
+    );
+    let answer = text(&out.stdout);
+    assert!(!answer.contains("switchyard:") && !answer.trim().is_empty());
+}
