@@ -200,7 +200,11 @@ impl LocalRouter {
             .export()
             .await
             .map_err(|_| "the routing actor has stopped".to_string())?;
-        crate::health_store::save(path, &saved)
+        // Encoding and writing up to a few MB is disk work: off the async workers.
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || crate::health_store::save(&path, &saved))
+            .await
+            .map_err(|e| format!("saving routing health failed: {e}"))?
     }
 }
 

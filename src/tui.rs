@@ -93,6 +93,7 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     }
     if let Some((router, observed)) = tracked {
         spawn_health(router.clone(), observed, tx.clone());
+        spawn_health_saver(router.clone(), tx.clone());
         if let Some(w) = &router.warning {
             let _ = tx.send(Msg::Notice(w.clone(), crate::app::state::Level::Error));
         }
@@ -405,6 +406,24 @@ fn spawn_health(
                     if r.is_err() { break }
                     labels = labels_of(&registry.borrow_and_update());
                 }
+            }
+        }
+    });
+}
+
+/// Saves routing health every minute, so a crash or a killed terminal loses at most a minute
+/// of what the session learned (quitting saves too).
+fn spawn_health_saver(router: crate::source::LocalRouter, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            if tx.is_closed() {
+                break;
+            }
+            if let Err(e) = router.save().await {
+                let _ = tx.send(Msg::Notice(e, crate::app::state::Level::Error));
             }
         }
     });
