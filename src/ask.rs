@@ -121,6 +121,9 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                             ExecEvent::Failover { reason } => json!({
                                 "type": "failover", "model": model, "reason": reason, "t_ms": t_ms,
                             }),
+                            ExecEvent::Notice(message) => json!({
+                                "type": "notice", "model": model, "message": message, "t_ms": t_ms,
+                            }),
                             ExecEvent::Retry { wait, reason } => json!({
                                 "type": "retry", "model": model, "wait_ms": wait.as_millis(),
                                 "reason": reason, "t_ms": t_ms,
@@ -245,6 +248,7 @@ fn routing_note(v: &serde_json::Value) -> Option<String> {
             "{model}: answer cut after {} chars ({reason}); the next provider continues it",
             v["chars_kept"]
         ),
+        "notice" => format!("{model}: {}", v["message"].as_str().unwrap_or("")),
         _ => return None,
     })
 }

@@ -229,6 +229,12 @@ fn run_effect(
                                 note: format!("↪ failed over before the first token: {reason}"),
                                 restart: false,
                             },
+                            ExecEvent::Notice(note) => Msg::Rerouted {
+                                pane,
+                                req,
+                                note: format!("ⓘ {note}"),
+                                restart: false,
+                            },
                             ExecEvent::Retry { wait, reason } => Msg::Rerouted {
                                 pane,
                                 req,

@@ -471,3 +471,47 @@ async fn with_a_key_per_provider_one_refused_key_moves_on_to_the_next_provider()
     );
     assert_eq!(r.attempts[0].outcome, Outcome::Auth { status: 401 });
 }
+
+#[tokio::test]
+async fn a_threshold_no_endpoint_meets_demotes_runs_and_says_so() {
+    let fleet = "seed = 9\ntime_scale = 0.0\n[[providers]]\nname = \"Only\"\nslug = \"only\"\n[[providers.models]]\nid = \"m/chat\"\nprompt_price = 1.0\ncompletion_price = 1.0\n";
+    let (_fleet, registry, router) = routed(fleet, 3).await;
+    let client = HttpClient::new().unwrap();
+    let run = |prefs: Option<ProviderPreferences>| {
+        let (client, registry, router) = (client.clone(), registry.clone(), router.clone());
+        async move {
+            let mut notices = Vec::new();
+            let r = execute(
+                &client,
+                &router,
+                &registry,
+                &request(prefs),
+                &ExecOptions::default(),
+                |e| {
+                    if let ExecEvent::Notice(n) = e {
+                        notices.push(n)
+                    }
+                },
+            )
+            .await;
+            (r, notices)
+        }
+    };
+    // Three answers give the endpoint enough time-to-first-token samples for a p50.
+    for _ in 0..3 {
+        let (r, notices) = run(None).await;
+        assert_eq!(r.answer.result, Ok("stop".into()));
+        assert!(notices.is_empty());
+    }
+    // Nobody answers within a microsecond: demoted, not excluded, and said.
+    let prefs: ProviderPreferences =
+        serde_json::from_value(serde_json::json!({"preferred_max_latency": 0.000001})).unwrap();
+    let (r, notices) = run(Some(prefs)).await;
+    assert_eq!(
+        r.answer.result,
+        Ok("stop".into()),
+        "thresholds never exclude"
+    );
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("maximum latency"), "{}", notices[0]);
+}

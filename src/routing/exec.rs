@@ -247,6 +247,8 @@ pub enum ExecEvent {
         /// Why it failed.
         reason: String,
     },
+    /// Something the user should know about the plan (e.g. no endpoint meets a threshold).
+    Notice(String),
     /// Stream events of the current attempt.
     Events(Vec<StreamEvent>),
 }
@@ -440,6 +442,32 @@ pub fn classify(e: &ChatError) -> Outcome {
     }
 }
 
+/// When no endpoint in the plan meets the throughput or latency preference: thresholds only
+/// demote, so the request runs anyway, and the user is told why the pick may be slow.
+fn threshold_notice(plan: &Plan) -> Option<String> {
+    use super::policy::Tier;
+    let missed = |f: fn(&super::policy::Demotion) -> bool| {
+        !plan.entries.is_empty()
+            && plan.entries.iter().all(|e| match &e.rank_reason.tier {
+                Tier::Demoted(d) => f(d),
+                _ => false,
+            })
+    };
+    let which: Vec<&str> = [
+        (missed(|d| d.throughput), "the minimum throughput"),
+        (missed(|d| d.latency), "the maximum latency"),
+    ]
+    .into_iter()
+    .filter_map(|(m, name)| m.then_some(name))
+    .collect();
+    (!which.is_empty()).then(|| {
+        format!(
+            "no endpoint meets {} preference; running on the best of the rest",
+            which.join(" or ")
+        )
+    })
+}
+
 /// A completed answer's measurements, as health records them.
 fn success(answer: &Answer) -> Outcome {
     let tokens = answer
@@ -556,6 +584,9 @@ pub async fn execute(
             };
         }
     };
+    if let Some(n) = threshold_notice(&plan) {
+        on_event(ExecEvent::Notice(n));
+    }
     let ids: Vec<(EndpointId, bool)> = plan
         .entries
         .iter()
