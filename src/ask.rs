@@ -71,7 +71,12 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         }
         return 0;
     }
-    let client = match HttpClient::new() {
+    let made = if source.router.is_some() {
+        HttpClient::for_routing()
+    } else {
+        HttpClient::new()
+    };
+    let client = match made {
         Ok(c) => c,
         Err(e) => {
             eprintln!("switchyard: {e}");

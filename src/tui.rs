@@ -46,7 +46,11 @@ fn leave_terminal() {
 
 /// Runs the workbench until the user quits or a signal arrives.
 pub async fn run(mut app: App, source: Source) -> Result<(), String> {
-    let client = HttpClient::new()?;
+    let client = if source.router.is_some() {
+        HttpClient::for_routing()?
+    } else {
+        HttpClient::new()?
+    };
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     // ratatui's hook restores raw mode and the screen; ours also turns off mouse, paste and keys.
     let prev = std::panic::take_hook();
