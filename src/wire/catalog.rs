@@ -4,10 +4,9 @@
 //! are accepted as decimal strings or numbers (real endpoint data sends `"request":0`), and a
 //! catalog entry that still fails to decode is dropped rather than failing the whole list.
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
-use std::fmt;
 
 /// `GET /models` response: `{"data":[Model…]}` (plus pagination fields we don't need).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -195,36 +194,8 @@ impl<'de> Deserialize<'de> for Price {
     }
 }
 
-/// Decodes a finite f64 from a JSON number or a decimal string.
-struct NumberOrString;
-
-impl Visitor<'_> for NumberOrString {
-    type Value = f64;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a number or a decimal string")
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
-        Ok(v)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
-        Ok(v as f64)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
-        Ok(v as f64)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
-        v.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
-    }
-}
-
-/// A number that may arrive as a JSON number or a decimal string (real traffic sends both).
-pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Ok(Option::<Price>::deserialize(d)?.map(|p| p.0))
-}
+use super::lenient::NumberOrString;
+pub(crate) use super::lenient::{lenient_f64, null_as_default};
 
 /// Model or endpoint pricing. Missing keys are `None` (real data omits most of them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -651,14 +622,6 @@ fn tightest_subsequence(s: &[char], q: &[char]) -> Option<usize> {
         }
     }
     best
-}
-
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Decodes a model array, dropping entries that fail so one odd model can't empty the picker.

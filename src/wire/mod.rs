@@ -3,4 +3,5 @@
 pub mod catalog;
 pub mod chunk;
 pub mod error;
+mod lenient;
 pub mod request;
