@@ -43,8 +43,9 @@ pub fn build_request(model: &str, fallbacks: &[String], prompt: &str) -> ChatReq
 
 enum Report {
     Event(usize, u128, Box<StreamEvent>),
-    /// A routing event already rendered as a JSON object (attempt, failover, restart).
-    Routing(serde_json::Value),
+    /// A routing event as a JSON object (attempt, failover, restart, …) and, when it is news
+    /// for a person, its one-line note.
+    Routing(serde_json::Value, Option<String>),
     Ended(usize, Box<Outcome>),
 }
 
@@ -108,6 +109,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     |ev| {
                         use crate::routing::exec::ExecEvent;
                         let t_ms = t0.elapsed().as_millis();
+                        let note = ev.note().map(|n| format!("{model}: {n}"));
                         let v = match ev {
                             ExecEvent::Events(events) => {
                                 for e in events {
@@ -142,7 +144,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                                 "reason": reason, "t_ms": t_ms,
                             }),
                         };
-                        let _ = tx.send(Report::Routing(v));
+                        let _ = tx.send(Report::Routing(v, note));
                     },
                 )
                 .await;
@@ -199,10 +201,10 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     let _ = stdout.flush();
                 }
             }
-            Report::Routing(v) => {
+            Report::Routing(v, note) => {
                 if opts.json {
                     let _ = writeln!(stdout, "{v}");
-                } else if let Some(line) = routing_note(&v) {
+                } else if let Some(line) = note {
                     // The answer stays clean on stdout; what the router did goes to stderr.
                     eprintln!("switchyard: {line}");
                 }
@@ -233,29 +235,6 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         }
     }
     i32::from(failed)
-}
-
-/// A one-line account of a routing event for stderr (attempts themselves are not news).
-fn routing_note(v: &serde_json::Value) -> Option<String> {
-    let model = v["model"].as_str().unwrap_or("?");
-    let reason = v["reason"].as_str().unwrap_or("");
-    Some(match v["type"].as_str()? {
-        "failover" => format!("{model}: failed over before the first token ({reason})"),
-        "retry" => format!(
-            "{model}: retrying in {:.1}s ({reason})",
-            v["wait_ms"].as_f64().unwrap_or(0.0) / 1000.0
-        ),
-        "restart" => format!(
-            "{model}: answer cut after {} chars ({reason}); restarted on the next provider",
-            v["chars_cut"]
-        ),
-        "continue" => format!(
-            "{model}: answer cut after {} chars ({reason}); the next provider continues it",
-            v["chars_kept"]
-        ),
-        "notice" => format!("{model}: {}", v["message"].as_str().unwrap_or("")),
-        _ => return None,
-    })
 }
 
 fn print_plain(out: &mut impl Write, model: &str, o: &Outcome, single: bool, live: bool) {

@@ -227,48 +227,18 @@ fn run_effect(
                                 provider,
                                 model,
                             },
-                            ExecEvent::Failover { reason } => Msg::Rerouted {
-                                pane,
-                                req,
-                                note: format!("↪ failed over before the first token: {reason}"),
-                                restart: false,
-                            },
-                            ExecEvent::Notice(note) => Msg::Rerouted {
-                                pane,
-                                req,
-                                note: format!("ⓘ {note}"),
-                                restart: false,
-                            },
-                            ExecEvent::Retry { wait, reason } => Msg::Rerouted {
-                                pane,
-                                req,
-                                note: format!(
-                                    "⟳ retrying the same provider in {:.1}s: {reason}",
-                                    wait.as_secs_f64()
-                                ),
-                                restart: false,
-                            },
-                            ExecEvent::Continue { chars_kept, reason } => Msg::Rerouted {
-                                pane,
-                                req,
-                                note: format!(
-                                    "↪ cut after {chars_kept} chars ({reason}); the next provider continues the text"
-                                ),
-                                restart: false,
-                            },
-                            ExecEvent::Restart { chars_cut, reason } => Msg::Rerouted {
-                                pane,
-                                req,
-                                note: format!(
-                                    "↻ first attempt cut after {chars_cut} chars ({reason}); restarted"
-                                ),
-                                restart: true,
-                            },
                             ExecEvent::Events(events) => Msg::Stream {
                                 pane,
                                 req,
                                 at: started.elapsed(),
                                 events,
+                            },
+                            other => Msg::Rerouted {
+                                pane,
+                                req,
+                                // A restart replaces the partial text; the rest keep it.
+                                restart: matches!(other, ExecEvent::Restart { .. }),
+                                note: other.note().unwrap_or_default(),
                             },
                         };
                         let _ = tx.send(msg);

@@ -743,9 +743,12 @@ fn plain_ask_keeps_stdout_to_the_answer_and_tells_stderr_what_the_router_did() {
     let _ = std::fs::remove_file(&fleet);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("m/chat: retrying in"), "{err}");
     assert!(
-        err.contains("m/chat: failed over before the first token"),
+        err.contains("m/chat: ⟳ retrying the same provider in"),
+        "{err}"
+    );
+    assert!(
+        err.contains("m/chat: ↪ failed over before the first token"),
         "{err}"
     );
     let answer = text(&out.stdout);

@@ -253,6 +253,28 @@ pub enum ExecEvent {
     Events(Vec<StreamEvent>),
 }
 
+impl ExecEvent {
+    /// The one-line account a person reads (pane notes, `ask`'s stderr); `None` for attempts
+    /// and stream events, which show up as themselves.
+    pub fn note(&self) -> Option<String> {
+        Some(match self {
+            Self::Failover { reason } => format!("↪ failed over before the first token: {reason}"),
+            Self::Retry { wait, reason } => format!(
+                "⟳ retrying the same provider in {:.1}s: {reason}",
+                wait.as_secs_f64()
+            ),
+            Self::Restart { chars_cut, reason } => {
+                format!("↻ cut after {chars_cut} chars ({reason}); restarted on the next provider")
+            }
+            Self::Continue { chars_kept, reason } => format!(
+                "↪ cut after {chars_kept} chars ({reason}); the next provider continues the text"
+            ),
+            Self::Notice(n) => format!("ⓘ {n}"),
+            Self::Attempt { .. } | Self::Events(_) => return None,
+        })
+    }
+}
+
 /// Everything a routed request produced.
 #[derive(Debug, Clone)]
 pub struct Routed {

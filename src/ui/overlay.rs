@@ -6,6 +6,7 @@ use crate::app::state::{App, Overlay, PickerMode};
 use crate::app::update::picker_matches;
 use crate::wire::catalog::format_price_per_million;
 use ratatui::Frame;
+use ratatui::layout::Margin;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -123,13 +124,7 @@ fn pct(r: Option<f64>) -> String {
 /// rates over 30 s and 5 min, sample counts, price and breaker timer.
 fn draw_health(frame: &mut Frame, app: &App) {
     let Some(h) = &app.health else { return };
-    let area = frame.area();
-    let area = Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    };
+    let area = frame.area().inner(Margin::new(1, 1));
     let title = if h.observed {
         " Endpoint health (observed from the gateway's responses; it routes) — ttft in ms, tok/s at p50 "
     } else {
@@ -293,13 +288,7 @@ fn draw_why(frame: &mut Frame, app: &App) {
     let Some(t) = app.focused().and_then(|p| p.turns.last()) else {
         return;
     };
-    let area = frame.area();
-    let area = Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    };
+    let area = frame.area().inner(Margin::new(1, 1));
     let block = popup_block(" Why: routing of the last request ");
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
