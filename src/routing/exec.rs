@@ -562,6 +562,81 @@ fn worth_another_endpoint(o: &Outcome) -> bool {
     )
 }
 
+/// One attempt of `req` on an endpoint with `remaining` of the deadline left: streams it,
+/// reports the outcome to the actor, and returns the answer (with any prefill in front of what
+/// this endpoint added), the outcome, and whether the user had already seen text.
+#[allow(clippy::too_many_arguments)] // the attempt's whole context; a struct would only rename it
+async fn attempt_on(
+    client: &HttpClient,
+    router: &RouterHandle,
+    (id, meta): (EndpointId, &super::EndpointMeta),
+    req: &ChatRequest,
+    prefill: Option<&str>,
+    opts: &ExecOptions,
+    remaining: Duration,
+    others_left: bool,
+    on_event: &mut impl FnMut(ExecEvent),
+) -> (Answer, Outcome, bool) {
+    on_event(ExecEvent::Attempt {
+        endpoint: id,
+        provider: meta.provider_name.clone(),
+        model: meta.model.clone(),
+    });
+    let ep = Endpoint {
+        base_url: meta.base_url.clone(),
+        key: opts
+            .keys
+            .get(&meta.provider_slug)
+            .or(opts.key.as_ref())
+            .cloned(),
+        kind: ServerKind::OpenAi,
+    };
+    // A generic server gets one model and no OpenRouter routing fields.
+    let mut body = req.clone();
+    body.model = Some(meta.model.clone());
+    body.models = None;
+    body.provider = None;
+    if let Some(p) = prefill {
+        body.messages
+            .push(crate::wire::request::Message::assistant(p.to_string()));
+    }
+    let mut t = opts.timeouts;
+    if others_left {
+        // A slow first token only costs time while someone else can answer instead.
+        let limit = opts.retry.first_token_failover;
+        t.first_token = Some(t.first_token.map_or(limit, |f| f.min(limit)));
+    }
+    // When the overall deadline is nearer than every limit, a timeout is ours, not the
+    // endpoint's: it is not held against its health.
+    let nearest = t.headers.min(t.stall).min(t.first_token.unwrap_or(t.stall));
+    let clipped = remaining < nearest;
+    t.headers = t.headers.min(remaining);
+    t.stall = t.stall.min(remaining);
+    let mut answer = client
+        .stream_chat(&ep, &body, t, |evs| {
+            on_event(ExecEvent::Events(evs.to_vec()))
+        })
+        .await;
+    let committed = !answer.text.is_empty() || prefill.is_some();
+    if let Some(p) = prefill {
+        // The answer is what was shown before plus what this endpoint added.
+        answer.text.insert_str(0, p);
+    }
+    let outcome = match &answer.result {
+        Ok(_) => success(&answer),
+        Err(e) => classify(e),
+    };
+    router.report(
+        id,
+        if clipped && outcome == Outcome::Timeout {
+            Outcome::Cancelled
+        } else {
+            outcome
+        },
+    );
+    (answer, outcome, committed)
+}
+
 /// Runs `req` through the router. `on_event` sees attempts, failovers and stream events.
 pub async fn execute(
     client: &HttpClient,
@@ -653,7 +728,16 @@ pub async fn execute(
         }
         'endpoints: for (i, &(id, probe)) in ids.iter().enumerate() {
             let meta = registry.get(id);
-            if round > 0 && (!again[i] || probe) {
+            // Whether endpoint `j` would be tried in round `r`: the second round only takes
+            // those marked `again`; a model skipped for its context and, while continuing, an
+            // endpoint that refuses prefills never are.
+            let eligible = |j: usize, r: usize| {
+                let m = registry.get(ids[j].0);
+                (r == 0 || (again[j] && !ids[j].1))
+                    && skip_model.as_deref() != Some(m.model.as_str())
+                    && (prefill.is_none() || m.accepts_prefill)
+            };
+            if !eligible(i, round) {
                 continue;
             }
             if round > 0 {
@@ -666,28 +750,10 @@ pub async fn execute(
                     continue;
                 }
             }
-            if skip_model.as_deref() == Some(meta.model.as_str()) {
-                continue;
-            }
-            if prefill.is_some() && !meta.accepts_prefill {
-                continue;
-            }
             // Is there anyone after this endpoint who would really be tried, in this round or
             // the next?
-            let others_left = {
-                let eligible = |j: usize, r: usize| {
-                    let m = registry.get(ids[j].0);
-                    (r == 0 || (again[j] && !ids[j].1))
-                        && skip_model.as_deref() != Some(m.model.as_str())
-                        && (prefill.is_none() || m.accepts_prefill)
-                };
-                if round == 0 {
-                    (i + 1..ids.len()).any(|j| eligible(j, 0))
-                        || (rounds > 1 && (0..i).any(|j| eligible(j, 1)))
-                } else {
-                    (i + 1..ids.len()).any(|j| eligible(j, 1))
-                }
-            };
+            let others_left = (i + 1..ids.len()).any(|j| eligible(j, round))
+                || (round == 0 && rounds > 1 && (0..i).any(|j| eligible(j, 1)));
             if attempts.len() >= opts.max_attempts || started.elapsed() >= opts.deadline {
                 break 'rounds;
             }
@@ -701,64 +767,18 @@ pub async fn execute(
                     break 'rounds;
                 }
                 tries += 1;
-                on_event(ExecEvent::Attempt {
-                    endpoint: id,
-                    provider: meta.provider_name.clone(),
-                    model: meta.model.clone(),
-                });
-                let ep = Endpoint {
-                    base_url: meta.base_url.clone(),
-                    key: opts
-                        .keys
-                        .get(&meta.provider_slug)
-                        .or(opts.key.as_ref())
-                        .cloned(),
-                    kind: ServerKind::OpenAi,
-                };
-                // A generic server gets one model and no OpenRouter routing fields.
-                let mut body = req.clone();
-                body.model = Some(meta.model.clone());
-                body.models = None;
-                body.provider = None;
-                if let Some(p) = &prefill {
-                    body.messages
-                        .push(crate::wire::request::Message::assistant(p.clone()));
-                }
-                let remaining = opts.deadline.saturating_sub(started.elapsed());
-                let mut t = opts.timeouts;
-                // When the overall deadline is nearer than a limit, a timeout is ours, not the
-                // endpoint's: it is not held against its health.
-                if others_left {
-                    // A slow first token only costs time while someone else can answer instead.
-                    let limit = opts.retry.first_token_failover;
-                    t.first_token = Some(t.first_token.map_or(limit, |f| f.min(limit)));
-                }
-                let nearest = t.headers.min(t.stall).min(t.first_token.unwrap_or(t.stall));
-                let clipped = remaining < nearest;
-                t.headers = t.headers.min(remaining);
-                t.stall = t.stall.min(remaining);
-                let mut answer = client
-                    .stream_chat(&ep, &body, t, |evs| {
-                        on_event(ExecEvent::Events(evs.to_vec()))
-                    })
-                    .await;
-                let committed = !answer.text.is_empty() || prefill.is_some();
-                if let Some(p) = &prefill {
-                    // The answer is what was shown before plus what this endpoint added.
-                    answer.text.insert_str(0, p);
-                }
-                let outcome = match &answer.result {
-                    Ok(_) => success(&answer),
-                    Err(e) => classify(e),
-                };
-                router.report(
-                    id,
-                    if clipped && outcome == Outcome::Timeout {
-                        Outcome::Cancelled
-                    } else {
-                        outcome
-                    },
-                );
+                let (answer, outcome, committed) = attempt_on(
+                    client,
+                    router,
+                    (id, meta),
+                    req,
+                    prefill.as_deref(),
+                    opts,
+                    opts.deadline.saturating_sub(started.elapsed()),
+                    others_left,
+                    &mut on_event,
+                )
+                .await;
                 attempts.push(Attempt {
                     endpoint: id,
                     provider: meta.provider_name.clone(),
