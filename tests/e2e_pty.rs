@@ -384,29 +384,6 @@ fn without_the_local_router_f6_shows_health_observed_from_the_gateway() {
 
 #[test]
 fn mid_stream_continue_keeps_the_partial_answer_and_finishes_it_elsewhere() {
-    const FLEET: &str = r#"
-seed = 9
-time_scale = 0.0
-[[providers]]
-name = "Cutter"
-slug = "cutter"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 0.1
-completion_price = 0.1
-[[providers.models.faults]]
-kind = "cut"
-after_tokens = 25
-
-[[providers]]
-name = "Prefiller"
-slug = "prefiller"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 1.0
-completion_price = 1.0
-assistant_prefill = true
-"#;
     let args = [
         "--fleet",
         "{dir}/fleet.toml",
@@ -418,7 +395,8 @@ assistant_prefill = true
         "-m",
         "m/chat",
     ];
-    let mut t = Tui::spawn("continue", &args, &[("fleet.toml", FLEET)]);
+    // Cutter cuts after 25 tokens; Strict refuses prefills; Prefiller continues the text.
+    let mut t = Tui::spawn("continue", &args, &[("fleet.toml", common::CONTINUING)]);
     t.wait_for("a ready pane", |s| s.contains("ready"));
     t.send("Explain quicksort\r");
     t.wait_for("a whole answer continued by the second provider", |s| {

@@ -2,10 +2,12 @@
 //! fleet's per-provider OpenAI-compatible endpoints, fails over before the first token, never
 //! violates privacy filters, and reports every attempt to the routing actor.
 
+mod common;
+
 use switchyard::client::HttpClient;
-use switchyard::fleet::{self, FleetSpec};
+use switchyard::fleet;
 use switchyard::routing::actor;
-use switchyard::routing::exec::{ExecEvent, ExecOptions, execute, registry_from_fleet};
+use switchyard::routing::exec::{ExecEvent, ExecOptions, execute};
 use switchyard::routing::{HealthConfig, Outcome};
 use switchyard::wire::request::{ChatRequest, DataCollection, Message, ProviderPreferences};
 
@@ -49,15 +51,8 @@ async fn routed(
     switchyard::routing::EndpointRegistry,
     actor::RouterHandle,
 ) {
-    let f = fleet::start(
-        FleetSpec::from_toml(toml, "test").unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let registry = registry_from_fleet(&f);
-    let router = actor::spawn(registry.clone(), HealthConfig::default(), seed);
-    (f, registry, router)
+    let r = common::routed_fleet(toml, HealthConfig::default(), seed).await;
+    (r.fleet, r.registry, r.router)
 }
 
 fn request(prefs: Option<ProviderPreferences>) -> ChatRequest {
@@ -251,43 +246,10 @@ async fn surface_policy_keeps_the_partial_answer_marked_incomplete() {
     );
 }
 
-/// A cheap endpoint that cuts, one that refuses prefills, and a pricier one that continues them.
-const CONTINUING: &str = r#"
-seed = 9
-time_scale = 0.0
-[[providers]]
-name = "Cutter"
-slug = "cutter"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 0.1
-completion_price = 0.1
-[[providers.models.faults]]
-kind = "cut"
-after_tokens = 25
-
-[[providers]]
-name = "Strict"
-slug = "strict"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 0.5
-completion_price = 0.5
-
-[[providers]]
-name = "Prefiller"
-slug = "prefiller"
-[[providers.models]]
-id = "m/chat"
-prompt_price = 1.0
-completion_price = 1.0
-assistant_prefill = true
-"#;
-
 #[tokio::test]
 async fn continue_policy_keeps_the_partial_text_and_a_prefill_endpoint_finishes_it() {
     use switchyard::routing::exec::MidStream;
-    let (_fleet, registry, router) = routed(CONTINUING, 3).await;
+    let (_fleet, registry, router) = routed(common::CONTINUING, 3).await;
     let prefs: ProviderPreferences =
         serde_json::from_value(serde_json::json!({"sort": "price"})).unwrap();
     let run = |policy| {
@@ -338,7 +300,7 @@ async fn continue_policy_keeps_the_partial_text_and_a_prefill_endpoint_finishes_
     assert_eq!(streamed, r.answer.text);
     let (whole, _, _) = {
         let (_f, reg2, router2) = routed(
-            &CONTINUING.replace("after_tokens = 25", "after_tokens = 100000"),
+            &common::CONTINUING.replace("after_tokens = 25", "after_tokens = 100000"),
             3,
         )
         .await;
@@ -356,8 +318,11 @@ async fn continue_policy_keeps_the_partial_text_and_a_prefill_endpoint_finishes_
     assert_eq!(r.answer.text, whole.answer.text);
 
     // With no prefill endpoint left, `continue` falls back to a clean restart.
-    let (_fleet2, registry2, router2) =
-        routed(&CONTINUING.replace("assistant_prefill = true", ""), 3).await;
+    let (_fleet2, registry2, router2) = routed(
+        &common::CONTINUING.replace("assistant_prefill = true", ""),
+        3,
+    )
+    .await;
     let opts = ExecOptions {
         mid_stream: MidStream::Continue,
         ..Default::default()

@@ -1,5 +1,8 @@
 //! Fixtures shared by the integration tests.
 
+// Each test binary includes this module and uses only some of it.
+#![allow(dead_code)]
+
 /// Two providers of one model: a far cheaper one that always fails with a 5xx before the first
 /// byte, and a healthy one. Weighted by 1/price² the failing one is usually tried first.
 pub const DOWN_AND_UP_FLEET: &str = r#"
@@ -28,11 +31,74 @@ tokens_per_sec = { mean = 2000 }
 
 /// A new, empty state directory for one run of the binary (routing health is saved there), so
 /// tests never share health with each other or with the user.
-#[allow(dead_code)] // not every test binary that includes this module runs the router
 pub fn fresh_state_dir() -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let p = std::env::temp_dir().join(format!("switchyard-state-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
     p
+}
+
+/// A cheap endpoint that cuts, one that refuses prefills, and a pricier one that continues them.
+pub const CONTINUING: &str = r#"
+seed = 9
+time_scale = 0.0
+[[providers]]
+name = "Cutter"
+slug = "cutter"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.1
+[[providers.models.faults]]
+kind = "cut"
+after_tokens = 25
+
+[[providers]]
+name = "Strict"
+slug = "strict"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.5
+completion_price = 0.5
+
+[[providers]]
+name = "Prefiller"
+slug = "prefiller"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1.0
+completion_price = 1.0
+assistant_prefill = true
+"#;
+
+/// A fleet from `toml` on loopback, its per-provider endpoints as a registry, and a routing
+/// actor over them.
+pub struct RoutedFleet {
+    /// The running fleet (dropping it stops the server).
+    pub fleet: switchyard::fleet::FleetHandle,
+    /// Its endpoints.
+    pub registry: switchyard::routing::EndpointRegistry,
+    /// The actor.
+    pub router: switchyard::routing::actor::RouterHandle,
+}
+
+/// Starts a [`RoutedFleet`].
+pub async fn routed_fleet(
+    toml: &str,
+    health: switchyard::routing::HealthConfig,
+    seed: u64,
+) -> RoutedFleet {
+    let spec = switchyard::fleet::FleetSpec::from_toml(toml, "test fleet")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let fleet = switchyard::fleet::start(spec, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("the fleet starts");
+    let registry = switchyard::routing::exec::registry_from_fleet(&fleet);
+    let router = switchyard::routing::actor::spawn(registry.clone(), health, seed);
+    RoutedFleet {
+        fleet,
+        registry,
+        router,
+    }
 }
