@@ -55,6 +55,30 @@ async fn routed(
     (r.fleet, r.registry, r.router)
 }
 
+/// Runs `req` through the router; returns the result and every event but the stream's.
+async fn exec(
+    registry: &switchyard::routing::EndpointRegistry,
+    router: &actor::RouterHandle,
+    req: &ChatRequest,
+    opts: &ExecOptions,
+) -> (switchyard::routing::exec::Routed, Vec<ExecEvent>) {
+    let mut events = Vec::new();
+    let r = execute(
+        &HttpClient::new().unwrap(),
+        router,
+        registry,
+        req,
+        opts,
+        |e| {
+            if !matches!(e, ExecEvent::Events(_)) {
+                events.push(e)
+            }
+        },
+    )
+    .await;
+    (r, events)
+}
+
 fn request(prefs: Option<ProviderPreferences>) -> ChatRequest {
     ChatRequest {
         model: Some("m/chat".into()),
@@ -67,22 +91,14 @@ fn request(prefs: Option<ProviderPreferences>) -> ChatRequest {
 #[tokio::test]
 async fn fails_over_before_the_first_token_and_reports_health() {
     let (_fleet, registry, router) = routed(FLEET, 3).await;
-    let client = HttpClient::new().unwrap();
     // Sort by price so the first attempt is deterministic: the cheap endpoint that is down.
     let prefs: ProviderPreferences =
         serde_json::from_value(serde_json::json!({"sort": "price"})).unwrap();
-    let mut events = Vec::new();
-    let r = execute(
-        &client,
-        &router,
+    let (r, events) = exec(
         &registry,
+        &router,
         &request(Some(prefs)),
         &ExecOptions::default(),
-        |e| {
-            if !matches!(e, ExecEvent::Events(_)) {
-                events.push(e)
-            }
-        },
     )
     .await;
     assert_eq!(r.answer.result, Ok("stop".into()), "{:?}", r.attempts);
@@ -105,20 +121,17 @@ async fn fails_over_before_the_first_token_and_reports_health() {
 #[tokio::test]
 async fn privacy_filters_hold_even_when_it_costs_more() {
     let (_fleet, registry, router) = routed(FLEET, 5).await;
-    let client = HttpClient::new().unwrap();
     let prefs = ProviderPreferences {
         data_collection: Some(DataCollection::Deny),
         zdr: Some(true),
         ..Default::default()
     };
     for _ in 0..5 {
-        let r = execute(
-            &client,
-            &router,
+        let (r, _) = exec(
             &registry,
+            &router,
             &request(Some(prefs.clone())),
             &ExecOptions::default(),
-            |_| {},
         )
         .await;
         assert_eq!(r.answer.result, Ok("stop".into()));
@@ -145,13 +158,11 @@ async fn nothing_qualifies_fails_fast_naming_the_rules() {
     let (_fleet, registry, router) = routed(FLEET, 1).await;
     let prefs: ProviderPreferences =
         serde_json::from_value(serde_json::json!({"only": ["nobody"]})).unwrap();
-    let r = execute(
-        &HttpClient::new().unwrap(),
-        &router,
+    let (r, _) = exec(
         &registry,
+        &router,
         &request(Some(prefs)),
         &ExecOptions::default(),
-        |_| {},
     )
     .await;
     assert!(r.attempts.is_empty());
@@ -197,20 +208,7 @@ async fn cut_run(
         mid_stream: policy,
         ..Default::default()
     };
-    let mut events = Vec::new();
-    let r = execute(
-        &HttpClient::new().unwrap(),
-        &router,
-        &registry,
-        &request(Some(prefs)),
-        &opts,
-        |e| {
-            if !matches!(e, ExecEvent::Events(_)) {
-                events.push(e)
-            }
-        },
-    )
-    .await;
+    let (r, events) = exec(&registry, &router, &request(Some(prefs)), &opts).await;
     (r, events)
 }
 
@@ -327,20 +325,7 @@ async fn continue_policy_keeps_the_partial_text_and_a_prefill_endpoint_finishes_
         mid_stream: MidStream::Continue,
         ..Default::default()
     };
-    let mut evs = Vec::new();
-    let r = execute(
-        &HttpClient::new().unwrap(),
-        &router2,
-        &registry2,
-        &request(Some(prefs)),
-        &opts,
-        |e| {
-            if !matches!(e, ExecEvent::Events(_)) {
-                evs.push(e)
-            }
-        },
-    )
-    .await;
+    let (r, evs) = exec(&registry2, &router2, &request(Some(prefs)), &opts).await;
     assert_eq!(r.answer.result, Ok("stop".into()));
     assert!(evs.iter().any(|e| matches!(e, ExecEvent::Restart { .. })));
     assert!(!evs.iter().any(|e| matches!(e, ExecEvent::Continue { .. })));
@@ -418,15 +403,7 @@ async fn with_a_key_per_provider_one_refused_key_moves_on_to_the_next_provider()
         keys: std::sync::Arc::new(keys),
         ..Default::default()
     };
-    let r = execute(
-        &HttpClient::new().unwrap(),
-        &router,
-        &registry,
-        &request(Some(prefs)),
-        &opts,
-        |_| {},
-    )
-    .await;
+    let (r, _) = exec(&registry, &router, &request(Some(prefs)), &opts).await;
     assert_eq!(r.answer.result, Ok("stop".into()), "{:?}", r.attempts);
     let tried: Vec<_> = r.attempts.iter().map(|a| a.provider.as_str()).collect();
     assert_eq!(
