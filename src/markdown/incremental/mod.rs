@@ -476,18 +476,9 @@ impl StreamingMarkdown {
 
         while let Some(item) = items.get(view.next_item) {
             match item {
-                Item::Block {
-                    start,
-                    end,
-                    first_code,
-                } => {
+                Item::Block { .. } => {
                     // Render to count; the fresh lines are likely in view, so cache them.
-                    let memo = memo.as_mut().filter(|(s, _)| s == start).map(|(_, m)| m);
-                    let (mut lines, _) =
-                        block::render_block(&src[*start..*end], width, *first_code, memo);
-                    if !lines.is_empty() && view.counted > 0 {
-                        lines.insert(0, Line::default());
-                    }
+                    let lines = render_unit(src, item, 0, width, view.counted > 0, memo);
                     let len = lines.len();
                     push_unit(view, view.next_item, 0, len);
                     if len > 0 {
