@@ -207,10 +207,12 @@ fn pace(dir: &std::path::Path) {
     );
 }
 
-fn burst(dir: &std::path::Path) {
-    let models: Vec<String> = (0..8).map(|i| format!("bench/burst-{i}")).collect();
+/// A full-speed fleet of 8 models answering at least `answer_tokens` each, and the workbench
+/// with one ready pane per model.
+fn eight_panes(dir: &std::path::Path, tag: &str, answer_tokens: u64) -> (Fleet, Tui) {
+    let models: Vec<String> = (0..8).map(|i| format!("bench/{tag}-{i}")).collect();
     let refs: Vec<&str> = models.iter().map(|s| s.as_str()).collect();
-    let fleet = start_fleet(dir, &fleet_toml(&refs, 100_000.0, 0.0, 4000));
+    let fleet = start_fleet(dir, &fleet_toml(&refs, 100_000.0, 0.0, answer_tokens));
     let mut args: Vec<String> = vec!["--base-url".into(), fleet.base.clone()];
     for m in &models {
         args.push("-m".into());
@@ -218,6 +220,11 @@ fn burst(dir: &std::path::Path) {
     }
     let mut tui = spawn_tui(&args, dir);
     tui.wait_for("8 panes", |s| s.matches("ready").count() == 8);
+    (fleet, tui)
+}
+
+fn burst(dir: &std::path::Path) {
+    let (_fleet, mut tui) = eight_panes(dir, "burst", 4000);
     tui.send("Explain quicksort with code");
     let cpu0 = tui.cpu();
     let t0 = Instant::now();
@@ -236,17 +243,8 @@ fn burst(dir: &std::path::Path) {
 }
 
 fn memory(dir: &std::path::Path) {
-    let models: Vec<String> = (0..8).map(|i| format!("bench/mem-{i}")).collect();
-    let refs: Vec<&str> = models.iter().map(|s| s.as_str()).collect();
     // ~1 MB of text is about 200 000 tokens of this fleet's prose.
-    let fleet = start_fleet(dir, &fleet_toml(&refs, 100_000.0, 0.0, 200_000));
-    let mut args: Vec<String> = vec!["--base-url".into(), fleet.base.clone()];
-    for m in &models {
-        args.push("-m".into());
-        args.push(m.clone());
-    }
-    let mut tui = spawn_tui(&args, dir);
-    tui.wait_for("8 panes", |s| s.matches("ready").count() == 8);
+    let (_fleet, mut tui) = eight_panes(dir, "mem", 200_000);
     tui.send("Explain quicksort with code");
     let t0 = Instant::now();
     tui.send("\r");
