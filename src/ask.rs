@@ -155,7 +155,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
         let observer = source.observer.as_ref().map(|o| {
             if let Some(m) = &req.model {
-                o.learn(m);
+                o.learn(&client, m);
             }
             o.handle.clone()
         });

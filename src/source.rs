@@ -49,7 +49,8 @@ impl Source {
 /// Endpoints and the routing actor that chooses between them.
 #[derive(Clone)]
 pub struct LocalRouter {
-    /// Every endpoint the router may use.
+    /// Every endpoint the router may use (an observer's grows in the actor after this: read
+    /// `handle.registry()`).
     pub registry: crate::routing::EndpointRegistry,
     /// The actor.
     pub handle: crate::routing::actor::RouterHandle,
@@ -71,7 +72,7 @@ impl LocalRouter {
     /// For an observer of a gateway: fetches `model`'s endpoint listing once, in the
     /// background, and registers its endpoints. Best effort: without a listing, endpoints are
     /// still learned from responses (without prices).
-    pub fn learn(&self, model: &str) {
+    pub fn learn(&self, client: &crate::client::HttpClient, model: &str) {
         let Some(gateway) = self.gateway.clone() else {
             return;
         };
@@ -83,11 +84,8 @@ impl LocalRouter {
         if !fresh {
             return;
         }
-        let (handle, model) = (self.handle.clone(), model.to_string());
+        let (handle, model, client) = (self.handle.clone(), model.to_string(), client.clone());
         tokio::spawn(async move {
-            let Ok(client) = crate::client::HttpClient::new() else {
-                return;
-            };
             if let Ok(list) = client.list_endpoints(&gateway, &model).await {
                 handle.register(
                     list.endpoints

@@ -92,7 +92,7 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     if let Some(o) = &source.observer {
         // The panes' models, so F6 lists their providers before the first answer.
         for p in &app.panes {
-            o.learn(&p.model);
+            o.learn(&client, &p.model);
         }
     }
     if let Some((router, observed)) = tracked {
@@ -262,7 +262,7 @@ fn run_effect(
             let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
             let observer = source.observer.as_ref().map(|o| {
                 if let Some(m) = &request.model {
-                    o.learn(m);
+                    o.learn(&client, m);
                 }
                 o.handle.clone()
             });

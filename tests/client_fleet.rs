@@ -310,7 +310,7 @@ async fn an_observer_learns_a_models_endpoints_from_the_gateways_listing() {
     );
     obs.gateway = Some(ep(f.base_url(), ServerKind::OpenRouter));
     let mut reg = obs.handle.registry();
-    obs.learn("google/gemini-2.5-pro");
+    obs.learn(&HttpClient::new().unwrap(), "google/gemini-2.5-pro");
     let learned = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             let r = reg.borrow_and_update().clone();
