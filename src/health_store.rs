@@ -80,7 +80,11 @@ pub fn save(path: &Path, saved: &SavedHealth) -> Result<(), String> {
     }
     let json =
         serde_json::to_vec_pretty(saved).map_err(|e| format!("cannot encode health: {e}"))?;
-    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    // One temporary file per write: two saves of one process (the minute timer and quitting)
+    // may overlap, and the last rename wins whole.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("json.{}.{n}.tmp", std::process::id()));
     std::fs::write(&tmp, json).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
@@ -104,7 +108,7 @@ mod tests {
             endpoints: vec![],
         };
         save(&p, &saved).unwrap();
-        assert_eq!(load(&p), Ok(Some(saved)));
+        assert_eq!(load(&p), Ok(Some(saved.clone())));
         std::fs::write(&p, "{ not json").unwrap();
         let e = load(&p).unwrap_err();
         assert!(
@@ -113,6 +117,14 @@ mod tests {
         );
         std::fs::write(&p, r#"{"version":99,"saved_at_unix_ms":0,"endpoints":[]}"#).unwrap();
         assert!(load(&p).unwrap_err().contains("version 99"));
+        // Overlapping saves each land whole, and leave no temporary files behind.
+        std::thread::scope(|sc| {
+            for _ in 0..8 {
+                sc.spawn(|| save(&p, &saved).unwrap());
+            }
+        });
+        assert_eq!(load(&p), Ok(Some(saved.clone())));
+        assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
