@@ -1,9 +1,11 @@
-//! Routing core: planning at 50 and 500 endpoints (5 models), and recording one outcome.
+//! Routing core: planning at 50 and 500 endpoints (5 models), recording one outcome, taking a
+//! snapshot, and exporting a full outcome log for saving.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use switchyard::routing::persist::{LOG_CAP, OutcomeLog};
 use switchyard::routing::policy::PlanRequest;
 use switchyard::routing::{
     EndpointId, EndpointMeta, EndpointRegistry, HealthConfig, HealthSnapshot, HealthTracker,
@@ -101,6 +103,21 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("routing_snapshot_500", |b| {
         b.iter(|| black_box(tracker.snapshot(500, t)))
+    });
+
+    // Saving health: a full outcome log (the cap) over 500 endpoints, exported in the actor.
+    let (registry, _, tracker) = world(500);
+    let mut log = OutcomeLog::default();
+    for k in 0..LOG_CAP as u64 {
+        log.push(
+            NOW + Duration::from_millis(k * 10),
+            EndpointId((k % 500) as u32),
+            ok(k),
+        );
+    }
+    let at = NOW + Duration::from_millis(LOG_CAP as u64 * 10);
+    c.bench_function("routing_export_500x20000", |b| {
+        b.iter(|| black_box(log.export(&tracker, &registry, at, 0).endpoints.len()))
     });
 }
 

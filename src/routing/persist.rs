@@ -101,17 +101,20 @@ impl OutcomeLog {
         now: Duration,
         wall_ms: u64,
     ) -> SavedHealth {
-        let mut endpoints = Vec::new();
-        for (id, meta) in registry.iter() {
-            let events: Vec<SavedEvent> = self
-                .entries
-                .iter()
-                .filter(|&&(t, e, _)| e == id && t + HISTORY > now)
-                .map(|&(t, _, outcome)| SavedEvent {
+        // One pass over the log (it can hold 20 000 outcomes; this runs inside the actor).
+        let mut by_endpoint = vec![Vec::new(); registry.len()];
+        for &(t, id, outcome) in &self.entries {
+            if t + HISTORY > now
+                && let Some(list) = by_endpoint.get_mut(id.index())
+            {
+                list.push(SavedEvent {
                     age_ms: now.saturating_sub(t).as_millis() as u64,
                     outcome,
-                })
-                .collect();
+                });
+            }
+        }
+        let mut endpoints = Vec::new();
+        for ((id, meta), events) in registry.iter().zip(by_endpoint) {
             let breaker = tracker.breaker(id, now);
             if events.is_empty() && breaker == BreakerState::default() {
                 continue;
