@@ -7,7 +7,7 @@ use switchyard::wire::catalog::*;
 
 const MODELS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/openrouter-models.json"
+    "/tests/data/openrouter-models.json"
 );
 
 static CATALOG: LazyLock<Vec<Model>> = LazyLock::new(|| {

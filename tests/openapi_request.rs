@@ -1,5 +1,5 @@
 //! Validates serialized `ChatRequest`s against `components.schemas.ChatRequest` of the official
-//! OpenRouter OpenAPI 3.1 spec (`shared/data/openrouter-openapi.yaml`).
+//! OpenRouter OpenAPI 3.1 spec (`tests/data/openrouter-openapi.yaml`).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -10,7 +10,7 @@ use switchyard::wire::request::*;
 
 const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/openrouter-openapi.yaml"
+    "/tests/data/openrouter-openapi.yaml"
 );
 
 /// The spec's `components.schemas`, for checking which keys the spec declares.
