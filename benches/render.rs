@@ -7,7 +7,7 @@ use ratatui::backend::TestBackend;
 use std::time::Duration;
 use switchyard::app::state::App;
 use switchyard::app::update::{Msg, update};
-use switchyard::client::{Outcome, Timings};
+use switchyard::client::{Answer, Timings};
 use switchyard::wire::chunk::ServedBy;
 
 /// One answer of about 100 rendered lines at 40 columns: prose, a list and a code block.
@@ -47,7 +47,7 @@ fn workbench(lines: usize) -> App {
                 Msg::Ended {
                     pane,
                     req,
-                    outcome: Box::new(Outcome {
+                    outcome: Box::new(Answer {
                         text,
                         served: ServedBy::default(),
                         usage: None,

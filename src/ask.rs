@@ -5,7 +5,9 @@
 //! `--json` prints one object per event. A failed or cut answer is never printed as complete:
 //! its partial text goes to stderr, marked incomplete, and the exit status is 1.
 
-use crate::client::{ChatError, HttpClient, Outcome, Timeouts};
+use crate::client::{Answer, ChatError};
+use crate::routing::exec::ExecEvent;
+use crate::runtime::{JobEvent, JobOptions};
 use crate::source::Source;
 use crate::wire::chunk::StreamEvent;
 use crate::wire::request::{ChatRequest, Message};
@@ -46,7 +48,44 @@ enum Report {
     /// A routing event as a JSON object (attempt, failover, restart, …) and, when it is news
     /// for a person, its one-line note.
     Routing(serde_json::Value, Option<String>),
-    Ended(usize, Box<Outcome>),
+    /// A routing event that throws away the text streamed so far (a mid-stream restart).
+    Restarted(serde_json::Value, Option<String>),
+    Ended(usize, Box<Answer>),
+}
+
+impl Report {
+    fn restart(self, restarted: bool) -> Self {
+        match self {
+            Report::Routing(v, n) if restarted => Report::Restarted(v, n),
+            other => other,
+        }
+    }
+}
+
+/// A routing event as one `--json` object.
+fn routing_json(model: &str, t_ms: u128, ev: &ExecEvent) -> serde_json::Value {
+    match ev {
+        ExecEvent::Failover { reason } => json!({
+            "type": "failover", "model": model, "reason": reason, "t_ms": t_ms,
+        }),
+        ExecEvent::Notice(message) => json!({
+            "type": "notice", "model": model, "message": message, "t_ms": t_ms,
+        }),
+        ExecEvent::Retry { wait, reason } => json!({
+            "type": "retry", "model": model, "wait_ms": wait.as_millis(),
+            "wait_us": wait.as_micros(),
+            "reason": reason, "t_ms": t_ms,
+        }),
+        ExecEvent::Continue { chars_kept, reason } => json!({
+            "type": "continue", "model": model, "chars_kept": chars_kept,
+            "reason": reason, "t_ms": t_ms,
+        }),
+        ExecEvent::Restart { chars_cut, reason } => json!({
+            "type": "restart", "model": model, "chars_cut": chars_cut,
+            "reason": reason, "t_ms": t_ms,
+        }),
+        ExecEvent::Attempt { .. } | ExecEvent::Events(_) => json!({}),
+    }
 }
 
 /// Runs `ask`; returns the process exit code.
@@ -66,128 +105,83 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         })
         .collect();
     if opts.print_request {
+        // Exactly what goes on the wire: Switchyard's router sends each endpoint a plain
+        // OpenAI request for one model; a source that routes itself gets OpenRouter's dialect.
+        let kind = if source.router.is_some() {
+            crate::client::ServerKind::OpenAi
+        } else {
+            source.endpoint.kind
+        };
         for r in &requests {
-            let body = serde_json::to_string_pretty(r).expect("requests always serialize");
-            let _ = writeln!(stdout, "{body}");
+            let body = crate::client::wire_body(kind, r);
+            let text = serde_json::to_string_pretty(&body).expect("requests always serialize");
+            let _ = writeln!(stdout, "{text}");
+        }
+        if source.router.is_some() && !opts.fallbacks.is_empty() {
+            eprintln!(
+                "switchyard: Switchyard's router sends this to the primary model's endpoint; if it fails, the same request goes to {} with `model` changed",
+                opts.fallbacks.join(", ")
+            );
         }
         return 0;
     }
-    let made = if source.router.is_some() {
-        HttpClient::for_routing()
-    } else {
-        HttpClient::new()
-    };
-    let client = match made {
-        Ok(c) => c,
+    let mut rt = match crate::runtime::Runtime::new(source) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("switchyard: {e}");
             return 1;
         }
     };
-    for w in source
-        .router
-        .iter()
-        .chain(source.observer.iter())
-        .filter_map(|r| r.warning.as_ref())
-    {
+    for w in rt.warnings() {
         eprintln!("switchyard: {w}");
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
     let started = Instant::now();
     for (i, req) in requests.into_iter().enumerate() {
-        if let Some(router) = source.router.clone() {
-            let (client, tx) = (client.clone(), tx.clone());
-            let model = opts.models[i].clone();
-            tokio::spawn(async move {
-                let t0 = Instant::now();
-                let routed = crate::routing::exec::execute(
-                    &client,
-                    &router.handle,
-                    &router.registry,
-                    &req,
-                    &router.exec_options(),
-                    |ev| {
-                        use crate::routing::exec::ExecEvent;
-                        let t_ms = t0.elapsed().as_millis();
-                        let note = ev.note().map(|n| format!("{model}: {n}"));
-                        let v = match ev {
-                            ExecEvent::Events(events) => {
-                                for e in events {
-                                    let _ = tx.send(Report::Event(i, t_ms, Box::new(e)));
-                                }
-                                return;
-                            }
-                            ExecEvent::Attempt {
-                                provider,
-                                model: served,
-                                ..
-                            } => json!({
-                                "type": "attempt", "model": model, "provider": provider,
-                                "served_model": served, "t_ms": t_ms,
-                            }),
-                            ExecEvent::Failover { reason } => json!({
-                                "type": "failover", "model": model, "reason": reason, "t_ms": t_ms,
-                            }),
-                            ExecEvent::Notice(message) => json!({
-                                "type": "notice", "model": model, "message": message, "t_ms": t_ms,
-                            }),
-                            ExecEvent::Retry { wait, reason } => json!({
-                                "type": "retry", "model": model, "wait_ms": wait.as_millis(),
-                                "reason": reason, "t_ms": t_ms,
-                            }),
-                            ExecEvent::Continue { chars_kept, reason } => json!({
-                                "type": "continue", "model": model, "chars_kept": chars_kept,
-                                "reason": reason, "t_ms": t_ms,
-                            }),
-                            ExecEvent::Restart { chars_cut, reason } => json!({
-                                "type": "restart", "model": model, "chars_cut": chars_cut,
-                                "reason": reason, "t_ms": t_ms,
-                            }),
-                        };
-                        let _ = tx.send(Report::Routing(v, note));
-                    },
-                )
-                .await;
-                let _ = tx.send(Report::Ended(i, Box::new(routed.answer)));
-            });
-            continue;
-        }
-        let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
-        let observer = source.observer.as_ref().map(|o| {
-            if let Some(m) = &req.model {
-                o.learn(&client, m);
-            }
-            o.handle.clone()
-        });
-        tokio::spawn(async move {
-            let t0 = Instant::now();
-            let outcome = client
-                .stream_chat(&ep, &req, Timeouts::default(), |events| {
-                    for ev in events {
-                        let _ = tx.send(Report::Event(
-                            i,
-                            t0.elapsed().as_millis(),
-                            Box::new(ev.clone()),
-                        ));
+        let tx = tx.clone();
+        let model = opts.models[i].clone();
+        rt.spawn(i as u64, req, JobOptions::default(), move |ev| {
+            let report = match ev {
+                JobEvent::Stream { at, events } => {
+                    for e in events {
+                        let _ = tx.send(Report::Event(i, at.as_millis(), Box::new(e)));
                     }
-                })
-                .await;
-            if let Some(o) = &observer
-                && let Some((provider, model, result)) =
-                    crate::routing::exec::attribute(&req, &outcome)
-            {
-                o.observe(provider, model, result);
-            }
-            let _ = tx.send(Report::Ended(i, Box::new(outcome)));
+                    return;
+                }
+                JobEvent::Attempt {
+                    provider,
+                    model: served,
+                    ..
+                } => Report::Routing(
+                    json!({
+                        "type": "attempt", "model": model, "provider": provider,
+                        "served_model": served, "t_ms": started.elapsed().as_millis(),
+                    }),
+                    None,
+                ),
+                JobEvent::Routing(ev) => {
+                    let note = ev.note().map(|n| format!("{model}: {n}"));
+                    Report::Routing(
+                        routing_json(&model, started.elapsed().as_millis(), &ev),
+                        note,
+                    )
+                    .restart(matches!(ev, ExecEvent::Restart { .. }))
+                }
+                JobEvent::Why(_) => return,
+                JobEvent::Ended(outcome) => Report::Ended(i, outcome),
+            };
+            let _ = tx.send(report);
         });
     }
     drop(tx);
 
     let live = !opts.json && opts.models.len() == 1 && stdout.is_terminal();
     let single = opts.models.len() == 1;
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; opts.models.len()];
+    let mut outcomes: Vec<Option<Answer>> = vec![None; opts.models.len()];
     let mut printed = 0;
     let mut failed = false;
+    // What a live terminal shows of the answer so far (erased when the router restarts it).
+    let mut shown = String::new();
     while let Some(r) = rx.recv().await {
         match r {
             Report::Event(i, t_ms, ev) => {
@@ -199,6 +193,29 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                 } else if live && let StreamEvent::Content(c) = &*ev {
                     let _ = write!(stdout, "{c}");
                     let _ = stdout.flush();
+                    shown.push_str(c);
+                }
+            }
+            Report::Restarted(v, note) => {
+                if opts.json {
+                    let _ = writeln!(stdout, "{v}");
+                } else {
+                    // The cut text was shown live; the restarted answer replaces it on screen.
+                    if live && !shown.is_empty() {
+                        let (cols, rows) = ratatui::crossterm::terminal::size().unwrap_or((80, 24));
+                        let used = rows_used(&shown, cols);
+                        let _ = write!(stdout, "{}", erase_rows(used));
+                        let _ = stdout.flush();
+                        if used > usize::from(rows) {
+                            eprintln!(
+                                "switchyard: the start of the cut answer scrolled out of view and stays above; the complete answer follows"
+                            );
+                        }
+                        shown.clear();
+                    }
+                    if let Some(line) = note {
+                        eprintln!("switchyard: {line}");
+                    }
                 }
             }
             Report::Routing(v, note) => {
@@ -229,15 +246,43 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     }
     let _ = stdout.flush();
     // Health outlives the run, so the next `ask` starts from what this one learned.
-    for r in source.router.iter().chain(source.observer.iter()) {
-        if let Err(e) = r.save().await {
-            eprintln!("switchyard: {e}");
-        }
+    for e in rt.save_health().await {
+        eprintln!("switchyard: {e}");
     }
     i32::from(failed)
 }
 
-fn print_plain(out: &mut impl Write, model: &str, o: &Outcome, single: bool, live: bool) {
+/// Terminal rows that `text`, printed from the start of a row, occupies at `cols` columns
+/// (the row the cursor is on included).
+fn rows_used(text: &str, cols: u16) -> usize {
+    let cols = usize::from(cols.max(1));
+    text.split('\n')
+        .map(|line| {
+            let w: usize = line
+                .chars()
+                .map(|c| {
+                    if c == '\t' {
+                        8
+                    } else {
+                        unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+                    }
+                })
+                .sum();
+            w.div_ceil(cols).max(1)
+        })
+        .sum()
+}
+
+/// Moves the cursor to the start of the first of the last `rows` rows and clears from there
+/// to the end of the screen.
+fn erase_rows(rows: usize) -> String {
+    match rows {
+        0 | 1 => "\r\x1b[J".to_string(),
+        n => format!("\r\x1b[{}A\x1b[J", n - 1),
+    }
+}
+
+fn print_plain(out: &mut impl Write, model: &str, o: &Answer, single: bool, live: bool) {
     match &o.result {
         Ok(reason) => {
             if live {
@@ -293,7 +338,7 @@ fn event_json(model: &str, t_ms: u128, ev: &StreamEvent) -> Option<serde_json::V
     })
 }
 
-fn end_json(model: &str, o: &Outcome, started: Instant) -> serde_json::Value {
+fn end_json(model: &str, o: &Answer, started: Instant) -> serde_json::Value {
     let timings = json!({
         "ttft_ms": o.timings.ttft.map(|d| d.as_millis() as u64),
         "total_ms": o.timings.total.as_millis() as u64,
@@ -320,5 +365,21 @@ fn end_json(model: &str, o: &Outcome, started: Instant) -> serde_json::Value {
                 "timings": timings,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_used_counts_wrapped_and_ended_lines() {
+        assert_eq!(rows_used("hello", 80), 1);
+        assert_eq!(rows_used("hello\n", 80), 2);
+        assert_eq!(rows_used(&"x".repeat(81), 80), 2);
+        assert_eq!(rows_used(&"x".repeat(160), 80), 2);
+        assert_eq!(rows_used("a\n\nb", 80), 3);
+        assert_eq!(erase_rows(1), "\r\x1b[J");
+        assert_eq!(erase_rows(3), "\r\x1b[2A\x1b[J");
     }
 }

@@ -44,6 +44,23 @@ pub enum ServerKind {
     OpenAi,
 }
 
+/// The body a server of `kind` receives for `req`, streamed: OpenRouter's dialect as it is,
+/// or only OpenAI Chat Completions fields (asking for usage, which such servers send only on
+/// request). `--print-request` shows exactly this.
+pub fn wire_body(kind: ServerKind, req: &ChatRequest) -> ChatRequest {
+    let mut body = match kind {
+        ServerKind::OpenRouter => req.clone(),
+        ServerKind::OpenAi => req.openai_dialect(),
+    };
+    body.stream = Some(true);
+    if kind == ServerKind::OpenAi && body.stream_options.is_none() {
+        body.stream_options = Some(crate::wire::request::StreamOptions {
+            include_usage: Some(true),
+        });
+    }
+    body
+}
+
 /// Where requests go.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -189,7 +206,7 @@ impl Timings {
 
 /// Everything one request produced; the text survives whatever the ending.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
+pub struct Answer {
     /// All visible text received.
     pub text: String,
     /// Who served, per the chunks.
@@ -265,17 +282,10 @@ impl HttpClient {
         req: &ChatRequest,
         timeouts: Timeouts,
         mut on_events: impl FnMut(&[StreamEvent]),
-    ) -> Outcome {
+    ) -> Answer {
         let started = Instant::now();
-        let mut body = req.clone();
-        body.stream = Some(true);
-        if ep.kind == ServerKind::OpenAi && body.stream_options.is_none() {
-            // OpenAI-compatible servers send usage only when asked; OpenRouter always sends it.
-            body.stream_options = Some(crate::wire::request::StreamOptions {
-                include_usage: Some(true),
-            });
-        }
-        let mut out = Outcome {
+        let body = wire_body(ep.kind, req);
+        let mut out = Answer {
             text: String::new(),
             served: ServedBy::default(),
             usage: None,
@@ -518,6 +528,26 @@ async fn read_capped(resp: &mut reqwest::Response, cap: usize, stall: Duration) 
 /// A one-line description of a transport error, with its root cause.
 fn describe_reqwest(e: &reqwest::Error) -> String {
     use std::error::Error;
+    // The everyday case in words, not an error chain: the server is not running.
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            let at = e.url().map_or_else(
+                || "the server's address".to_string(),
+                |u| {
+                    format!(
+                        "{}:{}",
+                        u.host_str().unwrap_or("?"),
+                        u.port_or_known_default().unwrap_or(0)
+                    )
+                },
+            );
+            return format!("nothing is listening on {at} (connection refused)");
+        }
+        cause = c.source();
+    }
     let mut msg = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {

@@ -34,6 +34,46 @@ pub struct RoutingConfig {
     /// when set, this is the source unless a flag picks another.
     #[serde(default)]
     pub providers: Vec<String>,
+    /// Seconds to wait for the first token while another endpoint could answer (default 10).
+    #[serde(default)]
+    pub first_token_timeout_s: Option<f64>,
+    /// Longest silence inside a stream, in seconds (default 60).
+    #[serde(default)]
+    pub stall_timeout_s: Option<f64>,
+    /// Seconds to wait for response headers (default 90).
+    #[serde(default)]
+    pub headers_timeout_s: Option<f64>,
+    /// Longest `Retry-After` honoured by waiting, in seconds (default 10).
+    #[serde(default)]
+    pub retry_after_cap_s: Option<f64>,
+    /// First retry's backoff ceiling in milliseconds, doubling per retry (default 500).
+    #[serde(default)]
+    pub backoff_base_ms: Option<f64>,
+    /// Most attempts for one request across all endpoints (default 6).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// Seconds a breaker stays open after it trips, doubling while probes fail (default 20).
+    #[serde(default)]
+    pub breaker_open_s: Option<f64>,
+    /// Longest time a breaker stays open, in seconds (default 24: with ±20 % jitter an
+    /// endpoint that recovers is tried again within 30 s).
+    #[serde(default)]
+    pub breaker_open_cap_s: Option<f64>,
+}
+
+impl RoutingConfig {
+    /// Every timing key with its value, for validation.
+    fn timings(&self) -> [(&'static str, Option<f64>); 7] {
+        [
+            ("first_token_timeout_s", self.first_token_timeout_s),
+            ("stall_timeout_s", self.stall_timeout_s),
+            ("headers_timeout_s", self.headers_timeout_s),
+            ("retry_after_cap_s", self.retry_after_cap_s),
+            ("backoff_base_ms", self.backoff_base_ms),
+            ("breaker_open_s", self.breaker_open_s),
+            ("breaker_open_cap_s", self.breaker_open_cap_s),
+        ]
+    }
 }
 
 /// The protocol family of a configured provider.
@@ -76,6 +116,18 @@ pub struct ProviderConfig {
     /// Models served (kind `openai`): with these, the local router can route across providers.
     #[serde(default)]
     pub models: Vec<ModelConfig>,
+    /// Kind `openai` only: the server does its own routing and fallbacks (a LiteLLM proxy), so
+    /// Switchyard sends each request to it as it is instead of routing it.
+    #[serde(default)]
+    pub routes_itself: bool,
+    /// Kind `openai` only: the server understands OpenRouter's fields (`models`, `provider`,
+    /// `plugins`, …), which are otherwise never sent to it.
+    #[serde(default)]
+    pub openrouter_fields: bool,
+    /// Most streams the router sends to this server at once (unset: no limit); requests beyond
+    /// it wait their turn. A server that interrupts a stream when another starts wants 1.
+    #[serde(default)]
+    pub max_concurrent: Option<u32>,
 }
 
 /// One model a configured provider serves, with what the router needs to know about it.
@@ -255,6 +307,47 @@ impl Config {
                     }
                 }
             }
+            // The line of `key` inside this provider's table.
+            let in_provider = |key: &str| {
+                let from = line_after(text, 0, |l| {
+                    is_key(l, "name") && l.contains(&format!("\"{}\"", p.name))
+                })
+                .unwrap_or(0);
+                line_after(text, from, |l| is_key(l, key)).map(|i| i + 1)
+            };
+            if p.kind == ProviderKind::Openrouter {
+                for (key, on) in [
+                    ("routes_itself", p.routes_itself),
+                    ("openrouter_fields", p.openrouter_fields),
+                ] {
+                    if on {
+                        return Err(at(
+                            in_provider(key),
+                            err(
+                                key,
+                                key,
+                                format!(
+                                    "provider `{}` is of kind `openrouter`, which always routes itself and speaks OpenRouter's fields; `{key}` is only for kind `openai`",
+                                    p.name
+                                ),
+                            ),
+                        ));
+                    }
+                }
+            }
+            if p.max_concurrent == Some(0) {
+                return Err(at(
+                    in_provider("max_concurrent"),
+                    err(
+                        "max_concurrent",
+                        "max_concurrent",
+                        format!(
+                            "max_concurrent of `{}` must be at least 1 (leave it out for no limit)",
+                            p.name
+                        ),
+                    ),
+                ));
+            }
             if let Some(url) = &p.base_url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
@@ -307,6 +400,28 @@ impl Config {
                 }
                 Some(_) => {}
             }
+        }
+        for (key, v) in self.routing.timings() {
+            if let Some(v) = v
+                && !(v.is_finite() && v > 0.0 && v <= 86_400_000.0)
+            {
+                let from = line_after(text, 0, |l| l.trim() == "[routing]").unwrap_or(0);
+                return Err(at(
+                    line_after(text, from, |l| is_key(l, key)).map(|i| i + 1),
+                    err(
+                        key,
+                        key,
+                        format!("{key} must be a positive number, got {v}"),
+                    ),
+                ));
+            }
+        }
+        if self.routing.max_attempts == Some(0) {
+            return Err(err(
+                "max_attempts",
+                "max_attempts",
+                "max_attempts must be at least 1".into(),
+            ));
         }
         if let Some(bad) = self.panes.iter().find(|m| m.trim().is_empty()) {
             return Err(err("panes", "panes", format!("empty model id {bad:?}")));
@@ -377,6 +492,29 @@ mod tests {
         assert_eq!(parse(&empty).unwrap_err().line, Some(7));
         let unknown = "[[providers]]\nname = \"a\"\nkind = \"openai\"\nbase_url = \"http://h/v1\"\n[routing]\nproviders = [\"b\"]\n";
         assert_eq!(parse(unknown).unwrap_err().line, Some(6));
+    }
+
+    #[test]
+    fn routes_itself_on_an_openrouter_provider_is_a_contradiction() {
+        let t = "[[providers]]\nname = \"or\"\nkind = \"openrouter\"\nroutes_itself = true\n";
+        let e = parse(t).unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(4), Some("routes_itself")),
+            "{e}"
+        );
+        assert!(e.message.contains("kind `openai`"), "{e}");
+        let ok = "[[providers]]\nname = \"lite\"\nkind = \"openai\"\nbase_url = \"http://h/v1\"\nroutes_itself = true\nmax_concurrent = 1\n";
+        let c = parse(ok).unwrap();
+        assert!(c.providers[0].routes_itself);
+        assert_eq!(c.providers[0].max_concurrent, Some(1));
+        let zero = ok.replace("max_concurrent = 1", "max_concurrent = 0");
+        let e = parse(&zero).unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(6), Some("max_concurrent")),
+            "{e}"
+        );
     }
 
     #[test]

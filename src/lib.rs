@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod models;
 pub mod prefs;
 pub mod routing;
+pub mod runtime;
 pub mod source;
 pub mod sse;
 pub mod tui;

@@ -35,7 +35,16 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    let src = match source::resolve(&cli.source, &cfg).await {
+    if cli.models.len() > switchyard::app::state::MAX_PANES {
+        eprintln!(
+            "switchyard: {} models named with -m; at most {} panes fit (one model each)",
+            cli.models.len(),
+            switchyard::app::state::MAX_PANES
+        );
+        return 2;
+    }
+    let named: Vec<String> = cli.models.iter().chain(&cli.fallbacks).cloned().collect();
+    let src = match source::resolve(&cli.source, &cfg, &named).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("switchyard: {e}");

@@ -114,6 +114,11 @@ pub async fn serve_fleet(src: &SourceArgs, args: &SimArgs) -> i32 {
             let _ = writeln!(out, "  provider {p}: {url}");
         }
     }
+    let _ = writeln!(
+        out,
+        "Use it as an OpenAI-compatible server: switchyard --base-url http://{}/v1",
+        handle.addr()
+    );
     let _ = writeln!(out, "Ctrl+C stops it.");
     let _ = out.flush();
     let _ = tokio::signal::ctrl_c().await;

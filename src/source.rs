@@ -56,12 +56,14 @@ pub struct LocalRouter {
     pub handle: crate::routing::actor::RouterHandle,
     /// Where health is saved between runs (none when there is no state directory).
     pub health_file: Option<std::path::PathBuf>,
-    /// Why saved health could not be used, to show once.
-    pub warning: Option<String>,
+    /// What to show once: why saved health could not be used, a model listing that failed.
+    pub warnings: Vec<String>,
     /// What to do when a stream fails after its first token.
     pub mid_stream: crate::routing::exec::MidStream,
     /// Keys by provider slug.
     pub keys: std::sync::Arc<std::collections::HashMap<String, Secret>>,
+    /// Timeouts, retries and the attempt budget (defaults, or the config's `[routing]` keys).
+    pub tuning: Tuning,
     /// For an observer: the gateway whose endpoint listings describe each model.
     pub gateway: Option<Endpoint>,
     /// Models whose listing was already asked for.
@@ -97,20 +99,23 @@ impl LocalRouter {
         });
     }
 
-    /// Starts the actor with the health saved for `key` by earlier runs.
-    pub fn start(registry: crate::routing::EndpointRegistry, seed: u64, key: &str) -> Self {
-        Self::spawn(
+    /// Starts the actor with the health saved for `key` by earlier runs, tuned by the config.
+    pub fn start(
+        registry: crate::routing::EndpointRegistry,
+        seed: u64,
+        key: &str,
+        routing: &crate::config::RoutingConfig,
+    ) -> Self {
+        let tuning = Tuning::from_config(routing);
+        let health = tuning.health;
+        let mut r = Self::spawn(
             registry,
             crate::health_store::path_for(key),
-            |reg, saved| {
-                crate::routing::actor::spawn_restored(
-                    reg,
-                    crate::routing::HealthConfig::default(),
-                    seed,
-                    saved,
-                )
-            },
-        )
+            |reg, saved| crate::routing::actor::spawn_restored(reg, health, seed, saved),
+        );
+        r.tuning = tuning;
+        r.mid_stream = routing.mid_stream.unwrap_or_default();
+        r
     }
 
     /// Starts an observer (see [`crate::routing::actor::spawn_observer`]) with saved health.
@@ -145,14 +150,16 @@ impl LocalRouter {
             Some(Ok(Some(s))) => (Some(s), None),
             Some(Err(e)) => (None, Some(e)),
         };
+        let warnings = warning.into_iter().collect();
         let handle = actor(registry.clone(), saved);
         Self {
             registry,
             handle,
             health_file,
-            warning,
+            warnings,
             mid_stream: Default::default(),
             keys: Default::default(),
+            tuning: Tuning::default(),
             gateway: None,
             listed: Default::default(),
         }
@@ -179,11 +186,14 @@ impl LocalRouter {
             .collect()
     }
 
-    /// Execution options for one request: the defaults with this router's mid-stream policy.
+    /// Execution options for one request: this router's tuning, mid-stream policy and keys.
     pub fn exec_options(&self) -> crate::routing::exec::ExecOptions {
         crate::routing::exec::ExecOptions {
             mid_stream: self.mid_stream,
             keys: self.keys.clone(),
+            timeouts: self.tuning.timeouts,
+            retry: self.tuning.retry,
+            max_attempts: self.tuning.max_attempts,
             ..Default::default()
         }
     }
@@ -203,6 +213,61 @@ impl LocalRouter {
         tokio::task::spawn_blocking(move || crate::health_store::save(&path, &saved))
             .await
             .map_err(|e| format!("saving routing health failed: {e}"))?
+    }
+}
+
+/// How the router times, retries and trips breakers: ROUTING.md §10's reference defaults,
+/// each overridable in the config's `[routing]` table.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// Per-attempt timeouts.
+    pub timeouts: crate::client::Timeouts,
+    /// Retries and backoff.
+    pub retry: crate::routing::exec::RetryPolicy,
+    /// Attempt budget of one request.
+    pub max_attempts: usize,
+    /// Breakers and windows.
+    pub health: crate::routing::HealthConfig,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self::from_config(&crate::config::RoutingConfig::default())
+    }
+}
+
+impl Tuning {
+    /// The defaults with the config's keys applied (validated on load).
+    pub fn from_config(c: &crate::config::RoutingConfig) -> Self {
+        use std::time::Duration;
+        let secs = |v: Option<f64>, d: f64| Duration::from_secs_f64(v.unwrap_or(d));
+        let mut timeouts = crate::client::Timeouts::default();
+        timeouts.stall = secs(c.stall_timeout_s, timeouts.stall.as_secs_f64());
+        timeouts.headers = secs(c.headers_timeout_s, timeouts.headers.as_secs_f64());
+        let mut retry = crate::routing::exec::RetryPolicy::default();
+        retry.first_token_failover = secs(
+            c.first_token_timeout_s,
+            retry.first_token_failover.as_secs_f64(),
+        );
+        retry.retry_after_cap = secs(c.retry_after_cap_s, retry.retry_after_cap.as_secs_f64());
+        if let Some(ms) = c.backoff_base_ms {
+            retry.backoff_base = Duration::from_secs_f64(ms / 1000.0);
+        }
+        let mut health = crate::routing::HealthConfig {
+            // With ±20 % jitter an endpoint that recovers is back within 30 s.
+            open_base: Duration::from_secs(20),
+            open_cap: Duration::from_secs(24),
+            ..Default::default()
+        };
+        health.open_base = secs(c.breaker_open_s, health.open_base.as_secs_f64());
+        health.open_cap =
+            secs(c.breaker_open_cap_s, health.open_cap.as_secs_f64()).max(health.open_base);
+        Self {
+            timeouts,
+            retry,
+            max_attempts: c.max_attempts.map_or(6, |n| n as usize),
+            health,
+        }
     }
 }
 
@@ -231,13 +296,31 @@ fn key_from_env(var: &str) -> Result<Option<Secret>, String> {
 }
 
 /// Resolves the source; starts the simulated fleet in-process when that is the answer.
-pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
-    let src = pick(args, cfg).await?;
+/// `named` are the models asked for on the command line (panes and fallbacks): a router over a
+/// server whose listing lacks them still routes to them.
+pub async fn resolve(args: &SourceArgs, cfg: &Config, named: &[String]) -> Result<Source, String> {
+    let src = pick(args, cfg, named).await?;
+    // `--route-locally` is about the simulated fleet; other sources are routed as they are.
+    if args.route_locally && src.fleet.is_none() {
+        return Err(if src.router.is_some() {
+            format!(
+                "--route-locally routes the simulated fleet's providers (with --sim or --fleet FILE); {} is already routed by Switchyard's router, so leave the flag out",
+                src.label
+            )
+        } else if src.label == "OpenRouter" {
+            "--route-locally routes the simulated fleet's providers with Switchyard's own router, so it needs --sim (or --fleet FILE); OPENROUTER_API_KEY is set, and OpenRouter routes its requests itself".into()
+        } else {
+            format!(
+                "--route-locally routes the simulated fleet's providers (with --sim or --fleet FILE); the source here is {}, which routes itself",
+                src.label
+            )
+        });
+    }
     // Routing flags that this source cannot honour are an error, not silently ignored.
     if src.router.is_none() {
         if args.route_locally {
             return Err(format!(
-                "--route-locally routes across the simulated fleet's providers (with --sim or --fleet) or the config's [routing] providers; the source here is {}",
+                "--route-locally routes across the simulated fleet's providers (with --sim or --fleet); the source here is {}, which routes itself",
                 src.label
             ));
         }
@@ -251,7 +334,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
     Ok(src)
 }
 
-async fn pick(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
+async fn pick(args: &SourceArgs, cfg: &Config, named: &[String]) -> Result<Source, String> {
     if args.sim || args.fleet.is_some() {
         return start_fleet(args, cfg).await;
     }
@@ -265,24 +348,19 @@ async fn pick(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
             Some(var) => key_from_env(var)?,
             None => None,
         };
-        return Ok(Source {
-            endpoint: Endpoint {
-                base_url: url.trim_end_matches('/').to_string(),
-                key,
-                kind: ServerKind::OpenAi,
-            },
-            label: format!("openai-compatible {url}"),
-            default_models: cfg.panes.clone(),
-            fleet: None,
-            router: None,
-            observer: None,
-        });
+        let server = Server {
+            name: host_of(url),
+            base_url: url.trim_end_matches('/').to_string(),
+            key,
+            config: None,
+        };
+        return server_source(args, cfg, server, named).await;
     }
     if args.provider.is_none() && !cfg.routing.providers.is_empty() {
         return config_router(args, cfg);
     }
-    let named = args.provider.as_ref().or(cfg.default_provider.as_ref());
-    if let Some(name) = named {
+    let chosen = args.provider.as_ref().or(cfg.default_provider.as_ref());
+    if let Some(name) = chosen {
         let p = cfg
             .provider(name)
             .ok_or_else(|| format!("no provider named `{name}` in the config"))?;
@@ -297,6 +375,21 @@ async fn pick(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
             ),
             ProviderKind::Openai => (ServerKind::OpenAi, p.base_url.clone().unwrap_or_default()),
         };
+        if p.kind == ProviderKind::Openai && !p.routes_itself {
+            let server = Server {
+                name: p.name.clone(),
+                base_url: base.trim_end_matches('/').to_string(),
+                key,
+                config: Some(p.clone()),
+            };
+            return server_source(args, cfg, server, named).await;
+        }
+        // A server that routes itself gets OpenRouter's fields only when it says it reads them.
+        let kind = if p.openrouter_fields {
+            ServerKind::OpenRouter
+        } else {
+            kind
+        };
         let mut defaults = cfg.panes.clone();
         if defaults.is_empty() && kind == ServerKind::OpenRouter {
             defaults = DEFAULT_MODELS.iter().map(|s| s.to_string()).collect();
@@ -306,7 +399,7 @@ async fn pick(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
             key,
             kind,
         };
-        let observer = (kind == ServerKind::OpenRouter)
+        let observer = (p.kind == ProviderKind::Openrouter)
             .then(|| gateway_observer(&endpoint, &format!("gateway-{name}")));
         return Ok(Source {
             endpoint,
@@ -338,6 +431,189 @@ async fn pick(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
         });
     }
     start_fleet(args, cfg).await
+}
+
+/// One OpenAI-compatible server that Switchyard routes for.
+struct Server {
+    /// Provider name and slug (the config's name, or the URL's host and port).
+    name: String,
+    /// Base URL, without a trailing slash.
+    base_url: String,
+    /// Its key.
+    key: Option<Secret>,
+    /// What the config says of it.
+    config: Option<crate::config::ProviderConfig>,
+}
+
+/// `host:port` of a URL, the provider name of a bare `--base-url`.
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            Some(match u.port() {
+                Some(p) => format!("{}:{p}", u.host_str()?),
+                None => u.host_str()?.to_string(),
+            })
+        })
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// How long starting up waits for a server's model listing.
+const LISTING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Switchyard's router over one OpenAI-compatible server: one endpoint per model, from its
+/// `GET /models`, the config's `[[providers.models]]` and every model named on the command line
+/// (a listing that fails is said once; the named models are routed to anyway). Fallbacks,
+/// retries, breakers and routing preferences are then ours, and the server gets plain OpenAI
+/// requests.
+async fn server_source(
+    args: &SourceArgs,
+    cfg: &Config,
+    server: Server,
+    named: &[String],
+) -> Result<Source, String> {
+    let endpoint = Endpoint {
+        base_url: server.base_url.clone(),
+        key: server.key.clone(),
+        kind: ServerKind::OpenAi,
+    };
+    let client = crate::client::HttpClient::for_routing()?;
+    let listing = match tokio::time::timeout(LISTING_WAIT, client.list_models(&endpoint)).await {
+        Ok(Ok(models)) => Ok(models),
+        Ok(Err(e)) => Err(listing_failure(&endpoint, &e)),
+        Err(_) => Err(format!(
+            "{}/models did not answer within {}s",
+            server.base_url,
+            LISTING_WAIT.as_secs()
+        )),
+    };
+    let (listed, mut warnings) = match listing {
+        Ok(m) => (m, Vec::new()),
+        Err(why) => (
+            Vec::new(),
+            vec![format!(
+                "cannot list the models of {}: {why}; routing to the models named with -m and --fallback anyway",
+                server.name
+            )],
+        ),
+    };
+    let registry = server_registry(&server, &listed, named);
+    if registry.is_empty() {
+        return Err(format!(
+            "{} lists no models and none was named: pass -m MODEL",
+            server.name
+        ));
+    }
+    let mut router = LocalRouter::start(
+        registry,
+        crate::runtime::fresh_seed(),
+        &format!("server-{}", server.base_url),
+        &cfg.routing,
+    );
+    warnings.append(&mut router.warnings);
+    router.warnings = warnings;
+    if let Some(k) = server.key.clone() {
+        router.keys = std::sync::Arc::new([(slug_of_server(&server), k)].into_iter().collect());
+    }
+    if let Some(p) = &args.mid_stream {
+        router.mid_stream = p.parse().unwrap_or_default();
+    }
+    let default_models = if cfg.panes.is_empty() {
+        router.catalog().into_iter().take(3).map(|m| m.id).collect()
+    } else {
+        cfg.panes.clone()
+    };
+    Ok(Source {
+        endpoint,
+        label: format!("{} · routed by Switchyard", server.name),
+        default_models,
+        fleet: None,
+        router: Some(router),
+        observer: None,
+    })
+}
+
+fn slug_of_server(server: &Server) -> String {
+    server.name.clone()
+}
+
+/// A failed model listing in words: a 404 most likely means the base URL's path is wrong.
+fn listing_failure(ep: &Endpoint, e: &crate::client::ChatError) -> String {
+    use crate::client::ChatError;
+    match e {
+        ChatError::Api(a) if a.effective_status() == Some(404) => format!(
+            "GET {}/models answered 404: the base URL's path is probably wrong (OpenAI-compatible servers usually live at …/v1)",
+            ep.base_url
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The endpoints of one server: what its listing says (prices and context when it gives
+/// them), what the config declares, and the named models; unknown prices stay unknown.
+fn server_registry(
+    server: &Server,
+    listed: &[crate::wire::catalog::Model],
+    named: &[String],
+) -> crate::routing::EndpointRegistry {
+    use crate::routing::{DataPolicy, EndpointMeta, ParamSet};
+    let slug = slug_of_server(server);
+    let cfg = server.config.as_ref();
+    let base = |id: &str| {
+        let mut e = EndpointMeta::new(slug.clone(), id.to_string());
+        e.provider_name = server.name.clone();
+        e.base_url = server.base_url.clone();
+        // Unknown context: never a reason to exclude the endpoint.
+        e.context_length = u32::MAX;
+        e.pricing.unknown = true;
+        e.data = DataPolicy {
+            // Unknown means "may collect", so `data_collection: deny` and `zdr` stay safe.
+            collects_data: cfg.and_then(|p| p.collects_data).unwrap_or(true),
+            zdr: cfg.is_some_and(|p| p.zdr),
+            ..DataPolicy::default()
+        };
+        e.region = cfg.and_then(|p| p.region.clone());
+        if let Some(q) = cfg.and_then(|p| p.quantization) {
+            e.quantization = q;
+        }
+        e.max_concurrent = cfg.and_then(|p| p.max_concurrent);
+        e
+    };
+    let mut metas: Vec<EndpointMeta> = Vec::new();
+    for m in listed {
+        let mut e = base(&m.id);
+        if let Some(c) = m.context_length {
+            e.context_length = u32::try_from(c).unwrap_or(u32::MAX);
+        }
+        if let (Some(p), Some(c)) = (m.pricing.prompt, m.pricing.completion) {
+            e.pricing.prompt = p.per_million();
+            e.pricing.completion = c.per_million();
+            e.pricing.unknown = false;
+        }
+        e.supported = ParamSet::from_names(&m.supported_parameters);
+        metas.push(e);
+    }
+    for m in cfg.map(|p| p.models.as_slice()).unwrap_or_default() {
+        let mut e = base(&m.id);
+        e.pricing.prompt = m.prompt_price;
+        e.pricing.completion = m.completion_price;
+        e.pricing.unknown = false;
+        if let Some(c) = m.context_length {
+            e.context_length = c;
+        }
+        e.max_output = m.max_output;
+        e.supported = ParamSet::from_names(&m.supported_parameters);
+        e.accepts_prefill = m.assistant_prefill;
+        // What the config declares wins over what the listing says.
+        metas.retain(|x| x.model != e.model);
+        metas.push(e);
+    }
+    for id in named {
+        if !metas.iter().any(|x| &x.model == id) {
+            metas.push(base(id));
+        }
+    }
+    crate::routing::EndpointRegistry::from_endpoints(metas)
 }
 
 /// Switchyard's own router across the config's `[routing] providers` (validated on load: each is
@@ -377,6 +653,7 @@ fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
             };
             e.region = p.region.clone();
             e.accepts_prefill = m.assistant_prefill;
+            e.max_concurrent = p.max_concurrent;
             metas.push(e);
         }
     }
@@ -384,14 +661,14 @@ fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
     let names = cfg.routing.providers.join(", ");
     let mut router = LocalRouter::start(
         registry,
-        0x5EED,
+        crate::runtime::fresh_seed(),
         &format!("config-{}", cfg.routing.providers.join("+")),
+        &cfg.routing,
     );
     router.keys = std::sync::Arc::new(keys);
-    router.mid_stream = match &args.mid_stream {
-        Some(p) => p.parse().unwrap_or_default(),
-        None => cfg.routing.mid_stream.unwrap_or_default(),
-    };
+    if let Some(p) = &args.mid_stream {
+        router.mid_stream = p.parse().unwrap_or_default();
+    }
     let default_models = if cfg.panes.is_empty() {
         router.catalog().into_iter().take(3).map(|m| m.id).collect()
     } else {
@@ -434,16 +711,22 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
         ),
     };
     let router = args.route_locally.then(|| {
-        let mut r = LocalRouter::start(
-            crate::routing::exec::registry_from_fleet(&handle),
-            handle.spec().seed,
-            &key,
-        );
+        let mut r = LocalRouter::start(handle.registry(), handle.spec().seed, &key, &cfg.routing);
         // The flag wins over the config; clap already checked its spelling.
-        r.mid_stream = match &args.mid_stream {
-            Some(p) => p.parse().unwrap_or_default(),
-            None => cfg.routing.mid_stream.unwrap_or_default(),
-        };
+        if let Some(p) = &args.mid_stream {
+            r.mid_stream = p.parse().unwrap_or_default();
+        }
+        // A fleet file's `api_key` guards every provider route too.
+        if let Some(k) = handle.spec().api_key.clone() {
+            r.keys = std::sync::Arc::new(
+                handle
+                    .spec()
+                    .providers
+                    .iter()
+                    .map(|p| (p.slug.clone(), Secret::new(k.clone())))
+                    .collect(),
+            );
+        }
         r
     });
     Ok(Source {
@@ -458,12 +741,9 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
             "simulated fleet".into()
         },
         default_models: DEFAULT_MODELS.iter().map(|s| s.to_string()).collect(),
-        observer: router.is_none().then(|| {
-            LocalRouter::observer(
-                crate::routing::exec::registry_from_fleet(&handle),
-                &format!("{key}-observed"),
-            )
-        }),
+        observer: router
+            .is_none()
+            .then(|| LocalRouter::observer(handle.registry(), &format!("{key}-observed"))),
         fleet: Some(handle),
         router,
     })

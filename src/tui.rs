@@ -3,8 +3,8 @@
 
 use crate::app::state::App;
 use crate::app::update::{Effect, Msg, update};
-use crate::client::{HttpClient, Timeouts};
 use crate::clipboard::Clipboard;
+use crate::runtime::{JobEvent, JobOptions, Runtime};
 use crate::source::Source;
 use crate::ui;
 use futures_util::StreamExt;
@@ -15,12 +15,10 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// Shortest time between two frames after user input (~60 fps), so typing feels immediate.
@@ -46,11 +44,7 @@ fn leave_terminal() {
 
 /// Runs the workbench until the user quits or a signal arrives.
 pub async fn run(mut app: App, source: Source) -> Result<(), String> {
-    let client = if source.router.is_some() {
-        HttpClient::for_routing()?
-    } else {
-        HttpClient::new()?
-    };
+    let mut rt = Runtime::new(&source)?;
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     // ratatui's hook restores raw mode and the screen; ours also turns off mouse, paste and keys.
     let prev = std::panic::take_hook();
@@ -77,32 +71,23 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     if let Some(models) = source.local_catalog() {
         let _ = tx.send(Msg::Catalog(Ok(models)));
     } else {
-        let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
+        let (client, ep, tx) = (rt.client().clone(), source.endpoint.clone(), tx.clone());
         tokio::spawn(async move {
             let res = client.list_models(&ep).await.map_err(|e| e.to_string());
             let _ = tx.send(Msg::Catalog(res));
         });
     }
-
-    let tracked = match (&source.router, &source.observer) {
-        (Some(r), _) => Some((r, false)),
-        (None, Some(o)) => Some((o, true)),
-        _ => None,
-    };
-    if let Some(o) = &source.observer {
-        // The panes' models, so F6 lists their providers before the first answer.
-        for p in &app.panes {
-            o.learn(&client, &p.model);
-        }
+    // The panes' models, so F6 lists their providers before the first answer.
+    for p in &app.panes {
+        rt.learn(&p.model);
     }
-    if let Some((router, observed)) = tracked {
+    if let Some((router, observed)) = rt.tracked() {
         spawn_health(router.clone(), observed, tx.clone());
         spawn_health_saver(router.clone(), tx.clone());
-        if let Some(w) = &router.warning {
-            let _ = tx.send(Msg::Notice(w.clone(), crate::app::state::Level::Error));
-        }
     }
-    let mut tasks: HashMap<u64, JoinHandle<()>> = HashMap::new();
+    for w in rt.warnings() {
+        let _ = tx.send(Msg::Notice(w, crate::app::state::Level::Error));
+    }
     let mut clipboard = Clipboard::new();
     let mut dirty = true;
     // Whether the pending frame answers user input (drawn sooner than stream-only frames).
@@ -111,7 +96,7 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let result = loop {
-        let busy = !tasks.is_empty();
+        let busy = rt.busy();
         tokio::select! {
             // While a frame is pending, messages wait in the channel: the task is not woken per
             // token, and the draw picks them all up at once. Input waits at most one frame.
@@ -125,9 +110,8 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
                     fx.extend(update(&mut app, m));
                 }
                 for e in fx {
-                    run_effect(e, &client, &source, &tx, &mut tasks, &mut clipboard);
+                    run_effect(e, &mut rt, &source, &tx, &mut clipboard);
                 }
-                tasks.retain(|_, h| !h.is_finished());
                 dirty = true;
             }
             _ = tokio::time::sleep_until(last_draw + if input_dirty { FRAME } else { STREAM_FRAME }), if dirty => {
@@ -137,9 +121,8 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
                     fx.extend(update(&mut app, m));
                 }
                 for e in fx {
-                    run_effect(e, &client, &source, &tx, &mut tasks, &mut clipboard);
+                    run_effect(e, &mut rt, &source, &tx, &mut clipboard);
                 }
-                tasks.retain(|_, h| !h.is_finished());
                 if app.quitting {
                     break Ok(());
                 }
@@ -162,15 +145,11 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
             break Ok(());
         }
     };
-    for (_, h) in tasks.drain() {
-        h.abort();
-    }
+    rt.cancel_all();
     leave_terminal();
     // Health outlives the session, so the next run starts from what this one learned.
-    for r in source.router.iter().chain(source.observer.iter()) {
-        if let Err(e) = r.save().await {
-            eprintln!("switchyard: {e}");
-        }
+    for e in rt.save_health().await {
+        eprintln!("switchyard: {e}");
     }
     result
 }
@@ -185,10 +164,9 @@ fn is_input(m: &Msg) -> bool {
 
 fn run_effect(
     e: Effect,
-    client: &HttpClient,
+    rt: &mut Runtime,
     source: &Source,
     tx: &mpsc::UnboundedSender<Msg>,
-    tasks: &mut HashMap<u64, JoinHandle<()>>,
     clipboard: &mut Clipboard,
 ) {
     match e {
@@ -197,107 +175,45 @@ fn run_effect(
             req,
             request,
             affinity,
-        } if source.router.is_some() => {
-            let router = source.router.clone().expect("checked by the guard");
-            let (client, tx) = (client.clone(), tx.clone());
-            let handle = tokio::spawn(async move {
-                let started = std::time::Instant::now();
-                let opts = crate::routing::exec::ExecOptions {
-                    timeouts: Timeouts::for_screen(),
-                    affinity: affinity.map(crate::routing::EndpointId),
-                    ..router.exec_options()
-                };
-                let routed = crate::routing::exec::execute(
-                    &client,
-                    &router.handle,
-                    &router.registry,
-                    &request,
-                    &opts,
-                    |ev| {
-                        use crate::routing::exec::ExecEvent;
-                        let msg = match ev {
-                            ExecEvent::Attempt {
-                                endpoint,
-                                provider,
-                                model,
-                            } => Msg::Attempt {
-                                pane,
-                                req,
-                                endpoint: endpoint.0,
-                                provider,
-                                model,
-                            },
-                            ExecEvent::Events(events) => Msg::Stream {
-                                pane,
-                                req,
-                                at: started.elapsed(),
-                                events,
-                            },
-                            other => Msg::Rerouted {
-                                pane,
-                                req,
-                                // A restart replaces the partial text; the rest keep it.
-                                restart: matches!(other, ExecEvent::Restart { .. }),
-                                note: other.note().unwrap_or_default(),
-                            },
-                        };
-                        let _ = tx.send(msg);
-                    },
-                )
-                .await;
-                let lines =
-                    crate::routing::exec::explain(&router.registry, &routed.plan, &routed.attempts);
-                let _ = tx.send(Msg::Why { pane, req, lines });
-                let _ = tx.send(Msg::Ended {
-                    pane,
-                    req,
-                    outcome: Box::new(routed.answer),
-                });
-            });
-            tasks.insert(req, handle);
-        }
-        Effect::Start {
-            pane, req, request, ..
         } => {
-            let (client, ep, tx) = (client.clone(), source.endpoint.clone(), tx.clone());
-            let observer = source.observer.as_ref().map(|o| {
-                if let Some(m) = &request.model {
-                    o.learn(&client, m);
-                }
-                o.handle.clone()
+            let tx = tx.clone();
+            let opts = JobOptions {
+                screen: true,
+                affinity,
+            };
+            rt.spawn(req, *request, opts, move |ev| {
+                let msg = match ev {
+                    JobEvent::Attempt {
+                        endpoint,
+                        provider,
+                        model,
+                    } => Msg::Attempt {
+                        pane,
+                        req,
+                        endpoint,
+                        provider,
+                        model,
+                    },
+                    JobEvent::Stream { at, events } => Msg::Stream {
+                        pane,
+                        req,
+                        at,
+                        events,
+                    },
+                    JobEvent::Routing(ev) => Msg::Rerouted {
+                        pane,
+                        req,
+                        // A restart replaces the partial text; the rest keep it.
+                        restart: matches!(ev, crate::routing::exec::ExecEvent::Restart { .. }),
+                        note: ev.note().unwrap_or_default(),
+                    },
+                    JobEvent::Why(lines) => Msg::Why { pane, req, lines },
+                    JobEvent::Ended(outcome) => Msg::Ended { pane, req, outcome },
+                };
+                let _ = tx.send(msg);
             });
-            let handle = tokio::spawn(async move {
-                let started = std::time::Instant::now();
-                let outcome = client
-                    .stream_chat(&ep, &request, Timeouts::for_screen(), |events| {
-                        let _ = tx.send(Msg::Stream {
-                            pane,
-                            req,
-                            at: started.elapsed(),
-                            events: events.to_vec(),
-                        });
-                    })
-                    .await;
-                if let Some(o) = &observer
-                    && let Some((provider, model, outcome)) =
-                        crate::routing::exec::attribute(&request, &outcome)
-                {
-                    o.observe(provider, model, outcome);
-                }
-                let _ = tx.send(Msg::Ended {
-                    pane,
-                    req,
-                    outcome: Box::new(outcome),
-                });
-            });
-            tasks.insert(req, handle);
         }
-        Effect::Cancel(req) => {
-            // Aborting drops the response, which closes the connection: the server stops.
-            if let Some(h) = tasks.remove(&req) {
-                h.abort();
-            }
-        }
+        Effect::Cancel(req) => rt.cancel(req),
         Effect::Copy(text) => {
             let mut out = std::io::stdout();
             if let Err(err) = clipboard.copy(&text, &mut out) {

@@ -215,9 +215,20 @@ fn cutting_server() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        let mut buf = [0u8; 65536];
-        let _ = s.read(&mut buf);
+        // Model listings get a 404; the first chat request gets the cut stream.
+        let mut s = loop {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 65536];
+            let n = s.read(&mut buf).unwrap_or(0);
+            if buf[..n].starts_with(b"GET") {
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                continue;
+            }
+            break s;
+        };
         let chunk = |c: &str| {
             format!(
                 "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{c}\"}},\"finish_reason\":null}}]}}\n\n"
@@ -701,14 +712,19 @@ fn a_breaker_opened_by_one_ask_is_still_open_for_the_next() {
 
 #[test]
 fn routing_flags_the_source_cannot_honour_are_refused() {
-    for flags in [
-        vec![
-            "--base-url",
-            "http://127.0.0.1:9/v1",
+    let fleet = fleet_file();
+    let fleet = fleet.to_str().unwrap();
+    for (flags, named) in [
+        // The fleet's aggregator routes itself.
+        (
+            vec!["--fleet", fleet, "--mid-stream", "continue"],
             "--mid-stream",
-            "continue",
-        ],
-        vec!["--base-url", "http://127.0.0.1:9/v1", "--route-locally"],
+        ),
+        // A plain server is routed by Switchyard already; the flag is for the fleet.
+        (
+            vec!["--base-url", "http://127.0.0.1:9/v1", "--route-locally"],
+            "--route-locally",
+        ),
     ] {
         let out = sy_cmd()
             .args(&flags)
@@ -717,8 +733,20 @@ fn routing_flags_the_source_cannot_honour_are_refused() {
             .unwrap();
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
-        assert!(err.contains(flags[2]), "{err}");
+        assert!(err.contains(named), "{err}");
     }
+    // With a key set, --route-locally says it is about the fleet.
+    let out = sy_cmd()
+        .env("OPENROUTER_API_KEY", "sk-or-test")
+        .args(["--route-locally", "ask", "-m", "m/x", "hi"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("simulated fleet") && err.contains("--sim"),
+        "{err}"
+    );
 }
 
 #[test]

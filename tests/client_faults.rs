@@ -80,7 +80,7 @@ fn request() -> ChatRequest {
     }
 }
 
-async fn run(parts: Vec<Vec<u8>>, stall: bool, timeouts: Timeouts) -> switchyard::client::Outcome {
+async fn run(parts: Vec<Vec<u8>>, stall: bool, timeouts: Timeouts) -> switchyard::client::Answer {
     let url = serve_once(parts, Duration::from_millis(1), stall).await;
     let client = HttpClient::new().unwrap();
     client

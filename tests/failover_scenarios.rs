@@ -299,7 +299,8 @@ async fn s12_context_length_moves_to_a_larger_model_and_never_repeats_on_the_sam
     )
     .await
     .unwrap();
-    let stale = switchyard::routing::exec::registry_from_fleet(&fleet)
+    let stale = fleet
+        .registry()
         .iter()
         .map(|(_, m)| {
             let mut m = m.clone();

@@ -6,7 +6,7 @@ use ratatui::backend::TestBackend;
 use std::time::Duration;
 use switchyard::app::state::App;
 use switchyard::app::update::{Msg, update};
-use switchyard::client::{ChatError, Outcome, Timings};
+use switchyard::client::{Answer, ChatError, Timings};
 use switchyard::wire::chunk::{ServedBy, StreamEvent, Usage};
 use switchyard::wire::error::ApiError;
 
@@ -95,7 +95,7 @@ fn workbench(n: usize) -> App {
             Msg::Ended {
                 pane,
                 req,
-                outcome: Box::new(Outcome {
+                outcome: Box::new(Answer {
                     text: ANSWER[..cut].to_string(),
                     served: ServedBy::default(),
                     usage: Some(usage),

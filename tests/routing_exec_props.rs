@@ -5,9 +5,7 @@ use proptest::prelude::*;
 use std::time::Duration;
 use switchyard::client::{HttpClient, Timeouts};
 use switchyard::fleet::{self, FleetSpec};
-use switchyard::routing::exec::{
-    ExecOptions, MidStream, RetryPolicy, execute, registry_from_fleet,
-};
+use switchyard::routing::exec::{ExecOptions, MidStream, RetryPolicy, execute};
 use switchyard::routing::{HealthConfig, actor};
 use switchyard::wire::request::{ChatRequest, Message};
 
@@ -68,7 +66,7 @@ proptest! {
         rt.block_on(async {
             let spec = FleetSpec::from_toml(&fleet_toml(&faults), "prop").unwrap();
             let f = fleet::start(spec, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-            let registry = registry_from_fleet(&f);
+            let registry = f.registry();
             let router = actor::spawn(registry.clone(), HealthConfig::default(), seed);
             let opts = ExecOptions {
                 timeouts: Timeouts { stall: Duration::from_secs(5), ..Timeouts::default() },
@@ -86,7 +84,7 @@ proptest! {
             // The whole answer, from a fleet with no faults at all.
             let clean_spec = FleetSpec::from_toml(&fleet_toml(&[String::new()]), "clean").unwrap();
             let clean = fleet::start(clean_spec, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-            let creg = registry_from_fleet(&clean);
+            let creg = clean.registry();
             let crouter = actor::spawn(creg.clone(), HealthConfig::default(), 1);
             let whole = execute(&client, &crouter, &creg, &request(), &ExecOptions::default(), |_| {}).await;
             prop_assert_eq!(&whole.answer.result, &Ok("stop".to_string()));

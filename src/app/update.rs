@@ -2,7 +2,7 @@
 
 use super::keymap::{Action, action_for};
 use super::state::*;
-use crate::client::Outcome;
+use crate::client::Answer;
 use crate::markdown;
 use crate::wire::catalog::{Model, fuzzy_filter};
 use crate::wire::chunk::StreamEvent;
@@ -39,7 +39,7 @@ pub enum Msg {
         /// The request.
         req: ReqId,
         /// Its outcome.
-        outcome: Box<Outcome>,
+        outcome: Box<Answer>,
     },
     /// The source's catalog arrived (or failed).
     Catalog(Result<Vec<Model>, String>),
@@ -622,7 +622,7 @@ fn merge_served(into: &mut crate::wire::chunk::ServedBy, from: crate::wire::chun
     }
 }
 
-fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Outcome) {
+fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer) {
     let Some(turn) = active_turn(app, pane, req) else {
         return;
     };
@@ -766,7 +766,7 @@ mod tests {
         Msg::Ended {
             pane,
             req,
-            outcome: Box::new(Outcome {
+            outcome: Box::new(Answer {
                 text: text.into(),
                 served: ServedBy::default(),
                 usage: None,

@@ -55,6 +55,46 @@ impl FleetHandle {
         format!("http://{}/api/v1", self.addr)
     }
 
+    /// The simulated fleet's endpoints, each at its provider's own OpenAI-compatible base URL, so
+    /// our router (not the fleet's aggregator) chooses between them.
+    pub fn registry(&self) -> crate::routing::EndpointRegistry {
+        use crate::routing::{DataPolicy, EndpointMeta, Modalities, ParamSet};
+        let mut metas = Vec::new();
+        for p in &self.spec().providers {
+            let Some(base) = self.provider_base_url(&p.slug) else {
+                continue;
+            };
+            for e in &p.models {
+                let mut m = EndpointMeta::new(p.slug.clone(), e.id.clone())
+                    .with_prices(e.prompt_price, e.completion_price);
+                m.provider_name = p.name.clone();
+                m.base_url = base.clone();
+                m.context_length = u32::try_from(e.context_length).unwrap_or(u32::MAX);
+                m.max_output = u32::try_from(e.max_completion_tokens).ok();
+                m.quantization = p.quantization;
+                m.supported = ParamSet::from_names(&e.supported_parameters);
+                m.input_modalities = e.input_modalities.iter().fold(Modalities::TEXT, |acc, x| {
+                    acc.union(match x.as_str() {
+                        "image" => Modalities::IMAGE,
+                        "file" => Modalities::FILE,
+                        "audio" => Modalities::AUDIO,
+                        "video" => Modalities::VIDEO,
+                        _ => Modalities::TEXT,
+                    })
+                });
+                m.data = DataPolicy {
+                    collects_data: p.collects_data,
+                    zdr: p.zdr,
+                    distillable: true,
+                };
+                m.region = Some(p.region.clone());
+                m.accepts_prefill = e.assistant_prefill;
+                metas.push(m);
+            }
+        }
+        crate::routing::EndpointRegistry::from_endpoints(metas)
+    }
+
     /// A provider's own OpenAI-compatible base URL, e.g. `http://127.0.0.1:PORT/p/basalt/v1`.
     pub fn provider_base_url(&self, slug: &str) -> Option<String> {
         self.shared

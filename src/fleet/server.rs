@@ -382,7 +382,12 @@ async fn dispatch(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io:
         }
         return control(shared, req, stream).await;
     }
-    if let Some(rest) = path.strip_prefix("/api/v1") {
+    // OpenAI-compatible servers usually live at `/v1`: the aggregator answers there too.
+    let api = path
+        .strip_prefix("/api/v1")
+        .or_else(|| path.strip_prefix("/v1"))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    if let Some(rest) = api {
         if let Some(f) = auth_failure {
             return send(stream, f.response()).await;
         }

@@ -32,6 +32,9 @@ pub struct Pricing {
     pub request: f64,
     /// USD per input image.
     pub image: f64,
+    /// The prices are not known (a generic server does not publish them): `max_price` cannot
+    /// be checked and no cost is computed.
+    pub unknown: bool,
 }
 
 impl Pricing {
@@ -280,6 +283,8 @@ pub struct EndpointMeta {
     pub accepts_prefill: bool,
     /// Published stats used as priors while local samples are few.
     pub prior: Option<PerfPrior>,
+    /// Most streams at once on this endpoint's server (`None`: no limit); more wait their turn.
+    pub max_concurrent: Option<u32>,
 }
 
 impl EndpointMeta {
@@ -303,6 +308,7 @@ impl EndpointMeta {
             service_tier: false,
             accepts_prefill: false,
             prior: None,
+            max_concurrent: None,
         }
     }
 

@@ -9,9 +9,7 @@
 
 use super::actor::{PlanQuery, RouterHandle};
 use super::{EndpointId, EndpointRegistry, Outcome, Plan, RequestFeatures, Rng, Sample};
-use crate::client::{
-    ChatError, Endpoint, HttpClient, Outcome as Answer, Secret, ServerKind, Timeouts,
-};
+use crate::client::{Answer, ChatError, Endpoint, HttpClient, Secret, ServerKind, Timeouts};
 use crate::wire::chunk::StreamEvent;
 use crate::wire::request::ChatRequest;
 use std::time::{Duration, Instant};
@@ -287,46 +285,6 @@ pub struct Routed {
     pub attempts: Vec<Attempt>,
 }
 
-/// The simulated fleet's endpoints, each at its provider's own OpenAI-compatible base URL, so
-/// our router (not the fleet's aggregator) chooses between them.
-pub fn registry_from_fleet(fleet: &crate::fleet::FleetHandle) -> EndpointRegistry {
-    use super::{DataPolicy, EndpointMeta, Modalities, ParamSet};
-    let mut metas = Vec::new();
-    for p in &fleet.spec().providers {
-        let Some(base) = fleet.provider_base_url(&p.slug) else {
-            continue;
-        };
-        for e in &p.models {
-            let mut m = EndpointMeta::new(p.slug.clone(), e.id.clone())
-                .with_prices(e.prompt_price, e.completion_price);
-            m.provider_name = p.name.clone();
-            m.base_url = base.clone();
-            m.context_length = u32::try_from(e.context_length).unwrap_or(u32::MAX);
-            m.max_output = u32::try_from(e.max_completion_tokens).ok();
-            m.quantization = p.quantization;
-            m.supported = ParamSet::from_names(&e.supported_parameters);
-            m.input_modalities = e.input_modalities.iter().fold(Modalities::TEXT, |acc, x| {
-                acc.union(match x.as_str() {
-                    "image" => Modalities::IMAGE,
-                    "file" => Modalities::FILE,
-                    "audio" => Modalities::AUDIO,
-                    "video" => Modalities::VIDEO,
-                    _ => Modalities::TEXT,
-                })
-            });
-            m.data = DataPolicy {
-                collects_data: p.collects_data,
-                zdr: p.zdr,
-                distillable: true,
-            };
-            m.region = Some(p.region.clone());
-            m.accepts_prefill = e.assistant_prefill;
-            metas.push(m);
-        }
-    }
-    EndpointRegistry::from_endpoints(metas)
-}
-
 /// The "why" view of a routed request: the plan with a reason for every endpoint kept or
 /// excluded, then every attempt and how it ended.
 pub fn explain(
@@ -406,6 +364,7 @@ pub fn explain(
 /// endpoint's prices when the server reported none (OpenAI-compatible servers never do).
 fn finish(
     registry: &EndpointRegistry,
+    req: &ChatRequest,
     mut answer: Answer,
     plan: Plan,
     attempts: Vec<Attempt>,
@@ -414,8 +373,14 @@ fn finish(
         if answer.served.provider.is_none() {
             answer.served.provider = Some(last.provider.clone());
         }
+        if answer.usage.is_none() && answer.result.is_ok() {
+            // llama.cpp and others ignore `stream_options.include_usage`: count ourselves.
+            answer.usage = Some(estimate_usage(req, &answer));
+        }
+        let pricing = registry.get(last.endpoint).pricing;
         if let Some(u) = answer.usage.as_mut()
             && u.cost.is_none()
+            && !pricing.unknown
         {
             let cached = u
                 .prompt_tokens_details
@@ -423,17 +388,28 @@ fn finish(
                 .and_then(|d| d.get("cached_tokens"))
                 .and_then(serde_json::Value::as_u64)
                 .unwrap_or(0);
-            u.cost = Some(registry.get(last.endpoint).pricing.cost(
-                u.prompt_tokens,
-                cached,
-                u.completion_tokens,
-            ));
+            u.cost = Some(pricing.cost(u.prompt_tokens, cached, u.completion_tokens));
         }
     }
     Routed {
         answer,
         plan: Ok(plan),
         attempts,
+    }
+}
+
+/// Usage counted on our side for a server that sent none: one completion token per streamed
+/// content chunk (servers stream a token per chunk), prompt tokens at ~4 characters each.
+fn estimate_usage(req: &ChatRequest, answer: &Answer) -> crate::wire::chunk::Usage {
+    let chars: usize = req.messages.iter().map(|m| m.content.text_len()).sum();
+    let prompt = (chars as u64).div_ceil(4);
+    let completion = answer.timings.chunks;
+    crate::wire::chunk::Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: prompt + completion,
+        estimated: true,
+        ..Default::default()
     }
 }
 
@@ -681,6 +657,19 @@ pub async fn execute(
             };
         }
     };
+    // Ids come from the actor's registry, which may have grown since the caller's copy.
+    let latest;
+    let registry = if plan.entries.iter().any(|e| e.id.index() >= registry.len())
+        || plan
+            .excluded
+            .iter()
+            .any(|(id, _)| id.index() >= registry.len())
+    {
+        latest = router.registry().borrow().clone();
+        &latest
+    } else {
+        registry
+    };
     if let Some(n) = threshold_notice(&plan) {
         on_event(ExecEvent::Notice(n));
     }
@@ -789,7 +778,7 @@ pub async fn execute(
                     error: answer.result.clone().err(),
                 });
                 let Err(err) = &answer.result else {
-                    return finish(registry, answer, plan, attempts);
+                    return finish(registry, req, answer, plan, attempts);
                 };
                 let reason = err.to_string();
                 if outcome == Outcome::ContextLength {
@@ -799,7 +788,7 @@ pub async fn execute(
                 if committed {
                     let more = others_left && worth_another_endpoint(&outcome);
                     if opts.mid_stream == MidStream::Surface || !more {
-                        return finish(registry, answer, plan, attempts);
+                        return finish(registry, req, answer, plan, attempts);
                     }
                     let can_continue = opts.mid_stream == MidStream::Continue
                         && ids[i + 1..].iter().any(|&(j, _)| {
@@ -847,9 +836,9 @@ pub async fn execute(
                     step => step,
                 };
                 match step {
-                    NextStep::Stop => return finish(registry, answer, plan, attempts),
+                    NextStep::Stop => return finish(registry, req, answer, plan, attempts),
                     NextStep::NextEndpoint if !others_left => {
-                        return finish(registry, answer, plan, attempts);
+                        return finish(registry, req, answer, plan, attempts);
                     }
                     NextStep::NextEndpoint => {
                         again[i] = round == 0
@@ -882,7 +871,7 @@ pub async fn execute(
             }
         }
     }
-    finish(registry, last, plan, attempts)
+    finish(registry, req, last, plan, attempts)
 }
 
 #[cfg(test)]

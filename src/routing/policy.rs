@@ -172,6 +172,8 @@ pub enum ExclusionRule {
     Quantization,
     /// A price above `max_price`.
     MaxPrice,
+    /// `max_price` is set and the endpoint's prices are unknown, so it cannot be checked.
+    PriceUnknown,
     /// `require_parameters` and a used parameter is unsupported.
     MissingParameters,
     /// An input modality the endpoint does not accept.
@@ -187,7 +189,7 @@ pub enum ExclusionRule {
 }
 
 impl ExclusionRule {
-    const COUNT: usize = 13;
+    const COUNT: usize = 14;
     const ALL: [Self; Self::COUNT] = [
         Self::DataCollection,
         Self::Zdr,
@@ -196,6 +198,7 @@ impl ExclusionRule {
         Self::NotInOnly,
         Self::Quantization,
         Self::MaxPrice,
+        Self::PriceUnknown,
         Self::MissingParameters,
         Self::Modality,
         Self::ContextLength,
@@ -214,6 +217,7 @@ impl ExclusionRule {
             Self::NotInOnly => "only",
             Self::Quantization => "quantizations",
             Self::MaxPrice => "max_price",
+            Self::PriceUnknown => "max_price (the price is unknown, so it cannot be checked)",
             Self::MissingParameters => "require_parameters",
             Self::Modality => "input modality",
             Self::ContextLength => "context length",
@@ -506,6 +510,14 @@ fn hard_filter(
         .is_some_and(|q| !q.contains(&meta.quantization))
     {
         return Some(R::Quantization);
+    }
+    if let Some(mp) = &prefs.max_price
+        && meta.pricing.unknown
+        && [mp.prompt, mp.completion, mp.request, mp.image]
+            .iter()
+            .any(Option::is_some)
+    {
+        return Some(R::PriceUnknown);
     }
     if let Some(mp) = &prefs.max_price {
         // Anything but "less or equal" (including a NaN price or cap) is over the ceiling.

@@ -39,6 +39,10 @@ pub struct Usage {
     /// `{reasoning_tokens, …}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_tokens_details: Option<Value>,
+    /// Counted by Switchyard, not the server (which sent no usage): completion tokens are
+    /// the streamed content chunks, prompt tokens about four characters each.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 /// The incremental part of a streamed choice.

@@ -113,6 +113,46 @@ pub struct ChatRequest {
     pub modalities: Option<Vec<Modality>>,
 }
 
+/// Fields of the request body that only OpenRouter (and gateways speaking its dialect) read;
+/// a strict OpenAI-compatible server rejects them with a 400, a lenient one ignores them.
+pub const OPENROUTER_ONLY_FIELDS: [&str; 12] = [
+    "models",
+    "provider",
+    "plugins",
+    "transforms",
+    "route",
+    "usage",
+    "reasoning",
+    "top_k",
+    "top_a",
+    "min_p",
+    "repetition_penalty",
+    "session_id",
+];
+
+impl ChatRequest {
+    /// The same request in the OpenAI Chat Completions dialect: OpenRouter's routing and
+    /// extension fields ([`OPENROUTER_ONLY_FIELDS`]) removed, messages' reasoning blocks too.
+    /// What a generic server receives; routing is then Switchyard's job, not the server's.
+    pub fn openai_dialect(&self) -> ChatRequest {
+        let mut r = self.clone();
+        r.models = None;
+        r.provider = None;
+        r.plugins = None;
+        r.reasoning = None;
+        r.top_k = None;
+        r.top_a = None;
+        r.min_p = None;
+        r.repetition_penalty = None;
+        r.session_id = None;
+        for m in &mut r.messages {
+            m.reasoning = None;
+            m.reasoning_details = None;
+        }
+        r
+    }
+}
+
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -170,6 +210,22 @@ pub enum MessageContent {
 impl Default for MessageContent {
     fn default() -> Self {
         Self::Text(String::new())
+    }
+}
+
+impl MessageContent {
+    /// Characters of text in it (text parts only).
+    pub fn text_len(&self) -> usize {
+        match self {
+            Self::Text(t) => t.chars().count(),
+            Self::Parts(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    ContentPart::Text { text, .. } => text.chars().count(),
+                    _ => 0,
+                })
+                .sum(),
+        }
     }
 }
 
@@ -1036,6 +1092,29 @@ mod decimal_string {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_openai_dialect_drops_every_openrouter_field() {
+        let r: ChatRequest = serde_json::from_value(serde_json::json!({
+            "model": "a/b", "models": ["c/d"], "provider": {"sort": "price"},
+            "plugins": [{"id": "web"}], "reasoning": {"effort": "high"},
+            "top_k": 4, "top_a": 0.1, "min_p": 0.1, "repetition_penalty": 1.1,
+            "session_id": "s", "temperature": 0.5, "max_tokens": 9, "stream": true,
+            "messages": [{"role": "assistant", "content": "x", "reasoning": "r",
+                          "reasoning_details": [{"type": "reasoning.text"}]}],
+        }))
+        .unwrap();
+        let v = serde_json::to_value(r.openai_dialect()).unwrap();
+        for f in OPENROUTER_ONLY_FIELDS {
+            assert!(v.get(f).is_none(), "{f} still sent: {v}");
+        }
+        assert!(v["messages"][0].get("reasoning").is_none());
+        assert!(v["messages"][0].get("reasoning_details").is_none());
+        assert_eq!(v["temperature"], 0.5);
+        assert_eq!(v["max_tokens"], 9);
+        assert_eq!(v["model"], "a/b");
+        assert_eq!(v["messages"][0]["content"], "x");
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -94,7 +94,7 @@ pub async fn routed_fleet(
     let fleet = switchyard::fleet::start(spec, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("the fleet starts");
-    let registry = switchyard::routing::exec::registry_from_fleet(&fleet);
+    let registry = fleet.registry();
     let router = switchyard::routing::actor::spawn(registry.clone(), health, seed);
     RoutedFleet {
         fleet,

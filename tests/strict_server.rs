@@ -1,0 +1,307 @@
+//! A server as strict as api.openai.com: any request field outside the OpenAI Chat
+//! Completions API is a 400. Every `ask` the README shows, pointed at it with `--base-url`,
+//! must be answered, and the bodies it recorded hold no OpenRouter-only field.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+/// The request fields of OpenAI's Chat Completions API.
+const OPENAI_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "n",
+    "stop",
+    "max_tokens",
+    "max_completion_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "seed",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "user",
+    "metadata",
+    "service_tier",
+    "modalities",
+    "audio",
+    "store",
+    "reasoning_effort",
+    "prediction",
+    "web_search_options",
+];
+
+/// Starts the strict server; returns its base URL and the chat bodies it received.
+fn strict_server() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(s) = conn else { continue };
+            let seen = seen.clone();
+            std::thread::spawn(move || serve(s, &seen));
+        }
+    });
+    (format!("http://{addr}/v1"), bodies)
+}
+
+fn serve(mut s: std::net::TcpStream, seen: &Mutex<Vec<serde_json::Value>>) {
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    if r.read_line(&mut line).is_err() {
+        return;
+    }
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; len];
+    let _ = r.read_exact(&mut body);
+    let reply = |s: &mut std::net::TcpStream, status: &str, ctype: &str, b: &str| {
+        let _ = write!(
+            s,
+            "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+            b.len()
+        );
+    };
+    if line.starts_with("GET /v1/models") {
+        let list = r#"{"object":"list","data":[{"id":"openai/gpt-4o-mini","object":"model"},{"id":"google/gemini-2.5-pro","object":"model"},{"id":"anthropic/claude-sonnet-4.5","object":"model"}]}"#;
+        return reply(&mut s, "200 OK", "application/json", list);
+    }
+    if !line.starts_with("POST /v1/chat/completions") {
+        return reply(&mut s, "404 Not Found", "application/json", "{}");
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    seen.lock().unwrap().push(v.clone());
+    if let Some(bad) = v
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !OPENAI_FIELDS.contains(&k.as_str())))
+    {
+        let e = format!(
+            r#"{{"error":{{"message":"Unrecognized request argument supplied: {bad}","type":"invalid_request_error","param":null,"code":null}}}}"#
+        );
+        return reply(&mut s, "400 Bad Request", "application/json", &e);
+    }
+    let model = v["model"].as_str().unwrap_or("?").to_string();
+    let chunk = |delta: &str, finish: &str| {
+        format!(
+            "data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":{finish}}}]}}\n\n"
+        )
+    };
+    let sse = format!(
+        "{}{}{}data: [DONE]\n\n",
+        chunk(
+            r#"{"role":"assistant","content":"Quicksort picks a pivot"}"#,
+            "null"
+        ),
+        chunk(r#"{"content":" and partitions."}"#, "null"),
+        chunk("{}", "\"stop\""),
+    );
+    reply(&mut s, "200 OK", "text/event-stream", &sse);
+}
+
+fn sy(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", common::fresh_state_dir())
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .args(["--base-url", url])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_readme_ask_is_answered_by_a_server_that_rejects_unknown_fields() {
+    let (url, bodies) = strict_server();
+    let asks: [&[&str]; 5] = [
+        &[
+            "ask",
+            "-m",
+            "openai/gpt-4o-mini",
+            "-m",
+            "google/gemini-2.5-pro",
+            "Explain quicksort",
+        ],
+        &[
+            "ask",
+            "--json",
+            "-m",
+            "anthropic/claude-sonnet-4.5",
+            "--fallback",
+            "openai/gpt-4o-mini",
+            "Hi",
+        ],
+        &[
+            "ask",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--sort",
+            "price",
+            "--data-collection",
+            "allow",
+            "Hi",
+        ],
+        &[
+            "ask",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--only",
+            &url_host(&url),
+            "--max-latency",
+            "p90=3",
+            "Hi",
+        ],
+        &[
+            "ask",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--sort",
+            "throughput",
+            "--partition",
+            "none",
+            "--no-fallbacks",
+            "Hi",
+        ],
+    ];
+    for args in asks {
+        let out = sy(&url, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("Quicksort picks a pivot"),
+            "{args:?}: {stdout}"
+        );
+    }
+    let bodies = bodies.lock().unwrap();
+    assert!(bodies.len() >= 6, "{bodies:?}");
+    for b in bodies.iter() {
+        for k in b.as_object().unwrap().keys() {
+            assert!(OPENAI_FIELDS.contains(&k.as_str()), "sent {k}: {b}");
+        }
+    }
+}
+
+#[test]
+fn print_request_shows_the_body_the_server_gets() {
+    let (url, bodies) = strict_server();
+    let out = sy(
+        &url,
+        &[
+            "ask",
+            "--print-request",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--fallback",
+            "google/gemini-2.5-pro",
+            "--sort",
+            "price",
+            "Hi",
+        ],
+    );
+    assert!(out.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for f in ["models", "provider"] {
+        assert!(printed.get(f).is_none(), "{printed}");
+    }
+    assert_eq!(printed["stream_options"]["include_usage"], true);
+    // And the real request is exactly that body.
+    let sent = sy(
+        &url,
+        &[
+            "ask",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--fallback",
+            "google/gemini-2.5-pro",
+            "--sort",
+            "price",
+            "Hi",
+        ],
+    );
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(bodies.lock().unwrap().last().unwrap(), &printed);
+}
+
+#[test]
+fn a_server_without_usage_still_gets_tokens_counted() {
+    let (url, _) = strict_server();
+    let out = sy(&url, &["ask", "--json", "-m", "openai/gpt-4o-mini", "Hi"]);
+    assert!(out.status.success());
+    let done = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["type"] == "done")
+        .unwrap();
+    assert_eq!(done["usage"]["completion_tokens"], 2, "{done}");
+    assert_eq!(done["usage"]["estimated"], true, "{done}");
+    // The server publishes no prices: no cost is invented.
+    assert!(done["cost"].is_null(), "{done}");
+}
+
+#[test]
+fn a_price_cap_on_a_server_without_prices_says_it_cannot_be_checked() {
+    let (url, _) = strict_server();
+    let out = sy(
+        &url,
+        &[
+            "ask",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--max-price",
+            "prompt=1",
+            "Hi",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("price is unknown") && err.contains("cannot be checked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_privacy_never_passes_a_data_collection_deny() {
+    let (url, _) = strict_server();
+    for flags in [&["--data-collection", "deny"][..], &["--zdr"][..]] {
+        let mut args = vec!["ask", "-m", "openai/gpt-4o-mini"];
+        args.extend_from_slice(flags);
+        args.push("Hi");
+        let out = sy(&url, &args);
+        assert!(!out.status.success(), "{flags:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no endpoint qualifies"), "{flags:?}: {err}");
+    }
+}
+
+/// The provider name Switchyard gives a bare `--base-url`: its host and port.
+fn url_host(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string()
+}
