@@ -334,11 +334,16 @@ impl HttpClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
             let body = read_capped(&mut resp, 64 * 1024, timeouts.stall).await;
-            out.result = Err(ChatError::Api(ApiError::from_body(
-                status.as_u16(),
-                &body,
-                retry_after,
-            )));
+            let mut err = ApiError::from_body(status.as_u16(), &body, retry_after);
+            if status.as_u16() == 404 {
+                // Wrong path or unknown model: show the URL so the user can tell which.
+                err.message = format!(
+                    "{} (POST {}: the model is unknown there, or the base URL's path is wrong; OpenAI-compatible servers usually live at …/v1)",
+                    err.message,
+                    ep.url("chat/completions")
+                );
+            }
+            out.result = Err(ChatError::Api(err));
             out.timings.total = started.elapsed();
             return out;
         }

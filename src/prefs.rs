@@ -12,10 +12,10 @@ use serde_json::{Map, Value, json};
 #[derive(Debug, Clone, Default, Args)]
 pub struct RoutingArgs {
     /// Sort endpoints: price, throughput or latency (turns off load balancing).
-    #[arg(long, global = true, value_name = "BY")]
+    #[arg(long, global = true, value_name = "BY", value_parser = ["price", "throughput", "latency"])]
     pub sort: Option<String>,
     /// With --sort: group by model (`model`, default) or sort all models together (`none`).
-    #[arg(long, global = true, value_name = "model|none")]
+    #[arg(long, global = true, value_name = "model|none", value_parser = ["model", "none"])]
     pub partition: Option<String>,
     /// Preferred maximum time to first token in seconds: `3` (p50) or `p90=3,p99=6`. Demotes, never excludes.
     #[arg(long, global = true, value_name = "SECONDS")]
@@ -45,7 +45,7 @@ pub struct RoutingArgs {
     #[arg(long, global = true, value_delimiter = ',', value_name = "LEVELS")]
     pub quantizations: Vec<String>,
     /// `deny` excludes providers that store or train on prompts.
-    #[arg(long, global = true, value_name = "allow|deny")]
+    #[arg(long, global = true, value_name = "allow|deny", value_parser = ["allow", "deny"])]
     pub data_collection: Option<String>,
     /// Only zero-data-retention endpoints.
     #[arg(long, global = true)]

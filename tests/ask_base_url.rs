@@ -434,3 +434,109 @@ fn concurrent_requests_that_fail_together_do_not_retry_in_lockstep() {
     // Each request draws its own jitter (equal draws from one seed were the bug).
     assert_ne!(waits[0], waits[1], "{waits:?}");
 }
+
+#[test]
+fn a_fallback_behind_a_model_the_server_does_not_know_answers() {
+    let sim = Sim::start("");
+    let run = |models: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+        c.env_remove("OPENROUTER_API_KEY")
+            .env("XDG_CONFIG_HOME", sim.dir.join("cfg"))
+            .env("SWITCHYARD_STATE_DIR", sim.dir.join("state"))
+            .args(["ask", "--base-url", &sim.base_url()])
+            .args(models)
+            .arg("hi");
+        c.output().unwrap()
+    };
+    let out = run(&["-m", "m/nope", "--fallback", "m/backup"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("failed over"), "{err}");
+    // Alone, the unknown model is a clear error naming the URL tried, and is not retried.
+    let out = run(&["-m", "m/nope"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("retrying"), "{err}");
+    assert!(err.contains("/p/solo/v1/chat/completions"), "{err}");
+}
+
+#[test]
+fn the_sim_banner_names_the_base_url_and_the_fleet_answers_at_v1() {
+    let sim = Sim::start("");
+    // The banner's last lines are drained by the harness; ask the advertised path directly.
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", sim.dir.join("cfg"))
+        .env("SWITCHYARD_STATE_DIR", sim.dir.join("state"))
+        .args(["ask", "--base-url", &format!("{}/v1", sim.addr)])
+        .args(["-m", "m/backup", "hi"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["sim", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner: Vec<String> = lines
+        .by_ref()
+        .take_while(|l| l.as_ref().is_ok_and(|l| !l.starts_with("Ctrl+C")))
+        .map(Result::unwrap)
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.contains("--base-url http://127.0.0.1:") && l.ends_with("/v1")),
+        "{banner:?}"
+    );
+}
+
+#[test]
+fn refusals_say_what_to_do() {
+    let sy = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .env_remove("OPENROUTER_API_KEY")
+            .env("XDG_CONFIG_HOME", common::fresh_state_dir())
+            .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let err = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let o = sy(&["ask", "--sort", "fastest", "-m", "a/b", "hi"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("price, throughput, latency"),
+        "{}",
+        err(&o)
+    );
+    // Nothing listening: said in words.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let o = sy(&["ask", "--base-url", &url, "-m", "a/b", "hi"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains(&format!("nothing is listening on 127.0.0.1:{port}")),
+        "{}",
+        err(&o)
+    );
+    // A ninth pane is refused, not dropped.
+    let mut args = vec!["ask"];
+    for _ in 0..9 {
+        args.extend(["-m", "a/b"]);
+    }
+    args.push("hi");
+    let o = sy(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("at most 8"), "{}", err(&o));
+}

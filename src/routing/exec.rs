@@ -116,6 +116,8 @@ impl RetryPolicy {
             | Outcome::ContentPolicy
             | Outcome::Cancelled
             | Outcome::Success(_) => NextStep::Stop,
+            // The model is unknown here: a fallback model may be known.
+            Outcome::BadRequest { status: 404 } => NextStep::NextEndpoint,
             Outcome::BadRequest { status } if *status != 409 => NextStep::Stop,
             // A larger context elsewhere is the only help; a silent route is never re-tried.
             Outcome::ContextLength | Outcome::Timeout => NextStep::NextEndpoint,
@@ -430,6 +432,16 @@ pub fn classify(e: &ChatError) -> Outcome {
                 }
                 Some("content_policy_violation" | "refusal") => return Outcome::ContentPolicy,
                 _ => {}
+            }
+            // "This server has no such model": another endpoint (a fallback model) may; not
+            // the endpoint's ill health, and never worth the same request again.
+            // A 404 is that or a wrong path; neither is mended by asking again.
+            let unknown_model = a.error_type.as_deref() == Some("model_not_found")
+                || a.effective_status() == Some(404)
+                || (a.effective_status() == Some(400)
+                    && a.message.contains("is not a valid model"));
+            if unknown_model {
+                return Outcome::BadRequest { status: 404 };
             }
             match a.effective_status() {
                 Some(s) => Outcome::from_status(s, a.retry_after),
