@@ -84,7 +84,7 @@ fn routing_json(model: &str, t_ms: u128, ev: &ExecEvent) -> serde_json::Value {
             "type": "restart", "model": model, "chars_cut": chars_cut,
             "reason": reason, "t_ms": t_ms,
         }),
-        ExecEvent::Attempt { .. } | ExecEvent::Events(_) => json!({}),
+        ExecEvent::Attempt { .. } | ExecEvent::Events(_) | ExecEvent::Planned(_) => json!({}),
     }
 }
 

@@ -139,6 +139,7 @@ impl Runtime {
                 }
                 // The actor's registry may have grown (models registered after start).
                 let registry = router.handle.registry().borrow().clone();
+                let mut live = crate::routing::exec::LiveWhy::default();
                 let routed = crate::routing::exec::execute(
                     &client,
                     &router.handle,
@@ -146,6 +147,13 @@ impl Runtime {
                     &request,
                     &exec,
                     |ev| {
+                        // Ctrl+W while the request runs shows the plan and the attempts so far.
+                        if live.on(&ev) {
+                            on_event(JobEvent::Why(live.lines()));
+                        }
+                        if matches!(ev, ExecEvent::Planned(_)) {
+                            return;
+                        }
                         on_event(match ev {
                             ExecEvent::Attempt {
                                 endpoint,

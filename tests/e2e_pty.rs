@@ -400,7 +400,16 @@ fn mid_stream_continue_keeps_the_partial_answer_and_finishes_it_elsewhere() {
     t.wait_for("a ready pane", |s| s.contains("ready"));
     t.send("Explain quicksort\r");
     t.wait_for("a whole answer continued by the second provider", |s| {
-        s.contains("✓ done") && s.contains("Prefiller") && s.contains("continues the text")
+        s.contains("✓ done") && s.contains("Prefiller")
+    });
+    // The routing note sits in its turn between the prompt and the answer it led to.
+    t.send("\x1b[1;5H"); // Ctrl+Home: the top of the transcript
+    t.wait_for("the note above the answer", |s| {
+        let at = |needle: &str| s.lines().position(|l| l.contains(needle));
+        matches!(
+            (at("› Explain quicksort"), at("the next provider continues"), at("What matters most")),
+            (Some(p), Some(n), Some(a)) if p < n && n < a
+        )
     });
     t.send("\x11");
     assert!(t.wait_exit().success());

@@ -342,7 +342,7 @@ async fn s13_a_content_policy_refusal_is_propagated_and_never_retried() {
     assert!(
         events
             .iter()
-            .all(|(_, e)| matches!(e, ExecEvent::Attempt { .. }))
+            .all(|(_, e)| matches!(e, ExecEvent::Attempt { .. } | ExecEvent::Planned(_)))
     );
 }
 

@@ -249,6 +249,8 @@ pub enum ExecEvent {
     },
     /// Something the user should know about the plan (e.g. no endpoint meets a threshold).
     Notice(String),
+    /// The plan, explained (the first lines of the "why" view).
+    Planned(Vec<String>),
     /// Stream events of the current attempt.
     Events(Vec<StreamEvent>),
 }
@@ -270,7 +272,7 @@ impl ExecEvent {
                 "↪ cut after {chars_kept} chars ({reason}); the next provider continues the text"
             ),
             Self::Notice(n) => format!("ⓘ {n}"),
-            Self::Attempt { .. } | Self::Events(_) => return None,
+            Self::Attempt { .. } | Self::Events(_) | Self::Planned(_) => return None,
         })
     }
 }
@@ -288,12 +290,22 @@ pub struct Routed {
 }
 
 /// The "why" view of a routed request: the plan with a reason for every endpoint kept or
-/// excluded, then every attempt and how it ended.
+/// excluded, then every attempt and how it ended, in words (never Rust names). The attempt
+/// that answered starts with `✓`, failures with `✗`, so the view can colour them.
 pub fn explain(
     registry: &EndpointRegistry,
     plan: &Result<Plan, String>,
     attempts: &[Attempt],
 ) -> Vec<String> {
+    let mut out = explain_plan(registry, plan);
+    for (i, a) in attempts.iter().enumerate() {
+        out.push(attempt_line(i, a));
+    }
+    out
+}
+
+/// The plan part of [`explain`].
+pub fn explain_plan(registry: &EndpointRegistry, plan: &Result<Plan, String>) -> Vec<String> {
     use super::policy::{Basis, Tier};
     let name = |id: EndpointId| {
         let m = registry.get(id);
@@ -306,59 +318,176 @@ pub fn explain(
             out.push("candidates, in the order they would be tried:".into());
             for (i, e) in p.entries.iter().enumerate() {
                 let r = &e.rank_reason;
+                let meta = registry.get(e.id);
                 let tier = match r.tier {
                     Tier::Preferred => "preferred".to_string(),
-                    Tier::Demoted(d) => format!("demoted ({d:?})"),
-                    Tier::Degraded(s) => format!("degraded ({})", s.label()),
-                    Tier::LastResort(s) => format!("last resort ({})", s.label()),
+                    Tier::Demoted(d) => {
+                        let mut why = Vec::new();
+                        if d.throughput {
+                            why.push("slower than the minimum throughput");
+                        }
+                        if d.latency {
+                            why.push("slower to start than the maximum latency");
+                        }
+                        if d.capability {
+                            why.push("lacks a feature the request uses");
+                        }
+                        format!("demoted: {}", why.join(", "))
+                    }
+                    Tier::Degraded(s) => format!("demoted: {}", s.label()),
+                    Tier::LastResort(s) => format!("last resort: breaker {}", s.label()),
+                };
+                let price = if meta.pricing.unknown {
+                    "price unknown".to_string()
+                } else {
+                    format!("${:.2}/M output", meta.pricing.completion)
                 };
                 let basis = match r.basis {
-                    Basis::Affinity => "conversation affinity".to_string(),
-                    Basis::Ordered { position } => format!("order position {}", position + 1),
-                    Basis::WeightedPick { probability } => {
-                        format!("weighted pick, p = {:.1}%", probability * 100.0)
+                    Basis::Affinity => {
+                        "kept for this conversation (it answered the last turn)".to_string()
                     }
-                    Basis::ByWeight { weight } => format!("fallback by weight {weight:.3}"),
-                    Basis::Sorted { by, key } => match key {
-                        Some(k) => format!("sorted by {by:?} ({k:.2})"),
-                        None => format!("sorted by {by:?} (no data)"),
-                    },
+                    Basis::Ordered { position } => {
+                        format!("position {} in your order", position + 1)
+                    }
+                    Basis::WeightedPick { probability } => format!(
+                        "load-balanced: {:.0}% of picks, weighted by its price ({price})",
+                        probability * 100.0
+                    ),
+                    Basis::ByWeight { .. } => format!("next by price weight ({price})"),
+                    Basis::Sorted { by, key } => {
+                        let by = format!("{by:?}").to_lowercase();
+                        match (by.as_str(), key) {
+                            (_, None) => format!("sorted by {by} (no data yet)"),
+                            ("throughput", Some(k)) => {
+                                format!("sorted by throughput ({k:.0} tok/s)")
+                            }
+                            ("latency", Some(k)) => {
+                                format!("sorted by latency ({k:.0} ms to first token)")
+                            }
+                            (_, Some(k)) => format!("sorted by {by} (${k:.2}/M)"),
+                        }
+                    }
                 };
-                let probe = if r.probe { ", half-open probe" } else { "" };
+                let probe = if r.probe {
+                    ", one probe after its breaker opened"
+                } else {
+                    ""
+                };
                 out.push(format!(
-                    "  {}. {} — {tier}, {basis}, ${:.2}/M{probe}",
+                    "  {}. {} — {tier}; {basis}{probe}",
                     i + 1,
-                    name(e.id),
-                    r.price
+                    name(e.id)
                 ));
             }
             for (id, rule) in &p.excluded {
-                out.push(format!("  ✗ {} — excluded: {}", name(*id), rule.describe()));
+                out.push(format!(
+                    "  ✗ {} — excluded by {}",
+                    name(*id),
+                    rule.describe()
+                ));
             }
         }
     }
-    for (i, a) in attempts.iter().enumerate() {
-        let ttft = a
-            .ttft
-            .map(|d| format!(", ttft {:.2}s", d.as_secs_f64()))
-            .unwrap_or_default();
-        let how = match &a.error {
-            None => "completed".to_string(),
-            Some(e) => format!("{:?}: {e}", a.outcome),
-        };
-        let committed = if a.committed {
-            ", after the first token"
-        } else {
-            ""
-        };
-        out.push(format!(
-            "attempt {}: {} · {}{ttft}{committed} — {how}",
+    out
+}
+
+fn attempt_line(i: usize, a: &Attempt) -> String {
+    let ttft = a
+        .ttft
+        .map(|d| format!(", first token after {:.2}s", d.as_secs_f64()))
+        .unwrap_or_default();
+    match &a.error {
+        None => format!(
+            "✓ attempt {}: {} · {} answered{ttft}",
             i + 1,
             a.provider,
             a.model
-        ));
+        ),
+        Some(e) => {
+            let after = if a.committed {
+                " after its first token"
+            } else {
+                ""
+            };
+            format!(
+                "✗ attempt {}: {} · {} failed{after}: {}",
+                i + 1,
+                a.provider,
+                a.model,
+                describe_failure(&a.provider, &a.outcome, e)
+            )
+        }
     }
-    out
+}
+
+/// A failed attempt in words, as a user of OpenRouter reads it: "503 from Comet Compute: …",
+/// "429 from Basalt, retry after 8 s". No advice to retry: the router already did what it could.
+pub fn describe_failure(provider: &str, outcome: &Outcome, err: &ChatError) -> String {
+    let detail = match err {
+        ChatError::Api(a) if !a.message.is_empty() => a.message.clone(),
+        other => other.to_string(),
+    };
+    match outcome {
+        Outcome::RateLimited {
+            retry_after: Some(d),
+        } => format!("429 from {provider}, retry after {} s", d.as_secs()),
+        Outcome::RateLimited { retry_after: None } => format!("429 from {provider}: {detail}"),
+        Outcome::ServerError { status } | Outcome::BadRequest { status } => {
+            format!("{status} from {provider}: {detail}")
+        }
+        Outcome::Auth { status } => {
+            format!("{status} from {provider}: the key was refused ({detail})")
+        }
+        Outcome::Timeout => format!("{provider} was silent: {detail}"),
+        Outcome::Connect => format!("cannot reach {provider}: {detail}"),
+        Outcome::Cut => format!("the stream from {provider} broke: {detail}"),
+        Outcome::Malformed => format!("unreadable answer from {provider}: {detail}"),
+        Outcome::ContextLength => format!("the prompt is too long for this model at {provider}"),
+        Outcome::ContentPolicy => format!("{provider} refused the prompt: {detail}"),
+        Outcome::Cancelled => "cancelled".to_string(),
+        Outcome::Success(_) => "answered".to_string(),
+    }
+}
+
+/// The "why" view while a request runs: the plan, then each attempt so far (the running one
+/// last). Kept by the runtime from the events the router sends.
+#[derive(Debug, Clone, Default)]
+pub struct LiveWhy {
+    plan: Vec<String>,
+    attempts: Vec<String>,
+}
+
+impl LiveWhy {
+    /// Takes in one event; `true` when the view changed.
+    pub fn on(&mut self, ev: &ExecEvent) -> bool {
+        match ev {
+            ExecEvent::Planned(lines) => self.plan = lines.clone(),
+            ExecEvent::Attempt {
+                provider, model, ..
+            } => self.attempts.push(format!(
+                "… attempt {}: {provider} · {model} running",
+                self.attempts.len() + 1
+            )),
+            ExecEvent::Failover { reason }
+            | ExecEvent::Retry { reason, .. }
+            | ExecEvent::Restart { reason, .. }
+            | ExecEvent::Continue { reason, .. } => {
+                let Some(last) = self.attempts.last_mut() else {
+                    return false;
+                };
+                if let Some(rest) = last.strip_prefix("… ") {
+                    *last = format!("✗ {}: {reason}", rest.trim_end_matches(" running"));
+                }
+            }
+            ExecEvent::Notice(_) | ExecEvent::Events(_) => return false,
+        }
+        true
+    }
+
+    /// The lines to show.
+    pub fn lines(&self) -> Vec<String> {
+        self.plan.iter().chain(&self.attempts).cloned().collect()
+    }
 }
 
 /// The result of a request that got a plan: the answer names the provider of its last attempt
@@ -682,6 +811,10 @@ pub async fn execute(
     } else {
         registry
     };
+    on_event(ExecEvent::Planned(explain_plan(
+        registry,
+        &Ok(plan.clone()),
+    )));
     if let Some(n) = threshold_notice(&plan) {
         on_event(ExecEvent::Notice(n));
     }
@@ -792,7 +925,7 @@ pub async fn execute(
                 let Err(err) = &answer.result else {
                     return finish(registry, req, answer, plan, attempts);
                 };
-                let reason = err.to_string();
+                let reason = describe_failure(&meta.provider_name, &outcome, err);
                 if outcome == Outcome::ContextLength {
                     // Never repeat on the same model: only a model with a larger context can help.
                     skip_model = Some(meta.model.clone());
@@ -981,6 +1114,79 @@ mod tests {
         };
         a.result = Ok("stop".into());
         assert_eq!(attribute(&req, &a).unwrap().1, "b/two");
+    }
+
+    #[test]
+    fn the_why_view_speaks_in_words_and_marks_the_answer() {
+        let api = |status: u16, msg: &str| {
+            Some(ChatError::Api(ApiError {
+                status: Some(status),
+                message: msg.into(),
+                ..Default::default()
+            }))
+        };
+        let attempt = |outcome, error| Attempt {
+            endpoint: EndpointId(0),
+            provider: "Comet Compute".into(),
+            model: "m/x".into(),
+            committed: false,
+            ttft: Some(Duration::from_millis(310)),
+            outcome,
+            error,
+        };
+        let attempts = [
+            attempt(
+                Outcome::ServerError { status: 503 },
+                api(503, "down (simulated outage)"),
+            ),
+            attempt(
+                Outcome::RateLimited {
+                    retry_after: Some(Duration::from_secs(8)),
+                },
+                api(429, "slow down"),
+            ),
+            attempt(Outcome::Success(Sample::default()), None),
+        ];
+        let lines = explain(&EndpointRegistry::new(), &Err("none".into()), &attempts);
+        let all = lines.join("\n");
+        assert!(
+            all.contains("503 from Comet Compute: down (simulated outage)"),
+            "{all}"
+        );
+        assert!(
+            all.contains("429 from Comet Compute, retry after 8 s"),
+            "{all}"
+        );
+        assert!(
+            lines[3].starts_with("✓ attempt 3") && lines[3].contains("answered"),
+            "{all}"
+        );
+        assert!(
+            lines[1].starts_with("✗") && lines[2].starts_with("✗"),
+            "{all}"
+        );
+        for rust in ["ServerError", "RateLimited", "Some(", "status:"] {
+            assert!(!all.contains(rust), "{rust} in {all}");
+        }
+        // No advice to retry after the router already failed over.
+        assert!(!all.contains("pick another model"), "{all}");
+    }
+
+    #[test]
+    fn the_live_why_view_follows_the_attempts() {
+        let mut w = LiveWhy::default();
+        assert!(w.on(&ExecEvent::Planned(vec!["candidates".into()])));
+        assert!(w.on(&ExecEvent::Attempt {
+            endpoint: EndpointId(0),
+            provider: "A".into(),
+            model: "m".into(),
+        }));
+        assert_eq!(w.lines()[1], "… attempt 1: A · m running");
+        assert!(w.on(&ExecEvent::Failover {
+            reason: "503 from A: down".into()
+        }));
+        assert_eq!(w.lines()[1], "✗ attempt 1: A · m: 503 from A: down");
+        assert!(!w.on(&ExecEvent::Events(vec![])));
     }
 
     #[test]

@@ -297,9 +297,12 @@ fn draw_why(frame: &mut Frame, app: &App) {
         .why
         .iter()
         .map(|l| {
-            let style = if l.trim_start().starts_with('✗') {
+            // The attempt that answered stands apart from the failures and the running one.
+            let style = if l.starts_with('✓') {
+                Style::default().fg(Color::Green)
+            } else if l.trim_start().starts_with('✗') {
                 Style::default().fg(Color::Red)
-            } else if l.starts_with("attempt") {
+            } else if l.starts_with('…') {
                 Style::default().fg(Color::Yellow)
             } else {
                 Style::default()

@@ -189,10 +189,6 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
         }
     };
     let mut out = Vec::new();
-    // Routing notes (failovers, restarts) first: they explain the answer above.
-    for note in &t.notes {
-        out.extend(wrap_text(note, width, Style::default().fg(Color::Yellow)));
-    }
     if !text.is_empty() {
         out.extend(wrap_text(&text, width, style));
     }
@@ -206,6 +202,16 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
     out
 }
 
+/// Routing notes (retries, failovers, restarts), shown between the prompt and the answer
+/// they led to.
+fn note_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
+    t.notes
+        .iter()
+        .filter(|n| !n.is_empty())
+        .flat_map(|n| wrap_text(n, width, Style::default().fg(Color::Yellow)))
+        .collect()
+}
+
 fn turn_line_count(t: &mut Turn, width: u16) -> usize {
     // Called for every turn on every frame, so the common case (a finished answer, whose status
     // is one blank line) must not allocate; prompt and answer counts come from their caches.
@@ -213,13 +219,17 @@ fn turn_line_count(t: &mut Turn, width: u16) -> usize {
         TurnState::Streaming | TurnState::Done(_) if status_is_blank(t) => 1,
         _ => status_lines(t, width, 0).len(),
     };
-    prompt_lines(t, width).len() + t.answer.line_count(width) + status
+    let notes = if t.notes.is_empty() {
+        0
+    } else {
+        note_lines(t, width).len()
+    };
+    prompt_lines(t, width).len() + notes + t.answer.line_count(width) + status
 }
 
 /// Whether a turn's status block is just the separating blank line.
 fn status_is_blank(t: &Turn) -> bool {
     t.malformed == 0
-        && t.notes.is_empty()
         && match &t.state {
             TurnState::Streaming => true,
             TurnState::Done(r) => r == "stop" || r == "tool_calls",
@@ -236,14 +246,18 @@ fn push_turn_lines(
     out: &mut Vec<Line<'static>>,
 ) {
     let status = status_lines(t, width, spinner);
+    let notes = note_lines(t, width);
     let prompt = prompt_lines(t, width);
-    // Prompt, then only the answer's lines in view (it renders just those), then status.
-    let from_prompt = prompt.len().saturating_sub(skip).min(room);
-    out.extend_from_slice(&prompt[skip.min(prompt.len())..][..from_prompt]);
-    skip = skip.saturating_sub(prompt.len());
-    room -= from_prompt;
-    if room == 0 {
-        return;
+    // Prompt, routing notes, then only the answer's lines in view (it renders just those),
+    // then status.
+    for block in [prompt, &notes[..]] {
+        let from = block.len().saturating_sub(skip).min(room);
+        out.extend_from_slice(&block[skip.min(block.len())..][..from]);
+        skip = skip.saturating_sub(block.len());
+        room -= from;
+        if room == 0 {
+            return;
+        }
     }
     let answer_len = t.answer.line_count(width);
     let before = out.len();
