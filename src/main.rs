@@ -109,6 +109,7 @@ async fn run(cli: Cli) -> i32 {
                 p.fallbacks = cli.fallbacks.clone();
             }
             app.provider = provider;
+            app.faults = src.fleet.is_some();
             match tui::run(app, src).await {
                 Ok(()) => 0,
                 Err(e) => {

@@ -239,9 +239,14 @@ fn run_effect(
                 return;
             };
             let Some(r) = req else {
-                fleet.clear_faults();
+                let n = fleet.clear_faults();
+                let _ = tx.send(Msg::Notice(
+                    format!("cleared {n} injected fault(s)"),
+                    crate::app::state::Level::Info,
+                ));
                 return;
             };
+            let shown = format!("injected {} on {} · {} for 60 s", r.kind, r.slug, r.model);
             let kind = match r.kind {
                 "outage" => FaultKind::Outage,
                 "rate_limit" => FaultKind::RateLimit {
@@ -251,12 +256,13 @@ fn run_effect(
                 _ => FaultKind::Cut { after_tokens: 20 },
             };
             let spec = FaultSpec::new(r.slug, kind).model(r.model).for_secs(60.0);
-            if let Err(e) = fleet.inject(spec) {
-                let _ = tx.send(Msg::Notice(
+            let _ = tx.send(match fleet.inject(spec) {
+                Ok(_) => Msg::Notice(shown, crate::app::state::Level::Info),
+                Err(e) => Msg::Notice(
                     format!("fault not injected: {e}"),
                     crate::app::state::Level::Error,
-                ));
-            }
+                ),
+            });
         }
         Effect::Quit => {}
     }
@@ -277,6 +283,7 @@ fn spawn_health(
                     model: m.model.clone(),
                     prompt_price: m.pricing.prompt,
                     completion_price: m.pricing.completion,
+                    price_unknown: m.pricing.unknown,
                 })
                 .collect()
         };
@@ -292,6 +299,7 @@ fn spawn_health(
                 selected: 0,
                 snapshot,
                 observed,
+                hscroll: 0,
             };
             if tx.send(Msg::Health(Box::new(view))).is_err() {
                 break;

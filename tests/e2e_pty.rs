@@ -414,3 +414,72 @@ fn mid_stream_continue_keeps_the_partial_answer_and_finishes_it_elsewhere() {
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
+
+/// One OpenAI-compatible server (a fleet provider's own route) whose primary model is down:
+/// the workbench routes it with Switchyard's router, like any `--base-url` server.
+const SOLO_DOWN: &str = r#"
+seed = 3
+[[providers]]
+name = "Solo"
+slug = "solo"
+[[providers.models]]
+id = "m/primary"
+prompt_price = 0.1
+completion_price = 0.1
+ttft_ms = { mean = 1 }
+tokens_per_sec = { mean = 3000 }
+[[providers.models.faults]]
+kind = "outage"
+[[providers.models]]
+id = "m/backup"
+prompt_price = 1
+completion_price = 1
+ttft_ms = { mean = 1 }
+tokens_per_sec = { mean = 3000 }
+"#;
+
+#[test]
+fn a_base_url_server_is_routed_with_fallbacks_health_and_why() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fleet = rt.block_on(async {
+        let spec = switchyard::fleet::FleetSpec::from_toml(SOLO_DOWN, "solo").unwrap();
+        switchyard::fleet::start(spec, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap()
+    });
+    let url = fleet.provider_base_url("solo").unwrap();
+    let args = [
+        "--base-url",
+        &url,
+        "-m",
+        "m/primary",
+        "--fallback",
+        "m/backup",
+    ];
+    let mut t = Tui::spawn("baseurl", &args, &[]);
+    t.wait_for("a ready pane", |s| s.contains("ready"));
+    t.send("Explain quicksort\r");
+    // The header names the fallback model that answered.
+    t.wait_for("an answer from the fallback", |s| {
+        s.contains("✓ done") && s.contains("↪ m/backup")
+    });
+    t.send("\x1b[17~"); // F6
+    t.wait_for("both endpoints on F6", |s| {
+        s.contains("Endpoint health (local router)")
+            && s.lines()
+                .any(|l| l.contains("m/primary") && !l.contains("healthy"))
+            && s.lines()
+                .any(|l| l.contains("m/backup") && l.contains("healthy"))
+    });
+    t.send("\x1b"); // close
+    t.wait_for("F6 closed", |s| !s.contains("Endpoint health"));
+    t.send("\x17"); // Ctrl+W
+    t.wait_for("the why view", |s| {
+        s.contains("✗ attempt 1") && s.contains("503 from") && s.contains("answered")
+    });
+    t.send("\x1b");
+    t.wait_for("the why view closed", |s| !s.contains("Why: routing"));
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+    drop(fleet);
+}

@@ -184,6 +184,7 @@ fn health_panel_with_sparklines_160x48() {
         model: "anthropic/claude-sonnet-4.5".into(),
         prompt_price: price,
         completion_price: price * 5.0,
+        price_unknown: false,
     };
     let mut app = workbench(1);
     app.health = Some(HealthView {
@@ -195,6 +196,7 @@ fn health_panel_with_sparklines_160x48() {
         selected: 1,
         snapshot: t.snapshot(3, Duration::from_secs(40)),
         observed: false,
+        hscroll: 0,
     });
     update(&mut app, key(ratatui::crossterm::event::KeyCode::F(6)));
     insta::assert_snapshot!(render(&mut app, 160, 48).backend());
@@ -210,6 +212,7 @@ fn health_panel_keeps_the_selected_endpoint_in_view() {
             model: "m/x".into(),
             prompt_price: 1.0,
             completion_price: 1.0,
+            price_unknown: false,
         })
         .collect();
     let mut app = workbench(1);
@@ -218,12 +221,13 @@ fn health_panel_keeps_the_selected_endpoint_in_view() {
         selected: 25,
         snapshot: switchyard::routing::HealthSnapshot::empty(),
         observed: true,
+        hscroll: 0,
     });
     update(&mut app, key(ratatui::crossterm::event::KeyCode::F(6)));
     let text = format!("{}", render(&mut app, 160, 24).backend());
     let row = |name: &str| {
         text.lines()
-            .any(|l| l.contains(name) && l.contains("healthy"))
+            .any(|l| l.contains(name) && l.contains("no data"))
     };
     assert!(row("Provider25"), "the selected row is shown:\n{text}");
     assert!(!row("Provider00"), "rows above scroll away:\n{text}");
@@ -278,4 +282,252 @@ fn transcript_scrolls_and_follow_resumes() {
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
     assert_eq!(app.panes[0].scroll, switchyard::app::state::Scroll::Follow);
+}
+
+/// One pane whose answer came after a failover: a real plan from the pure planner over three
+/// endpoints, a 503 on the first pick, the answer from the second.
+fn failed_over() -> (App, switchyard::routing::EndpointRegistry) {
+    use switchyard::routing::exec::{Attempt, ExecEvent, describe_failure, explain};
+    use switchyard::routing::{
+        EndpointId, EndpointMeta, EndpointRegistry, HealthSnapshot, Outcome, RequestFeatures,
+        Sample, SplitMix64,
+    };
+    let ep = |slug: &str, name: &str, model: &str, price: f64| {
+        let mut m = EndpointMeta::new(slug, model).with_prices(price / 4.0, price);
+        m.provider_name = name.into();
+        m
+    };
+    let registry = EndpointRegistry::from_endpoints([
+        ep(
+            "comet",
+            "Comet Compute",
+            "meta-llama/llama-3.3-70b-instruct",
+            0.3,
+        ),
+        ep("basalt", "Basalt", "meta-llama/llama-3.3-70b-instruct", 0.6),
+        ep(
+            "fjord",
+            "Fjord AI",
+            "meta-llama/llama-3.3-70b-instruct",
+            0.9,
+        ),
+        ep(
+            "harvest",
+            "Harvest",
+            "meta-llama/llama-3.3-70b-instruct:free",
+            0.0,
+        ),
+    ]);
+    let models = vec!["meta-llama/llama-3.3-70b-instruct".to_string()];
+    let plan = switchyard::routing::plan(
+        &RequestFeatures::default(),
+        &registry,
+        &HealthSnapshot::empty(),
+        &Default::default(),
+        &models,
+        None,
+        &mut SplitMix64::new(3),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let first = registry.get(plan.entries[0].id).clone();
+    let second = registry.get(plan.entries[1].id).clone();
+    let down = ChatError::Api(ApiError {
+        status: Some(503),
+        message: "down (simulated outage)".into(),
+        ..Default::default()
+    });
+    let failed = Outcome::ServerError { status: 503 };
+    let attempts = vec![
+        Attempt {
+            endpoint: plan.entries[0].id,
+            provider: first.provider_name.clone(),
+            model: first.model.clone(),
+            committed: false,
+            ttft: None,
+            outcome: failed,
+            error: Some(down.clone()),
+        },
+        Attempt {
+            endpoint: plan.entries[1].id,
+            provider: second.provider_name.clone(),
+            model: second.model.clone(),
+            committed: false,
+            ttft: Some(Duration::from_millis(420)),
+            outcome: Outcome::Success(Sample::default()),
+            error: None,
+        },
+    ];
+    let why = explain(&registry, &Ok(plan.clone()), &attempts);
+    let mut app = App::new(&models, "127.0.0.1:8080 · routed by Switchyard");
+    for c in "Explain quicksort".chars() {
+        update(&mut app, key(ratatui::crossterm::event::KeyCode::Char(c)));
+    }
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::Enter));
+    let (pane, req) = (app.panes[0].id, app.panes[0].turns[0].req);
+    let attempt = |m: &EndpointMeta, id: EndpointId| Msg::Attempt {
+        pane,
+        req,
+        endpoint: id.0,
+        provider: m.provider_name.clone(),
+        model: m.model.clone(),
+    };
+    update(&mut app, attempt(&first, plan.entries[0].id));
+    let note = ExecEvent::Failover {
+        reason: describe_failure(&first.provider_name, &failed, &down),
+    }
+    .note()
+    .unwrap();
+    update(
+        &mut app,
+        Msg::Rerouted {
+            pane,
+            req,
+            note,
+            restart: false,
+        },
+    );
+    update(&mut app, attempt(&second, plan.entries[1].id));
+    for piece in ANSWER.split_inclusive(' ') {
+        update(
+            &mut app,
+            Msg::Stream {
+                pane,
+                req,
+                at: Duration::from_millis(500),
+                events: vec![StreamEvent::Content(piece.into())],
+            },
+        );
+    }
+    update(
+        &mut app,
+        Msg::Why {
+            pane,
+            req,
+            lines: why,
+        },
+    );
+    update(
+        &mut app,
+        Msg::Ended {
+            pane,
+            req,
+            outcome: Box::new(Answer {
+                text: ANSWER.into(),
+                served: ServedBy {
+                    id: None,
+                    provider: Some(second.provider_name.clone()),
+                    model: Some(second.model.clone()),
+                },
+                usage: None,
+                timings: Timings::default(),
+                result: Ok("stop".into()),
+            }),
+        },
+    );
+    (app, registry)
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        ratatui::crossterm::event::KeyCode::Char(c),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    ))
+}
+
+#[test]
+fn failed_over_answer_with_its_note_above_it_120x40() {
+    let (mut app, _) = failed_over();
+    let text = format!("{}", render(&mut app, 120, 40).backend());
+    let row = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap();
+    assert!(row("↪ failed over") < row("Quicksort picks"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn why_view_of_a_failed_over_answer_120x40() {
+    let (mut app, _) = failed_over();
+    update(&mut app, ctrl('w'));
+    let text = format!("{}", render(&mut app, 120, 40).backend());
+    assert!(text.contains("503 from"), "{text}");
+    assert!(text.contains("✓ attempt 2"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn why_view_of_a_failed_over_answer_160x48() {
+    let (mut app, _) = failed_over();
+    update(&mut app, ctrl('w'));
+    insta::assert_snapshot!(render(&mut app, 160, 48).backend());
+}
+
+/// F6 after the failover: the failed endpoint with its 503, the one that answered, one never
+/// tried and a `:free` twin whose id differs only in its suffix.
+fn health_after_failover(app: &mut App, registry: &switchyard::routing::EndpointRegistry) {
+    use switchyard::app::state::{EndpointLabel, HealthView};
+    use switchyard::routing::{EndpointId, HealthConfig, HealthTracker, Outcome, Sample};
+    let mut t = HealthTracker::new(HealthConfig::default());
+    let at = Duration::from_secs(10);
+    let why = app.panes[0].turns[0].why.join("\n");
+    for (id, m) in registry.iter() {
+        if why.contains(&format!("✗ attempt 1: {}", m.provider_name)) {
+            t.record(id, at, &Outcome::ServerError { status: 503 });
+        } else if why.contains(&format!("✓ attempt 2: {}", m.provider_name)) {
+            t.record(
+                id,
+                at,
+                &Outcome::Success(Sample {
+                    ttft: Some(Duration::from_millis(420)),
+                    decode_tokens_per_sec: Some(95.0),
+                    end_to_end: Some(Duration::from_secs(3)),
+                }),
+            );
+        }
+    }
+    let _ = EndpointId(0);
+    app.health = Some(HealthView {
+        labels: registry
+            .iter()
+            .map(|(_, m)| EndpointLabel {
+                slug: m.provider_slug.clone(),
+                provider: m.provider_name.clone(),
+                model: m.model.clone(),
+                prompt_price: m.pricing.prompt,
+                completion_price: m.pricing.completion,
+                price_unknown: false,
+            })
+            .collect(),
+        selected: 0,
+        snapshot: t.snapshot(registry.len(), Duration::from_secs(11)),
+        observed: false,
+        hscroll: 0,
+    });
+    update(app, key(ratatui::crossterm::event::KeyCode::F(6)));
+}
+
+#[test]
+fn health_after_a_failover_120x40() {
+    let (mut app, registry) = failed_over();
+    health_after_failover(&mut app, &registry);
+    let text = format!("{}", render(&mut app, 120, 40).backend());
+    assert!(text.contains("no data"), "{text}");
+    assert!(text.contains(":free"), "the suffix survives: {text}");
+    assert!(
+        !text.contains("breaker"),
+        "the last column is out of view: {text}"
+    );
+    insta::assert_snapshot!(text);
+    // → scrolls the table sideways to its last column.
+    for _ in 0..4 {
+        update(&mut app, key(ratatui::crossterm::event::KeyCode::Right));
+    }
+    let text = format!("{}", render(&mut app, 120, 40).backend());
+    assert!(text.contains("breaker"), "{text}");
+}
+
+#[test]
+fn health_after_a_failover_160x48() {
+    let (mut app, registry) = failed_over();
+    health_after_failover(&mut app, &registry);
+    insta::assert_snapshot!(render(&mut app, 160, 48).backend());
 }

@@ -243,6 +243,8 @@ pub struct EndpointLabel {
     pub prompt_price: f64,
     /// USD per million completion tokens.
     pub completion_price: f64,
+    /// The server publishes no prices.
+    pub price_unknown: bool,
 }
 
 /// What the health panel shows: endpoint labels and the latest snapshot.
@@ -256,6 +258,8 @@ pub struct HealthView {
     pub snapshot: crate::routing::HealthSnapshot,
     /// Observed from a gateway's responses (OpenRouter routes), not routed by us.
     pub observed: bool,
+    /// Columns scrolled sideways (←/→) when the table is wider than the screen.
+    pub hscroll: u16,
 }
 
 /// Severity of a status-bar notice.
@@ -295,6 +299,8 @@ pub struct App {
     pub health: Option<HealthView>,
     /// Routing preferences sent with every request (`provider`).
     pub provider: Option<crate::wire::request::ProviderPreferences>,
+    /// Whether F6 can inject faults (only into the simulated fleet).
+    pub faults: bool,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -321,6 +327,7 @@ impl App {
             spinner: 0,
             health: None,
             provider: None,
+            faults: false,
             next_pane: 1,
             next_req: 1,
         };

@@ -179,9 +179,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Health(h) => {
             // Keep the user's selection across snapshots.
-            let selected = app.health.as_ref().map_or(0, |v| v.selected);
+            let (selected, hscroll) = app
+                .health
+                .as_ref()
+                .map_or((0, 0), |v| (v.selected, v.hscroll));
             let mut h = *h;
             h.selected = selected.min(h.labels.len().saturating_sub(1));
+            h.hscroll = hscroll;
             app.health = Some(h);
         }
         Msg::Why { pane, req, lines } => {
@@ -507,13 +511,31 @@ fn on_health_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             h.selected = (h.selected + 1).min(h.labels.len().saturating_sub(1));
             return;
         }
+        KeyCode::Left => {
+            h.hscroll = h.hscroll.saturating_sub(8);
+            return;
+        }
+        KeyCode::Right => {
+            h.hscroll = h.hscroll.saturating_add(8).min(200);
+            return;
+        }
+        KeyCode::Char('o' | 'r' | 'e' | 'x' | 'c') if !app.faults => {
+            // Said before anything is announced: only the simulated fleet takes faults.
+            app.notify(
+                format!(
+                    "faults can only be injected into the simulated fleet; the source here is {}",
+                    app.source_label
+                ),
+                Level::Error,
+            );
+            return;
+        }
         KeyCode::Char('o') => "outage",
         KeyCode::Char('r') => "rate_limit",
         KeyCode::Char('e') => "errors",
         KeyCode::Char('x') => "cut",
         KeyCode::Char('c') => {
             fx.push(Effect::Fault(None));
-            app.notify("cleared the injected faults", Level::Info);
             return;
         }
         _ => {
@@ -529,8 +551,7 @@ fn on_health_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         model: l.model.clone(),
         kind,
     };
-    let shown = format!("injected {kind} on {} · {} for 60 s", l.provider, l.model);
-    app.notify(shown, Level::Info);
+    // The runtime says whether it took (only then is it announced).
     fx.push(Effect::Fault(Some(req)));
 }
 
@@ -774,6 +795,41 @@ mod tests {
                 result,
             }),
         }
+    }
+
+    #[test]
+    fn fault_keys_outside_the_fleet_are_refused_before_anything_is_announced() {
+        use crate::app::state::{EndpointLabel, HealthView};
+        let mut app = app3();
+        app.health = Some(HealthView {
+            labels: vec![EndpointLabel {
+                slug: "a".into(),
+                provider: "A".into(),
+                model: "m/x".into(),
+                prompt_price: 0.0,
+                completion_price: 0.0,
+                price_unknown: true,
+            }],
+            selected: 0,
+            snapshot: crate::routing::HealthSnapshot::empty(),
+            observed: false,
+            hscroll: 0,
+        });
+        app.overlay = Some(Overlay::Health);
+        let fx = update(&mut app, key(KeyCode::Char('o')));
+        assert!(fx.is_empty(), "{fx:?}");
+        let (msg, level) = app.notice.clone().unwrap();
+        assert_eq!(level, Level::Error);
+        assert!(
+            msg.contains("only be injected into the simulated fleet"),
+            "{msg}"
+        );
+        // With the fleet, the fault goes to the runtime, which announces it once it took.
+        app.faults = true;
+        app.notice = None;
+        let fx = update(&mut app, key(KeyCode::Char('o')));
+        assert!(matches!(&fx[..], [Effect::Fault(Some(_))]), "{fx:?}");
+        assert!(app.notice.is_none());
     }
 
     #[test]

@@ -89,6 +89,7 @@ impl FleetHandle {
                 };
                 m.region = Some(p.region.clone());
                 m.accepts_prefill = e.assistant_prefill;
+                m.canonical = e.canonical_slug.clone();
                 metas.push(m);
             }
         }

@@ -342,6 +342,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_answer_naming_the_dated_slug_is_recorded_on_the_listed_model() {
+        let mut m = EndpointMeta::new("fjord", "anthropic/claude-sonnet-4.5");
+        m.provider_name = "Fjord AI".into();
+        m.canonical = Some("anthropic/claude-4.5-sonnet-20250929".into());
+        let h = spawn_observer(
+            EndpointRegistry::from_endpoints([m]),
+            HealthConfig::default(),
+            None,
+        );
+        h.observe(
+            "Fjord AI".into(),
+            "anthropic/claude-4.5-sonnet-20250929".into(),
+            Outcome::ServerError { status: 502 },
+        );
+        let _ = h.export().await.unwrap();
+        // No phantom endpoint with the dated slug and $0 prices.
+        assert_eq!(h.registry().borrow().len(), 1);
+        tokio::time::sleep(PUBLISH_EVERY * 2).await;
+        let snap = h.snapshots().borrow().clone();
+        assert_eq!(snap.get(EndpointId(0)).last_5m.failures, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_plan_is_reproducible_for_the_same_seed_and_events() {
         let mut firsts = Vec::new();
         for _ in 0..2 {

@@ -285,6 +285,8 @@ pub struct EndpointMeta {
     pub prior: Option<PerfPrior>,
     /// Most streams at once on this endpoint's server (`None`: no limit); more wait their turn.
     pub max_concurrent: Option<u32>,
+    /// The model's dated canonical slug, which responses may name instead of `model`.
+    pub canonical: Option<String>,
 }
 
 impl EndpointMeta {
@@ -309,6 +311,7 @@ impl EndpointMeta {
             accepts_prefill: false,
             prior: None,
             max_concurrent: None,
+            canonical: None,
         }
     }
 
@@ -416,11 +419,20 @@ impl EndpointRegistry {
     /// The endpoint a response names: by provider display name or slug (ASCII
     /// case-insensitive) and model.
     pub fn find_served(&self, provider: &str, model: &str) -> Option<EndpointId> {
-        self.by_model(model).iter().copied().find(|&id| {
-            let e = self.get(id);
+        let by = |e: &EndpointMeta| {
             e.provider_name.eq_ignore_ascii_case(provider)
                 || e.provider_slug.eq_ignore_ascii_case(provider)
-        })
+        };
+        self.by_model(model)
+            .iter()
+            .copied()
+            .find(|&id| by(self.get(id)))
+            // Responses may name the dated canonical slug: it is the listed model, not a new one.
+            .or_else(|| {
+                self.iter()
+                    .find(|(_, e)| e.canonical.as_deref() == Some(model) && by(e))
+                    .map(|(id, _)| id)
+            })
     }
 
     /// Adds an endpoint and returns its id.

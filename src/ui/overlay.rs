@@ -130,10 +130,12 @@ fn draw_health(frame: &mut Frame, app: &App) {
     } else {
         " Endpoint health (local router) — ttft in ms, tok/s at p50 "
     };
-    let block = popup_block(title)
-        .title_bottom(
-            " ↑↓ select · o outage · r 429s · e errors · x cut streams (60 s) · c clear · other keys close ",
-        );
+    let keys = if app.faults {
+        " ↑↓ select · ←→ scroll · o outage · r 429s · e errors · x cut streams (60 s) · c clear · other keys close "
+    } else {
+        " ↑↓ select · ←→ scroll · other keys close "
+    };
+    let block = popup_block(title).title_bottom(keys);
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
@@ -141,9 +143,48 @@ fn draw_health(frame: &mut Frame, app: &App) {
     let head = Style::default()
         .fg(Color::Yellow)
         .add_modifier(Modifier::BOLD);
-    let mut lines = vec![Line::styled(
+    // Provider and model take what the numeric columns leave (cut in the middle, so ids that
+    // differ only in a suffix such as `:free` stay apart); past their minimum the table
+    // scrolls sideways (←/→).
+    let longest = |f: fn(&crate::app::state::EndpointLabel) -> &str| {
+        h.labels
+            .iter()
+            .map(|l| f(l).chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let spare = (inner.width as usize).saturating_sub(FIXED_W + 2);
+    let want_p = longest(|l| &l.provider).clamp(8, 20);
+    let want_m = longest(|l| &l.model).clamp(5, 36);
+    // Names stay readable (at least 14 and 24 columns) before the table scrolls.
+    let (pw, mw) = if want_p + want_m <= spare {
+        (want_p, want_m)
+    } else {
+        let pw = want_p.min((spare / 3).max(14));
+        (pw, want_m.min(spare.saturating_sub(pw).max(24)))
+    };
+    let row = |cells: [&str; 15]| {
         format!(
-            "{:<18} {:<24} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:<SPARK_W$} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
+            "{:<pw$} {:<mw$} {:<12} {:>6} {:>6} {:<SPARK_W$} {:>6} {:<SPARK_W$} {:>6} {:>6} {:>6} {:>6} {:>5} {:>11} {:>7}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[5],
+            cells[6],
+            cells[7],
+            cells[8],
+            cells[9],
+            cells[10],
+            cells[11],
+            cells[12],
+            cells[13],
+            cells[14],
+        )
+    };
+    let mut lines = vec![Line::styled(
+        row([
             "provider",
             "model",
             "state",
@@ -158,8 +199,8 @@ fn draw_health(frame: &mut Frame, app: &App) {
             "429-5m",
             "n",
             "$/M in/out",
-            "breaker"
-        ),
+            "breaker",
+        ]),
         head,
     )];
     // Rows that fit under the header and above the detail lines; the selection stays in view.
@@ -168,45 +209,53 @@ fn draw_health(frame: &mut Frame, app: &App) {
         .max(1);
     let first = h.selected.saturating_sub(rows - 1);
     for (i, l) in h.labels.iter().enumerate().skip(first).take(rows) {
-        let (provider, model, pin, pout) =
-            (&l.provider, &l.model, l.prompt_price, l.completion_price);
         let st = h.snapshot.get(crate::routing::EndpointId(i as u32));
         let state = st.state_at(now);
-        let colour = match state {
-            crate::routing::HealthState::Healthy => Color::Green,
+        let c = st.last_5m;
+        // Every outcome in the window: successes, errors and 429s.
+        let n = c.successes + c.failures + c.rate_limited;
+        let untried = n == 0 && st.opens == 0 && st.consecutive_failures == 0;
+        let (label, colour) = match state {
+            crate::routing::HealthState::Healthy if untried => ("no data", Color::DarkGray),
+            crate::routing::HealthState::Healthy => ("healthy", Color::Green),
             crate::routing::HealthState::Unstable { .. }
-            | crate::routing::HealthState::RateLimited { .. } => Color::Yellow,
-            _ => Color::Red,
+            | crate::routing::HealthState::RateLimited { .. } => (state.label(), Color::Yellow),
+            _ => (state.label(), Color::Red),
         };
         let breaker = st
             .open_until
             .and_then(|u| u.checked_sub(now))
             .map(|d| format!("{:.0}s", d.as_secs_f64()))
             .unwrap_or_else(|| "-".into());
-        let text = format!(
-            "{:<18} {:<24} {:<10} {:>6} {:>6} {:<SPARK_W$} {:>6} {:<SPARK_W$} {:>7} {:>7} {:>6} {:>6} {:>5} {:>13} {:>8}",
-            truncate(provider, 18),
-            truncate(model, 24),
-            state.label(),
-            ms(st.ttft_ms, 0),
-            ms(st.ttft_ms, 2),
-            spark(&st.recent_ttft_ms.values(), SPARK_W),
-            ms(st.tokens_per_sec, 0),
-            spark(&st.recent_tokens_per_sec.values(), SPARK_W),
-            pct(st.error_rate_30s()),
-            pct(st.error_rate_5m()),
-            pct(st.rate_limited_rate_30s()),
-            pct(st.rate_limited_rate_5m()),
-            st.ttft_n,
-            format!("{pin:.2}/{pout:.2}"),
-            breaker,
-        );
+        let price = if l.price_unknown {
+            "?".to_string()
+        } else {
+            format!("{:.2}/{:.2}", l.prompt_price, l.completion_price)
+        };
+        let text = row([
+            &cut_middle(&l.provider, pw),
+            &cut_middle(&l.model, mw),
+            label,
+            &ms(st.ttft_ms, 0),
+            &ms(st.ttft_ms, 2),
+            &spark(&st.recent_ttft_ms.values(), SPARK_W),
+            &ms(st.tokens_per_sec, 0),
+            &spark(&st.recent_tokens_per_sec.values(), SPARK_W),
+            &pct(st.error_rate_30s()),
+            &pct(st.error_rate_5m()),
+            &pct(st.rate_limited_rate_30s()),
+            &pct(st.rate_limited_rate_5m()),
+            &n.to_string(),
+            &price,
+            &breaker,
+        ]);
         let mut style = Style::default().fg(colour);
         if i == h.selected {
             style = style.add_modifier(Modifier::REVERSED);
         }
         lines.push(Line::styled(text, style));
     }
+    let table_w = pw + mw + FIXED_W;
     // The selected endpoint's recent samples, larger.
     if let Some(l) = h.labels.get(h.selected) {
         let st = h
@@ -241,7 +290,36 @@ fn draw_health(frame: &mut Frame, app: &App) {
             )));
         }
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    let max_scroll = table_w.saturating_sub(inner.width as usize) as u16;
+    let x = h.hscroll.min(max_scroll);
+    if max_scroll > 0 {
+        let hint = format!(" ←→ scroll sideways ({x}/{max_scroll}) ");
+        let w = hint.chars().count() as u16;
+        let at = Rect::new(area.x + area.width.saturating_sub(w + 2), area.y, w, 1);
+        frame.render_widget(Paragraph::new(hint).style(head), at);
+    }
+    frame.render_widget(Paragraph::new(lines).scroll((0, x)), inner);
+}
+
+/// Width of every column but provider and model, with the spaces between columns.
+const FIXED_W: usize = 12 + 6 + 6 + SPARK_W + 6 + SPARK_W + 6 + 6 + 6 + 6 + 5 + 11 + 7 + 14;
+
+/// `s` in at most `n` characters, cut in the middle (`openai/gpt…mini:free`), so the ends
+/// that tell ids apart survive.
+fn cut_middle(s: &str, n: usize) -> String {
+    let len = s.chars().count();
+    if len <= n {
+        return s.to_string();
+    }
+    if n < 3 {
+        return s.chars().take(n).collect();
+    }
+    let tail = (n - 1) / 2;
+    let head = n - 1 - tail;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(len - tail));
+    out
 }
 
 /// Lines under the endpoint table: a blank, a title and two sparklines.
@@ -271,16 +349,6 @@ fn spark(values: &[f32], width: usize) -> String {
             }
         })
         .collect()
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
 }
 
 /// The focused pane's last plan and attempts (Ctrl+W).
@@ -318,7 +386,17 @@ fn draw_why(frame: &mut Frame, app: &App) {
 
 #[cfg(test)]
 mod tests {
-    use super::spark;
+    use super::{cut_middle, spark};
+
+    #[test]
+    fn ids_are_cut_in_the_middle_so_suffixes_stay_apart() {
+        let a = cut_middle("meta-llama/llama-3.3-70b-instruct:free", 20);
+        let b = cut_middle("meta-llama/llama-3.3-70b-instruct", 20);
+        assert_eq!(a.chars().count(), 20);
+        assert_ne!(a, b);
+        assert!(a.ends_with(":free") && a.starts_with("meta-llama"), "{a}");
+        assert_eq!(cut_middle("short", 20), "short");
+    }
 
     #[test]
     fn sparklines_scale_from_min_to_max_and_keep_the_latest() {

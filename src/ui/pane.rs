@@ -40,7 +40,7 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
         })
         .border_style(border)
         .title(title)
-        .title_bottom(stats_line(last));
+        .title_bottom(stats_line(last, &pane.model, &pane.fallbacks));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width.max(1);
@@ -205,11 +205,16 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
 /// Routing notes (retries, failovers, restarts), shown between the prompt and the answer
 /// they led to.
 fn note_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
-    t.notes
+    let mut out: Vec<Line<'static>> = t
+        .notes
         .iter()
         .filter(|n| !n.is_empty())
         .flat_map(|n| wrap_text(n, width, Style::default().fg(Color::Yellow)))
-        .collect()
+        .collect();
+    if !out.is_empty() {
+        out.push(Line::raw(""));
+    }
+    out
 }
 
 fn turn_line_count(t: &mut Turn, width: u16) -> usize {
@@ -288,12 +293,29 @@ fn state_label(t: Option<&Turn>, spinner: u64) -> (String, Style) {
     }
 }
 
-fn stats_line(t: Option<&Turn>) -> Line<'static> {
+/// The fallback model that answered, when it was not the pane's own (responses may name a
+/// dated slug of either).
+fn answered_by_fallback<'a>(t: &Turn, model: &str, fallbacks: &'a [String]) -> Option<&'a str> {
+    let served = t.served.model.as_deref()?;
+    if served.starts_with(model) {
+        return None;
+    }
+    fallbacks
+        .iter()
+        .filter(|f| served.starts_with(f.as_str()))
+        .max_by_key(|f| f.len())
+        .map(String::as_str)
+}
+
+fn stats_line(t: Option<&Turn>, model: &str, fallbacks: &[String]) -> Line<'static> {
     let Some(t) = t else {
         return Line::default();
     };
     let dim = Style::default().fg(Color::DarkGray);
     let mut parts = Vec::new();
+    if let Some(f) = answered_by_fallback(t, model, fallbacks) {
+        parts.push(format!("↪ {f}"));
+    }
     if let Some(p) = &t.served.provider {
         parts.push(p.clone());
     }
