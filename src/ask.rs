@@ -71,6 +71,9 @@ fn routing_json(model: &str, t_ms: u128, ev: &ExecEvent) -> serde_json::Value {
         ExecEvent::Notice(message) => json!({
             "type": "notice", "model": model, "message": message, "t_ms": t_ms,
         }),
+        ExecEvent::Queued { ahead, provider } => json!({
+            "type": "queued", "model": model, "ahead": ahead, "provider": provider, "t_ms": t_ms,
+        }),
         ExecEvent::Retry { wait, reason } => json!({
             "type": "retry", "model": model, "wait_ms": wait.as_millis(),
             "wait_us": wait.as_micros(),

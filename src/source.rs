@@ -64,6 +64,8 @@ pub struct LocalRouter {
     pub keys: std::sync::Arc<std::collections::HashMap<String, Secret>>,
     /// Timeouts, retries and the attempt budget (defaults, or the config's `[routing]` keys).
     pub tuning: Tuning,
+    /// Streams at once per server, shared by every request of this router.
+    pub gates: std::sync::Arc<crate::routing::gate::Gates>,
     /// For an observer: the gateway whose endpoint listings describe each model.
     pub gateway: Option<Endpoint>,
     /// Models whose listing was already asked for.
@@ -160,6 +162,7 @@ impl LocalRouter {
             mid_stream: Default::default(),
             keys: Default::default(),
             tuning: Tuning::default(),
+            gates: Default::default(),
             gateway: None,
             listed: Default::default(),
         }
@@ -194,6 +197,7 @@ impl LocalRouter {
             timeouts: self.tuning.timeouts,
             retry: self.tuning.retry,
             max_attempts: self.tuning.max_attempts,
+            gates: Some(self.gates.clone()),
             ..Default::default()
         }
     }

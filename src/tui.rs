@@ -246,7 +246,10 @@ fn run_effect(
                 ));
                 return;
             };
-            let shown = format!("injected {} on {} · {} for 60 s", r.kind, r.slug, r.model);
+            let shown = format!(
+                "injected {} on {} · {} for 60 s",
+                r.kind, r.provider, r.model
+            );
             let kind = match r.kind {
                 "outage" => FaultKind::Outage,
                 "rate_limit" => FaultKind::RateLimit {

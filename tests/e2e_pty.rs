@@ -350,7 +350,7 @@ fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
     t.wait_for("the panel again", |s| s.contains("Endpoint health"));
     t.send("c");
     t.wait_for("the faults cleared", |s| {
-        s.contains("cleared the injected faults")
+        s.contains("cleared 1 injected fault")
     });
     t.send("\x11");
     assert!(t.wait_exit().success());

@@ -118,6 +118,8 @@ pub enum Effect {
 pub struct FaultRequest {
     /// Provider slug.
     pub slug: String,
+    /// Provider display name (for the notice).
+    pub provider: String,
     /// Model id.
     pub model: String,
     /// Which fault: `outage`, `rate_limit`, `errors` or `cut`.
@@ -548,6 +550,7 @@ fn on_health_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
     };
     let req = FaultRequest {
         slug: l.slug.clone(),
+        provider: l.provider.clone(),
         model: l.model.clone(),
         kind,
     };

@@ -169,6 +169,8 @@ pub struct ExecOptions {
     pub keys: std::sync::Arc<std::collections::HashMap<String, Secret>>,
     /// The endpoint that answered the conversation's previous turn.
     pub affinity: Option<EndpointId>,
+    /// Concurrency gates per server, shared by every request of one router.
+    pub gates: Option<std::sync::Arc<super::gate::Gates>>,
 }
 
 impl Default for ExecOptions {
@@ -183,6 +185,7 @@ impl Default for ExecOptions {
             key: None,
             keys: Default::default(),
             affinity: None,
+            gates: None,
         }
     }
 }
@@ -249,6 +252,13 @@ pub enum ExecEvent {
     },
     /// Something the user should know about the plan (e.g. no endpoint meets a threshold).
     Notice(String),
+    /// The request waits for a free slot on a server that takes few streams at once.
+    Queued {
+        /// Requests ahead of this one.
+        ahead: u32,
+        /// The server's provider name.
+        provider: String,
+    },
     /// The plan, explained (the first lines of the "why" view).
     Planned(Vec<String>),
     /// Stream events of the current attempt.
@@ -272,6 +282,10 @@ impl ExecEvent {
                 "↪ cut after {chars_kept} chars ({reason}); the next provider continues the text"
             ),
             Self::Notice(n) => format!("ⓘ {n}"),
+            Self::Queued { ahead, provider } => format!(
+                "⏳ queued behind {ahead} request{} to {provider}, which takes one stream at a time",
+                if *ahead == 1 { "" } else { "s" }
+            ),
             Self::Attempt { .. } | Self::Events(_) | Self::Planned(_) => return None,
         })
     }
@@ -479,7 +493,9 @@ impl LiveWhy {
                     *last = format!("✗ {}: {reason}", rest.trim_end_matches(" running"));
                 }
             }
-            ExecEvent::Notice(_) | ExecEvent::Events(_) => return false,
+            ExecEvent::Notice(_) | ExecEvent::Events(_) | ExecEvent::Queued { .. } => {
+                return false;
+            }
         }
         true
     }
@@ -693,7 +709,7 @@ async fn attempt_on(
     remaining: Duration,
     others_left: bool,
     on_event: &mut impl FnMut(ExecEvent),
-) -> (Answer, Outcome, bool) {
+) -> (Answer, Outcome, bool, bool) {
     on_event(ExecEvent::Attempt {
         endpoint: id,
         provider: meta.provider_name.clone(),
@@ -717,6 +733,19 @@ async fn attempt_on(
         body.messages
             .push(crate::wire::request::Message::assistant(p.to_string()));
     }
+    // A server that takes few streams at once: wait for a slot rather than interrupt one.
+    let slot = match &opts.gates {
+        Some(g) => Some(
+            g.acquire(&meta.base_url, meta.max_concurrent, |ahead| {
+                on_event(ExecEvent::Queued {
+                    ahead,
+                    provider: meta.provider_name.clone(),
+                })
+            })
+            .await,
+        ),
+        None => None,
+    };
     let mut t = opts.timeouts;
     if others_left {
         // A slow first token only costs time while someone else can answer instead.
@@ -743,6 +772,22 @@ async fn attempt_on(
         Ok(_) => success(&answer),
         Err(e) => classify(e),
     };
+    // Cut while another of our streams started on the same server: it serves one at a time.
+    let interrupted = outcome == Outcome::Cut
+        && match (&opts.gates, &slot) {
+            (Some(g), Some(s)) => g.overlapped(s),
+            _ => false,
+        };
+    drop(slot);
+    if interrupted
+        && let Some(g) = &opts.gates
+        && g.learn_single(&meta.base_url)
+    {
+        on_event(ExecEvent::Notice(format!(
+            "{} cut a stream when another request started: it serves one stream at a time, so Switchyard now sends it one request at a time",
+            meta.provider_name
+        )));
+    }
     router.report(
         id,
         if clipped && outcome == Outcome::Timeout {
@@ -751,7 +796,7 @@ async fn attempt_on(
             outcome
         },
     );
-    (answer, outcome, committed)
+    (answer, outcome, committed, interrupted)
 }
 
 /// Runs `req` through the router. `on_event` sees attempts, failovers and stream events.
@@ -833,6 +878,8 @@ pub async fn execute(
     let mut last =
         empty("no endpoint could be tried (attempt limit, deadline or probe slots)".into());
     let mut skip_model: Option<String> = None;
+    // A stream cut by our own concurrent request is run again once on the same endpoint.
+    let mut interrupt_retried = false;
     // Text already shown that the next attempt continues (the `continue` policy).
     let mut prefill: Option<String> = None;
     let mut rng = super::SplitMix64::new(opts.jitter_seed);
@@ -901,7 +948,7 @@ pub async fn execute(
                     break 'rounds;
                 }
                 tries += 1;
-                let (answer, outcome, committed) = attempt_on(
+                let (answer, outcome, committed, interrupted) = attempt_on(
                     client,
                     router,
                     (id, meta),
@@ -929,6 +976,21 @@ pub async fn execute(
                 if outcome == Outcome::ContextLength {
                     // Never repeat on the same model: only a model with a larger context can help.
                     skip_model = Some(meta.model.clone());
+                }
+                if committed && interrupted && !interrupt_retried {
+                    // Our own other request broke it: run it again on the same server, queued
+                    // behind that one (never a ping-pong: the server is now one at a time).
+                    interrupt_retried = true;
+                    on_event(ExecEvent::Restart {
+                        chars_cut: answer.text.chars().count(),
+                        reason: format!(
+                            "{} interrupted it to serve another request",
+                            meta.provider_name
+                        ),
+                    });
+                    prefill = None;
+                    last = answer;
+                    continue;
                 }
                 if committed {
                     let more = others_left && worth_another_endpoint(&outcome);

@@ -11,6 +11,7 @@
 pub mod actor;
 pub mod endpoint;
 pub mod exec;
+pub mod gate;
 pub mod health;
 pub mod persist;
 pub mod policy;
