@@ -103,6 +103,7 @@ mod tests {
         let p = dir.join("sub").join("health-x.json");
         assert_eq!(load(&p), Ok(None));
         let saved = SavedHealth {
+            server: None,
             version: FORMAT_VERSION,
             saved_at_unix_ms: 42,
             endpoints: vec![],

@@ -187,7 +187,18 @@ impl Runtime {
                 self.learn(m);
             }
             let observer = self.observer.as_ref().map(|o| o.handle.clone());
+            let dropped = (ep.kind == crate::client::ServerKind::OpenAi)
+                .then(|| request.models.clone())
+                .flatten()
+                .filter(|m| !m.is_empty());
             tokio::spawn(async move {
+                if let Some(models) = dropped {
+                    // Honest about what the wire can't carry: OpenRouter's `models` field.
+                    on_event(JobEvent::Routing(ExecEvent::Notice(format!(
+                        "fallbacks {} not sent: this server routes itself and does not read OpenRouter's `models` (set openrouter_fields = true if it does)",
+                        models.join(", ")
+                    ))));
+                }
                 let started = Instant::now();
                 let timeouts = if opts.screen {
                     Timeouts::for_screen()

@@ -66,6 +66,9 @@ pub struct LocalRouter {
     pub tuning: Tuning,
     /// Streams at once per server, shared by every request of this router.
     pub gates: std::sync::Arc<crate::routing::gate::Gates>,
+    /// For one OpenAI-compatible server: a digest of the models it listed, saved with its
+    /// health so a different server at the same URL starts fresh.
+    pub server: Option<String>,
     /// For an observer: the gateway whose endpoint listings describe each model.
     pub gateway: Option<Endpoint>,
     /// Models whose listing was already asked for.
@@ -108,13 +111,48 @@ impl LocalRouter {
         key: &str,
         routing: &crate::config::RoutingConfig,
     ) -> Self {
+        Self::start_for(registry, seed, key, routing, None)
+    }
+
+    /// [`Self::start`] for one server identified by `server` (a digest of what it lists):
+    /// health saved by a different server at the same URL is ignored, with a message.
+    pub fn start_for(
+        registry: crate::routing::EndpointRegistry,
+        seed: u64,
+        key: &str,
+        routing: &crate::config::RoutingConfig,
+        server: Option<String>,
+    ) -> Self {
         let tuning = Tuning::from_config(routing);
         let health = tuning.health;
+        let mut other_server = None;
         let mut r = Self::spawn(
             registry,
             crate::health_store::path_for(key),
-            |reg, saved| crate::routing::actor::spawn_restored(reg, health, seed, saved),
+            |reg, saved| {
+                let saved = saved.filter(|s| {
+                    let same = match (&s.server, &server) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => true,
+                    };
+                    if !same {
+                        other_server = Some(());
+                    }
+                    same
+                });
+                crate::routing::actor::spawn_restored(reg, health, seed, saved)
+            },
         );
+        if other_server.is_some() {
+            r.warnings.push(format!(
+                "the saved routing health{} was written by a different server at this URL (it listed other models); starting with no history",
+                r.health_file
+                    .as_ref()
+                    .map(|p| format!(" in {}", p.display()))
+                    .unwrap_or_default()
+            ));
+        }
+        r.server = server;
         r.tuning = tuning;
         r.mid_stream = routing.mid_stream.unwrap_or_default();
         r
@@ -163,6 +201,7 @@ impl LocalRouter {
             keys: Default::default(),
             tuning: Tuning::default(),
             gates: Default::default(),
+            server: None,
             gateway: None,
             listed: Default::default(),
         }
@@ -207,11 +246,12 @@ impl LocalRouter {
         let Some(path) = &self.health_file else {
             return Ok(());
         };
-        let saved = self
+        let mut saved = self
             .handle
             .export()
             .await
             .map_err(|_| "the routing actor has stopped".to_string())?;
+        saved.server = self.server.clone();
         // Encoding and writing up to a few MB is disk work: off the async workers.
         let path = path.clone();
         tokio::task::spawn_blocking(move || crate::health_store::save(&path, &saved))
@@ -508,11 +548,24 @@ async fn server_source(
             server.name
         ));
     }
-    let mut router = LocalRouter::start(
+    // What the server lists tells one server from another at the same URL.
+    let digest = (!listed.is_empty()).then(|| {
+        let mut ids: Vec<&str> = listed.iter().map(|m| m.id.as_str()).collect();
+        ids.sort_unstable();
+        let h = ids
+            .iter()
+            .flat_map(|i| i.bytes().chain([0]))
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        format!("{h:016x}")
+    });
+    let mut router = LocalRouter::start_for(
         registry,
         crate::runtime::fresh_seed(),
         &format!("server-{}", server.base_url),
         &cfg.routing,
+        digest,
     );
     warnings.append(&mut router.warnings);
     router.warnings = warnings;

@@ -44,21 +44,34 @@ const OPENAI_FIELDS: &[&str] = &[
 
 /// Starts the strict server; returns its base URL and the chat bodies it received.
 fn strict_server() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let (url, bodies, _) = strict_server_listing(LISTING);
+    (url, bodies)
+}
+
+/// The models the strict server lists.
+const LISTING: &str = r#"{"object":"list","data":[{"id":"openai/gpt-4o-mini","object":"model"},{"id":"google/gemini-2.5-pro","object":"model"},{"id":"anthropic/claude-sonnet-4.5","object":"model"}]}"#;
+
+type Listing = Arc<Mutex<String>>;
+
+/// The strict server with a model listing that can be changed while it runs (a different
+/// server at the same URL); an empty listing answers 404.
+fn strict_server_listing(list: &str) -> (String, Arc<Mutex<Vec<serde_json::Value>>>, Listing) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let bodies = Arc::new(Mutex::new(Vec::new()));
-    let seen = bodies.clone();
+    let listing: Listing = Arc::new(Mutex::new(list.to_string()));
+    let (seen, shown) = (bodies.clone(), listing.clone());
     std::thread::spawn(move || {
         for conn in l.incoming() {
             let Ok(s) = conn else { continue };
-            let seen = seen.clone();
-            std::thread::spawn(move || serve(s, &seen));
+            let (seen, shown) = (seen.clone(), shown.clone());
+            std::thread::spawn(move || serve(s, &seen, &shown));
         }
     });
-    (format!("http://{addr}/v1"), bodies)
+    (format!("http://{addr}/v1"), bodies, listing)
 }
 
-fn serve(mut s: std::net::TcpStream, seen: &Mutex<Vec<serde_json::Value>>) {
+fn serve(mut s: std::net::TcpStream, seen: &Mutex<Vec<serde_json::Value>>, listing: &Listing) {
     let mut r = BufReader::new(s.try_clone().unwrap());
     let mut line = String::new();
     if r.read_line(&mut line).is_err() {
@@ -84,8 +97,11 @@ fn serve(mut s: std::net::TcpStream, seen: &Mutex<Vec<serde_json::Value>>) {
         );
     };
     if line.starts_with("GET /v1/models") {
-        let list = r#"{"object":"list","data":[{"id":"openai/gpt-4o-mini","object":"model"},{"id":"google/gemini-2.5-pro","object":"model"},{"id":"anthropic/claude-sonnet-4.5","object":"model"}]}"#;
-        return reply(&mut s, "200 OK", "application/json", list);
+        let list = listing.lock().unwrap().clone();
+        if list.is_empty() {
+            return reply(&mut s, "404 Not Found", "text/plain", "no such route");
+        }
+        return reply(&mut s, "200 OK", "application/json", &list);
     }
     if !line.starts_with("POST /v1/chat/completions") {
         return reply(&mut s, "404 Not Found", "application/json", "{}");
@@ -304,4 +320,82 @@ fn url_host(url: &str) -> String {
     url.trim_start_matches("http://")
         .trim_end_matches("/v1")
         .to_string()
+}
+
+#[test]
+fn a_server_without_a_model_listing_is_still_routed_and_told_once() {
+    let (url, _, _) = strict_server_listing("");
+    let out = sy(&url, &["ask", "-m", "openai/gpt-4o-mini", "Hi"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err.matches("cannot list the models").count(), 1, "{err}");
+    assert!(err.contains("routing to the models named"), "{err}");
+}
+
+#[test]
+fn health_saved_by_a_different_server_at_the_same_url_is_ignored_with_a_message() {
+    let (url, _, listing) = strict_server_listing(LISTING);
+    let state = common::fresh_state_dir();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .env_remove("OPENROUTER_API_KEY")
+            .env("XDG_CONFIG_HOME", common::fresh_state_dir())
+            .env("SWITCHYARD_STATE_DIR", &state)
+            .args(["--base-url", &url, "ask", "-m", "openai/gpt-4o-mini", "Hi"])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success());
+    assert!(!String::from_utf8_lossy(&first.stderr).contains("different server"));
+    // The same server again: its health is its own.
+    let again = run();
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("different server"));
+    // Another server now answers at this URL (it lists other models).
+    *listing.lock().unwrap() =
+        r#"{"object":"list","data":[{"id":"openai/gpt-4o-mini","object":"model"},{"id":"local/other","object":"model"}]}"#.into();
+    let other = run();
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(other.status.success(), "{err}");
+    assert!(
+        err.contains("written by a different server at this URL"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_server_that_routes_itself_gets_each_request_as_is_and_only_openai_fields() {
+    let (url, bodies) = strict_server();
+    let home = common::fresh_state_dir();
+    std::fs::create_dir_all(home.join("switchyard")).unwrap();
+    std::fs::write(
+        home.join("switchyard/config.toml"),
+        format!(
+            "[[providers]]\nname = \"lite\"\nkind = \"openai\"\nbase_url = \"{url}\"\nroutes_itself = true\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", &home)
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .args(["--provider", "lite", "ask", "-m", "openai/gpt-4o-mini"])
+        .args([
+            "--fallback",
+            "google/gemini-2.5-pro",
+            "--sort",
+            "price",
+            "Hi",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("fallbacks google/gemini-2.5-pro not sent"),
+        "{err}"
+    );
+    let bodies = bodies.lock().unwrap();
+    assert_eq!(bodies.len(), 1, "no model listing, no routing: one request");
+    assert_eq!(bodies[0]["model"], "openai/gpt-4o-mini");
 }

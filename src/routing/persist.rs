@@ -32,6 +32,10 @@ pub struct SavedHealth {
     pub saved_at_unix_ms: u64,
     /// Endpoints that had anything to remember.
     pub endpoints: Vec<SavedEndpoint>,
+    /// Which server wrote it, for a single OpenAI-compatible server (a digest of the models it
+    /// listed): another server answering at the same URL later does not inherit its health.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 /// One endpoint's saved health.
@@ -128,6 +132,7 @@ impl OutcomeLog {
             });
         }
         SavedHealth {
+            server: None,
             version: FORMAT_VERSION,
             saved_at_unix_ms: wall_ms,
             endpoints,
@@ -281,6 +286,7 @@ mod tests {
     fn outcomes_older_than_the_window_are_not_replayed_and_unknown_endpoints_are_skipped() {
         let reg = registry();
         let saved = SavedHealth {
+            server: None,
             version: FORMAT_VERSION,
             saved_at_unix_ms: 0,
             endpoints: vec![
@@ -344,6 +350,7 @@ mod tests {
     fn absurd_saved_times_are_capped_not_fatal() {
         let reg = registry();
         let saved = SavedHealth {
+            server: None,
             version: FORMAT_VERSION,
             saved_at_unix_ms: 0,
             endpoints: vec![SavedEndpoint {
