@@ -59,6 +59,13 @@ fn start_fleet(dir: &std::path::Path, toml: &str) -> Fleet {
     Fleet { child, base }
 }
 
+impl Fleet {
+    /// The fleet as an OpenAI-compatible server, as its banner advertises (`…/v1`).
+    fn openai_base(&self) -> String {
+        self.base.replace("/api/v1", "/v1")
+    }
+}
+
 struct Tui {
     parser: Arc<Mutex<vt100::Parser>>,
     queried: Arc<std::sync::atomic::AtomicBool>,
@@ -177,84 +184,177 @@ impl Tui {
     }
 }
 
+/// Runs per figure: `RUNS=5 cargo bench --bench process -- pace` (default 1).
+fn runs() -> usize {
+    std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Min, median and max of a series, for the summary line.
+fn spread(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[0], v[v.len() / 2], v[v.len() - 1])
+}
+
+/// Completion tokens the fleet sends for `prompt` to each model, counted by asking it once
+/// more through `switchyard ask --json` (the fleet's answers are deterministic).
+fn count_tokens(fleet: &Fleet, models: &[String], prompt: &str, dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    for m in models {
+        let out = Command::new(BIN)
+            .args(["ask", "--json", "--base-url", &fleet.openai_base(), "-m", m, prompt])
+            .env("XDG_CONFIG_HOME", dir.join("cfg"))
+            .env("SWITCHYARD_STATE_DIR", dir.join("state-count"))
+            .env_remove("OPENROUTER_API_KEY")
+            .output()
+            .unwrap();
+        let done = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| e["type"] == "done")
+            .unwrap_or_else(|| panic!("no answer from {m}"));
+        total += done["usage"]["completion_tokens"].as_u64().unwrap();
+    }
+    total
+}
+
+/// The widths of the panes in the top row of the screen (the set-up the figure comes from).
+fn layout(screen: &str) -> String {
+    let rows = screen.lines().filter(|l| l.contains('┏') || l.contains('╭')).count();
+    let first = screen.lines().next().unwrap_or("");
+    let starts: Vec<usize> = first
+        .chars()
+        .enumerate()
+        .filter(|(_, c)| *c == '┏' || *c == '╭')
+        .map(|(i, _)| i)
+        .collect();
+    let width = first.chars().count();
+    let widths: Vec<String> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &a)| (starts.get(k + 1).copied().unwrap_or(width) - a).to_string())
+        .collect();
+    format!("top row pane widths [{}], {rows} rows of boxes", widths.join(", "))
+}
+
+const PROMPT: &str = "Explain quicksort with code";
+
 fn pace(dir: &std::path::Path) {
     let fleet = start_fleet(dir, &fleet_toml(&["bench/pace"], 500.0, 10.0, 4000));
-    let args: Vec<String> = ["--base-url", &fleet.base, "-m", "bench/pace"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut tui = spawn_tui(&args, dir);
-    tui.wait_for("the pane", |s| s.contains("ready"));
-    tui.send("Explain quicksort with code");
-    let cpu0 = tui.cpu();
-    let t0 = Instant::now();
-    tui.send("\r");
-    tui.wait_for("the answer to finish", |s| s.contains("✓ done"));
-    let wall = t0.elapsed().as_secs_f64();
-    let cpu = tui.cpu() - cpu0;
-    let screen = tui.parser.lock().unwrap().screen().contents();
-    let toks = screen
-        .split(" tok ")
-        .next()
-        .and_then(|s| s.rsplit(' ').next())
-        .unwrap_or("?")
-        .to_string();
-    let total_cpu = tui.cpu();
-    tui.quit();
+    let models = vec!["bench/pace".to_string()];
+    let tokens = count_tokens(&fleet, &models, PROMPT, dir);
+    let stream_s = tokens as f64 * 0.002;
+    let (mut cpus, mut walls) = (Vec::new(), Vec::new());
+    for run in 1..=runs() {
+        // The source is `switchyard sim` reached as an ordinary OpenAI-compatible server.
+        let args: Vec<String> = ["--base-url", &fleet.openai_base(), "-m", "bench/pace"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut tui = spawn_tui(&args, dir);
+        tui.wait_for("the pane", |s| s.contains("ready"));
+        tui.send(PROMPT);
+        let t0 = Instant::now();
+        tui.send("\r");
+        tui.wait_for("the answer to finish", |s| s.contains("✓ done"));
+        let wall = t0.elapsed().as_secs_f64();
+        let total_cpu = tui.cpu();
+        tui.quit();
+        println!(
+            "pace run {run}: {tokens} tokens at 2 ms/token (stream ≈ {stream_s:.2} s): wall {wall:.2} s, whole TUI process CPU {total_cpu:.2} s"
+        );
+        cpus.push(total_cpu);
+        walls.push(wall);
+    }
+    let (lo, med, hi) = spread(&mut cpus);
+    let (wlo, _, whi) = spread(&mut walls);
     println!(
-        "pace: {toks} tokens at 2 ms/token (stream ≈ {:.1} s): wall {wall:.2} s, TUI CPU during stream {cpu:.2} s, whole process {total_cpu:.2} s",
-        4000.0 * 0.002
+        "pace: {} run(s): CPU {lo:.2}–{hi:.2} s, median {med:.2} s; wall {wlo:.2}–{whi:.2} s for a {stream_s:.2} s stream",
+        cpus.len()
     );
 }
 
 /// A full-speed fleet of 8 models answering at least `answer_tokens` each, and the workbench
 /// with one ready pane per model.
-fn eight_panes(dir: &std::path::Path, tag: &str, answer_tokens: u64) -> (Fleet, Tui) {
-    let models: Vec<String> = (0..8).map(|i| format!("bench/{tag}-{i}")).collect();
-    let refs: Vec<&str> = models.iter().map(|s| s.as_str()).collect();
-    let fleet = start_fleet(dir, &fleet_toml(&refs, 100_000.0, 0.0, answer_tokens));
-    let mut args: Vec<String> = vec!["--base-url".into(), fleet.base.clone()];
-    for m in &models {
+fn eight_panes(dir: &std::path::Path, fleet: &Fleet, models: &[String]) -> Tui {
+    let mut args: Vec<String> = vec!["--base-url".into(), fleet.openai_base()];
+    for m in models {
         args.push("-m".into());
         args.push(m.clone());
     }
     let mut tui = spawn_tui(&args, dir);
     tui.wait_for("8 panes", |s| s.matches("ready").count() == 8);
-    (fleet, tui)
+    tui
+}
+
+fn eight_models(tag: &str) -> Vec<String> {
+    (0..8).map(|i| format!("bench/{tag}-{i}")).collect()
 }
 
 fn burst(dir: &std::path::Path) {
-    let (_fleet, mut tui) = eight_panes(dir, "burst", 4000);
-    tui.send("Explain quicksort with code");
-    let cpu0 = tui.cpu();
-    let t0 = Instant::now();
-    tui.send("\r");
-    tui.wait_for("all 8 answers", |s| s.matches("✓ done").count() == 8);
-    let wall = t0.elapsed().as_secs_f64();
-    let cpu = tui.cpu() - cpu0;
-    tui.quit();
-    // Each answer is at least 4000 tokens; count them as 4000 (a lower bound).
-    let tokens = 8.0 * 4000.0;
+    let models = eight_models("burst");
+    let refs: Vec<&str> = models.iter().map(|s| s.as_str()).collect();
+    let fleet = start_fleet(dir, &fleet_toml(&refs, 100_000.0, 0.0, 4000));
+    let tokens = count_tokens(&fleet, &models, PROMPT, dir) as f64;
+    let (mut rates, mut per_k) = (Vec::new(), Vec::new());
+    for run in 1..=runs() {
+        let mut tui = eight_panes(dir, &fleet, &models);
+        tui.send(PROMPT);
+        let cpu0 = tui.cpu();
+        let t0 = Instant::now();
+        tui.send("\r");
+        tui.wait_for("all 8 answers", |s| s.matches("✓ done").count() == 8);
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = tui.cpu() - cpu0;
+        let screen = tui.parser.lock().unwrap().screen().contents();
+        tui.quit();
+        println!(
+            "burst run {run}: {tokens:.0} tokens (counted) over 8 panes at full speed: {:.0} tokens/s handled, {:.1} ms CPU per 1000 tokens (wall {wall:.2} s, CPU {cpu:.2} s); {}",
+            tokens / wall,
+            cpu * 1000.0 / (tokens / 1000.0),
+            layout(&screen)
+        );
+        rates.push(tokens / wall);
+        per_k.push(cpu * 1000.0 / (tokens / 1000.0));
+    }
+    let (lo, med, hi) = spread(&mut rates);
+    let (clo, cmed, chi) = spread(&mut per_k);
     println!(
-        "burst: 8 panes × ≥4000 tokens at full speed: {:.0} tokens/s handled, {:.1} ms CPU per 1000 tokens (wall {wall:.2} s, CPU {cpu:.2} s)",
-        tokens / wall,
-        cpu * 1000.0 / (tokens / 1000.0)
+        "burst: {} run(s): {lo:.0}–{hi:.0} tokens/s (median {med:.0}); {clo:.1}–{chi:.1} ms CPU per 1000 tokens (median {cmed:.1})",
+        rates.len()
     );
 }
 
 fn memory(dir: &std::path::Path) {
     // ~1 MB of text is about 200 000 tokens of this fleet's prose.
-    let (_fleet, mut tui) = eight_panes(dir, "mem", 200_000);
-    tui.send("Explain quicksort with code");
-    let t0 = Instant::now();
-    tui.send("\r");
-    tui.wait_for("all 8 answers", |s| s.matches("✓ done").count() == 8);
-    let wall = t0.elapsed().as_secs_f64();
-    let rss = tui.peak_rss_mb();
-    let cpu = tui.cpu();
-    tui.quit();
+    let models = eight_models("mem");
+    let refs: Vec<&str> = models.iter().map(|s| s.as_str()).collect();
+    let fleet = start_fleet(dir, &fleet_toml(&refs, 100_000.0, 0.0, 200_000));
+    let mut peaks = Vec::new();
+    for run in 1..=runs() {
+        let mut tui = eight_panes(dir, &fleet, &models);
+        tui.send(PROMPT);
+        let t0 = Instant::now();
+        tui.send("\r");
+        tui.wait_for("all 8 answers", |s| s.matches("✓ done").count() == 8);
+        let wall = t0.elapsed().as_secs_f64();
+        let rss = tui.peak_rss_mb();
+        let cpu = tui.cpu();
+        let screen = tui.parser.lock().unwrap().screen().contents();
+        tui.quit();
+        println!(
+            "memory run {run}: 8 panes × ~1 MB answers: peak RSS {rss:.1} MB, wall {wall:.1} s, TUI CPU {cpu:.2} s; {}",
+            layout(&screen)
+        );
+        peaks.push(rss);
+    }
+    let (lo, med, hi) = spread(&mut peaks);
     println!(
-        "memory: 8 panes × ~1 MB answers: peak RSS {rss:.1} MB, wall {wall:.1} s, TUI CPU {cpu:.2} s"
+        "memory: {} run(s): peak RSS {lo:.1}–{hi:.1} MB (median {med:.1})",
+        peaks.len()
     );
 }
 
