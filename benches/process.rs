@@ -205,7 +205,15 @@ fn count_tokens(fleet: &Fleet, models: &[String], prompt: &str, dir: &std::path:
     let mut total = 0;
     for m in models {
         let out = Command::new(BIN)
-            .args(["ask", "--json", "--base-url", &fleet.openai_base(), "-m", m, prompt])
+            .args([
+                "ask",
+                "--json",
+                "--base-url",
+                &fleet.openai_base(),
+                "-m",
+                m,
+                prompt,
+            ])
             .env("XDG_CONFIG_HOME", dir.join("cfg"))
             .env("SWITCHYARD_STATE_DIR", dir.join("state-count"))
             .env_remove("OPENROUTER_API_KEY")
@@ -223,7 +231,10 @@ fn count_tokens(fleet: &Fleet, models: &[String], prompt: &str, dir: &std::path:
 
 /// The widths of the panes in the top row of the screen (the set-up the figure comes from).
 fn layout(screen: &str) -> String {
-    let rows = screen.lines().filter(|l| l.contains('┏') || l.contains('╭')).count();
+    let rows = screen
+        .lines()
+        .filter(|l| l.contains('┏') || l.contains('╭'))
+        .count();
     let first = screen.lines().next().unwrap_or("");
     let starts: Vec<usize> = first
         .chars()
@@ -237,7 +248,10 @@ fn layout(screen: &str) -> String {
         .enumerate()
         .map(|(k, &a)| (starts.get(k + 1).copied().unwrap_or(width) - a).to_string())
         .collect();
-    format!("top row pane widths [{}], {rows} rows of boxes", widths.join(", "))
+    format!(
+        "top row pane widths [{}], {rows} rows of boxes",
+        widths.join(", ")
+    )
 }
 
 const PROMPT: &str = "Explain quicksort with code";
@@ -249,11 +263,29 @@ fn pace(dir: &std::path::Path) {
     let stream_s = tokens as f64 * 0.002;
     let (mut cpus, mut walls) = (Vec::new(), Vec::new());
     for run in 1..=runs() {
-        // The source is `switchyard sim` reached as an ordinary OpenAI-compatible server.
-        let args: Vec<String> = ["--base-url", &fleet.openai_base(), "-m", "bench/pace"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        // The source is `switchyard sim` reached as an ordinary OpenAI-compatible server
+        // (Switchyard's router), or with SOURCE=gateway as a config provider that routes
+        // itself (kind `openrouter`), for comparison.
+        let args: Vec<String> = if std::env::var("SOURCE").as_deref() == Ok("gateway") {
+            std::fs::create_dir_all(dir.join("cfg/switchyard")).unwrap();
+            std::fs::write(
+                dir.join("cfg/switchyard/config.toml"),
+                format!(
+                    "[[providers]]\nname = \"sim\"\nkind = \"openrouter\"\nbase_url = \"{}\"\n",
+                    fleet.base
+                ),
+            )
+            .unwrap();
+            ["--provider", "sim", "-m", "bench/pace"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            ["--base-url", &fleet.openai_base(), "-m", "bench/pace"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        };
         let mut tui = spawn_tui(&args, dir);
         tui.wait_for("the pane", |s| s.contains("ready"));
         tui.send(PROMPT);

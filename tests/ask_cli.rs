@@ -782,3 +782,21 @@ fn plain_ask_keeps_stdout_to_the_answer_and_tells_stderr_what_the_router_did() {
     let answer = text(&out.stdout);
     assert!(!answer.contains("switchyard:") && !answer.trim().is_empty());
 }
+
+#[test]
+fn a_fleet_files_api_key_reaches_every_provider_when_routed_locally() {
+    let fleet =
+        std::env::temp_dir().join(format!("switchyard-ask-keyed-{}.toml", std::process::id()));
+    std::fs::write(&fleet, format!("api_key = \"sk-sim-key\"\n{FLEET}")).unwrap();
+    let out = sy_cmd()
+        .arg("--fleet")
+        .arg(&fleet)
+        .args(["--route-locally", "ask", "-m", "test/fast-a", "hi"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    // Before: no key went to the provider routes and every request got a 401.
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("401"), "{err}");
+    let _ = std::fs::remove_file(&fleet);
+}

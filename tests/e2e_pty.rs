@@ -222,7 +222,8 @@ fn type_prompt_three_panes_stream_cancel_one_and_quit() {
         count(s, "⊘ cancelled") >= 1 && count(s, "✓ done") == 2
     });
     let screen = t.screen();
-    assert!(screen.contains("tok/s"), "headers show speed:\n{screen}");
+    // Narrow headers keep whole figures: time to first token before tokens/s.
+    assert!(screen.contains("ttft"), "headers show speed:\n{screen}");
     // Ctrl+Q quits.
     t.send("\x11");
     let status = t.wait_exit();
@@ -482,4 +483,107 @@ fn a_base_url_server_is_routed_with_fallbacks_health_and_why() {
     t.send("\x11");
     assert!(t.wait_exit().success());
     drop(fleet);
+}
+
+/// The cheaper provider cuts its stream after 20 tokens; the other answers whole.
+const CUT_THEN_WHOLE: &str = r#"
+seed = 9
+[[providers]]
+name = "Cutter"
+slug = "cutter"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.1
+answer_tokens = 60
+ttft_ms = { mean = 1 }
+tokens_per_sec = { mean = 2000 }
+[[providers.models.faults]]
+kind = "cut"
+after_tokens = 20
+
+[[providers]]
+name = "Whole"
+slug = "whole"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 1
+completion_price = 1
+answer_tokens = 60
+ttft_ms = { mean = 1 }
+tokens_per_sec = { mean = 2000 }
+"#;
+
+#[test]
+fn plain_ask_on_a_terminal_ends_with_only_the_answer_that_completed() {
+    let dir = std::env::temp_dir().join(format!("switchyard-ask-tty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fleet = dir.join("fleet.toml");
+    std::fs::write(&fleet, CUT_THEN_WHOLE).unwrap();
+    let flags = [
+        "--route-locally",
+        "--sort",
+        "price",
+        "ask",
+        "-m",
+        "m/chat",
+        "Explain quicksort",
+    ];
+    // What each provider sends, from the same deterministic fleet through --json.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("SWITCHYARD_STATE_DIR", dir.join("state-json"))
+        .env("XDG_CONFIG_HOME", dir.join("cfg"))
+        .arg("--fleet")
+        .arg(&fleet)
+        .args(flags)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let restart = events
+        .iter()
+        .position(|e| e["type"] == "restart")
+        .expect("a restart");
+    let cut: String = events[..restart]
+        .iter()
+        .filter(|e| e["type"] == "delta")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    let whole = events.iter().find(|e| e["type"] == "done").unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!cut.is_empty());
+    // Now as a person runs it, stdout a terminal.
+    let fleet_arg = fleet.to_str().unwrap().to_string();
+    let mut args = vec!["--fleet", fleet_arg.as_str()];
+    args.extend(flags);
+    let mut t = Tui::spawn("asktty", &args, &[]);
+    assert!(t.wait_exit().success());
+    let screen = t.screen();
+    let first_line = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .collect::<String>()
+    };
+    let (cut_start, whole_start) = (first_line(&cut), first_line(&whole));
+    let shown = |needle: &str| screen.matches(needle).count();
+    if cut_start == whole_start {
+        assert_eq!(shown(&whole_start), 1, "the cut text was erased:\n{screen}");
+    } else {
+        assert_eq!(shown(&cut_start), 0, "the cut text was erased:\n{screen}");
+        assert_eq!(shown(&whole_start), 1, "{screen}");
+    }
+    assert!(
+        screen.contains("restarted"),
+        "stderr says it restarted:\n{screen}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -363,6 +363,9 @@ pub fn explain_plan(registry: &EndpointRegistry, plan: &Result<Plan, String>) ->
                     Basis::Ordered { position } => {
                         format!("position {} in your order", position + 1)
                     }
+                    Basis::WeightedPick { probability } if probability >= 0.9995 => {
+                        format!("the only candidate of its group ({price})")
+                    }
                     Basis::WeightedPick { probability } => format!(
                         "load-balanced: {:.0}% of picks, weighted by its price ({price})",
                         probability * 100.0
@@ -387,8 +390,15 @@ pub fn explain_plan(registry: &EndpointRegistry, plan: &Result<Plan, String>) ->
                 } else {
                     ""
                 };
+                // Endpoints of a `--fallback` model come after the primary's.
+                let primary = &registry.get(p.entries[0].id).model;
+                let fallback = if &meta.model != primary {
+                    "fallback model, "
+                } else {
+                    ""
+                };
                 out.push(format!(
-                    "  {}. {} — {tier}; {basis}{probe}",
+                    "  {}. {} — {fallback}{tier}; {basis}{probe}",
                     i + 1,
                     name(e.id)
                 ));

@@ -93,20 +93,60 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             Style::default().fg(Color::Magenta),
         ));
     }
+    let used: usize = left.iter().map(|s| s.width()).sum();
+    let room = (area.width as usize).saturating_sub(used);
     match &app.notice {
-        Some((m, Level::Error)) => left.push(Span::styled(
-            m.clone(),
-            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-        )),
-        Some((m, Level::Info)) => {
-            left.push(Span::styled(m.clone(), Style::default().fg(Color::Green)))
+        Some((m, level)) => {
+            let style = match level {
+                Level::Error => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+                Level::Info => Style::default().fg(Color::Green),
+            };
+            // A notice longer than the line ends in an ellipsis, never mid-word unseen.
+            left.push(Span::styled(fit(m, room), style));
         }
-        None => left.push(Span::styled(
-            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · Ctrl+Q quit",
-            dim,
-        )),
+        None => left.push(Span::styled(hints(room), dim)),
     }
     frame.render_widget(Paragraph::new(Line::from(left)), area);
+}
+
+/// Key hints that fit in `room` columns, whole: the middle ones go first, help and quit stay.
+fn hints(room: usize) -> String {
+    let mut h = vec![
+        "F1 help",
+        "Ctrl+T target",
+        "Esc cancel",
+        "Ctrl+O model",
+        "Ctrl+Q quit",
+    ];
+    let width = |h: &[&str]| {
+        h.iter().map(|s| s.chars().count()).sum::<usize>() + 3 * h.len().saturating_sub(1)
+    };
+    while width(&h) > room && h.len() > 2 {
+        h.remove(h.len() - 2);
+    }
+    if width(&h) > room {
+        return String::new();
+    }
+    h.join(" · ")
+}
+
+/// `s` in at most `room` columns, ending in `…` when cut.
+fn fit(s: &str, room: usize) -> String {
+    if unicode_width::UnicodeWidthStr::width(s) <= room {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > room {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.
@@ -124,6 +164,18 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_and_notices_fit_whole_or_with_an_ellipsis() {
+        assert_eq!(
+            hints(200),
+            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · Ctrl+Q quit"
+        );
+        assert_eq!(hints(40), "F1 help · Ctrl+T target · Ctrl+Q quit");
+        assert_eq!(hints(5), "");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+    }
 
     #[test]
     fn grid_goes_side_by_side_then_wraps() {

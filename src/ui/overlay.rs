@@ -130,15 +130,7 @@ fn draw_health(frame: &mut Frame, app: &App) {
     } else {
         " Endpoint health (local router) — ttft in ms, tok/s at p50 "
     };
-    let keys = if app.faults {
-        " ↑↓ select · ←→ scroll · o outage · r 429s · e errors · x cut streams (60 s) · c clear · other keys close "
-    } else {
-        " ↑↓ select · ←→ scroll · other keys close "
-    };
-    let block = popup_block(title).title_bottom(keys);
-    let inner = block.inner(area);
-    frame.render_widget(Clear, area);
-    frame.render_widget(block, area);
+    let inner = popup_block(title).inner(area);
     let now = h.snapshot.taken_at();
     let head = Style::default()
         .fg(Color::Yellow)
@@ -156,11 +148,11 @@ fn draw_health(frame: &mut Frame, app: &App) {
     let spare = (inner.width as usize).saturating_sub(FIXED_W + 2);
     let want_p = longest(|l| &l.provider).clamp(8, 20);
     let want_m = longest(|l| &l.model).clamp(5, 36);
-    // Names stay readable (at least 14 and 24 columns) before the table scrolls.
+    // Names stay readable (at least 16 and 24 columns) before the table scrolls.
     let (pw, mw) = if want_p + want_m <= spare {
         (want_p, want_m)
     } else {
-        let pw = want_p.min((spare / 3).max(14));
+        let pw = want_p.min((spare / 3).max(16));
         (pw, want_m.min(spare.saturating_sub(pw).max(24)))
     };
     let row = |cells: [&str; 15]| {
@@ -261,7 +253,8 @@ fn draw_health(frame: &mut Frame, app: &App) {
         let st = h
             .snapshot
             .get(crate::routing::EndpointId(h.selected as u32));
-        let width = inner.width.saturating_sub(34) as usize;
+        // Label (20), spark, range (up to ~24 columns).
+        let width = inner.width.saturating_sub(46) as usize;
         lines.push(Line::raw(""));
         lines.push(Line::styled(
             format!(
@@ -292,12 +285,21 @@ fn draw_health(frame: &mut Frame, app: &App) {
     }
     let max_scroll = table_w.saturating_sub(inner.width as usize) as u16;
     let x = h.hscroll.min(max_scroll);
-    if max_scroll > 0 {
-        let hint = format!(" ←→ scroll sideways ({x}/{max_scroll}) ");
-        let w = hint.chars().count() as u16;
-        let at = Rect::new(area.x + area.width.saturating_sub(w + 2), area.y, w, 1);
-        frame.render_widget(Paragraph::new(hint).style(head), at);
-    }
+    // The keys, with where the sideways scroll stands when the table is wider than the screen.
+    let scroll = if max_scroll > 0 {
+        format!(" · ←→ scroll ({x}/{max_scroll})")
+    } else {
+        String::new()
+    };
+    let faults = if app.faults {
+        " · o outage · r 429s · e errors · x cut streams (60 s) · c clear"
+    } else {
+        ""
+    };
+    let keys = format!(" ↑↓ select{scroll}{faults} · other keys close ");
+    let block = popup_block(title).title_bottom(keys);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines).scroll((0, x)), inner);
 }
 

@@ -40,7 +40,12 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
         })
         .border_style(border)
         .title(title)
-        .title_bottom(stats_line(last, &pane.model, &pane.fallbacks));
+        .title_bottom(stats_line(
+            last,
+            &pane.model,
+            &pane.fallbacks,
+            area.width.saturating_sub(2),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width.max(1);
@@ -307,42 +312,57 @@ fn answered_by_fallback<'a>(t: &Turn, model: &str, fallbacks: &'a [String]) -> O
         .map(String::as_str)
 }
 
-fn stats_line(t: Option<&Turn>, model: &str, fallbacks: &[String]) -> Line<'static> {
+fn stats_line(t: Option<&Turn>, model: &str, fallbacks: &[String], width: u16) -> Line<'static> {
     let Some(t) = t else {
         return Line::default();
     };
     let dim = Style::default().fg(Color::DarkGray);
-    let mut parts = Vec::new();
+    // (priority, text): when the line is too wide the highest numbers go first, whole, so no
+    // figure is ever cut in half.
+    let mut parts: Vec<(u8, String)> = Vec::new();
     if let Some(f) = answered_by_fallback(t, model, fallbacks) {
-        parts.push(format!("↪ {f}"));
+        parts.push((0, format!("↪ {f}")));
     }
     if let Some(p) = &t.served.provider {
-        parts.push(p.clone());
+        parts.push((1, p.clone()));
     }
     if t.attempts > 1 {
         // The header notes that the answer came after a failover or restart.
-        parts.push(format!("attempt {}", t.attempts));
+        parts.push((4, format!("attempt {}", t.attempts)));
     }
     if let Some(ttft) = t.ttft {
-        parts.push(format!("ttft {:.2}s", ttft.as_secs_f64()));
+        parts.push((5, format!("ttft {:.2}s", ttft.as_secs_f64())));
     }
     if let Some(tps) = t.tokens_per_sec() {
-        parts.push(format!("{tps:.0} tok/s"));
+        parts.push((6, format!("{tps:.0} tok/s")));
     }
     match &t.usage {
         Some(u) => {
-            parts.push(format!("{} tok", u.completion_tokens));
+            let est = if u.estimated { "~" } else { "" };
+            parts.push((2, format!("{est}{} tok", u.completion_tokens)));
             if let Some(c) = u.cost {
-                parts.push(format_cost(c));
+                parts.push((3, format_cost(c)));
             }
         }
-        None if t.chunks > 0 => parts.push(format!("~{} tok", t.chunks)),
+        None if t.chunks > 0 => parts.push((2, format!("~{} tok", t.chunks))),
         None => {}
+    }
+    let text = |parts: &[(u8, String)]| {
+        let v: Vec<&str> = parts.iter().map(|(_, s)| s.as_str()).collect();
+        format!(" {} ", v.join(" · "))
+    };
+    // Room for the line inside the border corners.
+    let room = usize::from(width.saturating_sub(2));
+    while !parts.is_empty() && text(&parts).chars().count() > room {
+        let worst = (0..parts.len())
+            .max_by_key(|&i| parts[i].0)
+            .expect("not empty");
+        parts.remove(worst);
     }
     if parts.is_empty() {
         return Line::default();
     }
-    Line::styled(format!(" {} ", parts.join(" · ")), dim)
+    Line::styled(text(&parts), dim)
 }
 
 /// Formats a USD cost with enough precision for tiny amounts.
