@@ -207,6 +207,19 @@ impl LocalRouter {
         }
     }
 
+    /// Applies the command line's `--mid-stream` (it wins over the config; clap checked its
+    /// spelling) and returns the default panes: the config's, else the first three models.
+    fn apply_flags(&mut self, args: &SourceArgs, cfg: &Config) -> Vec<String> {
+        if let Some(p) = &args.mid_stream {
+            self.mid_stream = p.parse().unwrap_or_default();
+        }
+        if cfg.panes.is_empty() {
+            self.catalog().into_iter().take(3).map(|m| m.id).collect()
+        } else {
+            cfg.panes.clone()
+        }
+    }
+
     /// The models the router can serve, as a catalog (id, context, prices), in registry order.
     pub fn catalog(&self) -> Vec<crate::wire::catalog::Model> {
         let mut seen = std::collections::HashSet::new();
@@ -570,16 +583,9 @@ async fn server_source(
     warnings.append(&mut router.warnings);
     router.warnings = warnings;
     if let Some(k) = server.key.clone() {
-        router.keys = std::sync::Arc::new([(slug_of_server(&server), k)].into_iter().collect());
+        router.keys = std::sync::Arc::new([(server.name.clone(), k)].into_iter().collect());
     }
-    if let Some(p) = &args.mid_stream {
-        router.mid_stream = p.parse().unwrap_or_default();
-    }
-    let default_models = if cfg.panes.is_empty() {
-        router.catalog().into_iter().take(3).map(|m| m.id).collect()
-    } else {
-        cfg.panes.clone()
-    };
+    let default_models = router.apply_flags(args, cfg);
     Ok(Source {
         endpoint,
         label: format!("{} · routed by Switchyard", server.name),
@@ -588,10 +594,6 @@ async fn server_source(
         router: Some(router),
         observer: None,
     })
-}
-
-fn slug_of_server(server: &Server) -> String {
-    server.name.clone()
 }
 
 /// A failed model listing in words: a 404 most likely means the base URL's path is wrong.
@@ -614,7 +616,7 @@ fn server_registry(
     named: &[String],
 ) -> crate::routing::EndpointRegistry {
     use crate::routing::{DataPolicy, EndpointMeta, ParamSet};
-    let slug = slug_of_server(server);
+    let slug = server.name.clone();
     let cfg = server.config.as_ref();
     let base = |id: &str| {
         let mut e = EndpointMeta::new(slug.clone(), id.to_string());
@@ -723,14 +725,7 @@ fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
         &cfg.routing,
     );
     router.keys = std::sync::Arc::new(keys);
-    if let Some(p) = &args.mid_stream {
-        router.mid_stream = p.parse().unwrap_or_default();
-    }
-    let default_models = if cfg.panes.is_empty() {
-        router.catalog().into_iter().take(3).map(|m| m.id).collect()
-    } else {
-        cfg.panes.clone()
-    };
+    let default_models = router.apply_flags(args, cfg);
     let first = cfg
         .provider(&cfg.routing.providers[0])
         .and_then(|p| p.base_url.clone())
@@ -769,10 +764,7 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
     };
     let router = args.route_locally.then(|| {
         let mut r = LocalRouter::start(handle.registry(), handle.spec().seed, &key, &cfg.routing);
-        // The flag wins over the config; clap already checked its spelling.
-        if let Some(p) = &args.mid_stream {
-            r.mid_stream = p.parse().unwrap_or_default();
-        }
+        r.apply_flags(args, cfg);
         // A fleet file's `api_key` guards every provider route too.
         if let Some(k) = handle.spec().api_key.clone() {
             r.keys = std::sync::Arc::new(

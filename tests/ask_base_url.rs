@@ -105,17 +105,24 @@ impl Sim {
         format!("{}/p/solo/v1", self.addr)
     }
 
-    /// One `ask` process, as a user types it (with the test's config and state directory).
-    fn ask(&self, extra: &[&str]) -> Output {
+    /// The binary with no key, the test's config and a state directory of this fleet's own.
+    fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
         c.env_remove("OPENROUTER_API_KEY")
             .env("XDG_CONFIG_HOME", self.dir.join("cfg"))
-            .env("SWITCHYARD_STATE_DIR", self.dir.join("state"))
+            .env("SWITCHYARD_STATE_DIR", self.dir.join("state"));
+        c
+    }
+
+    /// One `ask` process, as a user types it.
+    fn ask(&self, extra: &[&str]) -> Output {
+        self.cmd()
             .args(["ask", "--json", "--base-url", &self.base_url()])
             .args(["-m", "m/primary", "--fallback", "m/backup"])
             .args(extra)
-            .arg("Explain quicksort");
-        c.output().unwrap()
+            .arg("Explain quicksort")
+            .output()
+            .unwrap()
     }
 }
 
@@ -199,11 +206,8 @@ fn s01_without_a_fallback_the_retry_after_is_honoured() {
     let sim = Sim::start(&fault("rate_limit", "retry_after_secs = 2\ntimes = 1"));
     let t = Instant::now();
     let out = {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
-        c.env_remove("OPENROUTER_API_KEY")
-            .env("XDG_CONFIG_HOME", sim.dir.join("cfg"))
-            .env("SWITCHYARD_STATE_DIR", sim.dir.join("state"))
-            .args(["ask", "--json", "--base-url", &sim.base_url()])
+        let mut c = sim.cmd();
+        c.args(["ask", "--json", "--base-url", &sim.base_url()])
             .args(["-m", "m/primary", "hi"]);
         c.output().unwrap()
     };
@@ -411,10 +415,8 @@ fn post(addr: &str, path: &str, body: &str) {
 #[test]
 fn concurrent_requests_that_fail_together_do_not_retry_in_lockstep() {
     let sim = Sim::start(&fault("errors", "status = 500\ntimes = 2"));
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .env_remove("OPENROUTER_API_KEY")
-        .env("XDG_CONFIG_HOME", sim.dir.join("cfg"))
-        .env("SWITCHYARD_STATE_DIR", sim.dir.join("state"))
+    let out = sim
+        .cmd()
         .args(["ask", "--json", "--base-url", &sim.base_url()])
         .args(["-m", "m/primary", "-m", "m/primary", "hi"])
         .output()
@@ -439,11 +441,8 @@ fn concurrent_requests_that_fail_together_do_not_retry_in_lockstep() {
 fn a_fallback_behind_a_model_the_server_does_not_know_answers() {
     let sim = Sim::start("");
     let run = |models: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
-        c.env_remove("OPENROUTER_API_KEY")
-            .env("XDG_CONFIG_HOME", sim.dir.join("cfg"))
-            .env("SWITCHYARD_STATE_DIR", sim.dir.join("state"))
-            .args(["ask", "--base-url", &sim.base_url()])
+        let mut c = sim.cmd();
+        c.args(["ask", "--base-url", &sim.base_url()])
             .args(models)
             .arg("hi");
         c.output().unwrap()
@@ -464,10 +463,8 @@ fn a_fallback_behind_a_model_the_server_does_not_know_answers() {
 fn the_sim_banner_names_the_base_url_and_the_fleet_answers_at_v1() {
     let sim = Sim::start("");
     // The banner's last lines are drained by the harness; ask the advertised path directly.
-    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .env_remove("OPENROUTER_API_KEY")
-        .env("XDG_CONFIG_HOME", sim.dir.join("cfg"))
-        .env("SWITCHYARD_STATE_DIR", sim.dir.join("state"))
+    let out = sim
+        .cmd()
         .args(["ask", "--base-url", &format!("{}/v1", sim.addr)])
         .args(["-m", "m/backup", "hi"])
         .output()

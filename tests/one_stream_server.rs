@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -35,31 +35,12 @@ fn interrupting_server() -> (String, Arc<Stats>) {
 }
 
 fn serve(mut s: std::net::TcpStream, st: &Stats, running: &Mutex<Option<Arc<AtomicBool>>>) {
-    let mut r = BufReader::new(s.try_clone().unwrap());
-    let mut line = String::new();
-    if r.read_line(&mut line).is_err() {
+    let Some((line, _)) = common::read_request(&s) else {
         return;
-    }
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-            break;
-        }
-        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0u8; len];
-    let _ = r.read_exact(&mut body);
+    };
     if line.starts_with("GET /v1/models") {
         let list = r#"{"object":"list","data":[{"id":"local/llama","object":"model"}]}"#;
-        let _ = write!(
-            s,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{list}",
-            list.len()
-        );
-        return;
+        return common::reply(&mut s, "200 OK", "application/json", list);
     }
     st.requests.fetch_add(1, Ordering::SeqCst);
     // A new request interrupts whatever is streaming.
@@ -134,15 +115,9 @@ fn a_server_that_interrupts_is_recognised_and_both_answers_complete() {
 #[test]
 fn max_concurrent_queues_the_second_request_instead_of_sending_it() {
     let (url, stats) = interrupting_server();
-    let home = common::fresh_state_dir();
-    std::fs::create_dir_all(home.join("switchyard")).unwrap();
-    std::fs::write(
-        home.join("switchyard/config.toml"),
-        format!(
-            "[[providers]]\nname = \"llama\"\nkind = \"openai\"\nbase_url = \"{url}\"\nmax_concurrent = 1\n"
-        ),
-    )
-    .unwrap();
+    let home = common::config_home(&format!(
+        "[[providers]]\nname = \"llama\"\nkind = \"openai\"\nbase_url = \"{url}\"\nmax_concurrent = 1\n"
+    ));
     let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .env_remove("OPENROUTER_API_KEY")
         .env("XDG_CONFIG_HOME", &home)

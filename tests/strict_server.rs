@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -72,30 +71,10 @@ fn strict_server_listing(list: &str) -> (String, Arc<Mutex<Vec<serde_json::Value
 }
 
 fn serve(mut s: std::net::TcpStream, seen: &Mutex<Vec<serde_json::Value>>, listing: &Listing) {
-    let mut r = BufReader::new(s.try_clone().unwrap());
-    let mut line = String::new();
-    if r.read_line(&mut line).is_err() {
+    let Some((line, body)) = common::read_request(&s) else {
         return;
-    }
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-            break;
-        }
-        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0u8; len];
-    let _ = r.read_exact(&mut body);
-    let reply = |s: &mut std::net::TcpStream, status: &str, ctype: &str, b: &str| {
-        let _ = write!(
-            s,
-            "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
-            b.len()
-        );
     };
+    let reply = common::reply;
     if line.starts_with("GET /v1/models") {
         let list = listing.lock().unwrap().clone();
         if list.is_empty() {
@@ -366,15 +345,9 @@ fn health_saved_by_a_different_server_at_the_same_url_is_ignored_with_a_message(
 #[test]
 fn a_server_that_routes_itself_gets_each_request_as_is_and_only_openai_fields() {
     let (url, bodies) = strict_server();
-    let home = common::fresh_state_dir();
-    std::fs::create_dir_all(home.join("switchyard")).unwrap();
-    std::fs::write(
-        home.join("switchyard/config.toml"),
-        format!(
-            "[[providers]]\nname = \"lite\"\nkind = \"openai\"\nbase_url = \"{url}\"\nroutes_itself = true\n"
-        ),
-    )
-    .unwrap();
+    let home = common::config_home(&format!(
+        "[[providers]]\nname = \"lite\"\nkind = \"openai\"\nbase_url = \"{url}\"\nroutes_itself = true\n"
+    ));
     let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .env_remove("OPENROUTER_API_KEY")
         .env("XDG_CONFIG_HOME", &home)

@@ -102,3 +102,42 @@ pub async fn routed_fleet(
         router,
     }
 }
+
+/// Reads one HTTP/1.1 request from a test server's connection: its request line and body.
+pub fn read_request(s: &std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use std::io::{BufRead, Read};
+    let mut r = std::io::BufReader::new(s.try_clone().ok()?);
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).ok()?;
+    Some((line, body))
+}
+
+/// Writes a whole response and closes the connection.
+pub fn reply(s: &mut std::net::TcpStream, status: &str, content_type: &str, body: &str) {
+    use std::io::Write;
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A config directory (for `XDG_CONFIG_HOME`) holding `switchyard/config.toml` with `toml`.
+pub fn config_home(toml: &str) -> std::path::PathBuf {
+    let home = fresh_state_dir();
+    std::fs::create_dir_all(home.join("switchyard")).unwrap();
+    std::fs::write(home.join("switchyard/config.toml"), toml).unwrap();
+    home
+}
