@@ -352,23 +352,24 @@ fn s14_a_cut_with_a_fallback_that_refuses_prefills_restarts_cleanly() {
 #[test]
 fn s15_a_primary_down_for_a_while_is_skipped_while_down_and_used_again_after() {
     let sim = Sim::start("");
-    // The outage starts now, on the fleet's clock, and lasts 6 s.
-    let body = r#"{"provider":"solo","model":"m/primary","kind":"outage","duration_s":6}"#;
+    // The outage starts now, on the fleet's clock, and lasts 10 s (a minute, shortened; the
+    // breaker's times are shortened to match in CONFIG).
+    let body = r#"{"provider":"solo","model":"m/primary","kind":"outage","duration_s":10}"#;
     post(&sim.addr, "/control/faults", body);
     let t0 = Instant::now();
     let mut skipped = false;
     let mut back_at = None;
-    while t0.elapsed() < Duration::from_secs(30) {
+    while t0.elapsed() < Duration::from_secs(60) {
         let c = Call::of(&sim, &[]);
         c.done();
         let a = c.attempts();
-        if t0.elapsed() < Duration::from_secs(5)
+        if t0.elapsed() < Duration::from_secs(9)
             && a.first().map(String::as_str) == Some("m/backup")
         {
             // The breaker is open (and saved between processes): the primary is not tried first.
             skipped = true;
         }
-        if t0.elapsed() > Duration::from_secs(6) && c.answered_by().starts_with("m/primary") {
+        if t0.elapsed() > Duration::from_secs(10) && c.answered_by().starts_with("m/primary") {
             back_at = Some(t0.elapsed());
             break;
         }
@@ -378,7 +379,8 @@ fn s15_a_primary_down_for_a_while_is_skipped_while_down_and_used_again_after() {
         "the breaker kept calls off the primary while it was down"
     );
     let back = back_at.expect("the primary answered again after its recovery");
-    assert!(back < Duration::from_secs(6 + 10), "back after {back:?}");
+    // Back well within the 30 s the defaults promise (here the breaker is open 2 s at most).
+    assert!(back < Duration::from_secs(10 + 20), "back after {back:?}");
 }
 
 #[test]
