@@ -8,6 +8,7 @@
 use crate::client::{Answer, ChatError};
 use crate::routing::exec::ExecEvent;
 use crate::runtime::{JobEvent, JobOptions};
+use crate::safe_text::neutralise;
 use crate::source::Source;
 use crate::wire::chunk::StreamEvent;
 use crate::wire::request::{ChatRequest, Message};
@@ -136,7 +137,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         }
     };
     for w in rt.warnings() {
-        eprintln!("switchyard: {w}");
+        eprintln!("switchyard: {}", neutralise(&w));
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
     let started = Instant::now();
@@ -178,7 +179,8 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     }
     drop(tx);
 
-    let live = !opts.json && opts.models.len() == 1 && stdout.is_terminal();
+    let tty = stdout.is_terminal();
+    let live = !opts.json && opts.models.len() == 1 && tty;
     let single = opts.models.len() == 1;
     let mut outcomes: Vec<Option<Answer>> = vec![None; opts.models.len()];
     let mut printed = 0;
@@ -194,7 +196,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                         let _ = writeln!(stdout, "{line}");
                     }
                 } else if live && let StreamEvent::Content(c) = &*ev {
-                    let _ = write!(stdout, "{c}");
+                    let _ = write!(stdout, "{}", neutralise(c));
                     let _ = stdout.flush();
                     shown.push_str(c);
                 }
@@ -217,7 +219,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                         shown.clear();
                     }
                     if let Some(line) = note {
-                        eprintln!("switchyard: {line}");
+                        eprintln!("switchyard: {}", neutralise(&line));
                     }
                 }
             }
@@ -226,7 +228,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                     let _ = writeln!(stdout, "{v}");
                 } else if let Some(line) = note {
                     // The answer stays clean on stdout; what the router did goes to stderr.
-                    eprintln!("switchyard: {line}");
+                    eprintln!("switchyard: {}", neutralise(&line));
                 }
             }
             Report::Ended(i, outcome) => {
@@ -240,7 +242,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                 while printed < outcomes.len() {
                     let Some(o) = &outcomes[printed] else { break };
                     if !opts.json {
-                        print_plain(&mut stdout, &opts.models[printed], o, single, live);
+                        print_plain(&mut stdout, &opts.models[printed], o, single, live, tty);
                     }
                     printed += 1;
                 }
@@ -285,35 +287,45 @@ fn erase_rows(rows: usize) -> String {
     }
 }
 
-fn print_plain(out: &mut impl Write, model: &str, o: &Answer, single: bool, live: bool) {
+/// Prints one finished answer. A terminal (stdout when `tty`, stderr always) sees server text
+/// with control and escape sequences made inert; a pipe gets the answer exactly.
+fn print_plain(out: &mut impl Write, model: &str, o: &Answer, single: bool, live: bool, tty: bool) {
+    let text = if tty {
+        neutralise(&o.text)
+    } else {
+        std::borrow::Cow::Borrowed(o.text.as_str())
+    };
     match &o.result {
         Ok(reason) => {
             if live {
                 let _ = writeln!(out);
             } else if single {
-                let _ = writeln!(out, "{}", o.text);
+                let _ = writeln!(out, "{text}");
             } else {
                 let served = o
                     .served
                     .provider
                     .as_deref()
-                    .map(|p| format!(" via {p}"))
+                    .map(|p| format!(" via {}", neutralise(p)))
                     .unwrap_or_default();
-                let _ = writeln!(out, "=== {model}{served} ===\n{}\n", o.text);
+                let _ = writeln!(out, "=== {model}{served} ===\n{text}\n");
             }
             if reason != "stop" {
-                eprintln!("switchyard: {model}: finished with reason {reason:?}");
+                eprintln!(
+                    "switchyard: {model}: finished with reason {:?}",
+                    neutralise(reason)
+                );
             }
         }
         Err(e) => {
             if live {
                 let _ = writeln!(out);
             }
-            eprintln!("switchyard: {model}: {e}");
+            eprintln!("switchyard: {model}: {}", neutralise(&e.to_string()));
             if !o.text.is_empty() && !live {
                 eprintln!(
                     "--- partial answer from {model} (INCOMPLETE) ---\n{}\n--- end of partial answer ---",
-                    o.text
+                    neutralise(&o.text)
                 );
             }
         }

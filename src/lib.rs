@@ -13,6 +13,7 @@ pub mod models;
 pub mod prefs;
 pub mod routing;
 pub mod runtime;
+pub mod safe_text;
 pub mod source;
 pub mod sse;
 pub mod tui;

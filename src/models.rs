@@ -47,13 +47,22 @@ pub async fn list(src: &Source, args: &ModelsArgs) -> i32 {
                 .context_length
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| "-".into());
+            // A catalog is server text: on a terminal its control sequences are made inert.
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let safe = |s: &str| {
+                if tty {
+                    crate::safe_text::neutralise(s).into_owned()
+                } else {
+                    s.to_string()
+                }
+            };
             let _ = writeln!(
                 out,
                 "{:<48} {:>18} {:>9}  {}",
-                m.id,
+                safe(&m.id),
                 format_price_per_million(&m.pricing),
                 ctx,
-                m.name.as_deref().unwrap_or("")
+                safe(m.name.as_deref().unwrap_or(""))
             );
         }
     }

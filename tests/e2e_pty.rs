@@ -587,3 +587,98 @@ fn plain_ask_on_a_terminal_ends_with_only_the_answer_that_completed() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A server whose answer carries every class of terminal sequence: window title, clipboard
+/// (OSC 52), clear screen, hidden cursor, 8-bit CSI.
+fn hostile_server() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let Some((line, _)) = common::read_request(&s) else {
+                continue;
+            };
+            if line.starts_with("GET") {
+                common::reply(&mut s, "404 Not Found", "text/plain", "none");
+                continue;
+            }
+            let evil = r#"Hi \u001b]0;pwned title\u0007there \u001b]52;c;aGVsbG8=\u001b\\ \u001b[2J\u001b[?25l \u009b31mred"#;
+            let sse = format!(
+                "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{evil}\"}},\"finish_reason\":null}}]}}\n\ndata: {{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\ndata: [DONE]\n\n"
+            );
+            common::reply(&mut s, "200 OK", "text/event-stream", &sse);
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn answer_text_cannot_drive_the_terminal_of_plain_ask_or_the_workbench() {
+    let url = hostile_server();
+    let sequences: [&[u8]; 5] = [
+        b"\x1b]0;pwned",
+        b"\x1b]52;",
+        b"\x1b[2J",
+        b"\x1b[?25l",
+        "\u{9b}31m".as_bytes(),
+    ];
+    // Plain ask on a terminal.
+    let mut t = Tui::spawn(
+        "hostile-ask",
+        &["--base-url", &url, "ask", "-m", "x/y", "hi"],
+        &[],
+    );
+    assert!(t.wait_exit().success());
+    let raw = t.raw.lock().unwrap().clone();
+    for seq in sequences {
+        assert!(
+            !raw.windows(seq.len()).any(|w| w == seq),
+            "{:?} reached the terminal: {:?}",
+            String::from_utf8_lossy(seq),
+            String::from_utf8_lossy(&raw)
+        );
+    }
+    assert!(
+        t.screen().contains("␛]0;pwned title"),
+        "shown, inert:\n{}",
+        t.screen()
+    );
+    // --json stays exact (JSON escapes them).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .env("XDG_CONFIG_HOME", common::fresh_state_dir())
+        .args(["--base-url", &url, "ask", "--json", "-m", "x/y", "hi"])
+        .output()
+        .unwrap();
+    let done = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["type"] == "done")
+        .unwrap();
+    assert!(
+        done["text"]
+            .as_str()
+            .unwrap()
+            .contains("\x1b]0;pwned title\x07")
+    );
+    // The workbench.
+    let mut t = Tui::spawn("hostile-tui", &["--base-url", &url, "-m", "x/y"], &[]);
+    t.wait_for("a ready pane", |s| s.contains("ready"));
+    let before = t.raw.lock().unwrap().len();
+    t.send("hi\r");
+    t.wait_for("the answer", |s| {
+        s.contains("✓ done") && s.contains("pwned title")
+    });
+    let raw = t.raw.lock().unwrap()[before..].to_vec();
+    for seq in sequences {
+        assert!(
+            !raw.windows(seq.len()).any(|w| w == seq),
+            "{:?} reached the terminal from the workbench",
+            String::from_utf8_lossy(seq)
+        );
+    }
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}

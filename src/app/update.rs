@@ -176,7 +176,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     t.chunks = 0;
                     t.state = TurnState::Waiting { keepalives: 0 };
                 }
-                t.notes.push(note);
+                t.notes
+                    .push(crate::safe_text::neutralise(&note).into_owned());
             }
         }
         Msg::Health(h) => {
@@ -623,7 +624,8 @@ fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: Strea
             turn.last_at = Some(at);
             turn.chunks += 1;
             turn.state = TurnState::Streaming;
-            turn.answer.push(&c);
+            // Shown on a terminal: control and escape sequences are made inert.
+            turn.answer.push(&crate::safe_text::neutralise(&c));
         }
         StreamEvent::Reasoning(r) => turn.reasoning_chars += r.chars().count(),
         StreamEvent::Usage(u) => turn.usage = Some(u),
@@ -652,8 +654,9 @@ fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer) {
     };
     // The outcome's text is authoritative: it holds every token, even ones whose events were
     // coalesced away.
-    if outcome.text.len() > turn.answer.source().len() {
-        turn.answer.replace(outcome.text.clone());
+    let text = crate::safe_text::neutralise(&outcome.text);
+    if text.len() > turn.answer.source().len() {
+        turn.answer.replace(text.into_owned());
     }
     turn.answer.finish();
     if outcome.usage.is_some() {

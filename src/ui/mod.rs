@@ -102,7 +102,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 Level::Info => Style::default().fg(Color::Green),
             };
             // A notice longer than the line ends in an ellipsis, never mid-word unseen.
-            left.push(Span::styled(fit(m, room), style));
+            left.push(Span::styled(
+                fit(&crate::safe_text::neutralise(m), room),
+                style,
+            ));
         }
         None => left.push(Span::styled(hints(room), dim)),
     }

@@ -61,7 +61,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
                     .map(|c| format!("{}k ctx", c / 1000))
                     .unwrap_or_default();
                 lines.push(Line::from(vec![
-                    Span::styled(format!("{:<44}", m.id), style.add_modifier(Modifier::BOLD)),
+                    Span::styled(
+                        format!("{:<44}", crate::safe_text::neutralise(&m.id)),
+                        style.add_modifier(Modifier::BOLD),
+                    ),
                     Span::styled(format!(" {price:<16} {ctx}"), style),
                 ]));
             }
@@ -225,8 +228,8 @@ fn draw_health(frame: &mut Frame, app: &App) {
             format!("{:.2}/{:.2}", l.prompt_price, l.completion_price)
         };
         let text = row([
-            &cut_middle(&l.provider, pw),
-            &cut_middle(&l.model, mw),
+            &cut_middle(&crate::safe_text::neutralise(&l.provider), pw),
+            &cut_middle(&crate::safe_text::neutralise(&l.model), mw),
             label,
             &ms(st.ttft_ms, 0),
             &ms(st.ttft_ms, 2),
@@ -377,7 +380,7 @@ fn draw_why(frame: &mut Frame, app: &App) {
             } else {
                 Style::default()
             };
-            Line::styled(l.clone(), style)
+            Line::styled(crate::safe_text::neutralise(l).into_owned(), style)
         })
         .collect();
     frame.render_widget(

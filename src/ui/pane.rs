@@ -188,7 +188,10 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
                 " — the partial answer above is INCOMPLETE".into()
             };
             (
-                format!("✗ {e}{kept} (Ctrl+R retries)"),
+                format!(
+                    "✗ {}{kept} (Ctrl+R retries)",
+                    crate::safe_text::neutralise(&e.to_string())
+                ),
                 Style::default().fg(Color::Red),
             )
         }
@@ -324,7 +327,7 @@ fn stats_line(t: Option<&Turn>, model: &str, fallbacks: &[String], width: u16) -
         parts.push((0, format!("↪ {f}")));
     }
     if let Some(p) = &t.served.provider {
-        parts.push((1, p.clone()));
+        parts.push((1, crate::safe_text::neutralise(p).into_owned()));
     }
     if t.attempts > 1 {
         // The header notes that the answer came after a failover or restart.
