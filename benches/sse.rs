@@ -78,5 +78,26 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// One `data:` line of 1, 8 and 64 MB in 16 KiB reads: parsing must stay linear in bytes.
+fn single_event(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sse_single_event");
+    g.sample_size(10);
+    for mb in [1usize, 8, 64] {
+        let line = format!("data: {}\n\n", "x".repeat(mb << 20)).into_bytes();
+        g.throughput(Throughput::Bytes(line.len() as u64));
+        g.bench_function(format!("{mb}MB_in_16KiB_reads"), |b| {
+            b.iter(|| {
+                let mut p = SseParser::new();
+                let mut items = Vec::new();
+                for part in line.chunks(16 * 1024) {
+                    p.feed(part, &mut items);
+                }
+                black_box(items.len())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, single_event);
 criterion_main!(benches);
