@@ -195,17 +195,19 @@ impl Config {
 
     /// Loads a config file; a missing file at the default path is an empty config.
     pub fn load(path: &Path, must_exist: bool) -> Result<Config, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
+        use crate::small_file::ReadError;
+        let text = match crate::small_file::read(path, crate::small_file::MAX_BYTES) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                return Ok(Config::default());
-            }
+            Err(ReadError::NotFound) if !must_exist => return Ok(Config::default()),
             Err(e) => {
                 return Err(ConfigError {
                     path: path.into(),
                     line: None,
                     field: None,
-                    message: format!("cannot read the file: {e}"),
+                    message: match e {
+                        ReadError::NotFound => "cannot read the file: it does not exist".into(),
+                        ReadError::Other(m) => m,
+                    },
                 });
             }
         };

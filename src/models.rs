@@ -96,9 +96,9 @@ pub async fn serve_fleet(src: &SourceArgs, args: &SimArgs) -> i32 {
         None => FleetSpec::builtin(),
     };
     let spec = match args.time_scale {
-        Some(s) if s.is_finite() && s >= 0.0 => spec.with_time_scale(s),
+        Some(s) if s.is_finite() && (0.0..=1000.0).contains(&s) => spec.with_time_scale(s),
         Some(s) => {
-            eprintln!("switchyard: --time-scale must be a number ≥ 0, got {s}");
+            eprintln!("switchyard: --time-scale must be a number from 0 to 1000, got {s}");
             return 2;
         }
         None => spec,

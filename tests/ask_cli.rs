@@ -800,3 +800,42 @@ fn a_fleet_files_api_key_reaches_every_provider_when_routed_locally() {
     assert!(!err.contains("401"), "{err}");
     let _ = std::fs::remove_file(&fleet);
 }
+
+#[test]
+fn files_that_are_not_files_are_refused_at_once() {
+    let dir = common::fresh_state_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo.toml");
+    let fifo_made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let big = dir.join("big.toml");
+    std::fs::write(&big, vec![b'#'; 2 * 1024 * 1024]).unwrap();
+    let huge_scale = dir.join("scale.toml");
+    std::fs::write(&huge_scale, format!("time_scale = 1e300\n{FLEET}")).unwrap();
+    let mut cases: Vec<(&str, std::path::PathBuf, &str)> = vec![
+        ("--config", "/dev/zero".into(), "not a regular file"),
+        ("--fleet", "/dev/zero".into(), "not a regular file"),
+        ("--config", big.clone(), "at most"),
+        ("--fleet", big.clone(), "at most"),
+        ("--fleet", huge_scale, "from 0 to 1000"),
+    ];
+    if fifo_made {
+        cases.push(("--config", fifo.clone(), "not a regular file"));
+        cases.push(("--fleet", fifo, "not a regular file"));
+    }
+    for (flag, path, says) in cases {
+        // A FIFO with no writer would hang a plain read: the call must come back by itself.
+        let out = sy_cmd()
+            .arg(flag)
+            .arg(&path)
+            .args(["ask", "-m", "test/fast-a", "hi"])
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {path:?}: {err}");
+        assert!(err.contains(says), "{flag} {path:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

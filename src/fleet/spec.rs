@@ -179,11 +179,20 @@ impl FleetSpec {
     /// Reads, parses and validates a spec file.
     pub fn load(path: &Path) -> Result<FleetSpec, FleetError> {
         let origin = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|e| FleetError {
-            origin: origin.clone(),
-            line: None,
-            field: None,
-            message: format!("cannot read the fleet file: {e}"),
+        let src = crate::small_file::read(path, crate::small_file::MAX_BYTES).map_err(|e| {
+            FleetError {
+                origin: origin.clone(),
+                line: None,
+                field: None,
+                message: match e {
+                    crate::small_file::ReadError::NotFound => {
+                        "cannot read the fleet file: it does not exist".into()
+                    }
+                    crate::small_file::ReadError::Other(m) => {
+                        format!("cannot use the fleet file: {m}")
+                    }
+                },
+            }
         })?;
         Self::from_toml(&src, &origin)
     }
@@ -388,11 +397,12 @@ impl Validator<'_> {
             None => 1.0,
             Some(t) => {
                 let v = *t.get_ref();
-                if !v.is_finite() || v < 0.0 {
+                // Past 1000 a simulated second is a quarter of an hour: a typo, not a fleet.
+                if !v.is_finite() || !(0.0..=1000.0).contains(&v) {
                     return Err(self.err(
                         Some(t.span()),
                         "time_scale",
-                        format!("must be a finite number ≥ 0, got {v}"),
+                        format!("must be a number from 0 to 1000, got {v}"),
                     ));
                 }
                 v
