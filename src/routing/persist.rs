@@ -140,6 +140,31 @@ impl OutcomeLog {
     }
 }
 
+/// Longest time to first token or answer believed from a file (longer is damage, not data).
+const MAX_SAVED_TIME: Duration = Duration::from_secs(3600);
+/// Highest decode speed believed from a file, tokens/s.
+const MAX_SAVED_TPS: f64 = 1_000_000.0;
+
+/// A saved outcome with impossible figures dropped: a damaged file must not show a time to
+/// first token of 10¹⁹ ms or an infinite speed.
+fn sane(o: Outcome) -> Outcome {
+    match o {
+        Outcome::Success(mut s) => {
+            let time = |d: Option<Duration>| d.filter(|d| *d <= MAX_SAVED_TIME);
+            s.ttft = time(s.ttft);
+            s.end_to_end = time(s.end_to_end);
+            s.decode_tokens_per_sec = s
+                .decode_tokens_per_sec
+                .filter(|v| v.is_finite() && (0.0..=MAX_SAVED_TPS).contains(v));
+            Outcome::Success(s)
+        }
+        Outcome::RateLimited { retry_after } => Outcome::RateLimited {
+            retry_after: retry_after.filter(|d| *d <= MAX_SAVED_TIME),
+        },
+        other => other,
+    }
+}
+
 /// Replays `saved` into a fresh `tracker` and `log` at tracker time `now` (which must be at
 /// least [`HISTORY`] so past outcomes have a place), `wall_now_ms` being the wall clock now.
 /// Returns how many endpoints were restored; unknown endpoints are skipped, or added to the
@@ -171,9 +196,9 @@ pub fn restore(
             None => continue,
         };
         for ev in &ep.events {
-            let age = Duration::from_millis(ev.age_ms) + since_save;
+            let age = Duration::from_millis(ev.age_ms).saturating_add(since_save);
             if age < HISTORY && age <= now {
-                events.push((now - age, id, ev.outcome));
+                events.push((now - age, id, sane(ev.outcome)));
             }
         }
         matched.push((id, ep.breaker));
@@ -344,6 +369,56 @@ mod tests {
         assert_eq!(n, 2);
         assert_eq!(learned.len(), 3);
         assert!(learned.find("gone", "m/x").is_some());
+    }
+
+    #[test]
+    fn impossible_saved_figures_are_dropped_not_shown() {
+        let mut saved = SavedHealth {
+            server: None,
+            version: FORMAT_VERSION,
+            saved_at_unix_ms: 0,
+            endpoints: vec![SavedEndpoint {
+                provider: "a".into(),
+                provider_name: None,
+                model: "m/x".into(),
+                breaker: BreakerState::default(),
+                events: vec![SavedEvent {
+                    age_ms: 1_000,
+                    outcome: Outcome::Success(Sample {
+                        ttft: Some(Duration::from_millis(u64::MAX)),
+                        decode_tokens_per_sec: Some(f64::INFINITY),
+                        end_to_end: Some(Duration::from_secs(u64::MAX / 2)),
+                    }),
+                }],
+            }],
+        };
+        let mut t = HealthTracker::new(HealthConfig::default());
+        restore(
+            &saved,
+            &mut registry(),
+            false,
+            &mut t,
+            &mut OutcomeLog::default(),
+            HISTORY,
+            1_000,
+        );
+        let st = t.stats(EndpointId(0), HISTORY);
+        assert_eq!(st.ttft_n, 0, "no time to first token believed");
+        assert_eq!(st.tokens_per_sec_n, 0);
+        assert_eq!(st.last_5m.successes, 1, "the success itself still counts");
+        // A sane sample passes untouched.
+        saved.endpoints[0].events[0].outcome = ok(250);
+        let mut t = HealthTracker::new(HealthConfig::default());
+        restore(
+            &saved,
+            &mut registry(),
+            false,
+            &mut t,
+            &mut OutcomeLog::default(),
+            HISTORY,
+            1_000,
+        );
+        assert_eq!(t.stats(EndpointId(0), HISTORY).ttft_n, 1);
     }
 
     #[test]

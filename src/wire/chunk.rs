@@ -9,7 +9,7 @@ use crate::sse::{SseEvent, SseItem};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::lenient::lenient_f64;
+use super::lenient::{lenient_cost, lenient_f64};
 
 /// Token usage and cost, as sent on the final chunk (or the non-streaming body).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -23,10 +23,10 @@ pub struct Usage {
     /// Sum of both.
     #[serde(default)]
     pub total_tokens: u64,
-    /// Amount charged in USD (credits); may arrive as a string.
+    /// Amount charged in USD (credits); may arrive as a string; an impossible figure is `None`.
     #[serde(
         default,
-        deserialize_with = "lenient_f64",
+        deserialize_with = "lenient_cost",
         skip_serializing_if = "Option::is_none"
     )]
     pub cost: Option<f64>,
@@ -308,6 +308,19 @@ impl ApiError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn impossible_costs_are_unknown() {
+        for bad in ["-1e308", "\"NaN\"", "1e300", "-0.5"] {
+            let u: Usage =
+                serde_json::from_str(&format!("{{\"completion_tokens\":3,\"cost\":{bad}}}"))
+                    .unwrap();
+            assert_eq!(u.cost, None, "{bad}");
+            assert_eq!(u.completion_tokens, 3);
+        }
+        let u: Usage = serde_json::from_str("{\"cost\":\"0.00012\"}").unwrap();
+        assert_eq!(u.cost, Some(0.00012));
+    }
+
     use super::*;
     use crate::sse::SseParser;
 

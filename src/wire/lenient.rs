@@ -37,6 +37,19 @@ pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>
     Ok(Option::<super::catalog::Price>::deserialize(d)?.map(|p| p.per_token()))
 }
 
+/// A charged amount in USD: as [`lenient_f64`], but an impossible figure (negative, not finite,
+/// or over a million dollars for one answer) is unknown, never shown as a cost.
+/// Anything unreadable there is unknown too: a bad cost must not cost the usage with it.
+pub(crate) fn lenient_cost<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    let c = match v {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    Ok(c.filter(|c| c.is_finite() && (0.0..=1_000_000.0).contains(c)))
+}
+
 /// `null` read as the type's default (empty list, empty object).
 pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
