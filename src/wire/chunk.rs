@@ -9,7 +9,7 @@ use crate::sse::{SseEvent, SseItem};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::lenient::{lenient_cost, lenient_f64};
+use super::lenient::lenient_cost;
 
 /// Token usage and cost, as sent on the final chunk (or the non-streaming body).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
