@@ -39,7 +39,8 @@ fn leave_terminal() {
         let _ = execute!(out, PopKeyboardEnhancementFlags);
     }
     let _ = execute!(out, DisableMouseCapture, DisableBracketedPaste);
-    ratatui::restore();
+    // When the terminal is gone (tty closed) there is nothing to restore and no one to tell.
+    let _ = ratatui::try_restore();
 }
 
 /// Runs the workbench until the user quits or a signal arrives.
@@ -359,15 +360,21 @@ fn spawn_signals(tx: mpsc::UnboundedSender<Msg>) {
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (
+        // Every catchable signal that ends a program quits the same way: terminal restored,
+        // health saved.
+        let (Ok(mut term), Ok(mut hup), Ok(mut int), Ok(mut quit)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::quit()),
         ) else {
             return;
         };
         tokio::select! {
             _ = term.recv() => {}
             _ = hup.recv() => {}
+            _ = int.recv() => {}
+            _ = quit.recv() => {}
         }
         let _ = tx.send(Msg::Quit);
     });

@@ -682,3 +682,45 @@ fn answer_text_cannot_drive_the_terminal_of_plain_ask_or_the_workbench() {
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
+
+#[test]
+fn every_quitting_signal_restores_the_terminal_and_saves_health() {
+    for sig in ["INT", "QUIT", "TERM", "HUP"] {
+        let tag = format!("signal-{sig}");
+        let mut t = Tui::spawn(
+            &tag,
+            &["--fleet", "{dir}/fleet.toml", "-m", "m/chat"],
+            &[("fleet.toml", common::DOWN_AND_UP_FLEET)],
+        );
+        t.wait_for("a ready pane", |s| s.contains("ready"));
+        let pid = t.child.process_id().expect("a pid");
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = t.wait_exit();
+        assert!(status.success(), "SIG{sig}: exit status {status:?}");
+        let p = t.parser.lock().unwrap();
+        let screen = p.screen();
+        assert!(
+            !screen.alternate_screen(),
+            "SIG{sig}: left the alternate screen"
+        );
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "SIG{sig}: mouse released"
+        );
+        assert!(!screen.hide_cursor(), "SIG{sig}: cursor visible");
+        drop(p);
+        let saved = std::fs::read_dir(t._dir.0.join("state"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.file_name().to_string_lossy().starts_with("health-"))
+            })
+            .unwrap_or(false);
+        assert!(saved, "SIG{sig}: this run's health was saved");
+    }
+}
