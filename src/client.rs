@@ -78,6 +78,18 @@ impl Endpoint {
     }
 }
 
+/// Most bytes of a whole (non-streamed) answer read.
+const WHOLE_BODY_CAP: usize = 16 * 1024 * 1024;
+
+/// A 200 whose body is not an event stream: like a cut stream for routing (another endpoint
+/// may answer), worded as what arrived.
+fn not_a_stream(message: String) -> ChatError {
+    ChatError::Api(ApiError {
+        message,
+        ..Default::default()
+    })
+}
+
 /// Most bytes one batched read takes before handing them on.
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
@@ -347,8 +359,44 @@ impl HttpClient {
             out.timings.total = started.elapsed();
             return out;
         }
+        // A server that ignores `stream: true` answers one JSON object; an HTML page means the
+        // URL is wrong. Both are read whole (capped) and said for what they are.
+        let ctype = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !ctype.contains("event-stream") && (ctype.contains("json") || ctype.contains("html")) {
+            let body = read_capped(&mut resp, WHOLE_BODY_CAP, timeouts.stall).await;
+            out.timings.total = started.elapsed();
+            match crate::wire::chunk::whole_completion(&ctype, &body) {
+                Ok((events, reason)) => {
+                    for ev in &events {
+                        match ev {
+                            StreamEvent::Content(c) => {
+                                out.timings.ttft = Some(out.timings.total);
+                                out.timings.chunks += 1;
+                                out.text.push_str(c);
+                            }
+                            StreamEvent::Usage(u) => out.usage = Some(u.clone()),
+                            StreamEvent::Served(s) => out.served = s.clone(),
+                            _ => {}
+                        }
+                    }
+                    on_events(&events);
+                    out.result = Ok(reason);
+                }
+                Err(m) => out.result = Err(not_a_stream(m)),
+            }
+            return out;
+        }
         let mut parser = SseParser::new();
         let mut decoder = StreamDecoder::new();
+        // The first bytes of the body, and whether any SSE line arrived, to tell a broken
+        // stream from a body that never was one.
+        let mut first_bytes: Vec<u8> = Vec::new();
+        let mut saw_sse = false;
         let mut items = Vec::new();
         let mut events = Vec::new();
         let mut next_read: Option<tokio::time::Instant> = None;
@@ -383,6 +431,10 @@ impl HttpClient {
                 Ok(Err(e)) => stop = Some(Some(broken(&e))),
                 Ok(Ok(None)) => stop = Some(None),
                 Ok(Ok(Some(chunk))) => {
+                    if first_bytes.len() < 256 {
+                        let n = (256 - first_bytes.len()).min(chunk.len());
+                        first_bytes.extend_from_slice(&chunk[..n]);
+                    }
                     parser.feed(&chunk, &mut items);
                     taken = chunk.len();
                     // Whatever else is already buffered joins this batch (bounded, so a
@@ -406,6 +458,7 @@ impl HttpClient {
                     }
                 }
             }
+            saw_sse |= !items.is_empty();
             for item in items.drain(..) {
                 decoder.decode(item, &mut events);
             }
@@ -451,6 +504,20 @@ impl HttpClient {
             (StreamEnd::Failed(e), _) => Err(ChatError::Api(e)),
             (_, Some(err)) => Err(err),
             (StreamEnd::Complete { reason }, None) => Ok(reason),
+            // Nothing that looks like an event stream arrived at all: say what did.
+            (StreamEnd::Truncated(_), None) if !saw_sse && first_bytes.is_empty() => {
+                Err(not_a_stream(
+                    "the server answered 200 with an empty body, not an event stream".into(),
+                ))
+            }
+            (StreamEnd::Truncated(_), None) if !saw_sse => Err(not_a_stream(
+                match crate::wire::chunk::whole_completion(&ctype, &first_bytes) {
+                    Err(m) => m,
+                    Ok(_) => {
+                        "the server answered 200 with a whole JSON answer too large to read".into()
+                    }
+                },
+            )),
             (StreamEnd::Truncated(m), None) => Err(ChatError::Truncated(m)),
         };
         out

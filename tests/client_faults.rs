@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 use switchyard::client::{ChatError, Endpoint, HttpClient, ServerKind, Timeouts};
+use switchyard::wire::chunk::StreamEvent;
 use switchyard::wire::request::{ChatRequest, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -369,4 +370,65 @@ async fn a_model_that_is_reasoning_is_not_a_silent_route() {
         "{:?}",
         o.result
     );
+}
+
+fn head(ctype: &str) -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+#[tokio::test]
+async fn a_whole_json_answer_where_a_stream_was_asked_for_is_a_complete_answer() {
+    let body = serde_json::json!({
+        "id": "c-1", "object": "chat.completion", "model": "test/model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Quicksort picks a pivot."}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11}
+    });
+    let mut seen = Vec::new();
+    let url = serve_once(
+        vec![head("application/json"), body.to_string().into_bytes()],
+        Duration::from_millis(1),
+        false,
+    )
+    .await;
+    let o = HttpClient::new()
+        .unwrap()
+        .stream_chat(&endpoint(url), &request(), Timeouts::default(), |evs| {
+            seen.extend(evs.iter().cloned())
+        })
+        .await;
+    assert_eq!(o.result, Ok("stop".to_string()), "{:?}", o.result);
+    assert_eq!(o.text, "Quicksort picks a pivot.");
+    assert_eq!(o.usage.as_ref().map(|u| u.completion_tokens), Some(6));
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, StreamEvent::Content(c) if c.contains("pivot")))
+    );
+}
+
+#[tokio::test]
+async fn a_200_that_is_not_an_event_stream_says_what_arrived() {
+    let cases: [(Vec<u8>, Vec<u8>, &str); 4] = [
+        (
+            head("text/html"),
+            b"<!DOCTYPE html><html><title>nginx</title>".to_vec(),
+            "an HTML page",
+        ),
+        (head("text/event-stream"), Vec::new(), "an empty body"),
+        (
+            head("application/json"),
+            b"not json at all \x1b]0;x\x07".to_vec(),
+            "not an event stream",
+        ),
+        (
+            head("application/octet-stream"),
+            vec![0xde, 0xad, 0xbe, 0xef, b'\n', 0x00, 0x01],
+            "not an event stream",
+        ),
+    ];
+    for (h, body, says) in cases {
+        let o = run(vec![h, body], false, Timeouts::default()).await;
+        let msg = o.result.clone().unwrap_err().to_string();
+        assert!(msg.contains(says), "{says}: {msg}");
+        assert!(!msg.contains('\x1b'), "shown safely: {msg:?}");
+    }
 }

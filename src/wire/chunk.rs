@@ -150,6 +150,107 @@ pub enum StreamEvent {
     Done,
 }
 
+/// A whole answer that arrived as one JSON `chat.completion` object where a stream was asked for
+/// (servers that ignore `stream: true`): the events a stream would have carried, and its finish
+/// reason. `Err` says in words what arrived instead, with its first bytes shown safely.
+pub fn whole_completion(
+    content_type: &str,
+    body: &[u8],
+) -> Result<(Vec<StreamEvent>, String), String> {
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        model: Option<String>,
+        #[serde(default)]
+        provider: Option<String>,
+        #[serde(default)]
+        choices: Vec<Choice>,
+        #[serde(default)]
+        usage: Option<Usage>,
+        #[serde(default)]
+        error: Option<serde_json::Value>,
+    }
+    #[derive(Deserialize)]
+    struct Choice {
+        #[serde(default)]
+        message: Option<Msg>,
+        #[serde(default)]
+        finish_reason: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Msg {
+        #[serde(default)]
+        content: Option<String>,
+        #[serde(default)]
+        reasoning: Option<String>,
+    }
+    let shown = || {
+        let head: String = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
+        crate::safe_text::neutralise(head.trim()).into_owned()
+    };
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() {
+        return Err("the server answered 200 with an empty body, not an event stream".into());
+    }
+    let looks_html = content_type.contains("html")
+        || trimmed.starts_with(b"<!")
+        || trimmed.starts_with(b"<html")
+        || trimmed.starts_with(b"<HTML");
+    if looks_html {
+        return Err(format!(
+            "the server answered 200 with an HTML page, not an event stream (is the base URL right?): {}",
+            shown()
+        ));
+    }
+    let parsed: Body = serde_json::from_slice(trimmed).map_err(|_| {
+        format!(
+            "the server answered 200 with {}, not an event stream: {}",
+            if content_type.is_empty() {
+                "something unreadable"
+            } else {
+                content_type
+            },
+            shown()
+        )
+    })?;
+    if let Some(e) = parsed.error {
+        let msg = e["message"]
+            .as_str()
+            .map_or_else(|| e.to_string(), str::to_string);
+        return Err(format!(
+            "the server answered 200 with an error: {}",
+            crate::safe_text::neutralise(&msg)
+        ));
+    }
+    let Some(choice) = parsed.choices.into_iter().next() else {
+        return Err(format!(
+            "the server answered 200 with JSON that holds no answer: {}",
+            shown()
+        ));
+    };
+    let mut events = Vec::new();
+    events.push(StreamEvent::Served(ServedBy {
+        id: parsed.id,
+        provider: parsed.provider,
+        model: parsed.model,
+    }));
+    if let Some(m) = choice.message {
+        if let Some(r) = m.reasoning.filter(|r| !r.is_empty()) {
+            events.push(StreamEvent::Reasoning(r));
+        }
+        if let Some(c) = m.content.filter(|c| !c.is_empty()) {
+            events.push(StreamEvent::Content(c));
+        }
+    }
+    if let Some(u) = parsed.usage {
+        events.push(StreamEvent::Usage(u));
+    }
+    let reason = choice.finish_reason.unwrap_or_else(|| "stop".into());
+    Ok((events, reason))
+}
+
 /// How a stream ended, judged only from what arrived.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEnd {
