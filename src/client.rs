@@ -78,6 +78,32 @@ impl Endpoint {
     }
 }
 
+/// Whether a stream that keeps sending bytes must still be stopped: an answer over its size
+/// cap, no progress for too long after the first token, or the whole answer too slow.
+fn limits(
+    t: &Timeouts,
+    out: &Answer,
+    started: Instant,
+    last_progress: tokio::time::Instant,
+) -> Option<Option<ChatError>> {
+    let err = if out.text.len() > t.max_answer_bytes {
+        ChatError::Truncated(format!(
+            "the answer passed {} MB; the stream was stopped",
+            t.max_answer_bytes >> 20
+        ))
+    } else if out.timings.ttft.is_some() && last_progress.elapsed() > t.no_progress {
+        ChatError::Timeout(format!(
+            "no new text for {} (only keep-alives or empty events arrived)",
+            secs(t.no_progress)
+        ))
+    } else if started.elapsed() > t.total {
+        ChatError::Timeout(format!("the answer took longer than {}", secs(t.total)))
+    } else {
+        return None;
+    };
+    Some(Some(err))
+}
+
 /// Most bytes of a whole (non-streamed) answer read.
 const WHOLE_BODY_CAP: usize = 16 * 1024 * 1024;
 
@@ -140,6 +166,15 @@ pub struct Timeouts {
     /// Longest wait for the first visible token, counted from the request (keep-alive comments
     /// don't count). The router sets it only when another endpoint could take over.
     pub first_token: Option<Duration>,
+    /// Longest time without progress — new text or reasoning — once the first token arrived;
+    /// bytes that carry nothing (keep-alives, empty events) don't count as progress.
+    pub no_progress: Duration,
+    /// Longest time one answer may take, start to finish.
+    pub total: Duration,
+    /// Largest single event (one `data:` line or several joined).
+    pub max_event_bytes: usize,
+    /// Largest answer text kept.
+    pub max_answer_bytes: usize,
 }
 
 impl Timeouts {
@@ -159,6 +194,10 @@ impl Default for Timeouts {
             stall: Duration::from_secs(60),
             batch: Duration::ZERO,
             first_token: None,
+            no_progress: Duration::from_secs(120),
+            total: Duration::from_secs(30 * 60),
+            max_event_bytes: 16 * 1024 * 1024,
+            max_answer_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -397,6 +436,8 @@ impl HttpClient {
         // stream from a body that never was one.
         let mut first_bytes: Vec<u8> = Vec::new();
         let mut saw_sse = false;
+        // When the model last produced text or reasoning (keep-alives are not progress).
+        let mut last_progress = tokio::time::Instant::now();
         let mut items = Vec::new();
         let mut events = Vec::new();
         let mut next_read: Option<tokio::time::Instant> = None;
@@ -459,6 +500,13 @@ impl HttpClient {
                 }
             }
             saw_sse |= !items.is_empty();
+            if stop.is_none() && parser.pending_event_bytes() > timeouts.max_event_bytes {
+                // A `data:` line that never ends must not grow until the process aborts.
+                stop = Some(Some(ChatError::Truncated(format!(
+                    "one event passed {} MB; the stream was stopped",
+                    timeouts.max_event_bytes >> 20
+                ))));
+            }
             for item in items.drain(..) {
                 decoder.decode(item, &mut events);
             }
@@ -484,11 +532,20 @@ impl HttpClient {
                     _ => {}
                 }
             }
+            if events
+                .iter()
+                .any(|e| matches!(e, StreamEvent::Content(_) | StreamEvent::Reasoning(_)))
+            {
+                last_progress = tokio::time::Instant::now();
+            }
             merge_adjacent_text(&mut events);
             if !events.is_empty() {
                 on_events(&events);
             }
             events.clear();
+            if stop.is_none() {
+                stop = limits(&timeouts, &out, started, last_progress);
+            }
             if let Some(stop) = stop {
                 break stop;
             }

@@ -89,6 +89,11 @@ impl SseParser {
         self.buf.drain(..start);
     }
 
+    /// Bytes of the event being assembled: its unfinished line and the data lines so far.
+    pub fn pending_event_bytes(&self) -> usize {
+        self.buf.len() + self.data.len()
+    }
+
     /// Bytes received that do not yet form a complete line (a stream cut mid-line leaves some).
     pub fn pending_bytes(&self) -> usize {
         self.buf.len() + usize::from(self.has_data || self.event.is_some())

@@ -432,3 +432,71 @@ async fn a_200_that_is_not_an_event_stream_says_what_arrived() {
         assert!(!msg.contains('\x1b'), "shown safely: {msg:?}");
     }
 }
+
+async fn run_with(parts: Vec<Vec<u8>>, every: Duration, t: Timeouts) -> switchyard::client::Answer {
+    let url = serve_once(parts, every, false).await;
+    HttpClient::new()
+        .unwrap()
+        .stream_chat(&endpoint(url), &request(), t, |_| {})
+        .await
+}
+
+#[tokio::test]
+async fn an_event_that_never_ends_is_stopped_at_its_cap() {
+    let mut parts = vec![sse_head(), b"data: ".to_vec()];
+    parts.extend((0..40).map(|_| vec![b'x'; 64 * 1024]));
+    let t = Timeouts {
+        max_event_bytes: 1024 * 1024,
+        ..Timeouts::default()
+    };
+    let o = run_with(parts, Duration::from_millis(1), t).await;
+    let msg = o.result.unwrap_err().to_string();
+    assert!(msg.contains("one event passed 1 MB"), "{msg}");
+}
+
+#[tokio::test]
+async fn an_answer_over_its_cap_is_stopped_keeping_what_arrived() {
+    let mut parts = vec![sse_head()];
+    parts.extend((0..20).map(|_| chunk(&"y".repeat(500))));
+    let t = Timeouts {
+        max_answer_bytes: 2000,
+        ..Timeouts::default()
+    };
+    let o = run_with(parts, Duration::from_millis(1), t).await;
+    let msg = o.result.unwrap_err().to_string();
+    assert!(msg.contains("the answer passed"), "{msg}");
+    assert!(
+        o.text.len() > 2000 && o.text.len() < 10_000,
+        "{}",
+        o.text.len()
+    );
+}
+
+#[tokio::test]
+async fn keep_alives_forever_after_the_first_token_are_no_progress() {
+    let mut parts = vec![sse_head(), chunk("Hi")];
+    // 400 keep-alives 20 ms apart: 8 s of bytes and no text.
+    parts.extend((0..400).map(|_| b": keep-alive\n\ndata: {}\n\n".to_vec()));
+    let t = Timeouts {
+        no_progress: Duration::from_millis(500),
+        ..Timeouts::default()
+    };
+    let o = run_with(parts, Duration::from_millis(20), t).await;
+    assert_eq!(o.text, "Hi");
+    let msg = o.result.unwrap_err().to_string();
+    assert!(msg.contains("no new text for 500ms"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_trickle_that_never_finishes_is_bounded_by_the_total_limit() {
+    let mut parts = vec![sse_head()];
+    parts.extend((0..200).map(|i| chunk(&format!("t{i} "))));
+    let t = Timeouts {
+        total: Duration::from_millis(600),
+        ..Timeouts::default()
+    };
+    let o = run_with(parts, Duration::from_millis(20), t).await;
+    let msg = o.result.unwrap_err().to_string();
+    assert!(msg.contains("took longer than 600ms"), "{msg}");
+    assert!(o.text.starts_with("t0 "), "what arrived is kept");
+}

@@ -100,8 +100,9 @@ pub struct StreamChunk {
     /// The model that served: may be a dated canonical slug.
     #[serde(default)]
     pub model: Option<String>,
-    /// Choices (may be empty, or still present on the usage chunk).
-    #[serde(default)]
+    /// Choices (may be empty, or still present on the usage chunk). Only the first is built:
+    /// Switchyard asks for one, and a chunk with a million choices must not cost a million.
+    #[serde(default, deserialize_with = "first_choice")]
     pub choices: Vec<ChunkChoice>,
     /// Usage, on whichever chunk carries it.
     #[serde(default)]
@@ -109,6 +110,33 @@ pub struct StreamChunk {
     /// A top-level mid-stream error.
     #[serde(default)]
     pub error: Option<ErrorObject>,
+}
+
+/// The first element of a `choices` array (the rest are skipped without being built); `null`
+/// is none.
+fn first_choice<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ChunkChoice>, D::Error> {
+    struct First;
+    impl<'de> serde::de::Visitor<'de> for First {
+        type Value = Vec<ChunkChoice>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of choices")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let first: Option<ChunkChoice> = seq.next_element()?;
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(first.into_iter().collect())
+        }
+    }
+    d.deserialize_any(First)
 }
 
 /// Which model and provider answered, as the chunks report it.
@@ -409,6 +437,18 @@ impl ApiError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_first_choice_is_built() {
+        let many: String = (0..10_000)
+            .map(|i| format!("{{\"index\":{i},\"delta\":{{\"content\":\"c{i}\"}}}}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let c: StreamChunk = serde_json::from_str(&format!("{{\"choices\":[{many}]}}")).unwrap();
+        assert_eq!(c.choices.len(), 1);
+        let c: StreamChunk = serde_json::from_str("{\"choices\":null}").unwrap();
+        assert!(c.choices.is_empty());
+    }
+
     #[test]
     fn impossible_costs_are_unknown() {
         for bad in ["-1e308", "\"NaN\"", "1e300", "-0.5"] {
