@@ -20,6 +20,46 @@ pub struct Config {
     /// How the local router behaves.
     #[serde(default)]
     pub routing: RoutingConfig,
+    /// Bounds on every stream, whatever the source.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// The `[limits]` table: bounds on what one stream may send (defaults far above real traffic).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest single event, in MB (default 16).
+    #[serde(default)]
+    pub max_event_mb: Option<f64>,
+    /// Largest answer, in MB (default 64).
+    #[serde(default)]
+    pub max_answer_mb: Option<f64>,
+    /// Seconds without new text after the first token before a stream is stopped (default 120).
+    #[serde(default)]
+    pub no_progress_timeout_s: Option<f64>,
+    /// Longest time for one answer, in seconds (default 1800).
+    #[serde(default)]
+    pub answer_timeout_s: Option<f64>,
+}
+
+impl LimitsConfig {
+    /// These limits written into `t` (validated on load).
+    pub fn apply(&self, t: &mut crate::client::Timeouts) {
+        let mb = |v: f64| (v * 1024.0 * 1024.0) as usize;
+        if let Some(v) = self.max_event_mb {
+            t.max_event_bytes = mb(v);
+        }
+        if let Some(v) = self.max_answer_mb {
+            t.max_answer_bytes = mb(v);
+        }
+        if let Some(v) = self.no_progress_timeout_s {
+            t.no_progress = std::time::Duration::from_secs_f64(v);
+        }
+        if let Some(v) = self.answer_timeout_s {
+            t.total = std::time::Duration::from_secs_f64(v);
+        }
+    }
 }
 
 /// The `[routing]` table.
@@ -408,6 +448,27 @@ impl Config {
                 && !(v.is_finite() && v > 0.0 && v <= 86_400_000.0)
             {
                 let from = line_after(text, 0, |l| l.trim() == "[routing]").unwrap_or(0);
+                return Err(at(
+                    line_after(text, from, |l| is_key(l, key)).map(|i| i + 1),
+                    err(
+                        key,
+                        key,
+                        format!("{key} must be a positive number, got {v}"),
+                    ),
+                ));
+            }
+        }
+        let limits = [
+            ("max_event_mb", self.limits.max_event_mb),
+            ("max_answer_mb", self.limits.max_answer_mb),
+            ("no_progress_timeout_s", self.limits.no_progress_timeout_s),
+            ("answer_timeout_s", self.limits.answer_timeout_s),
+        ];
+        for (key, v) in limits {
+            if let Some(v) = v
+                && !(v.is_finite() && v > 0.0 && v <= 1_000_000.0)
+            {
+                let from = line_after(text, 0, |l| l.trim() == "[limits]").unwrap_or(0);
                 return Err(at(
                     line_after(text, from, |l| is_key(l, key)).map(|i| i + 1),
                     err(

@@ -57,6 +57,7 @@ pub struct Runtime {
     endpoint: crate::client::Endpoint,
     router: Option<LocalRouter>,
     observer: Option<LocalRouter>,
+    limits: crate::config::LimitsConfig,
     jobs: HashMap<u64, JoinHandle<()>>,
 }
 
@@ -83,6 +84,7 @@ impl Runtime {
             endpoint: source.endpoint.clone(),
             router: source.router.clone(),
             observer: source.observer.clone(),
+            limits: source.limits.clone(),
             jobs: HashMap::new(),
         })
     }
@@ -126,6 +128,7 @@ impl Runtime {
         mut on_event: impl FnMut(JobEvent) + Send + 'static,
     ) {
         let client = self.client.clone();
+        let limits = self.limits.clone();
         let handle = if let Some(router) = self.router.clone() {
             tokio::spawn(async move {
                 let started = Instant::now();
@@ -137,6 +140,7 @@ impl Runtime {
                 if opts.screen {
                     exec.timeouts.batch = Timeouts::for_screen().batch;
                 }
+                limits.apply(&mut exec.timeouts);
                 // The actor's registry may have grown (models registered after start).
                 let registry = router.handle.registry().borrow().clone();
                 let mut live = crate::routing::exec::LiveWhy::default();
@@ -200,11 +204,12 @@ impl Runtime {
                     ))));
                 }
                 let started = Instant::now();
-                let timeouts = if opts.screen {
+                let mut timeouts = if opts.screen {
                     Timeouts::for_screen()
                 } else {
                     Timeouts::default()
                 };
+                limits.apply(&mut timeouts);
                 let outcome = client
                     .stream_chat(&ep, &request, timeouts, |events| {
                         on_event(JobEvent::Stream {

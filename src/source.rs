@@ -33,6 +33,8 @@ pub struct Source {
     /// Health observed from a gateway's responses (OpenRouter, or the fleet's aggregator),
     /// which does the routing itself.
     pub observer: Option<LocalRouter>,
+    /// The config's `[limits]` on every stream.
+    pub limits: crate::config::LimitsConfig,
 }
 
 impl Source {
@@ -356,7 +358,8 @@ fn key_from_env(var: &str) -> Result<Option<Secret>, String> {
 /// `named` are the models asked for on the command line (panes and fallbacks): a router over a
 /// server whose listing lacks them still routes to them.
 pub async fn resolve(args: &SourceArgs, cfg: &Config, named: &[String]) -> Result<Source, String> {
-    let src = pick(args, cfg, named).await?;
+    let mut src = pick(args, cfg, named).await?;
+    src.limits = cfg.limits.clone();
     // `--route-locally` is about the simulated fleet; other sources are routed as they are.
     if args.route_locally && src.fleet.is_none() {
         return Err(if src.router.is_some() {
@@ -459,6 +462,7 @@ async fn pick(args: &SourceArgs, cfg: &Config, named: &[String]) -> Result<Sourc
         let observer = (p.kind == ProviderKind::Openrouter)
             .then(|| gateway_observer(&endpoint, &format!("gateway-{name}")));
         return Ok(Source {
+            limits: Default::default(),
             endpoint,
             label: name.clone(),
             default_models: defaults,
@@ -479,6 +483,7 @@ async fn pick(args: &SourceArgs, cfg: &Config, named: &[String]) -> Result<Sourc
             kind: ServerKind::OpenRouter,
         };
         return Ok(Source {
+            limits: Default::default(),
             observer: Some(gateway_observer(&endpoint, "openrouter")),
             endpoint,
             label: "OpenRouter".into(),
@@ -587,6 +592,7 @@ async fn server_source(
     }
     let default_models = router.apply_flags(args, cfg);
     Ok(Source {
+        limits: Default::default(),
         endpoint,
         label: format!("{} · routed by Switchyard", server.name),
         default_models,
@@ -731,6 +737,7 @@ fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
         .and_then(|p| p.base_url.clone())
         .unwrap_or_default();
     Ok(Source {
+        limits: Default::default(),
         // Not used for chat (the router picks each endpoint); kept for display.
         endpoint: Endpoint {
             base_url: first.trim_end_matches('/').to_string(),
@@ -779,6 +786,7 @@ async fn start_fleet(args: &SourceArgs, cfg: &Config) -> Result<Source, String> 
         r
     });
     Ok(Source {
+        limits: Default::default(),
         endpoint: Endpoint {
             base_url: handle.base_url(),
             key: handle.spec().api_key.clone().map(Secret::new),

@@ -372,3 +372,71 @@ fn a_server_that_routes_itself_gets_each_request_as_is_and_only_openai_fields() 
     assert_eq!(bodies.len(), 1, "no model listing, no routing: one request");
     assert_eq!(bodies[0]["model"], "openai/gpt-4o-mini");
 }
+
+/// A server that sends one word and then keep-alives and empty events for a long while.
+fn stalling_server() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { continue };
+            std::thread::spawn(move || {
+                let Some((line, _)) = common::read_request(&s) else {
+                    return;
+                };
+                if line.starts_with("GET") {
+                    return common::reply(&mut s, "404 Not Found", "text/plain", "none");
+                }
+                use std::io::Write;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\ndata: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"Hi\"}}}}]}}\n\n"
+                );
+                for _ in 0..600 {
+                    if s.write_all(b": keep-alive\n\ndata: {}\n\n").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            });
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn the_limits_table_bounds_a_stream_that_only_sends_keep_alives() {
+    let url = stalling_server();
+    let home = common::config_home("[limits]\nno_progress_timeout_s = 1\n");
+    let t = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", &home)
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .args(["--base-url", &url, "ask", "-m", "x/y", "hi"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no new text for 1s"), "{err}");
+    // The 30-s stream was stopped long before its end.
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(25),
+        "{:?}",
+        t.elapsed()
+    );
+    // A bad value is refused with its line.
+    let bad = common::config_home("[limits]\nmax_answer_mb = -1\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", &bad)
+        .args(["--base-url", &url, "ask", "-m", "x/y", "hi"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("max_answer_mb"),
+        "{err}"
+    );
+}
