@@ -49,12 +49,21 @@ pub fn path_for(key: &str) -> Option<PathBuf> {
     Some(state_dir()?.join(format!("health-{name}.json")))
 }
 
+/// Largest health file read back.
+pub const MAX_HEALTH_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Reads saved health; `Ok(None)` when there is none yet.
 pub fn load(path: &Path) -> Result<Option<SavedHealth>, String> {
-    let text = match std::fs::read_to_string(path) {
+    // 20 000 saved outcomes are a few MB; anything far larger is not ours.
+    let text = match crate::small_file::read(path, MAX_HEALTH_BYTES) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(crate::small_file::ReadError::NotFound) => return Ok(None),
+        Err(crate::small_file::ReadError::Other(e)) => {
+            return Err(format!(
+                "cannot use {} ({e}); starting with no history",
+                path.display()
+            ));
+        }
     };
     let saved: SavedHealth = serde_json::from_str(&text).map_err(|e| {
         format!(
