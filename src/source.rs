@@ -229,16 +229,22 @@ impl LocalRouter {
             .iter()
             .filter(|(_, m)| seen.insert(m.model.clone()))
             .filter_map(|(_, m)| {
-                serde_json::from_value(serde_json::json!({
+                // What the server did not publish stays unknown: no price is "free", no
+                // context length is 4 294 967 295.
+                let mut v = serde_json::json!({
                     "id": m.model,
                     "name": format!("{} (via {})", m.model, m.provider_name),
-                    "context_length": m.context_length,
-                    "pricing": {
+                });
+                if m.context_length != u32::MAX {
+                    v["context_length"] = m.context_length.into();
+                }
+                if !m.pricing.unknown {
+                    v["pricing"] = serde_json::json!({
                         "prompt": format!("{}", m.pricing.prompt / 1e6),
                         "completion": format!("{}", m.pricing.completion / 1e6),
-                    },
-                }))
-                .ok()
+                    });
+                }
+                serde_json::from_value(v).ok()
             })
             .collect()
     }

@@ -440,3 +440,18 @@ fn the_limits_table_bounds_a_stream_that_only_sends_keep_alives() {
         "{err}"
     );
 }
+
+#[test]
+fn models_of_a_server_without_prices_are_not_called_free() {
+    let (url, _) = strict_server();
+    let out = sy(&url, &["models"]);
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("openai/gpt-4o-mini"), "{s}");
+    assert!(!s.contains("free") && !s.contains("4294967295"), "{s}");
+    let free = sy(&url, &["models", "--free"]);
+    assert!(
+        !String::from_utf8_lossy(&free.stdout).contains("openai/"),
+        "unknown is not free"
+    );
+}
