@@ -92,24 +92,27 @@ fn draw_help(frame: &mut Frame) {
         .map(|(_, d)| d.chars().count())
         .max()
         .unwrap_or(0);
-    let area: Rect = centered(
-        frame.area(),
-        (key_w + desc_w + 4) as u16,
-        HELP.len() as u16 + 2,
-    );
+    // Descriptions wrap (indented under their first line) when the screen is narrow: never cut.
+    let width = ((key_w + desc_w + 4) as u16).min(frame.area().width);
+    let room = (width as usize).saturating_sub(key_w + 4).max(8) as u16;
+    let mut lines: Vec<Line> = Vec::new();
+    for (k, d) in HELP {
+        let wrapped = crate::markdown::wrap_text(d, room, Style::default());
+        for (i, l) in wrapped.into_iter().enumerate() {
+            let key = if i == 0 { *k } else { "" };
+            let mut spans = vec![Span::styled(
+                format!("{key:>key_w$}  "),
+                Style::default().fg(Color::Yellow),
+            )];
+            spans.extend(l.spans);
+            lines.push(Line::from(spans));
+        }
+    }
+    let area: Rect = centered(frame.area(), width, lines.len() as u16 + 2);
     let block = popup_block(" Keys ");
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
-    let lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, d)| {
-            Line::from(vec![
-                Span::styled(format!("{k:>key_w$}  "), Style::default().fg(Color::Yellow)),
-                Span::raw(*d),
-            ])
-        })
-        .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
