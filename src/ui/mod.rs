@@ -152,6 +152,24 @@ fn fit(s: &str, room: usize) -> String {
     out
 }
 
+/// `s` in at most `n` characters, cut in the middle (`openai/gpt…mini:free`), so the ends
+/// that tell ids apart survive.
+pub fn cut_middle(s: &str, n: usize) -> String {
+    let len = s.chars().count();
+    if len <= n {
+        return s.to_string();
+    }
+    if n < 3 {
+        return s.chars().take(n).collect();
+    }
+    let tail = (n - 1) / 2;
+    let head = n - 1 - tail;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(len - tail));
+    out
+}
+
 /// A rectangle of at most `w`×`h` centred in `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);

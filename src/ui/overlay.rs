@@ -1,6 +1,6 @@
 //! Popups drawn over the panes: key help and the model picker.
 
-use super::centered;
+use super::{centered, cut_middle};
 use crate::app::keymap::HELP;
 use crate::app::state::{App, Overlay, PickerMode};
 use crate::app::update::picker_matches;
@@ -312,24 +312,6 @@ fn draw_health(frame: &mut Frame, app: &App) {
 /// Width of every column but provider and model, with the spaces between columns.
 const FIXED_W: usize = 12 + 6 + 6 + SPARK_W + 6 + SPARK_W + 6 + 6 + 6 + 6 + 5 + 11 + 7 + 14;
 
-/// `s` in at most `n` characters, cut in the middle (`openai/gpt…mini:free`), so the ends
-/// that tell ids apart survive.
-fn cut_middle(s: &str, n: usize) -> String {
-    let len = s.chars().count();
-    if len <= n {
-        return s.to_string();
-    }
-    if n < 3 {
-        return s.chars().take(n).collect();
-    }
-    let tail = (n - 1) / 2;
-    let head = n - 1 - tail;
-    let mut out: String = s.chars().take(head).collect();
-    out.push('…');
-    out.extend(s.chars().skip(len - tail));
-    out
-}
-
 /// Lines under the endpoint table: a blank, a title and two sparklines.
 const DETAIL_LINES: usize = 4;
 
@@ -394,7 +376,8 @@ fn draw_why(frame: &mut Frame, app: &App) {
 
 #[cfg(test)]
 mod tests {
-    use super::{cut_middle, spark};
+    use super::spark;
+    use crate::ui::cut_middle;
 
     #[test]
     fn ids_are_cut_in_the_middle_so_suffixes_stay_apart() {

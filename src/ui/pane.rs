@@ -25,9 +25,13 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
     };
     let last = pane.turns.last();
     let (state, state_style) = state_label(last, spinner);
+    // The state badge always shows whole; a long model id is cut in the middle to make room
+    // (its ends, such as `:free`, tell ids apart).
+    let room = usize::from(area.width.saturating_sub(2));
+    let model_room = room.saturating_sub(state.chars().count() + 3);
     let title = Line::from(vec![
         Span::styled(
-            format!(" {} ", pane.model),
+            format!(" {} ", super::cut_middle(&pane.model, model_room)),
             Style::default().add_modifier(Modifier::BOLD),
         ),
         Span::styled(format!("{state} "), state_style),
