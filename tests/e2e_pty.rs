@@ -464,6 +464,15 @@ fn a_base_url_server_is_routed_with_fallbacks_health_and_why() {
     t.wait_for("an answer from the fallback", |s| {
         s.contains("✓ done") && s.contains("↪ m/backup")
     });
+    // The failover is told in its turn, right under the prompt and above the answer.
+    t.send("\x1b[1;5H"); // Ctrl+Home
+    t.wait_for("the failover note under the prompt", |s| {
+        let at = |needle: &str| s.lines().position(|l| l.contains(needle));
+        matches!(
+            (at("› Explain quicksort"), at("↪ failed over")),
+            (Some(p), Some(n)) if p < n && n <= p + 8
+        )
+    });
     t.send("\x1b[17~"); // F6
     t.wait_for("both endpoints on F6", |s| {
         s.contains("Endpoint health (local router)")
