@@ -443,42 +443,36 @@ impl Config {
                 Some(_) => {}
             }
         }
-        for (key, v) in self.routing.timings() {
-            if let Some(v) = v
-                && !(v.is_finite() && v > 0.0 && v <= 86_400_000.0)
-            {
-                let from = line_after(text, 0, |l| l.trim() == "[routing]").unwrap_or(0);
-                return Err(at(
-                    line_after(text, from, |l| is_key(l, key)).map(|i| i + 1),
-                    err(
-                        key,
-                        key,
-                        format!("{key} must be a positive number, got {v}"),
-                    ),
-                ));
+        // Numeric keys of a table: positive, finite, at most `max`; errors point into the table.
+        let positive = |table: &str, keys: &[(&'static str, Option<f64>)], max: f64| {
+            for &(key, v) in keys {
+                if let Some(v) = v
+                    && !(v.is_finite() && v > 0.0 && v <= max)
+                {
+                    let from = line_after(text, 0, |l| l.trim() == table).unwrap_or(0);
+                    return Err(at(
+                        line_after(text, from, |l| is_key(l, key)).map(|i| i + 1),
+                        err(
+                            key,
+                            key,
+                            format!("{key} must be a positive number, got {v}"),
+                        ),
+                    ));
+                }
             }
-        }
-        let limits = [
-            ("max_event_mb", self.limits.max_event_mb),
-            ("max_answer_mb", self.limits.max_answer_mb),
-            ("no_progress_timeout_s", self.limits.no_progress_timeout_s),
-            ("answer_timeout_s", self.limits.answer_timeout_s),
-        ];
-        for (key, v) in limits {
-            if let Some(v) = v
-                && !(v.is_finite() && v > 0.0 && v <= 1_000_000.0)
-            {
-                let from = line_after(text, 0, |l| l.trim() == "[limits]").unwrap_or(0);
-                return Err(at(
-                    line_after(text, from, |l| is_key(l, key)).map(|i| i + 1),
-                    err(
-                        key,
-                        key,
-                        format!("{key} must be a positive number, got {v}"),
-                    ),
-                ));
-            }
-        }
+            Ok(())
+        };
+        positive("[routing]", &self.routing.timings(), 86_400_000.0)?;
+        positive(
+            "[limits]",
+            &[
+                ("max_event_mb", self.limits.max_event_mb),
+                ("max_answer_mb", self.limits.max_answer_mb),
+                ("no_progress_timeout_s", self.limits.no_progress_timeout_s),
+                ("answer_timeout_s", self.limits.answer_timeout_s),
+            ],
+            1_000_000.0,
+        )?;
         if self.routing.max_attempts == Some(0) {
             return Err(err(
                 "max_attempts",
