@@ -54,15 +54,6 @@ enum Report {
     Ended(usize, Box<Answer>),
 }
 
-impl Report {
-    fn restart(self, restarted: bool) -> Self {
-        match self {
-            Report::Routing(v, n) if restarted => Report::Restarted(v, n),
-            other => other,
-        }
-    }
-}
-
 /// A routing event as one `--json` object.
 fn routing_json(model: &str, t_ms: u128, ev: &ExecEvent) -> serde_json::Value {
     match ev {
@@ -165,11 +156,12 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                 ),
                 JobEvent::Routing(ev) => {
                     let note = ev.note().map(|n| format!("{model}: {n}"));
-                    Report::Routing(
-                        routing_json(&model, started.elapsed().as_millis(), &ev),
-                        note,
-                    )
-                    .restart(matches!(ev, ExecEvent::Restart { .. }))
+                    let v = routing_json(&model, started.elapsed().as_millis(), &ev);
+                    if matches!(ev, ExecEvent::Restart { .. }) {
+                        Report::Restarted(v, note)
+                    } else {
+                        Report::Routing(v, note)
+                    }
                 }
                 JobEvent::Why(_) => return,
                 JobEvent::Ended(outcome) => Report::Ended(i, outcome),
@@ -196,9 +188,11 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
                         let _ = writeln!(stdout, "{line}");
                     }
                 } else if live && let StreamEvent::Content(c) = &*ev {
-                    let _ = write!(stdout, "{}", neutralise(c));
+                    // What is shown is what gets measured when it must be erased.
+                    let c = neutralise(c);
+                    let _ = write!(stdout, "{c}");
                     let _ = stdout.flush();
-                    shown.push_str(c);
+                    shown.push_str(&c);
                 }
             }
             Report::Restarted(v, note) => {

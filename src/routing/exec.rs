@@ -478,7 +478,8 @@ pub fn describe_failure(provider: &str, outcome: &Outcome, err: &ChatError) -> S
 #[derive(Debug, Clone, Default)]
 pub struct LiveWhy {
     plan: Vec<String>,
-    attempts: Vec<String>,
+    /// Each attempt so far: `provider · model`, and why it failed once it has.
+    attempts: Vec<(String, Option<String>)>,
 }
 
 impl LiveWhy {
@@ -488,21 +489,14 @@ impl LiveWhy {
             ExecEvent::Planned(lines) => self.plan = lines.clone(),
             ExecEvent::Attempt {
                 provider, model, ..
-            } => self.attempts.push(format!(
-                "… attempt {}: {provider} · {model} running",
-                self.attempts.len() + 1
-            )),
+            } => self.attempts.push((format!("{provider} · {model}"), None)),
             ExecEvent::Failover { reason }
             | ExecEvent::Retry { reason, .. }
             | ExecEvent::Restart { reason, .. }
-            | ExecEvent::Continue { reason, .. } => {
-                let Some(last) = self.attempts.last_mut() else {
-                    return false;
-                };
-                if let Some(rest) = last.strip_prefix("… ") {
-                    *last = format!("✗ {}: {reason}", rest.trim_end_matches(" running"));
-                }
-            }
+            | ExecEvent::Continue { reason, .. } => match self.attempts.last_mut() {
+                Some((_, failed @ None)) => *failed = Some(reason.clone()),
+                _ => return false,
+            },
             ExecEvent::Notice(_) | ExecEvent::Events(_) | ExecEvent::Queued { .. } => {
                 return false;
             }
@@ -512,7 +506,15 @@ impl LiveWhy {
 
     /// The lines to show.
     pub fn lines(&self) -> Vec<String> {
-        self.plan.iter().chain(&self.attempts).cloned().collect()
+        let attempts = self
+            .attempts
+            .iter()
+            .enumerate()
+            .map(|(i, (who, failed))| match failed {
+                None => format!("… attempt {}: {who} running", i + 1),
+                Some(reason) => format!("✗ attempt {}: {who}: {reason}", i + 1),
+            });
+        self.plan.iter().cloned().chain(attempts).collect()
     }
 }
 
