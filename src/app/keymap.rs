@@ -64,18 +64,111 @@ pub const HELP: &[(&str, &str)] = &[
     ("Ctrl+O", "pick the focused pane's model"),
     ("Ctrl+N", "add a pane (model picker)"),
     ("Ctrl+X", "close the focused pane"),
-    ("Shift+Up/Down, Alt+Up/Down", "scroll the focused pane"),
-    ("PageUp / PageDown", "scroll a page"),
+    (
+        "Shift/Alt+Up/Down, PgUp/PgDn",
+        "scroll the focused pane a line / page",
+    ),
     ("Ctrl+Home / Ctrl+End", "top / follow the tail"),
     ("Mouse wheel", "scroll the pane under the pointer"),
-    ("Ctrl+Y", "copy the last answer"),
-    ("Alt+1 … Alt+9", "copy code block N of the last answer"),
+    (
+        "Ctrl+Y / Alt+1 … Alt+9",
+        "copy the last answer / its code block N",
+    ),
     ("F2", "mouse capture on/off (text selection)"),
     ("F6", "endpoint health (router's or observed)"),
     ("Ctrl+W", "why: the focused pane's plan and attempts"),
     ("F1", "this help"),
-    ("Ctrl+Q", "quit"),
+    ("Ctrl+Q / Ctrl+C", "quit"),
 ];
+
+/// Prompt editing keys (what a key not bound to an action does in the composer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKey {
+    /// Type a character.
+    Char(char),
+    /// Delete the character before the cursor.
+    Backspace,
+    /// Delete the character under the cursor.
+    Delete,
+    /// Delete the word before the cursor.
+    DeleteWordBack,
+    /// Delete the word after the cursor.
+    DeleteWordForward,
+    /// Delete to the line's start.
+    DeleteToStart,
+    /// Delete to the line's end.
+    DeleteToEnd,
+    /// Cursor one character left.
+    Left,
+    /// Cursor one character right.
+    Right,
+    /// Cursor one word left.
+    WordLeft,
+    /// Cursor one word right.
+    WordRight,
+    /// Cursor up one row.
+    Up,
+    /// Cursor down one row.
+    Down,
+    /// Start of the row (then of the line).
+    Home,
+    /// End of the line.
+    End,
+    /// Undo the last edit.
+    Undo,
+    /// Redo what was undone.
+    Redo,
+}
+
+/// Help rows for editing the prompt.
+pub const EDIT_HELP: &[(&str, &str)] = &[
+    (
+        "Ctrl/Alt+←→, Ctrl/Alt+Bksp",
+        "prompt: move / delete by word",
+    ),
+    (
+        "Ctrl+A/E, Ctrl+U/K",
+        "prompt: line start / end, delete to them",
+    ),
+    ("Ctrl+Z / Alt+Z", "prompt: undo / redo"),
+];
+
+/// What a key does in the composer, when it is not bound to an action.
+pub fn edit_for(key: &KeyEvent) -> Option<EditKey> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    Some(match key.code {
+        KeyCode::Backspace if ctrl || alt => EditKey::DeleteWordBack,
+        KeyCode::Char('h') if ctrl => EditKey::Backspace,
+        KeyCode::Backspace => EditKey::Backspace,
+        KeyCode::Delete if ctrl || alt => EditKey::DeleteWordForward,
+        KeyCode::Delete => EditKey::Delete,
+        KeyCode::Char('d') if alt => EditKey::DeleteWordForward,
+        KeyCode::Char('d') if ctrl => EditKey::Delete,
+        KeyCode::Char('u') if ctrl => EditKey::DeleteToStart,
+        KeyCode::Char('k') if ctrl => EditKey::DeleteToEnd,
+        KeyCode::Char('z') if ctrl => EditKey::Undo,
+        KeyCode::Char('z') if alt => EditKey::Redo,
+        KeyCode::Char('b') if alt => EditKey::WordLeft,
+        KeyCode::Char('f') if alt => EditKey::WordRight,
+        KeyCode::Char('a') if ctrl => EditKey::Home,
+        KeyCode::Char('e') if ctrl => EditKey::End,
+        KeyCode::Char('b') if ctrl => EditKey::Left,
+        KeyCode::Char('f') if ctrl => EditKey::Right,
+        KeyCode::Left if ctrl || alt => EditKey::WordLeft,
+        KeyCode::Right if ctrl || alt => EditKey::WordRight,
+        KeyCode::Left => EditKey::Left,
+        KeyCode::Right => EditKey::Right,
+        KeyCode::Up => EditKey::Up,
+        KeyCode::Down => EditKey::Down,
+        KeyCode::Home => EditKey::Home,
+        KeyCode::End => EditKey::End,
+        // Other control and Alt chords are not text.
+        KeyCode::Char(_) if ctrl || alt => return None,
+        KeyCode::Char(c) => EditKey::Char(c),
+        _ => return None,
+    })
+}
 
 /// The action bound to a key, or `None` when the key is text for the composer.
 pub fn action_for(key: &KeyEvent) -> Option<Action> {

@@ -2,11 +2,11 @@
 
 use crate::client::ChatError;
 use crate::markdown::StreamingMarkdown;
+use crate::text_edit::TextBuffer;
 use crate::wire::catalog::Model;
 use crate::wire::chunk::{ServedBy, Usage};
 use crate::wire::request::{ChatRequest, Message};
 use ratatui::layout::Rect;
-use ratatui_textarea::TextArea;
 use std::time::Duration;
 
 /// Stable identity of a pane (indices shift when panes close).
@@ -280,7 +280,7 @@ pub struct App {
     /// Composer target.
     pub target: Target,
     /// The prompt editor.
-    pub composer: TextArea<'static>,
+    pub composer: TextBuffer,
     /// Open popup.
     pub overlay: Option<Overlay>,
     /// Last notice.
@@ -317,7 +317,7 @@ impl App {
             panes: Vec::new(),
             focus: 0,
             target: Target::All,
-            composer: new_composer(),
+            composer: TextBuffer::new(),
             overlay: None,
             notice: None,
             mouse_capture: true,
@@ -364,22 +364,11 @@ impl App {
 
     /// The composer's text.
     pub fn composer_text(&self) -> String {
-        self.composer.lines().join("\n")
+        self.composer.text()
     }
 
     /// Posts a notice to the status bar.
     pub fn notify(&mut self, msg: impl Into<String>, level: Level) {
         self.notice = Some((msg.into(), level));
     }
-}
-
-/// A composer with the workbench's settings.
-pub fn new_composer() -> TextArea<'static> {
-    let mut t = TextArea::default();
-    t.set_placeholder_text(
-        "Type a prompt — Enter sends, Shift+Enter or Ctrl+J adds a line, F1 help",
-    );
-    t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-    t.set_cursor_line_style(ratatui::style::Style::default());
-    t
 }

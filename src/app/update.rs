@@ -1,6 +1,6 @@
 //! The pure reducer: a message changes state and returns effects for the runtime to carry out.
 
-use super::keymap::{Action, action_for};
+use super::keymap::{Action, EditKey, action_for, edit_for};
 use super::state::*;
 use crate::client::Answer;
 use crate::markdown;
@@ -235,12 +235,14 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     let Some(action) = action else {
-        app.composer.input(key);
+        if let Some(e) = edit_for(&key) {
+            edit_composer(&mut app.composer, e);
+        }
         return;
     };
     match action {
         Action::Send => send(app, fx),
-        Action::Newline => app.composer.insert_newline(),
+        Action::Newline => app.composer.newline(),
         Action::FocusNext if !app.panes.is_empty() => app.focus = (app.focus + 1) % app.panes.len(),
         Action::FocusPrev if !app.panes.is_empty() => {
             app.focus = (app.focus + app.panes.len() - 1) % app.panes.len()
@@ -352,7 +354,7 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
     }
     if sent > 0 {
         // The prompt now lives in each pane's turn, so clearing the composer loses nothing.
-        app.composer = new_composer();
+        app.composer.clear();
     }
     if !busy.is_empty() {
         app.notify(
@@ -576,9 +578,38 @@ fn on_paste(app: &mut App, text: String) {
         );
         return;
     }
-    // Terminals send CR for newlines inside pastes.
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    app.composer.insert_str(text);
+    // One edit, however long; CR line ends (terminals send them in pastes) become newlines.
+    app.composer.insert_str(&text);
+}
+
+fn edit_composer(t: &mut crate::text_edit::TextBuffer, e: EditKey) {
+    match e {
+        EditKey::Char(c) => t.insert_char(c),
+        EditKey::Backspace => t.backspace(),
+        EditKey::Delete => t.delete(),
+        EditKey::DeleteWordBack => t.delete_word_back(),
+        EditKey::DeleteWordForward => t.delete_word_forward(),
+        EditKey::DeleteToStart => t.delete_to_line_start(),
+        EditKey::DeleteToEnd => t.delete_to_line_end(),
+        EditKey::Left => t.left(),
+        EditKey::Right => t.right(),
+        EditKey::WordLeft => t.word_left(),
+        EditKey::WordRight => t.word_right(),
+        EditKey::Up => {
+            t.up();
+        }
+        EditKey::Down => {
+            t.down();
+        }
+        EditKey::Home => t.home(),
+        EditKey::End => t.end(),
+        EditKey::Undo => {
+            t.undo();
+        }
+        EditKey::Redo => {
+            t.redo();
+        }
+    }
 }
 
 fn on_mouse(app: &mut App, m: MouseEvent) {

@@ -1,5 +1,6 @@
 //! Drawing: reads the workbench state and paints a frame. Only memo caches are written back.
 
+mod composer;
 mod overlay;
 mod pane;
 
@@ -16,9 +17,9 @@ const MIN_PANE_WIDTH: u16 = 28;
 /// Paints the whole workbench.
 pub fn draw(frame: &mut Frame, app: &mut App) {
     let area = frame.area();
-    let composer_h = (app.composer.lines().len() as u16 + 2)
-        .clamp(3, 8)
-        .min(area.height / 3 + 2);
+    let cap = 6.min(area.height / 3).max(1);
+    let composer_h =
+        composer::wanted_rows(&mut app.composer, area.width.saturating_sub(2), cap) + 2;
     let [panes, composer, status] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(composer_h),
@@ -66,8 +67,7 @@ fn draw_composer(frame: &mut Frame, app: &mut App, area: Rect) {
         .border_type(BorderType::Rounded)
         .border_style(Style::default().fg(Color::Cyan))
         .title(target);
-    app.composer.set_block(block);
-    frame.render_widget(&app.composer, area);
+    composer::draw(frame, &mut app.composer, block, area);
 }
 
 fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
@@ -134,7 +134,7 @@ fn hints(room: usize) -> String {
 }
 
 /// `s` in at most `room` columns, ending in `…` when cut.
-fn fit(s: &str, room: usize) -> String {
+pub(crate) fn fit(s: &str, room: usize) -> String {
     if unicode_width::UnicodeWidthStr::width(s) <= room {
         return s.to_string();
     }

@@ -1,7 +1,7 @@
 //! Popups drawn over the panes: key help and the model picker.
 
 use super::{centered, cut_middle};
-use crate::app::keymap::HELP;
+use crate::app::keymap::{EDIT_HELP, HELP};
 use crate::app::state::{App, Overlay, PickerMode};
 use crate::app::update::picker_matches;
 use crate::wire::catalog::format_price_per_million;
@@ -82,21 +82,14 @@ fn popup_block(title: &str) -> Block<'_> {
 }
 
 fn draw_help(frame: &mut Frame) {
-    let key_w = HELP
-        .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
-    let desc_w = HELP
-        .iter()
-        .map(|(_, d)| d.chars().count())
-        .max()
-        .unwrap_or(0);
+    let rows = || HELP.iter().chain(EDIT_HELP);
+    let key_w = rows().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let desc_w = rows().map(|(_, d)| d.chars().count()).max().unwrap_or(0);
     // Descriptions wrap (indented under their first line) when the screen is narrow: never cut.
     let width = ((key_w + desc_w + 4) as u16).min(frame.area().width);
     let room = (width as usize).saturating_sub(key_w + 4).max(8) as u16;
     let mut lines: Vec<Line> = Vec::new();
-    for (k, d) in HELP {
+    for (k, d) in rows() {
         let wrapped = crate::markdown::wrap_text(d, room, Style::default());
         for (i, l) in wrapped.into_iter().enumerate() {
             let key = if i == 0 { *k } else { "" };
