@@ -17,6 +17,7 @@ pub mod safe_text;
 pub mod small_file;
 pub mod source;
 pub mod sse;
+pub mod term_input;
 pub mod text_edit;
 pub mod tui;
 pub mod ui;

@@ -7,11 +7,9 @@ use crate::clipboard::Clipboard;
 use crate::runtime::{JobEvent, JobOptions, Runtime};
 use crate::source::Source;
 use crate::ui;
-use futures_util::StreamExt;
 use ratatui::crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
-    EventStream, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
-    PushKeyboardEnhancementFlags,
+    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
 };
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
@@ -337,23 +335,113 @@ fn spawn_health_saver(router: crate::source::LocalRouter, tx: mpsc::UnboundedSen
     });
 }
 
+/// Reads the terminal on its own thread: blocking reads never hold up the runtime, and a quiet
+/// moment after an unfinished sequence (100 ms; 1 s inside a paste) hands it over as keys.
 fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
-    tokio::spawn(async move {
-        let mut events = EventStream::new();
-        while let Some(ev) = events.next().await {
-            let msg = match ev {
-                Ok(Event::Key(k)) => Msg::Key(k),
-                Ok(Event::Paste(p)) => Msg::Paste(p),
-                Ok(Event::Mouse(m)) => Msg::Mouse(m),
-                Ok(Event::Resize(..)) => Msg::Resize,
-                Ok(_) => continue,
-                Err(_) => Msg::Quit,
+    let spawned = std::thread::Builder::new()
+        .name("terminal input".into())
+        .spawn(move || read_input(&tx));
+    if spawned.is_err() {
+        // Without input there is no way to quit but a signal; say so rather than hang silently.
+        eprintln!("switchyard: cannot start the input reader");
+    }
+}
+
+#[cfg(unix)]
+fn read_input(tx: &mpsc::UnboundedSender<Msg>) {
+    use crate::app::state::{Level, MAX_PASTE_BYTES};
+    use crate::term_input::{Input, Parser, coalesce};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use std::os::fd::AsRawFd;
+    // The terminal crossterm put in raw mode: stdin when it is one, else /dev/tty.
+    // SAFETY: isatty only inspects the descriptor.
+    let tty = (unsafe { libc::isatty(0) } != 1)
+        .then(|| std::fs::File::open("/dev/tty").ok())
+        .flatten();
+    let fd = tty.as_ref().map_or(0, |f| f.as_raw_fd());
+    let mut parser = Parser::new(MAX_PASTE_BYTES);
+    let mut buf = vec![0u8; 64 * 1024];
+    // The Enter that ended a burst of keys, until we know whether the burst goes on.
+    let mut held = false;
+    loop {
+        let wait = if held {
+            15
+        } else if parser.in_paste() {
+            1000
+        } else if parser.pending() {
+            100
+        } else {
+            -1
+        };
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the duration of the call.
+        let ready = unsafe { libc::poll(&mut pfd, 1, wait) };
+        let mut out = Vec::new();
+        if ready < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            let _ = tx.send(Msg::Quit);
+            return;
+        }
+        if ready == 0 && held {
+            held = false;
+            let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+            if tx.send(Msg::Key(enter)).is_err() {
+                return;
+            }
+            continue;
+        }
+        if ready == 0 {
+            parser.flush(&mut out);
+        } else {
+            // SAFETY: reads at most buf.len() bytes into buf.
+            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                let e = std::io::Error::last_os_error().kind();
+                if matches!(
+                    e,
+                    std::io::ErrorKind::Interrupted | std::io::ErrorKind::WouldBlock
+                ) {
+                    continue;
+                }
+            }
+            if n <= 0 {
+                // The terminal is gone: quit (and save) quietly.
+                let _ = tx.send(Msg::Quit);
+                return;
+            }
+            parser.feed(&buf[..n as usize], &mut out);
+        }
+        let (events, hold) = coalesce(out, held);
+        held = hold;
+        for input in events {
+            let msg = match input {
+                Input::Event(Event::Key(k)) => Msg::Key(k),
+                Input::Event(Event::Paste(p)) => Msg::Paste(p),
+                Input::Event(Event::Mouse(m)) => Msg::Mouse(m),
+                Input::Event(_) => continue,
+                Input::PasteTooLarge(n) => {
+                    Msg::Notice(crate::app::update::paste_refused(n), Level::Error)
+                }
             };
             if tx.send(msg).is_err() {
-                break;
+                return;
             }
         }
-    });
+    }
+}
+
+#[cfg(not(unix))]
+fn read_input(tx: &mpsc::UnboundedSender<Msg>) {
+    let _ = tx.send(Msg::Notice(
+        "terminal input is only read on Unix-like systems".into(),
+        crate::app::state::Level::Error,
+    ));
 }
 
 fn spawn_signals(tx: mpsc::UnboundedSender<Msg>) {
@@ -362,6 +450,16 @@ fn spawn_signals(tx: mpsc::UnboundedSender<Msg>) {
         use tokio::signal::unix::{SignalKind, signal};
         // Every catchable signal that ends a program quits the same way: terminal restored,
         // health saved.
+        if let Ok(mut winch) = signal(SignalKind::window_change()) {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while winch.recv().await.is_some() {
+                    if tx.send(Msg::Resize).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
         let (Ok(mut term), Ok(mut hup), Ok(mut int), Ok(mut quit)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::hangup()),

@@ -737,19 +737,7 @@ fn every_quitting_signal_restores_the_terminal_and_saves_health() {
         assert!(sent.success());
         let status = t.wait_exit();
         assert!(status.success(), "SIG{sig}: exit status {status:?}");
-        let p = t.parser.lock().unwrap();
-        let screen = p.screen();
-        assert!(
-            !screen.alternate_screen(),
-            "SIG{sig}: left the alternate screen"
-        );
-        assert_eq!(
-            screen.mouse_protocol_mode(),
-            vt100::MouseProtocolMode::None,
-            "SIG{sig}: mouse released"
-        );
-        assert!(!screen.hide_cursor(), "SIG{sig}: cursor visible");
-        drop(p);
+        assert_restored(&t, &format!("SIG{sig}"));
         let saved = std::fs::read_dir(t._dir.0.join("state"))
             .map(|d| {
                 d.filter_map(Result::ok)
@@ -757,5 +745,105 @@ fn every_quitting_signal_restores_the_terminal_and_saves_health() {
             })
             .unwrap_or(false);
         assert!(saved, "SIG{sig}: this run's health was saved");
+    }
+}
+
+/// The terminal is as the program found it: main screen, cursor shown, no mouse reporting.
+fn assert_restored(t: &Tui, what: &str) {
+    let p = t.parser.lock().unwrap();
+    let screen = p.screen();
+    assert!(
+        !screen.alternate_screen(),
+        "{what}: left the alternate screen"
+    );
+    assert_eq!(
+        screen.mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "{what}: mouse released"
+    );
+    assert!(!screen.hide_cursor(), "{what}: cursor visible");
+}
+
+/// Peak resident memory of a process in MB, from /proc.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc status");
+    kb / 1024.0
+}
+
+#[test]
+fn unfinished_escape_sequences_never_hold_the_keyboard() {
+    // Alt+[ then ? left crossterm waiting for a final byte; Alt+[ 2 0 0 ~ for a paste's end.
+    for (tag, typed) in [("alt-bracket", "\x1b[?"), ("paste-opening", "\x1b[200~")] {
+        let mut t = Tui::spawn(
+            tag,
+            &["--fleet", "{dir}/fleet.toml", "-m", "test/fast-a"],
+            &[("fleet.toml", FLEET)],
+        );
+        t.wait_for("a ready pane", |s| s.contains("ready"));
+        t.send(typed);
+        t.send("\x11");
+        let status = t.wait_exit();
+        assert!(status.success(), "{tag}: Ctrl+Q quit ({status:?})");
+        assert_restored(&t, tag);
+    }
+}
+
+/// About 1 MB of numbered lines with CR line ends, as a terminal sends a paste.
+fn big_paste() -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    while s.len() < 1_000_000 {
+        s.push_str(&format!(
+            "line {i:05} of a pasted document that is long enough\r"
+        ));
+        i += 1;
+    }
+    s.push_str("END-OF-PASTE");
+    s
+}
+
+#[test]
+fn a_megabyte_paste_with_or_without_brackets_is_one_edit_and_keys_still_work() {
+    for (tag, bracketed) in [("paste-bracketed", true), ("paste-unbracketed", false)] {
+        let mut t = Tui::spawn(
+            tag,
+            &["--fleet", "{dir}/fleet.toml", "-m", "test/fast-a"],
+            &[("fleet.toml", FLEET)],
+        );
+        t.wait_for("a ready pane", |s| s.contains("ready"));
+        let body = big_paste();
+        let pid = t.child.process_id().expect("a pid");
+        if bracketed {
+            t.send("\x1b[200~");
+        }
+        // Written in pieces as a terminal would; a key per event took minutes before.
+        for piece in body.as_bytes().chunks(4096) {
+            t.writer.write_all(piece).unwrap();
+        }
+        if bracketed {
+            t.send("\x1b[201~");
+        }
+        t.writer.flush().unwrap();
+        t.wait_for("the end of the paste in the composer", |s| {
+            s.contains("END-OF-PASTE")
+        });
+        t.send("xyz");
+        t.wait_for("typing after the paste", |s| s.contains("END-OF-PASTExyz"));
+        let screen = t.screen();
+        assert!(
+            !screen.contains("line 00000"),
+            "{tag}: nothing was sent (the composer shows only the paste's end):\n{screen}"
+        );
+        let peak = peak_rss_mb(pid);
+        assert!(peak < 250.0, "{tag}: peak memory {peak:.0} MB");
+        t.send("\x11");
+        let status = t.wait_exit();
+        assert!(status.success(), "{tag}: Ctrl+Q quit ({status:?})");
+        assert_restored(&t, tag);
     }
 }

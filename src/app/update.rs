@@ -561,6 +561,15 @@ fn on_health_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
     fx.push(Effect::Fault(Some(req)));
 }
 
+/// What the status bar says about a paste over the composer's limit.
+pub fn paste_refused(bytes: usize) -> String {
+    format!(
+        "paste refused: {:.1} MB is over the composer's {} MB limit (nothing was changed)",
+        bytes as f64 / 1e6,
+        MAX_PASTE_BYTES / (1024 * 1024)
+    )
+}
+
 fn on_paste(app: &mut App, text: String) {
     if let Some(Overlay::Picker(p)) = &mut app.overlay {
         p.query.push_str(text.lines().next().unwrap_or(""));
@@ -568,14 +577,7 @@ fn on_paste(app: &mut App, text: String) {
         return;
     }
     if text.len() > MAX_PASTE_BYTES {
-        app.notify(
-            format!(
-                "paste refused: {:.1} MB is over the composer's {} MB limit (nothing was changed)",
-                text.len() as f64 / 1e6,
-                MAX_PASTE_BYTES / (1024 * 1024)
-            ),
-            Level::Error,
-        );
+        app.notify(paste_refused(text.len()), Level::Error);
         return;
     }
     // One edit, however long; CR line ends (terminals send them in pastes) become newlines.
