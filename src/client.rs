@@ -84,14 +84,19 @@ fn limits(
     t: &Timeouts,
     out: &Answer,
     started: Instant,
-    last_progress: tokio::time::Instant,
+    last_progress: Option<tokio::time::Instant>,
 ) -> Option<Option<ChatError>> {
     let err = if out.text.len() > t.max_answer_bytes {
         ChatError::Truncated(format!(
             "the answer passed {} MB; the stream was stopped",
             t.max_answer_bytes >> 20
         ))
-    } else if out.timings.ttft.is_some() && last_progress.elapsed() > t.no_progress {
+    } else if last_progress.is_none() && started.elapsed() > t.thinking {
+        ChatError::Timeout(format!(
+            "no first token within {} (only keep-alives or empty events arrived)",
+            secs(t.thinking)
+        ))
+    } else if last_progress.is_some_and(|p| p.elapsed() > t.no_progress) {
         ChatError::Timeout(format!(
             "no new text for {} (only keep-alives or empty events arrived)",
             secs(t.no_progress)
@@ -103,6 +108,10 @@ fn limits(
     };
     Some(Some(err))
 }
+
+/// Bytes without progress after which reads are paced, and the pause between them.
+const FLOOD_BYTES: usize = 64 * 1024;
+const FLOOD_PAUSE: Duration = Duration::from_millis(50);
 
 /// Most bytes of a whole (non-streamed) answer read.
 const WHOLE_BODY_CAP: usize = 16 * 1024 * 1024;
@@ -169,6 +178,9 @@ pub struct Timeouts {
     /// Longest time without progress — new text or reasoning — once the first token arrived;
     /// bytes that carry nothing (keep-alives, empty events) don't count as progress.
     pub no_progress: Duration,
+    /// Longest wait for the first text or reasoning however alive the stream is kept: a model
+    /// may think silently for minutes while OpenRouter sends keep-alive comments.
+    pub thinking: Duration,
     /// Longest time one answer may take, start to finish.
     pub total: Duration,
     /// Largest single event (one `data:` line or several joined).
@@ -195,6 +207,7 @@ impl Default for Timeouts {
             batch: Duration::ZERO,
             first_token: None,
             no_progress: Duration::from_secs(120),
+            thinking: Duration::from_secs(600),
             total: Duration::from_secs(30 * 60),
             max_event_bytes: 16 * 1024 * 1024,
             max_answer_bytes: 64 * 1024 * 1024,
@@ -437,7 +450,9 @@ impl HttpClient {
         let mut first_bytes: Vec<u8> = Vec::new();
         let mut saw_sse = false;
         // When the model last produced text or reasoning (keep-alives are not progress).
-        let mut last_progress = tokio::time::Instant::now();
+        let mut last_progress: Option<tokio::time::Instant> = None;
+        // Bytes read since then: past a little, a flood of nothing is read at a walking pace.
+        let mut idle_bytes = 0usize;
         let mut items = Vec::new();
         let mut events = Vec::new();
         let mut next_read: Option<tokio::time::Instant> = None;
@@ -536,7 +551,10 @@ impl HttpClient {
                 .iter()
                 .any(|e| matches!(e, StreamEvent::Content(_) | StreamEvent::Reasoning(_)))
             {
-                last_progress = tokio::time::Instant::now();
+                last_progress = Some(tokio::time::Instant::now());
+                idle_bytes = 0;
+            } else {
+                idle_bytes += taken;
             }
             merge_adjacent_text(&mut events);
             if !events.is_empty() {
@@ -553,6 +571,13 @@ impl HttpClient {
             // socket and the read buffers, so read straight on.
             if out.timings.ttft.is_some() && !timeouts.batch.is_zero() && taken < BUSY_BATCH_BYTES {
                 next_read = Some(tokio::time::Instant::now() + timeouts.batch);
+            }
+            // Keep-alives arrive every few seconds; 64 KB of nothing is a flood, and the limits
+            // above end it: until then, read it at 20 reads a second rather than with a core.
+            // Not while one large event is arriving (an image, a long tool call): it is read
+            // at full speed up to its cap.
+            if idle_bytes > FLOOD_BYTES && parser.pending_event_bytes() < FLOOD_BYTES {
+                next_read = Some(tokio::time::Instant::now() + FLOOD_PAUSE);
             }
         };
         out.timings.total = started.elapsed();

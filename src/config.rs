@@ -41,6 +41,10 @@ pub struct LimitsConfig {
     /// Longest time for one answer, in seconds (default 1800).
     #[serde(default)]
     pub answer_timeout_s: Option<f64>,
+    /// Seconds to wait for the first text or reasoning while only keep-alives arrive
+    /// (default 600: a model may think silently for minutes).
+    #[serde(default)]
+    pub thinking_timeout_s: Option<f64>,
 }
 
 impl LimitsConfig {
@@ -58,6 +62,9 @@ impl LimitsConfig {
         }
         if let Some(v) = self.answer_timeout_s {
             t.total = std::time::Duration::from_secs_f64(v);
+        }
+        if let Some(v) = self.thinking_timeout_s {
+            t.thinking = std::time::Duration::from_secs_f64(v);
         }
     }
 }
@@ -470,6 +477,7 @@ impl Config {
                 ("max_answer_mb", self.limits.max_answer_mb),
                 ("no_progress_timeout_s", self.limits.no_progress_timeout_s),
                 ("answer_timeout_s", self.limits.answer_timeout_s),
+                ("thinking_timeout_s", self.limits.thinking_timeout_s),
             ],
             1_000_000.0,
         )?;
