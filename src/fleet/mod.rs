@@ -20,6 +20,7 @@
 //! come from a seeded PRNG, and `time_scale = 0` makes everything instant for tests.
 
 mod catalog;
+pub mod chaos;
 mod fault;
 mod http;
 mod request;

@@ -228,6 +228,21 @@ impl FleetSpec {
             .collect()
     }
 
+    /// The whole answer `provider`'s endpoint for `model` gives to `prompt` (the last user
+    /// message) when nothing goes wrong: what a soak compares a success with.
+    pub fn answer(&self, provider: &str, model: &str, prompt: &str) -> Option<String> {
+        let (_, e) = self
+            .endpoints_for(model)
+            .into_iter()
+            .find(|(p, _)| p.slug == provider)?;
+        Some(super::text::answer_at_least(
+            self.seed,
+            &e.id,
+            prompt,
+            e.answer_tokens.unwrap_or(0),
+        ))
+    }
+
     /// Metadata for `model`, if the spec has any.
     pub fn meta(&self, model: &str) -> Option<&ModelMeta> {
         self.models.iter().find(|m| m.id == model)
