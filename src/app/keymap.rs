@@ -1,4 +1,6 @@
-//! Keys to actions. One table serves both dispatch and the help overlay, so they cannot drift.
+//! One key table, `BINDINGS`, of (context, keys) → action. Dispatch (`action_for`), the F1 help
+//! (`help_rows`) and the status-bar and panel hints (`hints`) are all read from it, so they
+//! cannot drift; key names are generated from the keys themselves.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -37,7 +39,7 @@ pub enum Action {
     ScrollBottom,
     /// Copy the focused pane's last answer.
     CopyAnswer,
-    /// Copy code block n of the last answer.
+    /// Copy code block n of the last answer (n from the digit pressed).
     CopyCode(usize),
     /// Toggle mouse capture.
     ToggleMouse,
@@ -49,39 +51,52 @@ pub enum Action {
     Health,
     /// Explain the focused pane's last routing decision.
     Why,
+    /// Edit the prompt.
+    Edit(EditKey),
+    /// Move the selection in a list by n.
+    Select(i8),
+    /// Scroll a wide table sideways by n columns.
+    Sideways(i8),
+    /// Knock the selected endpoint down (simulated fleet only).
+    Fault(FaultKey),
+    /// Clear injected faults.
+    ClearFaults,
+    /// Take the selected entry.
+    Choose,
+    /// Delete the last character of a search.
+    Erase,
+    /// Close the overlay.
+    Close,
     /// Quit.
     Quit,
 }
 
-/// Key help rows: (keys, what they do).
-pub const HELP: &[(&str, &str)] = &[
-    ("Enter", "send the prompt"),
-    ("Shift+Enter / Ctrl+J / Alt+Enter", "new line in the prompt"),
-    ("Tab / Shift+Tab", "focus next / previous pane"),
-    ("Ctrl+T", "send to all panes / focused pane only"),
-    ("Esc", "cancel the focused stream (closes it)"),
-    ("Ctrl+R", "retry the focused pane's last prompt"),
-    ("Ctrl+O", "pick the focused pane's model"),
-    ("Ctrl+N", "add a pane (model picker)"),
-    ("Ctrl+X", "close the focused pane"),
-    (
-        "Shift/Alt+Up/Down, PgUp/PgDn",
-        "scroll the focused pane a line / page",
-    ),
-    ("Ctrl+Home / Ctrl+End", "top / follow the tail"),
-    ("Mouse wheel", "scroll the pane under the pointer"),
-    (
-        "Ctrl+Y / Alt+1 … Alt+9",
-        "copy the last answer / its code block N",
-    ),
-    ("F2", "mouse capture on/off (text selection)"),
-    ("F6", "endpoint health (router's or observed)"),
-    ("Ctrl+W", "why: the focused pane's plan and attempts"),
-    ("F1", "this help"),
-    ("Ctrl+Q / Ctrl+C", "quit"),
-];
+/// Faults F6 can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKey {
+    /// Every request fails with 503.
+    Outage,
+    /// 429s.
+    RateLimit,
+    /// 502s.
+    Errors,
+    /// Streams cut.
+    Cut,
+}
 
-/// Prompt editing keys (what a key not bound to an action does in the composer).
+impl FaultKey {
+    /// The fleet's name for the fault.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKey::Outage => "outage",
+            FaultKey::RateLimit => "rate_limit",
+            FaultKey::Errors => "errors",
+            FaultKey::Cut => "cut",
+        }
+    }
+}
+
+/// Prompt editing (what a key not bound to an action does in the composer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EditKey {
     /// Type a character.
@@ -120,133 +135,683 @@ pub enum EditKey {
     Redo,
 }
 
-/// Help rows for editing the prompt.
-pub const EDIT_HELP: &[(&str, &str)] = &[
-    (
-        "Ctrl/Alt+←→, Ctrl/Alt+Bksp",
-        "prompt: move / delete by word",
-    ),
-    (
-        "Ctrl+A/E, Ctrl+U/K",
-        "prompt: line start / end, delete to them",
-    ),
-    ("Ctrl+Z / Alt+Z", "prompt: undo / redo"),
+/// Where a key is pressed: its bindings are looked up there, then in `Any`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Everywhere.
+    Any,
+    /// The panes and the composer.
+    Workbench,
+    /// The model picker.
+    Picker,
+    /// The F6 health table.
+    Health,
+    /// Help and why (any other key closes them).
+    Popup,
+}
+
+/// One key: a code and exact modifiers (Shift is part of a character, so ignored for those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// The key.
+    pub code: KeyCode,
+    /// Modifiers held.
+    pub mods: KeyModifiers,
+}
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+const ALT: KeyModifiers = KeyModifiers::ALT;
+const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+
+const fn k(code: KeyCode) -> Key {
+    Key { code, mods: NONE }
+}
+const fn with(mods: KeyModifiers, code: KeyCode) -> Key {
+    Key { code, mods }
+}
+const fn ctrl(c: char) -> Key {
+    with(CTRL, KeyCode::Char(c))
+}
+const fn alt(c: char) -> Key {
+    with(ALT, KeyCode::Char(c))
+}
+
+impl Key {
+    /// Whether a key event is this key.
+    pub fn matches(&self, e: &KeyEvent) -> bool {
+        match (self.code, e.code) {
+            (KeyCode::Char(a), KeyCode::Char(b)) => {
+                a.eq_ignore_ascii_case(&b) && (e.modifiers - SHIFT) == self.mods
+            }
+            // Terminals differ on whether Shift+Tab carries Shift.
+            (KeyCode::BackTab, KeyCode::BackTab) => (e.modifiers - SHIFT) == (self.mods - SHIFT),
+            (a, b) => a == b && e.modifiers == self.mods,
+        }
+    }
+
+    fn code_name(&self) -> String {
+        match self.code {
+            KeyCode::Char(' ') => "Space".into(),
+            KeyCode::Char(c) if self.mods.is_empty() => c.to_string(),
+            KeyCode::Char(c) => c.to_ascii_uppercase().to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Tab".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Backspace => "Bksp".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn mods_name(&self) -> String {
+        let mut s = String::new();
+        for (m, name) in [(CTRL, "Ctrl"), (ALT, "Alt"), (SHIFT, "Shift")] {
+            if self.mods.contains(m) {
+                s.push_str(name);
+                s.push('+');
+            }
+        }
+        s
+    }
+
+    /// How the key is written: `Ctrl+Q`, `Shift+Enter`, `F6`.
+    pub fn name(&self) -> String {
+        format!("{}{}", self.mods_name(), self.code_name())
+    }
+}
+
+/// The name of the keys of one or more bindings, compact: within a binding, modifier sets over
+/// the same keys are joined (`Shift/Alt+↑`); keys with the same modifiers share them
+/// (`Ctrl+A/E`); a run of consecutive characters is ranged (`Alt+1…9`).
+pub fn keys_name(bindings: &[&[Key]]) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for keys in bindings {
+        let mut own: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        for key in keys.iter() {
+            let (m, c) = (key.mods_name(), key.code_name());
+            match own.iter_mut().find(|(ms, _)| ms[0] == m) {
+                Some((_, codes)) => codes.push(c),
+                None => own.push((vec![m], vec![c])),
+            }
+        }
+        let mut merged: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        for (m, codes) in own {
+            match merged
+                .iter_mut()
+                .find(|(ms, c)| *c == codes && !m[0].is_empty() && !ms[0].is_empty())
+            {
+                Some((ms, _)) => ms.extend(m),
+                None => merged.push((m, codes)),
+            }
+        }
+        for (mods, codes) in merged {
+            let mods: Vec<&str> = mods.iter().map(|m| m.trim_end_matches('+')).collect();
+            let label = match mods.join("/") {
+                m if m.is_empty() => String::new(),
+                m => format!("{m}+"),
+            };
+            match groups.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, c)) => c.extend(codes),
+                None => groups.push((label, codes)),
+            }
+        }
+    }
+    let consecutive = |codes: &[String]| {
+        codes.len() > 3
+            && codes.windows(2).all(|w| {
+                let (a, b) = (w[0].chars().next(), w[1].chars().next());
+                w[0].chars().count() == 1
+                    && w[1].chars().count() == 1
+                    && matches!((a, b), (Some(a), Some(b)) if b as u32 == a as u32 + 1)
+            })
+    };
+    groups
+        .into_iter()
+        .map(|(prefix, codes)| {
+            let codes = if consecutive(&codes) {
+                format!("{}…{}", codes[0], codes[codes.len() - 1])
+            } else {
+                codes.join("/")
+            };
+            format!("{prefix}{codes}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How a binding shows in the help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Help {
+    /// Not listed (a key everyone expects: arrows, Backspace).
+    Hidden,
+    /// Its own row.
+    Row(&'static str),
+    /// Its keys join the row above.
+    Joins,
+}
+
+/// One line of the key table.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// Where it applies.
+    pub ctx: Context,
+    /// Any of these keys.
+    pub keys: &'static [Key],
+    /// What they do.
+    pub action: Action,
+    /// Its help row.
+    pub help: Help,
+    /// Its word in the status bar or panel footer, if it has one.
+    pub hint: Option<&'static str>,
+}
+
+const fn bind(ctx: Context, keys: &'static [Key], action: Action, help: Help) -> Binding {
+    Binding {
+        ctx,
+        keys,
+        action,
+        help,
+        hint: None,
+    }
+}
+
+const fn hinted(b: Binding, hint: &'static str) -> Binding {
+    Binding {
+        hint: Some(hint),
+        ..b
+    }
+}
+
+use Context::{Any, Health as HealthCtx, Picker, Popup, Workbench as Wb};
+use Help::{Hidden, Joins, Row};
+
+const DIGITS: &[Key] = &[
+    alt('1'),
+    alt('2'),
+    alt('3'),
+    alt('4'),
+    alt('5'),
+    alt('6'),
+    alt('7'),
+    alt('8'),
+    alt('9'),
 ];
 
-/// What a key does in the composer, when it is not bound to an action.
-pub fn edit_for(key: &KeyEvent) -> Option<EditKey> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let alt = key.modifiers.contains(KeyModifiers::ALT);
-    Some(match key.code {
-        KeyCode::Backspace if ctrl || alt => EditKey::DeleteWordBack,
-        KeyCode::Char('h') if ctrl => EditKey::Backspace,
-        KeyCode::Backspace => EditKey::Backspace,
-        KeyCode::Delete if ctrl || alt => EditKey::DeleteWordForward,
-        KeyCode::Delete => EditKey::Delete,
-        KeyCode::Char('d') if alt => EditKey::DeleteWordForward,
-        KeyCode::Char('d') if ctrl => EditKey::Delete,
-        KeyCode::Char('u') if ctrl => EditKey::DeleteToStart,
-        KeyCode::Char('k') if ctrl => EditKey::DeleteToEnd,
-        KeyCode::Char('z') if ctrl => EditKey::Undo,
-        KeyCode::Char('z') if alt => EditKey::Redo,
-        KeyCode::Char('b') if alt => EditKey::WordLeft,
-        KeyCode::Char('f') if alt => EditKey::WordRight,
-        KeyCode::Char('a') if ctrl => EditKey::Home,
-        KeyCode::Char('e') if ctrl => EditKey::End,
-        KeyCode::Char('b') if ctrl => EditKey::Left,
-        KeyCode::Char('f') if ctrl => EditKey::Right,
-        KeyCode::Left if ctrl || alt => EditKey::WordLeft,
-        KeyCode::Right if ctrl || alt => EditKey::WordRight,
-        KeyCode::Left => EditKey::Left,
-        KeyCode::Right => EditKey::Right,
-        KeyCode::Up => EditKey::Up,
-        KeyCode::Down => EditKey::Down,
-        KeyCode::Home => EditKey::Home,
-        KeyCode::End => EditKey::End,
-        // Other control and Alt chords are not text.
-        KeyCode::Char(_) if ctrl || alt => return None,
-        KeyCode::Char(c) => EditKey::Char(c),
-        _ => return None,
+/// Every key binding. Order is the help's order and the hints' priority.
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        Wb,
+        &[k(KeyCode::Enter)],
+        Action::Send,
+        Row("send the prompt"),
+    ),
+    bind(
+        Wb,
+        &[
+            with(SHIFT, KeyCode::Enter),
+            with(ALT, KeyCode::Enter),
+            ctrl('j'),
+            with(CTRL, KeyCode::Enter),
+        ],
+        Action::Newline,
+        Row("new line in the prompt"),
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::Tab)],
+        Action::FocusNext,
+        Row("focus next / previous pane"),
+    ),
+    bind(
+        Wb,
+        &[with(SHIFT, KeyCode::BackTab)],
+        Action::FocusPrev,
+        Joins,
+    ),
+    hinted(
+        bind(
+            Wb,
+            &[ctrl('t')],
+            Action::ToggleTarget,
+            Row("send to all panes / focused pane only"),
+        ),
+        "target",
+    ),
+    hinted(
+        bind(
+            Wb,
+            &[k(KeyCode::Esc)],
+            Action::Cancel,
+            Row("cancel the focused stream (closes it)"),
+        ),
+        "cancel",
+    ),
+    bind(
+        Wb,
+        &[ctrl('r')],
+        Action::Retry,
+        Row("retry the focused pane's last prompt"),
+    ),
+    hinted(
+        bind(
+            Wb,
+            &[ctrl('o')],
+            Action::PickModel,
+            Row("pick the focused pane's model"),
+        ),
+        "model",
+    ),
+    bind(
+        Wb,
+        &[ctrl('n')],
+        Action::AddPane,
+        Row("add a pane / close the focused pane"),
+    ),
+    bind(Wb, &[ctrl('x')], Action::ClosePane, Joins),
+    bind(
+        Wb,
+        &[with(SHIFT, KeyCode::Up), with(ALT, KeyCode::Up)],
+        Action::ScrollUp(1),
+        Row("scroll the focused pane a line / a page"),
+    ),
+    bind(
+        Wb,
+        &[with(SHIFT, KeyCode::Down), with(ALT, KeyCode::Down)],
+        Action::ScrollDown(1),
+        Joins,
+    ),
+    bind(Wb, &[k(KeyCode::PageUp)], Action::ScrollPageUp, Joins),
+    bind(Wb, &[k(KeyCode::PageDown)], Action::ScrollPageDown, Joins),
+    bind(
+        Wb,
+        &[with(CTRL, KeyCode::Home)],
+        Action::ScrollTop,
+        Row("top / follow the tail"),
+    ),
+    bind(Wb, &[with(CTRL, KeyCode::End)], Action::ScrollBottom, Joins),
+    bind(
+        Wb,
+        &[ctrl('y')],
+        Action::CopyAnswer,
+        Row("copy the last answer / its code block N"),
+    ),
+    bind(Wb, DIGITS, Action::CopyCode(0), Joins),
+    bind(
+        Wb,
+        &[k(KeyCode::F(2))],
+        Action::ToggleMouse,
+        Row("mouse capture on/off (text selection)"),
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::F(6))],
+        Action::Health,
+        Row("endpoint health (router's or observed)"),
+    ),
+    bind(
+        Wb,
+        &[ctrl('w')],
+        Action::Why,
+        Row("why: the focused pane's plan and attempts"),
+    ),
+    hinted(
+        bind(Wb, &[k(KeyCode::F(1))], Action::Help, Row("this help")),
+        "help",
+    ),
+    // Prompt editing.
+    bind(
+        Wb,
+        &[with(CTRL, KeyCode::Left), alt('b')],
+        Action::Edit(EditKey::WordLeft),
+        Row("prompt: move / delete by word"),
+    ),
+    bind(
+        Wb,
+        &[with(CTRL, KeyCode::Right), alt('f')],
+        Action::Edit(EditKey::WordRight),
+        Joins,
+    ),
+    // Two bindings, so the help groups them as `Ctrl+…/Bksp, Alt+…/Bksp`.
+    bind(
+        Wb,
+        &[with(CTRL, KeyCode::Backspace)],
+        Action::Edit(EditKey::DeleteWordBack),
+        Joins,
+    ),
+    bind(
+        Wb,
+        &[with(ALT, KeyCode::Backspace)],
+        Action::Edit(EditKey::DeleteWordBack),
+        Joins,
+    ),
+    bind(
+        Wb,
+        &[alt('d')],
+        Action::Edit(EditKey::DeleteWordForward),
+        Joins,
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::Home), ctrl('a')],
+        Action::Edit(EditKey::Home),
+        Row("prompt: line start / end, delete to them"),
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::End), ctrl('e')],
+        Action::Edit(EditKey::End),
+        Joins,
+    ),
+    bind(
+        Wb,
+        &[ctrl('u')],
+        Action::Edit(EditKey::DeleteToStart),
+        Joins,
+    ),
+    bind(Wb, &[ctrl('k')], Action::Edit(EditKey::DeleteToEnd), Joins),
+    bind(
+        Wb,
+        &[ctrl('z')],
+        Action::Edit(EditKey::Undo),
+        Row("prompt: undo / redo"),
+    ),
+    bind(Wb, &[alt('z')], Action::Edit(EditKey::Redo), Joins),
+    bind(
+        Wb,
+        &[k(KeyCode::Backspace), ctrl('h')],
+        Action::Edit(EditKey::Backspace),
+        Hidden,
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::Delete), ctrl('d')],
+        Action::Edit(EditKey::Delete),
+        Hidden,
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::Left), ctrl('b')],
+        Action::Edit(EditKey::Left),
+        Hidden,
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::Right), ctrl('f')],
+        Action::Edit(EditKey::Right),
+        Hidden,
+    ),
+    bind(Wb, &[k(KeyCode::Up)], Action::Edit(EditKey::Up), Hidden),
+    bind(Wb, &[k(KeyCode::Down)], Action::Edit(EditKey::Down), Hidden),
+    // The F6 table.
+    hinted(
+        bind(
+            HealthCtx,
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
+            Hidden,
+        ),
+        "select",
+    ),
+    hinted(
+        bind(
+            HealthCtx,
+            &[k(KeyCode::Left), k(KeyCode::Right)],
+            Action::Sideways(0),
+            Hidden,
+        ),
+        "scroll",
+    ),
+    hinted(
+        bind(
+            HealthCtx,
+            &[k(KeyCode::Char('o'))],
+            Action::Fault(FaultKey::Outage),
+            Hidden,
+        ),
+        "outage",
+    ),
+    hinted(
+        bind(
+            HealthCtx,
+            &[k(KeyCode::Char('r'))],
+            Action::Fault(FaultKey::RateLimit),
+            Hidden,
+        ),
+        "429s",
+    ),
+    hinted(
+        bind(
+            HealthCtx,
+            &[k(KeyCode::Char('e'))],
+            Action::Fault(FaultKey::Errors),
+            Hidden,
+        ),
+        "502s",
+    ),
+    hinted(
+        bind(
+            HealthCtx,
+            &[k(KeyCode::Char('x'))],
+            Action::Fault(FaultKey::Cut),
+            Hidden,
+        ),
+        "cut",
+    ),
+    hinted(
+        bind(
+            HealthCtx,
+            &[k(KeyCode::Char('c'))],
+            Action::ClearFaults,
+            Hidden,
+        ),
+        "clear",
+    ),
+    // The model picker.
+    hinted(
+        bind(
+            Picker,
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
+            Hidden,
+        ),
+        "select",
+    ),
+    hinted(
+        bind(Picker, &[k(KeyCode::Enter)], Action::Choose, Hidden),
+        "choose",
+    ),
+    bind(Picker, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
+    hinted(
+        bind(Picker, &[k(KeyCode::Esc)], Action::Close, Hidden),
+        "close",
+    ),
+    hinted(
+        bind(Popup, &[k(KeyCode::Esc)], Action::Close, Hidden),
+        "closes",
+    ),
+    // Everywhere.
+    hinted(
+        bind(Any, &[ctrl('q'), ctrl('c')], Action::Quit, Row("quit")),
+        "quit",
+    ),
+];
+
+/// The action `key` has in `ctx` (then anywhere), or `None` (text for the composer or the
+/// picker's search; any other key closes a popup).
+pub fn action_for(ctx: Context, key: &KeyEvent) -> Option<Action> {
+    let found = BINDINGS
+        .iter()
+        .filter(|b| b.ctx == ctx)
+        .chain(BINDINGS.iter().filter(|b| b.ctx == Any))
+        .find_map(|b| b.keys.iter().find(|k| k.matches(key)).map(|k| (b, k)))?;
+    let (b, k) = found;
+    Some(match (b.action, k.code) {
+        (Action::CopyCode(_), KeyCode::Char(c)) => Action::CopyCode(c as usize - '0' as usize),
+        (Action::Select(_), KeyCode::Up) => Action::Select(-1),
+        (Action::Select(_), KeyCode::Down) => Action::Select(1),
+        (Action::Sideways(_), KeyCode::Left) => Action::Sideways(-8),
+        (Action::Sideways(_), KeyCode::Right) => Action::Sideways(8),
+        (a, _) => a,
     })
 }
 
-/// The action bound to a key, or `None` when the key is text for the composer.
-pub fn action_for(key: &KeyEvent) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let alt = key.modifiers.contains(KeyModifiers::ALT);
-    let shift = key.modifiers.contains(KeyModifiers::SHIFT);
-    Some(match key.code {
-        KeyCode::Enter if shift || alt || ctrl => Action::Newline,
-        KeyCode::Enter => Action::Send,
-        KeyCode::Char('j') if ctrl => Action::Newline,
-        KeyCode::Char('q') if ctrl => Action::Quit,
-        KeyCode::Char('c') if ctrl => Action::Quit,
-        KeyCode::Char('t') if ctrl => Action::ToggleTarget,
-        KeyCode::Char('r') if ctrl => Action::Retry,
-        KeyCode::Char('o') if ctrl => Action::PickModel,
-        KeyCode::Char('n') if ctrl => Action::AddPane,
-        KeyCode::Char('x') if ctrl => Action::ClosePane,
-        KeyCode::Char('y') if ctrl => Action::CopyAnswer,
-        KeyCode::Char('w') if ctrl => Action::Why,
-        KeyCode::Char(c @ '1'..='9') if alt => Action::CopyCode(c as usize - '0' as usize),
-        KeyCode::Tab => Action::FocusNext,
-        KeyCode::BackTab => Action::FocusPrev,
-        KeyCode::Esc => Action::Cancel,
-        KeyCode::Up if shift || alt => Action::ScrollUp(1),
-        KeyCode::Down if shift || alt => Action::ScrollDown(1),
-        KeyCode::PageUp => Action::ScrollPageUp,
-        KeyCode::PageDown => Action::ScrollPageDown,
-        KeyCode::Home if ctrl => Action::ScrollTop,
-        KeyCode::End if ctrl => Action::ScrollBottom,
-        KeyCode::F(1) => Action::Help,
-        KeyCode::F(2) => Action::ToggleMouse,
-        KeyCode::F(6) => Action::Health,
-        _ => return None,
-    })
+/// What a key not in the table types into the composer or a search: a plain character.
+pub fn typed_char(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c) if (key.modifiers - SHIFT).is_empty() => Some(c),
+        _ => None,
+    }
+}
+
+/// The F1 help: (keys, what they do) for the workbench and everywhere, in table order.
+pub fn help_rows() -> Vec<(String, &'static str)> {
+    let mut rows: Vec<(Vec<&[Key]>, &'static str)> = Vec::new();
+    for b in BINDINGS.iter().filter(|b| matches!(b.ctx, Wb | Any)) {
+        match b.help {
+            Hidden => {}
+            Row(text) => rows.push((vec![b.keys], text)),
+            Joins => {
+                if let Some((keys, _)) = rows.last_mut() {
+                    keys.push(b.keys);
+                }
+            }
+        }
+    }
+    rows.into_iter().map(|(k, t)| (keys_name(&k), t)).collect()
+}
+
+/// The hints of a context and of `Any`: (keys, word), in table order.
+pub fn hints(ctx: Context) -> Vec<(String, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.ctx == ctx || b.ctx == Any)
+        .filter_map(|b| {
+            b.hint
+                .map(|h| (keys_name(&[&b.keys[..1.min(b.keys.len())]]), h))
+        })
+        .map(|(k, h)| match h {
+            // Arrow pairs read better whole.
+            "select" | "scroll" => (k.replace('↑', "↑↓").replace('←', "←→"), h),
+            _ => (k, h),
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn k(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+    fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, m)
     }
 
     #[test]
     fn enter_sends_and_modified_enter_is_newline() {
         assert_eq!(
-            action_for(&k(KeyCode::Enter, KeyModifiers::NONE)),
+            action_for(Wb, &ev(KeyCode::Enter, NONE)),
             Some(Action::Send)
         );
+        for m in [SHIFT, ALT, CTRL] {
+            assert_eq!(
+                action_for(Wb, &ev(KeyCode::Enter, m)),
+                Some(Action::Newline)
+            );
+        }
         assert_eq!(
-            action_for(&k(KeyCode::Enter, KeyModifiers::SHIFT)),
-            Some(Action::Newline)
-        );
-        assert_eq!(
-            action_for(&k(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+            action_for(Wb, &ev(KeyCode::Char('j'), CTRL)),
             Some(Action::Newline)
         );
     }
 
     #[test]
-    fn plain_text_goes_to_the_composer() {
-        assert_eq!(action_for(&k(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(action_for(&k(KeyCode::Char('1'), KeyModifiers::NONE)), None);
-        assert_eq!(action_for(&k(KeyCode::Up, KeyModifiers::NONE)), None);
+    fn plain_text_is_not_an_action_and_types() {
+        for c in ['q', '1', 'Q'] {
+            let e = ev(KeyCode::Char(c), if c == 'Q' { SHIFT } else { NONE });
+            assert_eq!(action_for(Wb, &e), None);
+            assert_eq!(typed_char(&e), Some(c));
+        }
+        assert_eq!(typed_char(&ev(KeyCode::Char('q'), CTRL)), None);
     }
 
     #[test]
-    fn copy_code_numbers() {
+    fn copy_code_numbers_and_arrows_carry_their_direction() {
         assert_eq!(
-            action_for(&k(KeyCode::Char('3'), KeyModifiers::ALT)),
+            action_for(Wb, &ev(KeyCode::Char('3'), ALT)),
             Some(Action::CopyCode(3))
         );
+        assert_eq!(
+            action_for(HealthCtx, &ev(KeyCode::Up, NONE)),
+            Some(Action::Select(-1))
+        );
+        assert_eq!(
+            action_for(HealthCtx, &ev(KeyCode::Right, NONE)),
+            Some(Action::Sideways(8))
+        );
     }
 
     #[test]
-    fn every_help_row_names_a_key() {
-        assert!(HELP.iter().all(|(k, d)| !k.is_empty() && !d.is_empty()));
-        assert!(HELP.iter().any(|(k, _)| k.contains("Ctrl+Q")));
+    fn quit_works_in_every_context_and_keys_mean_one_thing_per_context() {
+        for ctx in [Wb, Picker, HealthCtx, Popup] {
+            assert_eq!(
+                action_for(ctx, &ev(KeyCode::Char('q'), CTRL)),
+                Some(Action::Quit)
+            );
+            assert_eq!(
+                action_for(ctx, &ev(KeyCode::Char('c'), CTRL)),
+                Some(Action::Quit)
+            );
+            let mut seen: Vec<Key> = Vec::new();
+            for b in BINDINGS.iter().filter(|b| b.ctx == ctx || b.ctx == Any) {
+                for key in b.keys {
+                    assert!(!seen.contains(key), "{} bound twice in {ctx:?}", key.name());
+                    seen.push(*key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_help_is_generated_from_the_keys_compactly() {
+        let rows = help_rows();
+        let find = |t: &str| rows.iter().find(|(_, d)| *d == t).map(|(k, _)| k.clone());
+        assert_eq!(find("quit").as_deref(), Some("Ctrl+Q/C"));
+        assert_eq!(
+            find("focus next / previous pane").as_deref(),
+            Some("Tab, Shift+Tab")
+        );
+        assert_eq!(
+            find("scroll the focused pane a line / a page").as_deref(),
+            Some("Shift/Alt+↑/↓, PgUp/PgDn")
+        );
+        assert_eq!(
+            find("copy the last answer / its code block N").as_deref(),
+            Some("Ctrl+Y, Alt+1…9")
+        );
+        // Every workbench action with a help row is reachable by its keys.
+        for b in BINDINGS.iter().filter(|b| b.ctx == Wb) {
+            for key in b.keys {
+                let e = ev(key.code, key.mods);
+                assert!(action_for(Wb, &e).is_some(), "{} dispatches", key.name());
+            }
+        }
+    }
+
+    #[test]
+    fn hints_name_their_keys() {
+        let h = hints(Wb);
+        assert_eq!(h.first(), Some(&("Ctrl+T".to_string(), "target")));
+        assert!(h.contains(&("Ctrl+Q".to_string(), "quit")));
+        assert!(hints(HealthCtx).contains(&("↑↓".to_string(), "select")));
     }
 }

@@ -1,6 +1,6 @@
 //! The pure reducer: a message changes state and returns effects for the runtime to carry out.
 
-use super::keymap::{Action, EditKey, action_for, edit_for};
+use super::keymap::{Action, Context, EditKey, action_for, typed_char};
 use super::state::*;
 use crate::client::Answer;
 use crate::markdown;
@@ -220,24 +220,27 @@ fn quit(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
-    if let Some(Overlay::Picker(_)) = app.overlay {
-        return on_picker_key(app, key, fx);
-    }
-    let action = action_for(&key);
-    if app.overlay == Some(Overlay::Health) {
-        return on_health_key(app, key, fx);
-    }
-    if matches!(app.overlay, Some(Overlay::Help | Overlay::Why)) {
-        match action {
-            Some(Action::Quit) => quit(app, fx),
-            _ => app.overlay = None,
+    let ctx = match app.overlay {
+        Some(Overlay::Picker(_)) => Context::Picker,
+        Some(Overlay::Health) => Context::Health,
+        Some(Overlay::Help | Overlay::Why) => Context::Popup,
+        None => Context::Workbench,
+    };
+    let action = action_for(ctx, &key);
+    match ctx {
+        Context::Picker => return on_picker_key(app, action, typed_char(&key), fx),
+        Context::Health => return on_health_key(app, action, fx),
+        Context::Popup => {
+            match action {
+                Some(Action::Quit) => quit(app, fx),
+                _ => app.overlay = None,
+            }
+            return;
         }
-        return;
+        Context::Workbench | Context::Any => {}
     }
-    let Some(action) = action else {
-        if let Some(e) = edit_for(&key) {
-            edit_composer(&mut app.composer, e);
-        }
+    let Some(action) = action.or_else(|| typed_char(&key).map(|c| Action::Edit(EditKey::Char(c))))
+    else {
         return;
     };
     match action {
@@ -324,7 +327,16 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
                 )
             }
         }
+        Action::Edit(e) => edit_composer(&mut app.composer, e),
         Action::Quit => quit(app, fx),
+        // Keys of other contexts.
+        Action::Select(_)
+        | Action::Sideways(_)
+        | Action::Fault(_)
+        | Action::ClearFaults
+        | Action::Choose
+        | Action::Erase
+        | Action::Close => {}
     }
 }
 
@@ -498,33 +510,25 @@ fn copy_answer(app: &mut App, code: Option<usize>, fx: &mut Vec<Effect>) {
 
 /// Keys of the health panel: move the selection, knock the selected endpoint down for 60 s
 /// (simulated fleet only), clear the injected faults, or close.
-fn on_health_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
-    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+fn on_health_key(app: &mut App, action: Option<Action>, fx: &mut Vec<Effect>) {
     let Some(h) = &mut app.health else {
         app.overlay = None;
         return;
     };
-    let kind = match key.code {
-        KeyCode::Char('q') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            return quit(app, fx);
-        }
-        KeyCode::Up => {
-            h.selected = h.selected.saturating_sub(1);
+    let kind = match action {
+        Some(Action::Quit) => return quit(app, fx),
+        Some(Action::Select(d)) => {
+            h.selected = h
+                .selected
+                .saturating_add_signed(d as isize)
+                .min(h.labels.len().saturating_sub(1));
             return;
         }
-        KeyCode::Down => {
-            h.selected = (h.selected + 1).min(h.labels.len().saturating_sub(1));
+        Some(Action::Sideways(d)) => {
+            h.hscroll = h.hscroll.saturating_add_signed(d as i16).min(200);
             return;
         }
-        KeyCode::Left => {
-            h.hscroll = h.hscroll.saturating_sub(8);
-            return;
-        }
-        KeyCode::Right => {
-            h.hscroll = h.hscroll.saturating_add(8).min(200);
-            return;
-        }
-        KeyCode::Char('o' | 'r' | 'e' | 'x' | 'c') if !app.faults => {
+        Some(Action::Fault(_) | Action::ClearFaults) if !app.faults => {
             // Said before anything is announced: only the simulated fleet takes faults.
             app.notify(
                 format!(
@@ -535,11 +539,8 @@ fn on_health_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             );
             return;
         }
-        KeyCode::Char('o') => "outage",
-        KeyCode::Char('r') => "rate_limit",
-        KeyCode::Char('e') => "errors",
-        KeyCode::Char('x') => "cut",
-        KeyCode::Char('c') => {
+        Some(Action::Fault(f)) => f.name(),
+        Some(Action::ClearFaults) => {
             fx.push(Effect::Fault(None));
             return;
         }
@@ -721,22 +722,19 @@ pub fn picker_matches<'a>(catalog: &'a [Model], query: &str) -> Vec<&'a Model> {
     fuzzy_filter(catalog, query)
 }
 
-fn on_picker_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
-    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+fn on_picker_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: &mut Vec<Effect>) {
     let Some(Overlay::Picker(p)) = &mut app.overlay else {
         return;
     };
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Char('q') if ctrl => quit(app, fx),
-        KeyCode::Esc => app.overlay = None,
-        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
-        KeyCode::Down => p.selected += 1,
-        KeyCode::Backspace => {
+    match action {
+        Some(Action::Quit) => quit(app, fx),
+        Some(Action::Close) => app.overlay = None,
+        Some(Action::Select(d)) => p.selected = p.selected.saturating_add_signed(d as isize),
+        Some(Action::Erase) => {
             p.query.pop();
             p.selected = 0;
         }
-        KeyCode::Enter => {
+        Some(Action::Choose) => {
             let (mode, query, selected) = (p.mode, p.query.clone(), p.selected);
             let matches = picker_matches(&app.catalog, &query);
             let chosen = match matches.get(selected.min(matches.len().saturating_sub(1))) {
@@ -767,11 +765,12 @@ fn on_picker_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
                 }
             }
         }
-        KeyCode::Char(c) if !ctrl => {
-            p.query.push(c);
-            p.selected = 0;
+        _ => {
+            if let Some(c) = typed {
+                p.query.push(c);
+                p.selected = 0;
+            }
         }
-        _ => {}
     }
     if let Some(Overlay::Picker(p)) = &mut app.overlay {
         let n = picker_matches(&app.catalog, &p.query).len();

@@ -112,16 +112,16 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(left)), area);
 }
 
-/// Key hints that fit in `room` columns, whole: the middle ones go first, help and quit stay.
+/// Key hints (from the key table) that fit in `room` columns, whole: help first and quit
+/// last stay, the middle ones go first.
 fn hints(room: usize) -> String {
-    let mut h = vec![
-        "F1 help",
-        "Ctrl+T target",
-        "Esc cancel",
-        "Ctrl+O model",
-        "Ctrl+Q quit",
-    ];
-    let width = |h: &[&str]| {
+    let mut all = crate::app::keymap::hints(crate::app::keymap::Context::Workbench);
+    if let Some(i) = all.iter().position(|(_, w)| *w == "help") {
+        let help = all.remove(i);
+        all.insert(0, help);
+    }
+    let mut h: Vec<String> = all.into_iter().map(|(k, w)| format!("{k} {w}")).collect();
+    let width = |h: &[String]| {
         h.iter().map(|s| s.chars().count()).sum::<usize>() + 3 * h.len().saturating_sub(1)
     };
     while width(&h) > room && h.len() > 2 {

@@ -1,7 +1,7 @@
 //! Popups drawn over the panes: key help and the model picker.
 
 use super::{centered, cut_middle};
-use crate::app::keymap::{EDIT_HELP, HELP};
+use crate::app::keymap::{Context, help_rows, hints};
 use crate::app::state::{App, Overlay, PickerMode};
 use crate::app::update::picker_matches;
 use crate::wire::catalog::format_price_per_million;
@@ -82,7 +82,15 @@ fn popup_block(title: &str) -> Block<'_> {
 }
 
 fn draw_help(frame: &mut Frame) {
-    let rows = || HELP.iter().chain(EDIT_HELP);
+    let mut all = help_rows();
+    // The mouse is not a key, but belongs with the keys that scroll.
+    if let Some(i) = all.iter().position(|(_, d)| d.starts_with("top / follow")) {
+        all.insert(
+            i + 1,
+            ("Mouse wheel".into(), "scroll the pane under the pointer"),
+        );
+    }
+    let rows = || all.iter();
     let key_w = rows().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
     let desc_w = rows().map(|(_, d)| d.chars().count()).max().unwrap_or(0);
     // Descriptions wrap (indented under their first line) when the screen is narrow: never cut.
@@ -92,7 +100,7 @@ fn draw_help(frame: &mut Frame) {
     for (k, d) in rows() {
         let wrapped = crate::markdown::wrap_text(d, room, Style::default());
         for (i, l) in wrapped.into_iter().enumerate() {
-            let key = if i == 0 { *k } else { "" };
+            let key = if i == 0 { k.as_str() } else { "" };
             let mut spans = vec![Span::styled(
                 format!("{key:>key_w$}  "),
                 Style::default().fg(Color::Yellow),
@@ -284,18 +292,22 @@ fn draw_health(frame: &mut Frame, app: &App) {
     }
     let max_scroll = table_w.saturating_sub(inner.width as usize) as u16;
     let x = h.hscroll.min(max_scroll);
-    // The keys, with where the sideways scroll stands when the table is wider than the screen.
-    let scroll = if max_scroll > 0 {
-        format!(" · ←→ scroll ({x}/{max_scroll})")
-    } else {
-        String::new()
-    };
-    let faults = if app.faults {
-        " · o outage · r 429s · e errors · x cut streams (60 s) · c clear"
-    } else {
-        ""
-    };
-    let keys = format!(" ↑↓ select{scroll}{faults} · other keys close ");
+    // The keys (from the key table), with where the sideways scroll stands when the table is
+    // wider than the screen; fault keys only where faults can be injected.
+    let mut parts = Vec::new();
+    for (key, word) in hints(Context::Health) {
+        match word {
+            "scroll" if max_scroll == 0 => {}
+            "scroll" => parts.push(format!("{key} scroll ({x}/{max_scroll})")),
+            "outage" | "429s" | "502s" | "cut" if !app.faults => {}
+            "outage" | "429s" | "502s" | "cut" => parts.push(format!("{key} {word} (60 s)")),
+            "clear" if !app.faults => {}
+            "quit" => {}
+            _ => parts.push(format!("{key} {word}")),
+        }
+    }
+    parts.push("other keys close".into());
+    let keys = format!(" {} ", parts.join(" · "));
     let block = popup_block(title).title_bottom(keys);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
