@@ -11,7 +11,7 @@ use crate::runtime::{JobEvent, JobOptions};
 use crate::safe_text::neutralise;
 use crate::source::Source;
 use crate::wire::chunk::StreamEvent;
-use crate::wire::request::{ChatRequest, Message};
+use crate::wire::request::ChatRequest;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
@@ -21,27 +21,14 @@ use tokio::sync::mpsc;
 pub struct AskOptions {
     /// Models, one answer each.
     pub models: Vec<String>,
-    /// Fallback models for every request.
-    pub fallbacks: Vec<String>,
+    /// What every request asks for beyond the prompt (fallbacks, routing, sampling, …).
+    pub settings: crate::settings::RequestSettings,
     /// The prompt.
     pub prompt: String,
-    /// Routing preferences sent as `provider` (and used by the local router).
-    pub provider: Option<crate::wire::request::ProviderPreferences>,
     /// JSON-lines output.
     pub json: bool,
     /// Print request bodies instead of sending.
     pub print_request: bool,
-}
-
-/// Builds the request for one model.
-pub fn build_request(model: &str, fallbacks: &[String], prompt: &str) -> ChatRequest {
-    ChatRequest {
-        model: Some(model.to_string()),
-        models: (!fallbacks.is_empty()).then(|| fallbacks.to_vec()),
-        messages: vec![Message::user(prompt.to_string())],
-        stream: Some(true),
-        ..Default::default()
-    }
 }
 
 enum Report {
@@ -93,11 +80,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     let requests: Vec<ChatRequest> = opts
         .models
         .iter()
-        .map(|m| {
-            let mut r = build_request(m, &opts.fallbacks, &opts.prompt);
-            r.provider = opts.provider.clone();
-            r
-        })
+        .map(|m| crate::settings::build(m, &opts.settings, [], &opts.prompt))
         .collect();
     if opts.print_request {
         // Exactly what goes on the wire: Switchyard's router sends each endpoint a plain
@@ -112,10 +95,10 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
             let text = serde_json::to_string_pretty(&body).expect("requests always serialize");
             let _ = writeln!(stdout, "{text}");
         }
-        if source.router.is_some() && !opts.fallbacks.is_empty() {
+        if source.router.is_some() && !opts.settings.fallbacks.is_empty() {
             eprintln!(
                 "switchyard: Switchyard's router sends this to the primary model's endpoint; if it fails, the same request goes to {} with `model` changed",
-                opts.fallbacks.join(", ")
+                opts.settings.fallbacks.join(", ")
             );
         }
         return 0;

@@ -13,6 +13,9 @@ pub struct Cli {
     /// Routing preferences (OpenRouter's `provider` object).
     #[command(flatten)]
     pub routing: crate::prefs::RoutingArgs,
+    /// What is asked: system prompt, sampling, output length, reasoning.
+    #[command(flatten)]
+    pub request: crate::settings::RequestArgs,
     /// Open one pane per model (repeatable).
     #[arg(short = 'm', long = "model", global = true)]
     pub models: Vec<String>,

@@ -14,6 +14,7 @@ pub mod prefs;
 pub mod routing;
 pub mod runtime;
 pub mod safe_text;
+pub mod settings;
 pub mod small_file;
 pub mod source;
 pub mod sse;

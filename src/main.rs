@@ -58,6 +58,13 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
+    let settings = match cli.request.settings(provider, cli.fallbacks.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            return 2;
+        }
+    };
     let models = if cli.models.is_empty() {
         src.default_models.clone()
     } else {
@@ -83,9 +90,8 @@ async fn run(cli: Cli) -> i32 {
             };
             let opts = ask::AskOptions {
                 models,
-                fallbacks: cli.fallbacks,
+                settings,
                 prompt,
-                provider,
                 json: a.json,
                 print_request: a.print_request,
             };
@@ -106,9 +112,9 @@ async fn run(cli: Cli) -> i32 {
             }
             let mut app = switchyard::app::state::App::new(&models, src.label.clone());
             for p in &mut app.panes {
-                p.fallbacks = cli.fallbacks.clone();
+                p.settings = settings.clone();
             }
-            app.provider = provider;
+            app.defaults = settings;
             app.faults = src.fleet.is_some();
             match tui::run(app, src).await {
                 Ok(()) => 0,

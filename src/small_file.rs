@@ -17,6 +17,15 @@ pub enum ReadError {
     Other(String),
 }
 
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("no such file"),
+            ReadError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
 /// The whole text of the regular file at `path`, at most `max` bytes.
 pub fn read(path: &Path, max: u64) -> Result<String, ReadError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {

@@ -839,3 +839,58 @@ fn files_that_are_not_files_are_refused_at_once() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn request_flags_reach_the_body_and_bad_values_are_refused() {
+    let dir = common::fresh_state_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let sys = dir.join("system.txt");
+    std::fs::write(&sys, "You answer in one line.").unwrap();
+    let out = sy(&[
+        "ask",
+        "--print-request",
+        "-m",
+        "a/b",
+        "--system",
+        &format!("@{}", sys.display()),
+        "--temperature",
+        "0.3",
+        "--top-p",
+        "0.9",
+        "--max-tokens",
+        "40",
+        "--reasoning-effort",
+        "low",
+        "hi",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["messages"][0],
+        serde_json::json!({"role": "system", "content": "You answer in one line."})
+    );
+    assert_eq!(v["messages"][1]["content"], "hi");
+    assert_eq!(v["temperature"], 0.3);
+    assert_eq!(v["top_p"], 0.9);
+    assert_eq!(v["max_tokens"], 40);
+    assert_eq!(v["reasoning"], serde_json::json!({"effort": "low"}));
+    for (flag, value, says) in [
+        ("--temperature", "7", "--temperature: 7 is outside 0–2"),
+        ("--top-p", "1.5", "--top-p: 1.5 is outside (0, 1]"),
+        ("--max-tokens", "0", "--max-tokens: must be at least 1"),
+        (
+            "--system",
+            "@/no/such/file",
+            "--system @/no/such/file: no such file",
+        ),
+    ] {
+        let out = sy(&["ask", "--print-request", "-m", "a/b", flag, value, "hi"]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{flag}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{flag}: nothing is sent or printed");
+    }
+}

@@ -830,3 +830,24 @@ proptest! {
         prop_assert_eq!(back, r);
     }
 }
+
+#[test]
+fn every_request_setting_validates_against_the_spec() {
+    use switchyard::settings::{RequestSettings, build};
+    let s = RequestSettings {
+        provider: Some(switchyard::wire::request::ProviderPreferences {
+            data_collection: Some(switchyard::wire::request::DataCollection::Deny),
+            ..Default::default()
+        }),
+        fallbacks: vec!["m/b".into()],
+        system: Some("be brief".into()),
+        temperature: Some(0.2),
+        top_p: Some(0.9),
+        max_tokens: Some(64),
+        reasoning_effort: Some(switchyard::wire::request::Effort::High),
+        response_format: None,
+    };
+    let r = build("m/a", &s, [("earlier", "answer")], "now");
+    assert_valid(&r);
+    assert_valid(&build("m/a", &RequestSettings::default(), [], "now"));
+}

@@ -5,7 +5,7 @@ use crate::markdown::StreamingMarkdown;
 use crate::text_edit::TextBuffer;
 use crate::wire::catalog::Model;
 use crate::wire::chunk::{ServedBy, Usage};
-use crate::wire::request::{ChatRequest, Message};
+use crate::wire::request::ChatRequest;
 use ratatui::layout::Rect;
 use std::time::Duration;
 
@@ -136,8 +136,8 @@ pub struct Pane {
     pub id: PaneId,
     /// Model asked for.
     pub model: String,
-    /// Fallback models (`models` in the request).
-    pub fallbacks: Vec<String>,
+    /// What its requests ask for beyond the conversation (fallbacks, routing, sampling, …).
+    pub settings: crate::settings::RequestSettings,
     /// Conversation.
     pub turns: Vec<Turn>,
     /// Scroll position.
@@ -163,7 +163,7 @@ impl Pane {
         Self {
             id,
             model,
-            fallbacks: Vec::new(),
+            settings: Default::default(),
             turns: Vec::new(),
             scroll: Scroll::Follow,
             view: ViewMetrics::default(),
@@ -175,25 +175,14 @@ impl Pane {
         self.turns.last().filter(|t| t.state.is_active())
     }
 
-    /// The request for a new prompt: earlier turns with an answer, then the prompt.
+    /// The request for a new prompt: the pane's settings, earlier turns with an answer, then
+    /// the prompt (the one builder, `settings::build`).
     pub fn build_request(&self, prompt: &str) -> ChatRequest {
-        let mut messages = Vec::new();
-        for t in &self.turns {
-            let answer = t.answer.source();
-            if answer.is_empty() {
-                continue;
-            }
-            messages.push(Message::user(t.prompt.clone()));
-            messages.push(Message::assistant(answer.to_string()));
-        }
-        messages.push(Message::user(prompt.to_string()));
-        ChatRequest {
-            model: Some(self.model.clone()),
-            models: (!self.fallbacks.is_empty()).then(|| self.fallbacks.clone()),
-            messages,
-            stream: Some(true),
-            ..Default::default()
-        }
+        let history = self
+            .turns
+            .iter()
+            .map(|t| (t.prompt.as_str(), t.answer.source()));
+        crate::settings::build(&self.model, &self.settings, history, prompt)
     }
 }
 
@@ -297,8 +286,8 @@ pub struct App {
     pub spinner: u64,
     /// Endpoint health, when requests are routed locally.
     pub health: Option<HealthView>,
-    /// Routing preferences sent with every request (`provider`).
-    pub provider: Option<crate::wire::request::ProviderPreferences>,
+    /// Settings a new pane starts with (the command line's).
+    pub defaults: crate::settings::RequestSettings,
     /// Whether F6 can inject faults (only into the simulated fleet).
     pub faults: bool,
     next_pane: PaneId,
@@ -326,7 +315,7 @@ impl App {
             quitting: false,
             spinner: 0,
             health: None,
-            provider: None,
+            defaults: Default::default(),
             faults: false,
             next_pane: 1,
             next_req: 1,
@@ -341,7 +330,9 @@ impl App {
     pub fn add_pane(&mut self, model: String) -> PaneId {
         let id = self.next_pane;
         self.next_pane += 1;
-        self.panes.push(Pane::new(id, model));
+        let mut pane = Pane::new(id, model);
+        pane.settings = self.defaults.clone();
+        self.panes.push(pane);
         id
     }
 

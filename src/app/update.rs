@@ -384,8 +384,7 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
 fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
     let req = app.next_req_id();
     let pane = &mut app.panes[idx];
-    let mut request = pane.build_request(&prompt);
-    request.provider = app.provider.clone();
+    let request = pane.build_request(&prompt);
     let affinity = pane
         .turns
         .last()

@@ -47,7 +47,7 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
         .title_bottom(stats_line(
             last,
             &pane.model,
-            &pane.fallbacks,
+            &pane.settings.fallbacks,
             area.width.saturating_sub(2),
         ));
     let inner = block.inner(area);

@@ -172,7 +172,7 @@ impl Soak {
             self.next_id += 1;
             let id = self.next_id;
             let tx = tx.clone();
-            let req = switchyard::ask::build_request(model, &[], &prompt);
+            let req = switchyard::settings::build(model, &Default::default(), [], &prompt);
             let mut attempts = 0usize;
             rt.spawn(
                 id,

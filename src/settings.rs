@@ -1,0 +1,227 @@
+//! Per-pane request settings and the one request builder that turns them, a conversation and a
+//! prompt into a `ChatRequest` — used by the workbench, `ask` and (later) the plan preview, so
+//! what is previewed is what is sent. Pure: no terminal, no network.
+
+use crate::wire::request::{
+    ChatRequest, Effort, Message, ProviderPreferences, ReasoningConfig, ResponseFormat,
+};
+use clap::Args;
+
+/// What a pane asks for beyond its conversation. Every field is sent only when set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestSettings {
+    /// Routing preferences (`provider`), also used by Switchyard's router.
+    pub provider: Option<ProviderPreferences>,
+    /// Fallback models (`models`) after the primary.
+    pub fallbacks: Vec<String>,
+    /// A system prompt, sent first.
+    pub system: Option<String>,
+    /// Sampling temperature, 0–2.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling, 0–1.
+    pub top_p: Option<f64>,
+    /// Most tokens in the answer.
+    pub max_tokens: Option<u32>,
+    /// Reasoning effort (`reasoning.effort`; OpenRouter's field, stripped for plain servers).
+    pub reasoning_effort: Option<Effort>,
+    /// Structured output (`response_format`).
+    pub response_format: Option<ResponseFormat>,
+}
+
+impl RequestSettings {
+    /// The first setting out of range, as (field, message).
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(t) = self.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(("temperature", format!("{t} is outside 0–2")));
+        }
+        if let Some(p) = self.top_p
+            && !(p > 0.0 && p <= 1.0)
+        {
+            return Err(("top_p", format!("{p} is outside (0, 1]")));
+        }
+        if self.max_tokens == Some(0) {
+            return Err(("max_tokens", "must be at least 1".into()));
+        }
+        if self.system.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(("system", "is empty".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Builds the request: the system prompt, each earlier (prompt, answer) exchange, the prompt.
+pub fn build<'a>(
+    model: &str,
+    settings: &RequestSettings,
+    history: impl IntoIterator<Item = (&'a str, &'a str)>,
+    prompt: &str,
+) -> ChatRequest {
+    let mut messages = Vec::new();
+    if let Some(s) = &settings.system {
+        messages.push(Message::system(s.clone()));
+    }
+    for (p, a) in history {
+        if a.is_empty() {
+            continue;
+        }
+        messages.push(Message::user(p.to_string()));
+        messages.push(Message::assistant(a.to_string()));
+    }
+    messages.push(Message::user(prompt.to_string()));
+    ChatRequest {
+        model: Some(model.to_string()),
+        models: (!settings.fallbacks.is_empty()).then(|| settings.fallbacks.clone()),
+        messages,
+        stream: Some(true),
+        provider: settings.provider.clone(),
+        temperature: settings.temperature,
+        top_p: settings.top_p,
+        max_tokens: settings.max_tokens,
+        reasoning: settings.reasoning_effort.map(|e| ReasoningConfig {
+            effort: Some(e),
+            ..Default::default()
+        }),
+        response_format: settings.response_format.clone(),
+        ..Default::default()
+    }
+}
+
+/// What is asked, as flags (for the workbench's panes and `ask` alike).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RequestArgs {
+    /// System prompt: the text, or `@FILE` to read it from a file.
+    #[arg(long, global = true, value_name = "TEXT|@FILE")]
+    pub system: Option<String>,
+    /// Sampling temperature (0–2).
+    #[arg(long, global = true, value_name = "T")]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling (0–1).
+    #[arg(long = "top-p", global = true, value_name = "P")]
+    pub top_p: Option<f64>,
+    /// Most tokens in each answer.
+    #[arg(long = "max-tokens", global = true, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Reasoning effort: minimal, low, medium, high, xhigh or max.
+    #[arg(long = "reasoning-effort", global = true, value_name = "EFFORT",
+          value_parser = ["minimal", "low", "medium", "high", "xhigh", "max"])]
+    pub reasoning_effort: Option<String>,
+}
+
+impl RequestArgs {
+    /// These flags as settings (with `provider` and `fallbacks` from elsewhere), checked; the
+    /// error names the flag.
+    pub fn settings(
+        &self,
+        provider: Option<ProviderPreferences>,
+        fallbacks: Vec<String>,
+    ) -> Result<RequestSettings, String> {
+        let system = match self.system.as_deref() {
+            Some(s) if s.starts_with('@') => {
+                let path = std::path::Path::new(&s[1..]);
+                let text = crate::small_file::read(path, 1024 * 1024)
+                    .map_err(|e| format!("--system {s}: {e}"))?;
+                Some(text)
+            }
+            Some(s) => Some(s.to_string()),
+            None => None,
+        };
+        let reasoning_effort = self
+            .reasoning_effort
+            .as_deref()
+            .map(|e| serde_json::from_value::<Effort>(serde_json::json!(e)))
+            .transpose()
+            .map_err(|e| format!("--reasoning-effort: {e}"))?;
+        let s = RequestSettings {
+            provider,
+            fallbacks,
+            system,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            max_tokens: self.max_tokens,
+            reasoning_effort,
+            response_format: None,
+        };
+        s.check().map_err(|(field, msg)| {
+            let flag = match field {
+                "top_p" => "--top-p",
+                "max_tokens" => "--max-tokens",
+                "system" => "--system",
+                _ => "--temperature",
+            };
+            format!("{flag}: {msg}")
+        })?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_settings_send_nothing_extra_and_set_ones_are_sent() {
+        let plain = build("m/a", &RequestSettings::default(), [], "hi");
+        let v = serde_json::to_value(&plain).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"model": "m/a", "messages": [{"role": "user", "content": "hi"}], "stream": true})
+        );
+        let s = RequestSettings {
+            system: Some("be brief".into()),
+            temperature: Some(0.2),
+            max_tokens: Some(50),
+            reasoning_effort: Some(Effort::Low),
+            fallbacks: vec!["m/b".into()],
+            ..Default::default()
+        };
+        let v = serde_json::to_value(build("m/a", &s, [("q1", "a1"), ("q2", "")], "q3")).unwrap();
+        assert_eq!(
+            v["messages"][0],
+            serde_json::json!({"role": "system", "content": "be brief"})
+        );
+        assert_eq!(
+            v["messages"].as_array().unwrap().len(),
+            4,
+            "an exchange without an answer is left out"
+        );
+        assert_eq!(v["temperature"], 0.2);
+        assert_eq!(v["max_tokens"], 50);
+        assert_eq!(v["reasoning"], serde_json::json!({"effort": "low"}));
+        assert_eq!(v["models"], serde_json::json!(["m/b"]));
+    }
+
+    #[test]
+    fn out_of_range_settings_name_their_flag() {
+        let bad = |a: RequestArgs| a.settings(None, vec![]).unwrap_err();
+        assert_eq!(
+            bad(RequestArgs {
+                temperature: Some(7.0),
+                ..Default::default()
+            }),
+            "--temperature: 7 is outside 0–2"
+        );
+        assert!(
+            bad(RequestArgs {
+                top_p: Some(0.0),
+                ..Default::default()
+            })
+            .starts_with("--top-p")
+        );
+        assert!(
+            bad(RequestArgs {
+                max_tokens: Some(0),
+                ..Default::default()
+            })
+            .starts_with("--max-tokens")
+        );
+        assert!(
+            bad(RequestArgs {
+                system: Some("@/nonexistent/x".into()),
+                ..Default::default()
+            })
+            .starts_with("--system @/nonexistent/x")
+        );
+    }
+}
