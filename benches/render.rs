@@ -73,7 +73,11 @@ fn bench(c: &mut Criterion) {
         let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
         // The first frame renders every message once; later frames hit the caches.
         term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
-        let total = app.panes[0].view.total;
+        app.size = (160, 48);
+        let area = app.area();
+        let cell = switchyard::ui::layout::screen(&mut app, area).panes[0];
+        let width = switchyard::ui::layout::inner(cell).width;
+        let total = switchyard::ui::layout::transcript_lines(&mut app.panes[0], width);
         g.bench_with_input(
             BenchmarkId::new("lines_per_pane", format!("{lines}(actual {total})")),
             &lines,

@@ -45,6 +45,9 @@ fn leave_terminal() {
 pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     let mut rt = Runtime::new(&source)?;
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
+    if let Ok(size) = terminal.size() {
+        app.size = (size.width, size.height);
+    }
     // ratatui's hook restores raw mode and the screen; ours also turns off mouse, paste and keys.
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -157,7 +160,7 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
 fn is_input(m: &Msg) -> bool {
     matches!(
         m,
-        Msg::Key(_) | Msg::Paste(_) | Msg::Mouse(_) | Msg::Resize | Msg::Notice(..)
+        Msg::Key(_) | Msg::Paste(_) | Msg::Mouse(_) | Msg::Resize(..) | Msg::Notice(..)
     )
 }
 
@@ -454,7 +457,8 @@ fn spawn_signals(tx: mpsc::UnboundedSender<Msg>) {
             let tx = tx.clone();
             tokio::spawn(async move {
                 while winch.recv().await.is_some() {
-                    if tx.send(Msg::Resize).is_err() {
+                    let (w, h) = ratatui::crossterm::terminal::size().unwrap_or((80, 24));
+                    if tx.send(Msg::Resize(w, h)).is_err() {
                         break;
                     }
                 }

@@ -113,6 +113,8 @@ fn workbench(n: usize) -> App {
 }
 
 fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    // The size update works from (a resize message sets it in the workbench).
+    app.size = (w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| switchyard::ui::draw(f, app)).unwrap();
     t
@@ -246,7 +248,10 @@ fn narrow_terminal_20_columns_stacks_panes_and_keeps_everything() {
         "pane titles stay visible:\n{text}"
     );
     assert!(
-        app.panes.iter().all(|p| p.view.area.width == 20),
+        switchyard::ui::layout::screen(&mut app, ratatui::layout::Rect::new(0, 0, 20, 30))
+            .panes
+            .iter()
+            .all(|r| r.width == 20),
         "panes stack in one column"
     );
     assert!(
@@ -270,9 +275,12 @@ fn narrow_terminal_20_columns_stacks_panes_and_keeps_everything() {
 fn transcript_scrolls_and_follow_resumes() {
     let mut app = workbench(1);
     render(&mut app, 80, 24);
-    let total = app.panes[0].view.total;
+    let area = app.area();
+    let cell = switchyard::ui::layout::screen(&mut app, area).panes[0];
+    let inner = switchyard::ui::layout::inner(cell);
+    let total = switchyard::ui::layout::transcript_lines(&mut app.panes[0], inner.width);
     assert!(
-        total > app.panes[0].view.height,
+        total > inner.height as usize,
         "the answer overflows the pane"
     );
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageUp));

@@ -142,19 +142,6 @@ pub struct Pane {
     pub turns: Vec<Turn>,
     /// Scroll position.
     pub scroll: Scroll,
-    /// Written by the renderer: total transcript lines and viewport height at the last draw.
-    pub view: ViewMetrics,
-}
-
-/// What the last draw saw, used to clamp scrolling and hit-test the mouse.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ViewMetrics {
-    /// Total transcript lines at the drawn width.
-    pub total: usize,
-    /// Visible transcript lines.
-    pub height: usize,
-    /// Where the pane was drawn.
-    pub area: Rect,
 }
 
 impl Pane {
@@ -166,7 +153,6 @@ impl Pane {
             settings: Default::default(),
             turns: Vec::new(),
             scroll: Scroll::Follow,
-            view: ViewMetrics::default(),
         }
     }
 
@@ -270,6 +256,8 @@ pub struct App {
     pub target: Target,
     /// The prompt editor.
     pub composer: TextBuffer,
+    /// The terminal's size (columns, rows), from the last resize.
+    pub size: (u16, u16),
     /// Open popup.
     pub overlay: Option<Overlay>,
     /// Last notice.
@@ -307,6 +295,7 @@ impl App {
             focus: 0,
             target: Target::All,
             composer: TextBuffer::new(),
+            size: (80, 24),
             overlay: None,
             notice: None,
             mouse_capture: true,
@@ -351,6 +340,11 @@ impl App {
     /// The focused pane.
     pub fn focused(&self) -> Option<&Pane> {
         self.panes.get(self.focus)
+    }
+
+    /// The whole screen.
+    pub fn area(&self) -> Rect {
+        Rect::new(0, 0, self.size.0, self.size.1)
     }
 
     /// The composer's text.

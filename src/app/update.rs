@@ -19,8 +19,8 @@ pub enum Msg {
     Paste(String),
     /// A mouse event.
     Mouse(MouseEvent),
-    /// The terminal was resized (the next draw picks up the size).
-    Resize,
+    /// The terminal was resized to (columns, rows).
+    Resize(u16, u16),
     /// A stream event for a request, `at` measured from the request's start.
     Stream {
         /// Pane the request belongs to.
@@ -131,7 +131,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
     match msg {
         Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(app, key, &mut fx),
-        Msg::Key(_) | Msg::Resize => {}
+        Msg::Key(_) => {}
+        Msg::Resize(w, h) => app.size = (w, h),
         Msg::Paste(text) => on_paste(app, text),
         Msg::Mouse(m) => on_mouse(app, m),
         Msg::Stream {
@@ -270,11 +271,11 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Action::ScrollUp(n) => scroll_focused(app, -(n as i64)),
         Action::ScrollDown(n) => scroll_focused(app, n as i64),
         Action::ScrollPageUp => {
-            let h = app.focused().map_or(10, |p| p.view.height.max(2) - 1);
+            let h = page_height(app);
             scroll_focused(app, -(h as i64))
         }
         Action::ScrollPageDown => {
-            let h = app.focused().map_or(10, |p| p.view.height.max(2) - 1);
+            let h = page_height(app);
             scroll_focused(app, h as i64)
         }
         Action::ScrollTop => {
@@ -447,15 +448,30 @@ fn retry_focused(app: &mut App, fx: &mut Vec<Effect>) {
     }
 }
 
-fn scroll_focused(app: &mut App, delta: i64) {
-    if let Some(p) = app.panes.get_mut(app.focus) {
-        scroll_pane(p, delta)
-    }
+/// A page of the focused pane: its text height, less one line kept for context.
+fn page_height(app: &mut App) -> usize {
+    let area = app.area();
+    let cells = crate::ui::layout::screen(app, area).panes;
+    cells.get(app.focus).map_or(10, |c| {
+        (crate::ui::layout::inner(*c).height as usize).max(2) - 1
+    })
 }
 
-/// Moves a pane's view; reaching the bottom resumes following the tail.
-pub fn scroll_pane(p: &mut Pane, delta: i64) {
-    let max_top = p.view.total.saturating_sub(p.view.height);
+fn scroll_focused(app: &mut App, delta: i64) {
+    scroll_pane(app, app.focus, delta)
+}
+
+/// Moves pane `i`'s view within its transcript as laid out now; reaching the bottom resumes
+/// following the tail.
+pub fn scroll_pane(app: &mut App, i: usize, delta: i64) {
+    let area = app.area();
+    let Some(cell) = crate::ui::layout::screen(app, area).panes.get(i).copied() else {
+        return;
+    };
+    let inner = crate::ui::layout::inner(cell);
+    let p = &mut app.panes[i];
+    let total = crate::ui::layout::transcript_lines(p, inner.width);
+    let max_top = total.saturating_sub(inner.height as usize);
     let top = match p.scroll {
         Scroll::Follow => max_top,
         Scroll::At(t) => t.min(max_top),
@@ -627,15 +643,16 @@ fn on_mouse(app: &mut App, m: MouseEvent) {
         _ => return,
     };
     if let Some(i) = pane_at(app, m.column, m.row) {
-        scroll_pane(&mut app.panes[i], delta);
+        scroll_pane(app, i, delta);
     }
 }
 
-fn pane_at(app: &App, x: u16, y: u16) -> Option<usize> {
-    app.panes.iter().position(|p| {
-        let a = p.view.area;
-        x >= a.x && x < a.x + a.width && y >= a.y && y < a.y + a.height
-    })
+fn pane_at(app: &mut App, x: u16, y: u16) -> Option<usize> {
+    let area = app.area();
+    crate::ui::layout::screen(app, area)
+        .panes
+        .iter()
+        .position(|a| x >= a.x && x < a.x + a.width && y >= a.y && y < a.y + a.height)
 }
 
 fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: StreamEvent) {

@@ -1,32 +1,24 @@
 //! Drawing: reads the workbench state and paints a frame. Only memo caches are written back.
 
 mod composer;
+pub mod layout;
 mod overlay;
 mod pane;
 
 use crate::app::state::{App, Level, Target};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
-/// Narrowest a pane column may get before panes stack into rows.
-const MIN_PANE_WIDTH: u16 = 28;
-
 /// Paints the whole workbench.
 pub fn draw(frame: &mut Frame, app: &mut App) {
-    let area = frame.area();
-    let cap = 6.min(area.height / 3).max(1);
-    let composer_h =
-        composer::wanted_rows(&mut app.composer, area.width.saturating_sub(2), cap) + 2;
-    let [panes, composer, status] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(composer_h),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let rects = grid(panes, app.panes.len());
+    let layout::Screen {
+        panes: rects,
+        composer,
+        status,
+    } = layout::screen(app, frame.area());
     let focus = app.focus;
     let spinner = app.spinner;
     for (i, (p, r)) in app.panes.iter_mut().zip(rects).enumerate() {
@@ -37,23 +29,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     overlay::draw(frame, app);
 }
 
-/// Splits `area` into `n` cells: side by side while each column fits, then a grid.
-pub fn grid(area: Rect, n: usize) -> Vec<Rect> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let max_cols = (area.width / MIN_PANE_WIDTH).max(1) as usize;
-    let cols = n.min(max_cols);
-    let rows = n.div_ceil(cols);
-    let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows]).split(area);
-    let mut out = Vec::with_capacity(n);
-    for (r, row) in row_areas.iter().enumerate() {
-        let in_row = (n - r * cols).min(cols);
-        let cells = Layout::horizontal(vec![Constraint::Fill(1); in_row]).split(*row);
-        out.extend(cells.iter().copied());
-    }
-    out
-}
+pub use layout::grid;
 
 fn draw_composer(frame: &mut Frame, app: &mut App, area: Rect) {
     let target = match app.target {
@@ -206,7 +182,7 @@ mod tests {
         assert!(r.iter().all(|c| c.y == 0 && c.height == 40));
         let r = grid(Rect::new(0, 0, 80, 40), 8);
         assert_eq!(r.len(), 8);
-        assert!(r.iter().all(|c| c.width >= MIN_PANE_WIDTH - 2));
+        assert!(r.iter().all(|c| c.width >= layout::MIN_PANE_WIDTH - 2));
         let r = grid(Rect::new(0, 0, 20, 10), 2);
         assert_eq!(r[0].x, r[1].x);
         assert!(r[1].y > r[0].y);

@@ -4,7 +4,7 @@
 //! `StreamingMarkdown::line_count` and only the lines in view are rendered (`lines_in`), the
 //! prompt's lines are cached here, and only the lines in view are copied into the frame.
 
-use crate::app::state::{Pane, Scroll, Turn, TurnState, ViewMetrics};
+use crate::app::state::{Pane, Scroll, Turn, TurnState};
 use crate::markdown::wrap_text;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/// Draws a pane into `area` and records what it saw in `pane.view`.
+/// Draws a pane into `area` (only memo caches are written).
 pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, spinner: u64) {
     let border = if focused {
         Style::default()
@@ -56,11 +56,6 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
     let height = inner.height as usize;
 
     if pane.turns.is_empty() {
-        pane.view = ViewMetrics {
-            total: 0,
-            height,
-            area,
-        };
         let hint = Paragraph::new(vec![
             Line::raw(""),
             Line::styled("ready", Style::default().fg(Color::DarkGray)),
@@ -81,11 +76,6 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
     let top = match pane.scroll {
         Scroll::Follow => max_top,
         Scroll::At(t) => t.min(max_top),
-    };
-    pane.view = ViewMetrics {
-        total,
-        height,
-        area,
     };
 
     let mut visible: Vec<Line<'static>> = Vec::with_capacity(height);
@@ -229,7 +219,7 @@ fn note_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
     out
 }
 
-fn turn_line_count(t: &mut Turn, width: u16) -> usize {
+pub(super) fn turn_line_count(t: &mut Turn, width: u16) -> usize {
     // Called for every turn on every frame, so the common case (a finished answer, whose status
     // is one blank line) must not allocate; prompt and answer counts come from their caches.
     let status = match &t.state {
