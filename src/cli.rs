@@ -68,6 +68,19 @@ pub enum Command {
     Models(ModelsArgs),
     /// Run the simulated fleet as a standalone server.
     Sim(SimArgs),
+    /// Show the route each model's request would take now, and the body; sends nothing.
+    Plan(PlanArgs),
+}
+
+/// `switchyard plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// One JSON object per model.
+    #[arg(long)]
+    pub json: bool,
+    /// The prompt to plan for (its size counts against context windows).
+    #[arg(default_value = "")]
+    pub prompt: String,
 }
 
 /// `switchyard ask`.

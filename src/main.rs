@@ -98,6 +98,13 @@ async fn run(cli: Cli) -> i32 {
             ask::run(opts, &src).await
         }
         Some(Command::Models(m)) => models::list(&src, &m).await,
+        Some(Command::Plan(p)) => {
+            if models.is_empty() {
+                eprintln!("switchyard: plan needs a model: -m MODEL");
+                return 2;
+            }
+            switchyard::plan_cmd::run(&src, &models, &settings, &p).await
+        }
         Some(Command::Sim(_)) => unreachable!("handled above"),
         None => {
             let mut models = models;

@@ -894,3 +894,63 @@ fn request_flags_reach_the_body_and_bad_values_are_refused() {
         assert!(out.stdout.is_empty(), "{flag}: nothing is sent or printed");
     }
 }
+
+#[test]
+fn plan_shows_the_route_and_the_body_and_sends_nothing() {
+    let plan = |args: &[&str]| {
+        let out = sy_cmd().args(args).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+        (out.status.code(), v)
+    };
+    // The built-in fleet, routed by Switchyard: two providers share a price-weighted draw.
+    let (code, v) = plan(&[
+        "--route-locally",
+        "plan",
+        "--json",
+        "-m",
+        "openai/gpt-4o-mini",
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["forecast"], false);
+    let shares = v["shares"]
+        .as_array()
+        .expect("shares of a load-balanced draw");
+    let sum: f64 = shares.iter().map(|s| s["share"].as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 0.01, "{v}");
+    assert_eq!(v["request"]["model"], "openai/gpt-4o-mini");
+    // `--only` is a hard filter: the other provider is excluded, with its rule.
+    let (_, v) = plan(&[
+        "--route-locally",
+        "--only",
+        "comet",
+        "plan",
+        "--json",
+        "-m",
+        "openai/gpt-4o-mini",
+    ]);
+    assert_eq!(v["chosen"]["slug"], "comet", "{v}");
+    assert_eq!(v["excluded"][0]["slug"], "quarry", "{v}");
+    assert!(
+        v["excluded"][0]["why"].as_str().unwrap().contains("only"),
+        "{v}"
+    );
+    assert_eq!(
+        v["request"]["provider"]["only"],
+        serde_json::json!(["comet"])
+    );
+    // Where the gateway routes, the plan is a forecast.
+    let (_, v) = plan(&["plan", "--json", "-m", "openai/gpt-4o-mini"]);
+    assert_eq!(v["forecast"], true, "{v}");
+    // No route: said, exit 1.
+    let out = sy_cmd()
+        .args(["--route-locally", "plan", "-m", "nope/none"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("no plan"),
+        "{}",
+        text(&out.stdout)
+    );
+}
