@@ -122,6 +122,7 @@ async fn run(cli: Cli) -> i32 {
                 p.settings = settings.clone();
             }
             app.defaults = settings;
+            app.server_kind = src.endpoint.kind;
             app.faults = src.fleet.is_some();
             match tui::run(app, src).await {
                 Ok(()) => 0,

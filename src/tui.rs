@@ -296,13 +296,15 @@ fn spawn_health(
     // The registry grows when an observer learns endpoints from responses.
     let mut registry = router.handle.registry();
     tokio::spawn(async move {
-        let mut labels = labels_of(&registry.borrow_and_update());
+        let mut known = registry.borrow_and_update().clone();
+        let mut labels = labels_of(&known);
         loop {
             let snapshot = snaps.borrow_and_update().clone();
             let view = crate::app::state::HealthView {
                 labels: labels.clone(),
                 selected: 0,
                 snapshot,
+                registry: known.clone(),
                 observed,
                 hscroll: 0,
             };
@@ -313,7 +315,8 @@ fn spawn_health(
                 r = snaps.changed() => if r.is_err() { break },
                 r = registry.changed() => {
                     if r.is_err() { break }
-                    labels = labels_of(&registry.borrow_and_update());
+                    known = registry.borrow_and_update().clone();
+                    labels = labels_of(&known);
                 }
             }
         }

@@ -197,6 +197,7 @@ fn health_panel_with_sparklines_160x48() {
         ],
         selected: 1,
         snapshot: t.snapshot(3, Duration::from_secs(40)),
+        registry: Default::default(),
         observed: false,
         hscroll: 0,
     });
@@ -222,6 +223,7 @@ fn health_panel_keeps_the_selected_endpoint_in_view() {
         labels,
         selected: 25,
         snapshot: switchyard::routing::HealthSnapshot::empty(),
+        registry: Default::default(),
         observed: true,
         hscroll: 0,
     });
@@ -509,6 +511,7 @@ fn health_after_failover(app: &mut App, registry: &switchyard::routing::Endpoint
             .collect(),
         selected: 0,
         snapshot: t.snapshot(registry.len(), Duration::from_secs(11)),
+        registry: registry.clone(),
         observed: false,
         hscroll: 0,
     });
@@ -540,4 +543,72 @@ fn health_after_a_failover_160x48() {
     let (mut app, registry) = failed_over();
     health_after_failover(&mut app, &registry);
     insta::assert_snapshot!(render(&mut app, 160, 48).backend());
+}
+
+#[test]
+fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_160x48() {
+    use ratatui::crossterm::event::KeyCode;
+    let (mut app, registry) = failed_over();
+    health_after_failover(&mut app, &registry);
+    update(&mut app, key(KeyCode::Esc));
+    update(&mut app, key(KeyCode::F(2)));
+    // sort: ← from the default wraps to latency.
+    update(&mut app, key(KeyCode::Left));
+    let narrow = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(narrow.contains("Routing — this pane"), "{narrow}");
+    assert!(narrow.contains("Enter apply · Esc cancel"), "{narrow}");
+    assert!(narrow.contains("‹ latency ›"), "{narrow}");
+    insta::assert_snapshot!("routing_panel_80x24", narrow);
+    let wide = format!("{}", render(&mut app, 160, 48).backend());
+    assert!(
+        wide.contains("sorted by latency"),
+        "the preview follows the field: {wide}"
+    );
+    assert!(
+        wide.contains("\"sort\": \"latency\""),
+        "the body is shown: {wide}"
+    );
+    insta::assert_snapshot!("routing_panel_160x48", wide);
+    // A bad value is marked at its field and nothing is applied.
+    let temp = app
+        .panel
+        .as_ref()
+        .unwrap()
+        .form
+        .fields
+        .iter()
+        .position(|f| f.key == "temperature")
+        .unwrap();
+    for _ in 0..temp {
+        update(&mut app, key(KeyCode::Down));
+    }
+    update(&mut app, key(KeyCode::Char('7')));
+    update(&mut app, key(KeyCode::Enter));
+    let text = format!("{}", render(&mut app, 160, 48).backend());
+    assert!(text.contains("✗ 7 is outside 0–2"), "{text}");
+    assert!(app.panel.is_some(), "the panel stays open");
+    assert_eq!(app.panes[0].settings.provider, None, "nothing applied");
+    update(&mut app, key(KeyCode::Backspace));
+    update(&mut app, key(KeyCode::Enter));
+    assert!(app.panel.is_none());
+    let sort = app.panes[0].settings.provider.as_ref().and_then(|p| p.sort);
+    assert_eq!(
+        sort,
+        Some(switchyard::wire::request::ProviderSort::By(
+            switchyard::wire::request::SortBy::Latency
+        ))
+    );
+}
+
+#[test]
+fn privacy_panel_80x24() {
+    use ratatui::crossterm::event::KeyCode;
+    let (mut app, registry) = failed_over();
+    health_after_failover(&mut app, &registry);
+    update(&mut app, key(KeyCode::Esc));
+    update(&mut app, key(KeyCode::F(3)));
+    update(&mut app, key(KeyCode::Char(' ')));
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("[x] on"), "{text}");
+    insta::assert_snapshot!("privacy_panel_80x24", text);
 }

@@ -53,6 +53,12 @@ pub enum Action {
     Why,
     /// Edit the prompt.
     Edit(EditKey),
+    /// Open the routing panel (F2).
+    RoutingPanel,
+    /// Open the privacy panel (F3).
+    PrivacyPanel,
+    /// Toggle or cycle the focused field of a panel.
+    Toggle,
     /// Move the selection in a list by n.
     Select(i8),
     /// Scroll a wide table sideways by n columns.
@@ -148,6 +154,8 @@ pub enum Context {
     Health,
     /// Help and why (any other key closes them).
     Popup,
+    /// A settings panel (F2, F3).
+    Panel,
 }
 
 /// One key: a code and exact modifiers (Shift is part of a character, so ignored for those).
@@ -333,7 +341,7 @@ const fn hinted(b: Binding, hint: &'static str) -> Binding {
     }
 }
 
-use Context::{Any, Health as HealthCtx, Picker, Popup, Workbench as Wb};
+use Context::{Any, Health as HealthCtx, Panel, Picker, Popup, Workbench as Wb};
 use Help::{Hidden, Joins, Row};
 
 const DIGITS: &[Key] = &[
@@ -449,7 +457,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Wb, DIGITS, Action::CopyCode(0), Joins),
     bind(
         Wb,
-        &[k(KeyCode::F(2))],
+        &[k(KeyCode::F(9))],
         Action::ToggleMouse,
         Row("mouse capture on/off (text selection)"),
     ),
@@ -469,6 +477,16 @@ pub const BINDINGS: &[Binding] = &[
         bind(Wb, &[k(KeyCode::F(1))], Action::Help, Row("this help")),
         "help",
     ),
+    hinted(
+        bind(
+            Wb,
+            &[k(KeyCode::F(2))],
+            Action::RoutingPanel,
+            Row("panels: routing (F2), privacy (F3)"),
+        ),
+        "routing",
+    ),
+    bind(Wb, &[k(KeyCode::F(3))], Action::PrivacyPanel, Joins),
     // Prompt editing.
     bind(
         Wb,
@@ -640,6 +658,44 @@ pub const BINDINGS: &[Binding] = &[
         bind(Popup, &[k(KeyCode::Esc)], Action::Close, Hidden),
         "closes",
     ),
+    // Settings panels.
+    hinted(
+        bind(
+            Panel,
+            &[k(KeyCode::Up), with(SHIFT, KeyCode::BackTab)],
+            Action::Select(-1),
+            Hidden,
+        ),
+        "field",
+    ),
+    bind(
+        Panel,
+        &[k(KeyCode::Down), k(KeyCode::Tab)],
+        Action::Select(1),
+        Hidden,
+    ),
+    hinted(
+        bind(Panel, &[k(KeyCode::Left)], Action::Sideways(-1), Hidden),
+        "change",
+    ),
+    bind(Panel, &[k(KeyCode::Right)], Action::Sideways(1), Hidden),
+    hinted(
+        bind(Panel, &[k(KeyCode::Char(' '))], Action::Toggle, Hidden),
+        "toggle",
+    ),
+    bind(Panel, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
+    hinted(
+        bind(Panel, &[ctrl('t')], Action::ToggleTarget, Hidden),
+        "scope",
+    ),
+    hinted(
+        bind(Panel, &[k(KeyCode::Enter)], Action::Choose, Hidden),
+        "apply",
+    ),
+    hinted(
+        bind(Panel, &[k(KeyCode::Esc)], Action::Close, Hidden),
+        "cancel",
+    ),
     // Everywhere.
     hinted(
         bind(Any, &[ctrl('q'), ctrl('c')], Action::Quit, Row("quit")),
@@ -658,12 +714,22 @@ pub fn action_for(ctx: Context, key: &KeyEvent) -> Option<Action> {
     let (b, k) = found;
     Some(match (b.action, k.code) {
         (Action::CopyCode(_), KeyCode::Char(c)) => Action::CopyCode(c as usize - '0' as usize),
-        (Action::Select(_), KeyCode::Up) => Action::Select(-1),
-        (Action::Select(_), KeyCode::Down) => Action::Select(1),
-        (Action::Sideways(_), KeyCode::Left) => Action::Sideways(-8),
-        (Action::Sideways(_), KeyCode::Right) => Action::Sideways(8),
+        // `0` stands for "the direction of the arrow pressed".
+        (Action::Select(0), KeyCode::Up) => Action::Select(-1),
+        (Action::Select(0), KeyCode::Down) => Action::Select(1),
+        (Action::Sideways(0), KeyCode::Left) => Action::Sideways(-8),
+        (Action::Sideways(0), KeyCode::Right) => Action::Sideways(8),
         (a, _) => a,
     })
+}
+
+/// The name of the first key bound to `action` in the workbench (for messages that name it).
+pub fn key_for(action: Action) -> String {
+    BINDINGS
+        .iter()
+        .find(|b| b.action == action && matches!(b.ctx, Wb | Any))
+        .map(|b| keys_name(&[&b.keys[..1]]))
+        .unwrap_or_default()
 }
 
 /// What a key not in the table types into the composer or a search: a plain character.
@@ -702,7 +768,9 @@ pub fn hints(ctx: Context) -> Vec<(String, &'static str)> {
         })
         .map(|(k, h)| match h {
             // Arrow pairs read better whole.
-            "select" | "scroll" => (k.replace('↑', "↑↓").replace('←', "←→"), h),
+            "select" | "scroll" | "field" | "change" => {
+                (k.replace('↑', "↑↓").replace('←', "←→"), h)
+            }
             _ => (k, h),
         })
         .collect()
@@ -762,7 +830,7 @@ mod tests {
 
     #[test]
     fn quit_works_in_every_context_and_keys_mean_one_thing_per_context() {
-        for ctx in [Wb, Picker, HealthCtx, Popup] {
+        for ctx in [Wb, Picker, HealthCtx, Popup, Panel] {
             assert_eq!(
                 action_for(ctx, &ev(KeyCode::Char('q'), CTRL)),
                 Some(Action::Quit)

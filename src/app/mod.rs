@@ -1,5 +1,7 @@
 //! The workbench model: state, key bindings and the pure `update` reducer.
 
+pub mod form;
 pub mod keymap;
+pub mod panels;
 pub mod state;
 pub mod update;

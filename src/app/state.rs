@@ -231,6 +231,8 @@ pub struct HealthView {
     pub selected: usize,
     /// The latest published snapshot.
     pub snapshot: crate::routing::HealthSnapshot,
+    /// The endpoints the snapshot describes (what a panel's preview plans over).
+    pub registry: crate::routing::EndpointRegistry,
     /// Observed from a gateway's responses (OpenRouter routes), not routed by us.
     pub observed: bool,
     /// Columns scrolled sideways (←/→) when the table is wider than the screen.
@@ -276,6 +278,10 @@ pub struct App {
     pub health: Option<HealthView>,
     /// Settings a new pane starts with (the command line's).
     pub defaults: crate::settings::RequestSettings,
+    /// The open settings panel (F2, F3).
+    pub panel: Option<super::panels::Panel>,
+    /// The dialect requests are sent in (what a panel's body preview shows).
+    pub server_kind: crate::client::ServerKind,
     /// Whether F6 can inject faults (only into the simulated fleet).
     pub faults: bool,
     next_pane: PaneId,
@@ -305,6 +311,8 @@ impl App {
             spinner: 0,
             health: None,
             defaults: Default::default(),
+            panel: None,
+            server_kind: crate::client::ServerKind::OpenRouter,
             faults: false,
             next_pane: 1,
             next_req: 1,

@@ -1,6 +1,8 @@
 //! The pure reducer: a message changes state and returns effects for the runtime to carry out.
 
+use super::form::Outcome;
 use super::keymap::{Action, Context, EditKey, action_for, typed_char};
+use super::panels::PanelKind;
 use super::state::*;
 use crate::client::Answer;
 use crate::markdown;
@@ -191,6 +193,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             h.selected = selected.min(h.labels.len().saturating_sub(1));
             h.hscroll = hscroll;
             app.health = Some(h);
+            // The preview follows live health.
+            refresh_panel(app);
         }
         Msg::Why { pane, req, lines } => {
             if let Some(t) = active_turn(app, pane, req) {
@@ -225,12 +229,14 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Some(Overlay::Picker(_)) => Context::Picker,
         Some(Overlay::Health) => Context::Health,
         Some(Overlay::Help | Overlay::Why) => Context::Popup,
+        None if app.panel.is_some() => Context::Panel,
         None => Context::Workbench,
     };
     let action = action_for(ctx, &key);
     match ctx {
         Context::Picker => return on_picker_key(app, action, typed_char(&key), fx),
         Context::Health => return on_health_key(app, action, fx),
+        Context::Panel => return on_panel_key(app, action, typed_char(&key), fx),
         Context::Popup => {
             match action {
                 Some(Action::Quit) => quit(app, fx),
@@ -292,11 +298,12 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Action::CopyCode(n) => copy_answer(app, Some(n), fx),
         Action::ToggleMouse => {
             app.mouse_capture = !app.mouse_capture;
+            let k = super::keymap::key_for(Action::ToggleMouse);
             app.notify(
                 if app.mouse_capture {
-                    "mouse: wheel scrolls panes (F2 gives selection back to the terminal)"
+                    format!("mouse: wheel scrolls panes ({k} gives selection back to the terminal)")
                 } else {
-                    "mouse: terminal selection enabled (F2 turns wheel scrolling back on)"
+                    format!("mouse: terminal selection enabled ({k} turns wheel scrolling back on)")
                 },
                 Level::Info,
             );
@@ -329,6 +336,8 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             }
         }
         Action::Edit(e) => edit_composer(&mut app.composer, e),
+        Action::RoutingPanel => open_panel(app, PanelKind::Routing),
+        Action::PrivacyPanel => open_panel(app, PanelKind::Privacy),
         Action::Quit => quit(app, fx),
         // Keys of other contexts.
         Action::Select(_)
@@ -337,7 +346,118 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::ClearFaults
         | Action::Choose
         | Action::Erase
+        | Action::Toggle
         | Action::Close => {}
+    }
+}
+
+/// Providers that serve the focused pane's models, as the router knows them.
+fn providers_of(app: &App) -> Vec<String> {
+    let Some(p) = app.focused() else {
+        return Vec::new();
+    };
+    let models: Vec<&str> = std::iter::once(p.model.as_str())
+        .chain(p.settings.fallbacks.iter().map(String::as_str))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    if let Some(h) = &app.health {
+        for l in &h.labels {
+            if models.contains(&l.model.as_str()) && !out.contains(&l.slug) {
+                out.push(l.slug.clone());
+            }
+        }
+    }
+    out
+}
+
+fn open_panel(app: &mut App, kind: PanelKind) {
+    if app.focused().is_none() {
+        return;
+    }
+    let providers = providers_of(app);
+    let p = app.focused().expect("checked above");
+    app.panel = Some(crate::app::panels::open(
+        kind,
+        &p.settings,
+        &providers,
+        &p.model,
+    ));
+    refresh_panel(app);
+}
+
+/// Recomputes the open panel's preview and body from its fields and the latest health.
+fn refresh_panel(app: &mut App) {
+    let kind = app.server_kind;
+    let base = app
+        .focused()
+        .map(|p| p.settings.clone())
+        .unwrap_or_default();
+    let Some(panel) = &mut app.panel else { return };
+    let router = app
+        .health
+        .as_ref()
+        .map(|h| (&h.registry, &h.snapshot, h.observed));
+    crate::app::panels::refresh(panel, &base, router, kind);
+}
+
+fn on_panel_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: &mut Vec<Effect>) {
+    let Some(panel) = &mut app.panel else { return };
+    match action {
+        Some(Action::Quit) => return quit(app, fx),
+        Some(Action::ToggleTarget) => {
+            panel.all = !panel.all;
+            return;
+        }
+        _ => {}
+    }
+    match panel.form.key(action, typed) {
+        Outcome::Changed => refresh_panel(app),
+        Outcome::Close => {
+            app.panel = None;
+            app.notify("panel closed; nothing changed", Level::Info);
+        }
+        Outcome::Apply => apply_panel(app),
+        Outcome::Moved | Outcome::Nothing => {}
+    }
+}
+
+/// Applies the panel to the focused pane or every pane (and new panes), or says which fields
+/// stop it.
+fn apply_panel(app: &mut App) {
+    let Some(mut panel) = app.panel.take() else {
+        return;
+    };
+    let focus = app.focus;
+    let base = app
+        .panes
+        .get(focus)
+        .map(|p| p.settings.clone())
+        .unwrap_or_default();
+    if crate::app::panels::read(&mut panel, &base).is_err() {
+        app.panel = Some(panel);
+        app.notify("not applied: fix the fields marked ✗", Level::Error);
+        return;
+    }
+    let title = panel.kind.title().to_lowercase();
+    if panel.all {
+        for p in &mut app.panes {
+            if let Ok(s) = crate::app::panels::read(&mut panel, &p.settings) {
+                p.settings = s;
+            }
+        }
+        if let Ok(s) = crate::app::panels::read(&mut panel, &app.defaults) {
+            app.defaults = s;
+        }
+        app.notify(
+            format!("{title} settings applied to every pane"),
+            Level::Info,
+        );
+    } else if let Some(p) = app.panes.get_mut(focus) {
+        if let Ok(s) = crate::app::panels::read(&mut panel, &p.settings) {
+            p.settings = s;
+        }
+        let model = p.model.clone();
+        app.notify(format!("{title} settings applied to {model}"), Level::Info);
     }
 }
 
@@ -866,6 +986,7 @@ mod tests {
             }],
             selected: 0,
             snapshot: crate::routing::HealthSnapshot::empty(),
+            registry: Default::default(),
             observed: false,
             hscroll: 0,
         });

@@ -8,6 +8,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 /// Narrowest a pane column may get before panes stack into rows.
 pub(crate) const MIN_PANE_WIDTH: u16 = 28;
 
+/// Width from which a panel opens beside the panes instead of over them.
+pub const PANEL_BESIDE: u16 = 140;
+/// A panel's width beside the panes.
+const PANEL_WIDTH: u16 = 72;
+
 /// The screen's regions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Screen {
@@ -17,22 +22,35 @@ pub struct Screen {
     pub composer: Rect,
     /// The status bar.
     pub status: Rect,
+    /// The open panel: beside the panes on a wide screen, over them otherwise.
+    pub panel: Option<Rect>,
 }
 
 /// The regions of `area` for this state.
 pub fn screen(app: &mut App, area: Rect) -> Screen {
+    let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let beside = app.panel.is_some() && area.width >= PANEL_BESIDE;
+    let (left, side) = if beside {
+        let [l, r] =
+            Layout::horizontal([Constraint::Min(1), Constraint::Length(PANEL_WIDTH)]).areas(body);
+        (l, Some(r))
+    } else {
+        (body, None)
+    };
     let cap = 6.min(area.height / 3).max(1);
-    let rows = super::composer::wanted_rows(&mut app.composer, area.width.saturating_sub(2), cap);
-    let [panes, composer, status] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(rows + 2),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let rows = super::composer::wanted_rows(&mut app.composer, left.width.saturating_sub(2), cap);
+    let [panes, composer] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(rows + 2)]).areas(left);
+    let panel = match side {
+        Some(r) => Some(r),
+        None if app.panel.is_some() => Some(panes),
+        None => None,
+    };
     Screen {
         panes: grid(panes, app.panes.len()),
         composer,
         status,
+        panel,
     }
 }
 

@@ -4,6 +4,7 @@ mod composer;
 pub mod layout;
 mod overlay;
 mod pane;
+mod panel;
 
 use crate::app::state::{App, Level, Target};
 use ratatui::Frame;
@@ -18,6 +19,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         panes: rects,
         composer,
         status,
+        panel,
     } = layout::screen(app, frame.area());
     let focus = app.focus;
     let spinner = app.spinner;
@@ -26,6 +28,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     draw_composer(frame, app, composer);
     draw_status(frame, app, status);
+    if let (Some(area), Some(p)) = (panel, &app.panel) {
+        panel::draw(frame, p, area);
+    }
     overlay::draw(frame, app);
 }
 
@@ -166,7 +171,7 @@ mod tests {
     fn hints_and_notices_fit_whole_or_with_an_ellipsis() {
         assert_eq!(
             hints(200),
-            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · Ctrl+Q quit"
+            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · Ctrl+Q quit"
         );
         assert_eq!(hints(40), "F1 help · Ctrl+T target · Ctrl+Q quit");
         assert_eq!(hints(5), "");

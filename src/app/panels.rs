@@ -1,0 +1,452 @@
+//! The settings panels as descriptions of their fields: routing (F2) and privacy (F3). Each
+//! opens from a pane's `RequestSettings`, reads back into them (marking each bad field), and
+//! keeps a live preview of the route the settings produce and the body they send. Pure.
+
+use super::form::{Field, Form, Marked, Value};
+use crate::routing::{EndpointRegistry, HealthSnapshot};
+use crate::settings::RequestSettings;
+use crate::wire::request::{
+    DataCollection, Effort, MaxPrice, Partition, Percentiles, ProviderPreferences, ProviderSort,
+    Quantization, SortBy, SortConfig, Threshold,
+};
+
+/// Which panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelKind {
+    /// Sort, thresholds, prices, providers, fallbacks, sampling (F2).
+    Routing,
+    /// Data collection, zero retention, distillable text (F3).
+    Privacy,
+}
+
+impl PanelKind {
+    /// The panel's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            PanelKind::Routing => "Routing",
+            PanelKind::Privacy => "Privacy",
+        }
+    }
+}
+
+/// An open panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    /// Which one.
+    pub kind: PanelKind,
+    /// Its fields.
+    pub form: Form,
+    /// Applies to every pane (else the focused one).
+    pub all: bool,
+    /// The model the preview plans for (the focused pane's).
+    pub model: String,
+    /// The route these settings produce now, in words (empty without a router to ask).
+    pub preview: Vec<String>,
+    /// The body these settings send, pretty JSON.
+    pub body: String,
+}
+
+const SORTS: [&str; 4] = ["price-weighted (default)", "price", "throughput", "latency"];
+const PARTITIONS: [&str; 2] = ["model", "none"];
+const EFFORTS: [&str; 7] = [
+    "not set", "minimal", "low", "medium", "high", "xhigh", "max",
+];
+const QUANTS: [&str; 8] = ["int4", "int8", "fp4", "fp6", "fp8", "fp16", "bf16", "fp32"];
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| {
+        let s = format!("{v}");
+        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    })
+    .unwrap_or_default()
+}
+
+fn choice(options: &[&str], at: usize) -> Value {
+    Value::Choice {
+        options: options.iter().map(|s| s.to_string()).collect(),
+        at,
+    }
+}
+
+fn number(v: Option<f64>, unit: &'static str) -> Value {
+    Value::Number { text: num(v), unit }
+}
+
+fn list(candidates: &[String], chosen: Option<&Vec<String>>) -> Value {
+    let chosen = chosen.cloned().unwrap_or_default();
+    // What was chosen stays a candidate even when nothing serves it now.
+    let mut all = candidates.to_vec();
+    for c in &chosen {
+        if !all.contains(c) {
+            all.push(c.clone());
+        }
+    }
+    Value::List {
+        candidates: all,
+        chosen,
+        at: 0,
+    }
+}
+
+fn pct(t: Option<&Threshold>, i: usize) -> Option<f64> {
+    match t? {
+        Threshold::Value(v) if i == 0 => Some(*v),
+        Threshold::Value(_) => None,
+        Threshold::Percentiles(p) => [p.p50, p.p75, p.p90, p.p99][i],
+    }
+}
+
+const LAT_KEYS: [&str; 4] = ["lat_p50", "lat_p75", "lat_p90", "lat_p99"];
+const LAT_LABELS: [&str; 4] = [
+    "max latency p50",
+    "max latency p75",
+    "max latency p90",
+    "max latency p99",
+];
+const TPUT_KEYS: [&str; 4] = ["tput_p50", "tput_p75", "tput_p90", "tput_p99"];
+const TPUT_LABELS: [&str; 4] = [
+    "min throughput p50",
+    "min throughput p75",
+    "min throughput p90",
+    "min throughput p99",
+];
+
+/// Opens `kind` on `s`; `providers` are the slugs that serve the pane's models (the candidates
+/// of `order`, `only` and `ignore`).
+pub fn open(kind: PanelKind, s: &RequestSettings, providers: &[String], model: &str) -> Panel {
+    let p = s.provider.clone().unwrap_or_default();
+    let fields = match kind {
+        PanelKind::Routing => {
+            let (by, partition) = match p.sort {
+                None => (None, None),
+                Some(ProviderSort::By(b)) => (Some(b), None),
+                Some(ProviderSort::Config(c)) => (c.by, c.partition),
+            };
+            let sort_at = match by {
+                Some(SortBy::Price) => 1,
+                Some(SortBy::Throughput) => 2,
+                Some(SortBy::Latency) => 3,
+                _ => 0,
+            };
+            let mut f = vec![
+                Field::new("sort", "sort", choice(&SORTS, sort_at)),
+                Field::new(
+                    "partition",
+                    "partition",
+                    choice(&PARTITIONS, usize::from(partition == Some(Partition::None))),
+                ),
+            ];
+            for i in 0..4 {
+                // Latency thresholds are typed in seconds; the API takes seconds too.
+                f.push(Field::new(
+                    LAT_KEYS[i],
+                    LAT_LABELS[i],
+                    number(pct(p.preferred_max_latency.as_ref(), i), "s"),
+                ));
+            }
+            for i in 0..4 {
+                f.push(Field::new(
+                    TPUT_KEYS[i],
+                    TPUT_LABELS[i],
+                    number(pct(p.preferred_min_throughput.as_ref(), i), "tok/s"),
+                ));
+            }
+            let mp = p.max_price.unwrap_or_default();
+            f.extend([
+                Field::new(
+                    "price_prompt",
+                    "max price, prompt",
+                    number(mp.prompt, "$/M"),
+                ),
+                Field::new(
+                    "price_completion",
+                    "max price, completion",
+                    number(mp.completion, "$/M"),
+                ),
+                Field::new("order", "order", list(providers, p.order.as_ref())),
+                Field::new("only", "only", list(providers, p.only.as_ref())),
+                Field::new("ignore", "ignore", list(providers, p.ignore.as_ref())),
+                Field::new(
+                    "quantizations",
+                    "quantizations",
+                    list(
+                        &QUANTS.map(String::from),
+                        p.quantizations
+                            .as_ref()
+                            .map(|q| q.iter().map(|x| quant_name(*x)).collect())
+                            .as_ref(),
+                    ),
+                ),
+                Field::new(
+                    "allow_fallbacks",
+                    "allow fallbacks",
+                    Value::Toggle(p.allow_fallbacks != Some(false)),
+                ),
+                Field::new(
+                    "require_parameters",
+                    "require parameters",
+                    Value::Toggle(p.require_parameters == Some(true)),
+                ),
+                Field::new(
+                    "system",
+                    "system prompt",
+                    Value::Text(s.system.clone().unwrap_or_default()),
+                ),
+                Field::new("temperature", "temperature", number(s.temperature, "0–2")),
+                Field::new("top_p", "top_p", number(s.top_p, "0–1")),
+                Field::new(
+                    "max_tokens",
+                    "max tokens",
+                    number(s.max_tokens.map(f64::from), "tokens"),
+                ),
+                Field::new(
+                    "effort",
+                    "reasoning effort",
+                    choice(
+                        &EFFORTS,
+                        s.reasoning_effort
+                            .and_then(|e| EFFORTS.iter().position(|x| *x == effort_name(e)))
+                            .unwrap_or(0),
+                    ),
+                ),
+            ]);
+            f
+        }
+        PanelKind::Privacy => vec![
+            Field::new(
+                "deny",
+                "deny data collection",
+                Value::Toggle(p.data_collection == Some(DataCollection::Deny)),
+            ),
+            Field::new(
+                "zdr",
+                "zero data retention",
+                Value::Toggle(p.zdr == Some(true)),
+            ),
+            Field::new(
+                "distillable",
+                "distillable text only",
+                Value::Toggle(p.enforce_distillable_text == Some(true)),
+            ),
+        ],
+    };
+    Panel {
+        kind,
+        form: Form::new(fields),
+        all: false,
+        model: model.to_string(),
+        preview: Vec::new(),
+        body: String::new(),
+    }
+}
+
+fn quant_name(q: Quantization) -> String {
+    serde_json::to_value(q)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+fn effort_name(e: Effort) -> String {
+    serde_json::to_value(e)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// The settings the panel's fields say, on top of `base`; every bad field is marked and the
+/// result is `Err` when there is one.
+pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings, Marked> {
+    let f = &mut panel.form;
+    f.clear_errors();
+    let mut s = base.clone();
+    let mut p = s.provider.clone().unwrap_or_default();
+    let bad = std::cell::Cell::new(false);
+    let n = |f: &mut Form, key: &str, min: f64, max: f64| {
+        f.number(key, min, max).unwrap_or_else(|Marked| {
+            bad.set(true);
+            None
+        })
+    };
+    match panel.kind {
+        PanelKind::Routing => {
+            let by = match f.choice("sort") {
+                "price" => Some(SortBy::Price),
+                "throughput" => Some(SortBy::Throughput),
+                "latency" => Some(SortBy::Latency),
+                _ => None,
+            };
+            let partition = (f.choice("partition") == "none").then_some(Partition::None);
+            p.sort = match (by, partition) {
+                (None, _) => None,
+                (Some(b), None) => Some(ProviderSort::By(b)),
+                (Some(b), Some(pt)) => Some(ProviderSort::Config(SortConfig {
+                    by: Some(b),
+                    partition: Some(pt),
+                })),
+            };
+            let mut lat = [None; 4];
+            let mut tput = [None; 4];
+            for i in 0..4 {
+                lat[i] = n(f, LAT_KEYS[i], 0.0, 3600.0);
+                tput[i] = n(f, TPUT_KEYS[i], 0.0, 1e6);
+            }
+            let threshold = |v: [Option<f64>; 4]| {
+                v.iter()
+                    .any(Option::is_some)
+                    .then_some(Threshold::Percentiles(Percentiles {
+                        p50: v[0],
+                        p75: v[1],
+                        p90: v[2],
+                        p99: v[3],
+                    }))
+            };
+            p.preferred_max_latency = threshold(lat);
+            p.preferred_min_throughput = threshold(tput);
+            let prompt = n(f, "price_prompt", 0.0, 1e6);
+            let completion = n(f, "price_completion", 0.0, 1e6);
+            p.max_price = (prompt.is_some() || completion.is_some()).then(|| MaxPrice {
+                prompt,
+                completion,
+                ..Default::default()
+            });
+            let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
+            p.order = some(f.list("order"));
+            p.only = some(f.list("only"));
+            p.ignore = some(f.list("ignore"));
+            if let (Some(only), Some(ignore)) = (&p.only, &p.ignore)
+                && let Some(both) = only.iter().find(|x| ignore.contains(x))
+            {
+                f.set_error("ignore", format!("{both} is both in only and in ignore"));
+                bad.set(true);
+            }
+            p.quantizations = some(f.list("quantizations")).map(|q| {
+                q.iter()
+                    .filter_map(|x| serde_json::from_value(serde_json::json!(x)).ok())
+                    .collect()
+            });
+            p.allow_fallbacks = (!f.toggle("allow_fallbacks")).then_some(false);
+            p.require_parameters = f.toggle("require_parameters").then_some(true);
+            s.system = f.text("system");
+            s.temperature = n(f, "temperature", 0.0, 2.0);
+            s.top_p = n(f, "top_p", 0.0, 1.0);
+            if s.top_p == Some(0.0) {
+                f.set_error("top_p", "must be above 0");
+                bad.set(true);
+            }
+            s.max_tokens = n(f, "max_tokens", 1.0, 10_000_000.0).map(|v| v as u32);
+            s.reasoning_effort = match f.choice("effort") {
+                "not set" => None,
+                e => serde_json::from_value(serde_json::json!(e)).ok(),
+            };
+        }
+        PanelKind::Privacy => {
+            p.data_collection = f.toggle("deny").then_some(DataCollection::Deny);
+            p.zdr = f.toggle("zdr").then_some(true);
+            p.enforce_distillable_text = f.toggle("distillable").then_some(true);
+        }
+    }
+    s.provider = (p != ProviderPreferences::default()).then_some(p);
+    if bad.get() { Err(Marked) } else { Ok(s) }
+}
+
+/// Recomputes the preview and body from the fields (on every change and every health update).
+pub fn refresh(
+    panel: &mut Panel,
+    base: &RequestSettings,
+    router: Option<(&EndpointRegistry, &HealthSnapshot, bool)>,
+    kind: crate::client::ServerKind,
+) {
+    let Ok(settings) = read(panel, base) else {
+        panel.preview = vec!["fix the marked fields to see the route".into()];
+        return;
+    };
+    let request = crate::settings::build(&panel.model, &settings, [], "");
+    let body = crate::client::wire_body(kind, &request);
+    panel.body = serde_json::to_string_pretty(&body).unwrap_or_default();
+    panel.preview = match router {
+        Some((registry, snapshot, forecast)) => {
+            let p = crate::preview::preview(registry, snapshot, &request, forecast, 1);
+            crate::preview::lines(registry, &p)
+        }
+        None => vec!["no router here to preview the route".into()],
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::keymap::Action;
+
+    fn typed(p: &mut Panel, key: &str, text: &str) {
+        p.form.focus = p.form.fields.iter().position(|f| f.key == key).unwrap();
+        for c in text.chars() {
+            p.form.key(None, Some(c));
+        }
+    }
+
+    #[test]
+    fn every_routing_field_round_trips_through_the_settings() {
+        let providers = vec!["alpha".to_string(), "beta".to_string()];
+        let mut p = open(
+            PanelKind::Routing,
+            &RequestSettings::default(),
+            &providers,
+            "m/a",
+        );
+        assert_eq!(
+            read(&mut p, &RequestSettings::default()),
+            Ok(RequestSettings::default())
+        );
+        p.form.focus = 0;
+        p.form.key(Some(Action::Sideways(1)), None); // sort: price
+        p.form.key(Some(Action::Sideways(1)), None); // sort: throughput
+        typed(&mut p, "lat_p90", "3");
+        typed(&mut p, "price_completion", "2.5");
+        p.form.focus = p.form.fields.iter().position(|f| f.key == "only").unwrap();
+        p.form.key(Some(Action::Toggle), None);
+        typed(&mut p, "temperature", "0.4");
+        let s = read(&mut p, &RequestSettings::default()).unwrap();
+        let prov = s.provider.clone().unwrap();
+        assert_eq!(prov.sort, Some(ProviderSort::By(SortBy::Throughput)));
+        assert_eq!(
+            prov.preferred_max_latency,
+            Some(Threshold::Percentiles(Percentiles {
+                p90: Some(3.0),
+                ..Default::default()
+            }))
+        );
+        assert_eq!(prov.max_price.unwrap().completion, Some(2.5));
+        assert_eq!(prov.only, Some(vec!["alpha".to_string()]));
+        assert_eq!(s.temperature, Some(0.4));
+        // Opening on those settings shows them again.
+        let mut again = open(PanelKind::Routing, &s, &providers, "m/a");
+        assert_eq!(read(&mut again, &RequestSettings::default()).unwrap(), s);
+    }
+
+    #[test]
+    fn bad_fields_are_marked_and_nothing_reads_back() {
+        let mut p = open(PanelKind::Routing, &RequestSettings::default(), &[], "m/a");
+        typed(&mut p, "temperature", "7");
+        typed(&mut p, "price_prompt", "1a");
+        typed(&mut p, "lat_p50", "-1");
+        assert_eq!(read(&mut p, &RequestSettings::default()), Err(Marked));
+        let err = |k: &str| p.form.get(k).unwrap().error.clone().unwrap_or_default();
+        assert_eq!(err("temperature"), "7 is outside 0–2");
+        assert_eq!(err("price_prompt"), "“1a” is not a number");
+        assert_eq!(err("lat_p50"), "-1 is outside 0–3600");
+    }
+
+    #[test]
+    fn privacy_toggles_are_hard_filters_in_the_provider_object() {
+        let mut p = open(PanelKind::Privacy, &RequestSettings::default(), &[], "m/a");
+        p.form.key(Some(Action::Toggle), None);
+        p.form.key(Some(Action::Select(1)), None);
+        p.form.key(Some(Action::Toggle), None);
+        let s = read(&mut p, &RequestSettings::default()).unwrap();
+        let prov = s.provider.unwrap();
+        assert_eq!(prov.data_collection, Some(DataCollection::Deny));
+        assert_eq!(prov.zdr, Some(true));
+        assert_eq!(prov.enforce_distillable_text, None);
+    }
+}
