@@ -847,3 +847,88 @@ fn a_megabyte_paste_with_or_without_brackets_is_one_edit_and_keys_still_work() {
         assert_restored(&t, tag);
     }
 }
+
+/// One model at three providers: the cheapest keeps prompts, one retains nothing.
+const PRIVACY_FLEET: &str = r#"
+seed = 3
+[[providers]]
+name = "Cheapo"
+slug = "cheapo"
+collects_data = true
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.2
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+
+[[providers]]
+name = "Middling"
+slug = "middling"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.5
+completion_price = 1.0
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+
+[[providers]]
+name = "Vault"
+slug = "vault"
+zdr = true
+[[providers.models]]
+id = "m/chat"
+prompt_price = 2.0
+completion_price = 4.0
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+"#;
+
+#[test]
+fn panels_steer_the_route_zdr_then_sort_by_price_and_the_answer_comes_from_the_preview() {
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "--route-locally",
+        "-m",
+        "m/chat",
+    ];
+    let mut t = Tui::spawn("panels", &args, &[("fleet.toml", PRIVACY_FLEET)]);
+    t.wait_for("a ready pane with the local router", |s| {
+        s.contains("ready") && s.contains("local router")
+    });
+    // F3, ↓ to zero data retention, Space: the preview keeps only Vault.
+    t.send("\x1bOR");
+    t.wait_for("the privacy panel", |s| s.contains("Privacy — this pane"));
+    t.send("\x1b[B ");
+    t.wait_for("the preview with only the zero-retention endpoint", |s| {
+        s.contains("1. Vault") && s.contains("✗ Cheapo") && s.contains("✗ Middling")
+    });
+    t.send("\r");
+    t.wait_for("the settings applied", |s| {
+        s.contains("privacy settings applied to m/chat")
+    });
+    t.send("hello\r");
+    t.wait_for("the answer, from the only zero-retention endpoint", |s| {
+        s.contains("✓ done") && s.contains("Vault ·")
+    });
+    // Back off zdr, then F2: sort by price makes Cheapo the one choice.
+    t.send("\x1bOR\x1b[B \r");
+    t.wait_for("zdr off", |s| s.contains("privacy settings applied"));
+    t.send("\x1bOQ");
+    t.wait_for("the routing panel", |s| s.contains("Routing — this pane"));
+    t.send("\x1b[C"); // sort: price
+    t.wait_for("the preview sorted by price, Cheapo first", |s| {
+        s.contains("‹ price ›") && s.contains("1. Cheapo")
+    });
+    t.send("\r");
+    t.wait_for("routing applied", |s| {
+        s.contains("routing settings applied to m/chat")
+    });
+    t.send("again\r");
+    t.wait_for("the next answer from Cheapo", |s| {
+        s.matches("✓ done").count() >= 1 && s.contains("Cheapo ·")
+    });
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}

@@ -138,6 +138,9 @@ pub struct Pane {
     pub model: String,
     /// What its requests ask for beyond the conversation (fallbacks, routing, sampling, …).
     pub settings: crate::settings::RequestSettings,
+    /// Turns before the settings last changed: a turn before this does not keep its endpoint
+    /// for the conversation (new preferences route afresh).
+    pub routed_from: usize,
     /// Conversation.
     pub turns: Vec<Turn>,
     /// Scroll position.
@@ -151,6 +154,7 @@ impl Pane {
             id,
             model,
             settings: Default::default(),
+            routed_from: 0,
             turns: Vec::new(),
             scroll: Scroll::Follow,
         }

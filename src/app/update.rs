@@ -442,6 +442,9 @@ fn apply_panel(app: &mut App) {
     if panel.all {
         for p in &mut app.panes {
             if let Ok(s) = crate::app::panels::read(&mut panel, &p.settings) {
+                if s != p.settings {
+                    p.routed_from = p.turns.len();
+                }
                 p.settings = s;
             }
         }
@@ -454,6 +457,9 @@ fn apply_panel(app: &mut App) {
         );
     } else if let Some(p) = app.panes.get_mut(focus) {
         if let Ok(s) = crate::app::panels::read(&mut panel, &p.settings) {
+            if s != p.settings {
+                p.routed_from = p.turns.len();
+            }
             p.settings = s;
         }
         let model = p.model.clone();
@@ -510,6 +516,7 @@ fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
         .turns
         .last()
         .filter(|t| matches!(t.state, TurnState::Done(_)))
+        .filter(|_| pane.turns.len() > pane.routed_from)
         .and_then(|t| t.endpoint);
     pane.turns.push(Turn::new(prompt, req));
     pane.scroll = Scroll::Follow;
