@@ -88,6 +88,30 @@ fn bench(c: &mut Criterion) {
             },
         );
     }
+    // The same frame with the routing panel open beside the panes (fields, preview, body).
+    let mut app = workbench(10_000);
+    app.size = (160, 48);
+    let model = app.panes[0].model.clone();
+    let mut panel = switchyard::app::panels::open(
+        switchyard::app::panels::PanelKind::Routing,
+        &Default::default(),
+        &["alpha".into(), "beta".into()],
+        &model,
+    );
+    switchyard::app::panels::refresh(
+        &mut panel,
+        &Default::default(),
+        None,
+        switchyard::client::ServerKind::OpenRouter,
+    );
+    app.panel = Some(panel);
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
+    g.bench_function("with_routing_panel", |b| {
+        b.iter(|| {
+            term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
+        })
+    });
     g.finish();
 }
 

@@ -1,5 +1,5 @@
 //! Routing core: planning at 50 and 500 endpoints (5 models), recording one outcome, taking a
-//! snapshot, and exporting a full outcome log for saving.
+//! snapshot, exporting a full outcome log for saving, and a routing panel's preview.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -94,6 +94,30 @@ fn bench(c: &mut Criterion) {
     let (_, _, mut tracker) = world(500);
     let mut t = NOW;
     let mut k = 0u64;
+    // What a routing panel recomputes on every change: a routing panel's settings built into a
+    // request, planned over 500 endpoints, worded, and the body serialised.
+    {
+        let (reg, snap, _) = world(500);
+        let settings = switchyard::settings::RequestSettings {
+            provider: Some(ProviderPreferences {
+                data_collection: Some(DataCollection::Deny),
+                preferred_max_latency: Some(Threshold::Value(3.0)),
+                ..Default::default()
+            }),
+            fallbacks: vec!["m/1".into()],
+            temperature: Some(0.3),
+            ..Default::default()
+        };
+        c.bench_function("preview_500", |b| {
+            b.iter(|| {
+                let req = switchyard::settings::build("m/0", &settings, [], "Explain quicksort");
+                let p = switchyard::preview::preview(&reg, &snap, &req, false, 7);
+                let lines = switchyard::preview::lines(&reg, &p);
+                let body = serde_json::to_string_pretty(&req).unwrap();
+                black_box((lines, body))
+            })
+        });
+    }
     c.bench_function("routing_record_outcome", |b| {
         b.iter(|| {
             k += 1;

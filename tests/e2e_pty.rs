@@ -905,8 +905,8 @@ fn panels_steer_the_route_zdr_then_sort_by_price_and_the_answer_comes_from_the_p
         s.contains("1. Vault") && s.contains("✗ Cheapo") && s.contains("✗ Middling")
     });
     t.send("\r");
-    t.wait_for("the settings applied", |s| {
-        s.contains("privacy settings applied to m/chat")
+    t.wait_for("the settings applied, and the pane's badge", |s| {
+        s.contains("privacy settings applied to m/chat") && s.contains("[zdr]")
     });
     t.send("hello\r");
     t.wait_for("the answer, from the only zero-retention endpoint", |s| {

@@ -14,6 +14,24 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// The privacy filters in force on a pane: `[no-train]`, `[zdr]`, `[distill]`.
+fn privacy_badge(pane: &Pane) -> String {
+    let Some(p) = &pane.settings.provider else {
+        return String::new();
+    };
+    let mut b = Vec::new();
+    if p.data_collection == Some(crate::wire::request::DataCollection::Deny) {
+        b.push("[no-train]");
+    }
+    if p.zdr == Some(true) {
+        b.push("[zdr]");
+    }
+    if p.enforce_distillable_text == Some(true) {
+        b.push("[distill]");
+    }
+    b.join("")
+}
+
 /// Draws a pane into `area` (only memo caches are written).
 pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, spinner: u64) {
     let border = if focused {
@@ -28,14 +46,24 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
     // The state badge always shows whole; a long model id is cut in the middle to make room
     // (its ends, such as `:free`, tell ids apart).
     let room = usize::from(area.width.saturating_sub(2));
-    let model_room = room.saturating_sub(state.chars().count() + 3);
-    let title = Line::from(vec![
+    // What privacy filters are in force, always shown (they decide where prompts may go).
+    let badge = privacy_badge(pane);
+    let badge_w = badge.chars().count() + usize::from(!badge.is_empty());
+    let model_room = room.saturating_sub(state.chars().count() + 3 + badge_w);
+    let mut spans = vec![
         Span::styled(
             format!(" {} ", super::cut_middle(&pane.model, model_room)),
             Style::default().add_modifier(Modifier::BOLD),
         ),
         Span::styled(format!("{state} "), state_style),
-    ]);
+    ];
+    if !badge.is_empty() {
+        spans.push(Span::styled(
+            format!("{badge} "),
+            Style::default().fg(Color::Green),
+        ));
+    }
+    let title = Line::from(spans);
     let block = Block::bordered()
         .border_type(if focused {
             BorderType::Thick
