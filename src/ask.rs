@@ -118,7 +118,11 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     for (i, req) in requests.into_iter().enumerate() {
         let tx = tx.clone();
         let model = opts.models[i].clone();
-        rt.spawn(i as u64, req, JobOptions::default(), move |ev| {
+        let job = JobOptions {
+            eu: opts.settings.eu,
+            ..JobOptions::default()
+        };
+        rt.spawn(i as u64, req, job, move |ev| {
             let report = match ev {
                 JobEvent::Stream { at, events } => {
                     for e in events {

@@ -51,26 +51,38 @@ pub async fn run(src: &Source, models: &[String], settings: &RequestSettings, a:
         let request = crate::settings::build(m, settings, [], &a.prompt);
         let body = crate::client::wire_body(src.endpoint.kind, &request);
         let body = serde_json::to_value(&body).unwrap_or_default();
-        let p = crate::preview::preview(&registry, &snapshot, &request, forecast, i as u64 + 1);
+        let p = crate::preview::preview(
+            &registry,
+            &snapshot,
+            &request,
+            settings.eu,
+            forecast,
+            i as u64 + 1,
+        );
         if p.plan.is_err() {
             status = 1;
         }
+        // Written with errors ignored: `plan | head` closing the pipe early is not a crash.
+        let mut out = String::new();
         if a.json {
             let mut v = crate::preview::to_json(&registry, &p, &body);
             v["model"] = serde_json::json!(m);
-            println!("{v}");
+            out.push_str(&format!("{v}\n"));
         } else {
             if models.len() > 1 {
-                println!("── {m}");
+                out.push_str(&format!("── {m}\n"));
             }
             for l in crate::preview::lines(&registry, &p) {
-                println!("{}", crate::safe_text::neutralise(&l));
+                out.push_str(&crate::safe_text::neutralise(&l));
+                out.push('\n');
             }
-            println!("request body:");
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&body).unwrap_or_default()
-            );
+            out.push_str("request body:\n");
+            out.push_str(&serde_json::to_string_pretty(&body).unwrap_or_default());
+            out.push('\n');
+        }
+        use std::io::Write;
+        if std::io::stdout().write_all(out.as_bytes()).is_err() {
+            return status;
         }
     }
     status

@@ -23,10 +23,14 @@ pub fn preview(
     registry: &EndpointRegistry,
     snapshot: &HealthSnapshot,
     request: &ChatRequest,
+    eu_only: bool,
     forecast: bool,
     seed: u64,
 ) -> Preview {
-    let features = RequestFeatures::from_request(request);
+    let features = RequestFeatures {
+        eu_only,
+        ..RequestFeatures::from_request(request)
+    };
     let prefs = request.provider.clone().unwrap_or_default();
     let models: Vec<String> = request
         .model
@@ -191,7 +195,7 @@ mod tests {
     fn a_load_balanced_draw_shows_shares_and_a_hard_filter_shows_its_rule() {
         let reg = registry();
         let snap = HealthTracker::new(Default::default()).snapshot(reg.len(), Default::default());
-        let p = preview(&reg, &snap, &request(None), false, 1);
+        let p = preview(&reg, &snap, &request(None), false, false, 1);
         let v = to_json(&reg, &p, &json!({}));
         let shares = v["shares"]
             .as_array()
@@ -203,7 +207,27 @@ mod tests {
             data_collection: Some(DataCollection::Deny),
             ..Default::default()
         };
-        let p = preview(&reg, &snap, &request(Some(deny)), false, 1);
+        let p = preview(&reg, &snap, &request(Some(deny)), false, false, 1);
+        let v = to_json(&reg, &p, &json!({}));
+        assert_eq!(v["chosen"]["slug"], "pricey");
+        // EU processing: neither endpoint says where it runs, so neither qualifies.
+        let p = preview(&reg, &snap, &request(None), true, false, 1);
+        assert!(
+            p.plan.as_ref().is_err_and(|e| e.contains("EU processing")),
+            "{:?}",
+            p.plan
+        );
+        let p = preview(
+            &reg,
+            &snap,
+            &request(Some(ProviderPreferences {
+                data_collection: Some(DataCollection::Deny),
+                ..Default::default()
+            })),
+            false,
+            false,
+            1,
+        );
         let v = to_json(&reg, &p, &json!({}));
         assert_eq!(v["chosen"]["slug"], "pricey");
         assert_eq!(v["excluded"][0]["slug"], "cheap");

@@ -49,6 +49,8 @@ pub struct JobOptions {
     pub screen: bool,
     /// The router endpoint that answered the conversation's previous turn.
     pub affinity: Option<u32>,
+    /// Only EU processing: Switchyard's router keeps EU endpoints; OpenRouter gets its EU host.
+    pub eu: bool,
 }
 
 /// Runs requests against one source.
@@ -134,6 +136,7 @@ impl Runtime {
                 let started = Instant::now();
                 let mut exec = crate::routing::exec::ExecOptions {
                     affinity: opts.affinity.map(crate::routing::EndpointId),
+                    eu_only: opts.eu,
                     jitter_seed: fresh_seed(),
                     ..router.exec_options()
                 };
@@ -186,7 +189,15 @@ impl Runtime {
                 on_event(JobEvent::Ended(Box::new(routed.answer)));
             })
         } else {
-            let ep = self.endpoint.clone();
+            let mut ep = self.endpoint.clone();
+            // OpenRouter processes in the EU behind its EU host (an API call, not a body field).
+            let mut eu_unmet = false;
+            if opts.eu {
+                match crate::source::eu_host(&ep.base_url) {
+                    Some(eu) => ep.base_url = eu,
+                    None => eu_unmet = true,
+                }
+            }
             if let Some(m) = &request.model {
                 self.learn(m);
             }
@@ -196,6 +207,19 @@ impl Runtime {
                 .flatten()
                 .filter(|m| !m.is_empty());
             tokio::spawn(async move {
+                if eu_unmet {
+                    // Nothing is sent where EU processing cannot be honoured.
+                    on_event(JobEvent::Ended(Box::new(crate::client::Answer {
+                        text: String::new(),
+                        served: Default::default(),
+                        usage: None,
+                        timings: Default::default(),
+                        result: Err(crate::client::ChatError::NoRoute(
+                            "EU processing was asked for, but this gateway has no EU host (only OpenRouter's is known); nothing was sent".into(),
+                        )),
+                    })));
+                    return;
+                }
                 if let Some(models) = dropped {
                     // Honest about what the wire can't carry: OpenRouter's `models` field.
                     on_event(JobEvent::Routing(ExecEvent::Notice(format!(

@@ -26,6 +26,8 @@ pub struct RequestSettings {
     pub reasoning_effort: Option<Effort>,
     /// Structured output (`response_format`).
     pub response_format: Option<ResponseFormat>,
+    /// Only EU processing (OpenRouter's EU host; Switchyard's router keeps EU endpoints).
+    pub eu: bool,
 }
 
 impl RequestSettings {
@@ -107,6 +109,10 @@ pub struct RequestArgs {
     #[arg(long = "reasoning-effort", global = true, value_name = "EFFORT",
           value_parser = ["minimal", "low", "medium", "high", "xhigh", "max"])]
     pub reasoning_effort: Option<String>,
+    /// Only EU in-region processing: OpenRouter's EU host, or only EU endpoints with
+    /// Switchyard's router.
+    #[arg(long, global = true)]
+    pub eu: bool,
 }
 
 impl RequestArgs {
@@ -142,6 +148,7 @@ impl RequestArgs {
             max_tokens: self.max_tokens,
             reasoning_effort,
             response_format: None,
+            eu: self.eu,
         };
         s.check().map_err(|(field, msg)| {
             let flag = match field {

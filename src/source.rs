@@ -11,6 +11,18 @@ use crate::fleet::{self, FleetHandle, FleetSpec};
 
 /// OpenRouter's API base.
 pub const OPENROUTER_BASE: &str = "https://openrouter.ai/api/v1";
+/// OpenRouter's host for in-region (EU) processing.
+pub const OPENROUTER_EU_BASE: &str = "https://eu.openrouter.ai/api/v1";
+
+/// The EU host for a gateway base URL: OpenRouter's (already EU stays as it is); `None` for a
+/// gateway without one.
+pub fn eu_host(base: &str) -> Option<String> {
+    let b = base.trim_end_matches('/');
+    if b == OPENROUTER_EU_BASE {
+        return Some(b.to_string());
+    }
+    (b == OPENROUTER_BASE).then(|| OPENROUTER_EU_BASE.to_string())
+}
 /// Models opened when nothing else says which.
 pub const DEFAULT_MODELS: [&str; 3] = [
     "openai/gpt-4o-mini",

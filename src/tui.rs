@@ -177,11 +177,13 @@ fn run_effect(
             req,
             request,
             affinity,
+            eu,
         } => {
             let tx = tx.clone();
             let opts = JobOptions {
                 screen: true,
                 affinity,
+                eu,
             };
             rt.spawn(req, *request, opts, move |ev| {
                 let msg = match ev {

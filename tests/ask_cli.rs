@@ -939,6 +939,25 @@ fn plan_shows_the_route_and_the_body_and_sends_nothing() {
         v["request"]["provider"]["only"],
         serde_json::json!(["comet"])
     );
+    // EU processing: only the fleet's EU provider qualifies; the rest say why.
+    let (_, v) = plan(&[
+        "--route-locally",
+        "--eu",
+        "plan",
+        "--json",
+        "-m",
+        "meta-llama/llama-3.3-70b-instruct",
+    ]);
+    assert_eq!(v["chosen"]["slug"], "fjord", "{v}");
+    assert!(
+        v["excluded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["rule"] == "outside_eu"),
+        "{v}"
+    );
+    assert!(v["request"].get("eu").is_none(), "not a body field: {v}");
     // Where the gateway routes, the plan is a forecast.
     let (_, v) = plan(&["plan", "--json", "-m", "openai/gpt-4o-mini"]);
     assert_eq!(v["forecast"], true, "{v}");
@@ -952,5 +971,19 @@ fn plan_shows_the_route_and_the_body_and_sends_nothing() {
         text(&out.stdout).contains("no plan"),
         "{}",
         text(&out.stdout)
+    );
+}
+
+#[test]
+fn eu_processing_where_the_gateway_has_no_eu_host_sends_nothing_and_says_so() {
+    let out = sy_cmd()
+        .args(["ask", "--eu", "-m", "openai/gpt-4o-mini", "hi"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no EU host") && text(&out.stderr).contains("nothing was sent"),
+        "{}",
+        text(&out.stderr)
     );
 }

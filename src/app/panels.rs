@@ -228,6 +228,7 @@ pub fn open(kind: PanelKind, s: &RequestSettings, providers: &[String], model: &
                 "distillable text only",
                 Value::Toggle(p.enforce_distillable_text == Some(true)),
             ),
+            Field::new("eu", "EU processing only", Value::Toggle(s.eu)),
         ],
     };
     Panel {
@@ -344,6 +345,7 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
             p.data_collection = f.toggle("deny").then_some(DataCollection::Deny);
             p.zdr = f.toggle("zdr").then_some(true);
             p.enforce_distillable_text = f.toggle("distillable").then_some(true);
+            s.eu = f.toggle("eu");
         }
     }
     s.provider = (p != ProviderPreferences::default()).then_some(p);
@@ -366,7 +368,7 @@ pub fn refresh(
     panel.body = serde_json::to_string_pretty(&body).unwrap_or_default();
     panel.preview = match router {
         Some((registry, snapshot, forecast)) => {
-            let p = crate::preview::preview(registry, snapshot, &request, forecast, 1);
+            let p = crate::preview::preview(registry, snapshot, &request, settings.eu, forecast, 1);
             crate::preview::lines(registry, &p)
         }
         None => vec!["no router here to preview the route".into()],

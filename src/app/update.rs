@@ -102,6 +102,8 @@ pub enum Effect {
         /// The local router's endpoint that answered this conversation's last turn, so it stays
         /// there while healthy (prompt caches keep working).
         affinity: Option<u32>,
+        /// Only EU processing.
+        eu: bool,
     },
     /// Abort a request (closes its connection).
     Cancel(ReqId),
@@ -525,6 +527,7 @@ fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
         req,
         request: Box::new(request),
         affinity,
+        eu: pane.settings.eu,
     });
 }
 

@@ -171,6 +171,8 @@ pub struct ExecOptions {
     pub affinity: Option<EndpointId>,
     /// Concurrency gates per server, shared by every request of one router.
     pub gates: Option<std::sync::Arc<super::gate::Gates>>,
+    /// Only endpoints that process in the EU.
+    pub eu_only: bool,
 }
 
 impl Default for ExecOptions {
@@ -186,6 +188,7 @@ impl Default for ExecOptions {
             keys: Default::default(),
             affinity: None,
             gates: None,
+            eu_only: false,
         }
     }
 }
@@ -824,7 +827,10 @@ pub async fn execute(
     let mut models: Vec<String> = req.model.iter().cloned().collect();
     models.extend(req.models.iter().flatten().cloned());
     let query = PlanQuery {
-        features: RequestFeatures::from_request(req),
+        features: RequestFeatures {
+            eu_only: opts.eu_only,
+            ..RequestFeatures::from_request(req)
+        },
         prefs: req.provider.clone().unwrap_or_default(),
         models,
         affinity: opts.affinity,

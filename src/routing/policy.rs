@@ -65,6 +65,8 @@ pub struct RequestFeatures {
     pub params: ParamSet,
     /// Input modalities the request contains (text is implied).
     pub input: Modalities,
+    /// Only endpoints that process in the EU (not a body field: OpenRouter takes it as a host).
+    pub eu_only: bool,
 }
 
 impl RequestFeatures {
@@ -151,6 +153,7 @@ impl RequestFeatures {
             max_output_tokens,
             params,
             input,
+            eu_only: false,
         }
     }
 }
@@ -186,10 +189,12 @@ pub enum ExclusionRule {
     NotInOrder,
     /// `allow_fallbacks: false` without `order`: not the first choice of its model.
     FallbacksDisabled,
+    /// EU processing asked for, and the endpoint's region is not in the EU (or unknown).
+    OutsideEu,
 }
 
 impl ExclusionRule {
-    const COUNT: usize = 14;
+    const COUNT: usize = 15;
     const ALL: [Self; Self::COUNT] = [
         Self::DataCollection,
         Self::Zdr,
@@ -205,6 +210,7 @@ impl ExclusionRule {
         Self::MaxOutput,
         Self::NotInOrder,
         Self::FallbacksDisabled,
+        Self::OutsideEu,
     ];
 
     /// Short description for errors and the UI.
@@ -224,6 +230,7 @@ impl ExclusionRule {
             Self::MaxOutput => "max output tokens",
             Self::NotInOrder => "order with allow_fallbacks: false",
             Self::FallbacksDisabled => "allow_fallbacks: false",
+            Self::OutsideEu => "EU processing (its region is outside the EU or unknown)",
         }
     }
 }
@@ -474,6 +481,20 @@ fn meets(
     }
 }
 
+/// Whether a region names the EU: `eu`, `eu-west-1`, `europe-west4`, or an EU country code.
+pub fn is_eu(region: &str) -> bool {
+    const COUNTRIES: [&str; 27] = [
+        "at", "be", "bg", "hr", "cy", "cz", "dk", "ee", "fi", "fr", "de", "gr", "hu", "ie", "it",
+        "lv", "lt", "lu", "mt", "nl", "pl", "pt", "ro", "sk", "si", "es", "se",
+    ];
+    let r = region.trim().to_ascii_lowercase();
+    r == "eu"
+        || r.starts_with("eu-")
+        || r.starts_with("eu_")
+        || r.starts_with("europe")
+        || COUNTRIES.contains(&r.as_str())
+}
+
 fn hard_filter(
     meta: &EndpointMeta,
     f: &RequestFeatures,
@@ -481,6 +502,9 @@ fn hard_filter(
     order_pos: Option<usize>,
 ) -> Option<ExclusionRule> {
     use ExclusionRule as R;
+    if f.eu_only && !meta.region.as_deref().is_some_and(is_eu) {
+        return Some(R::OutsideEu);
+    }
     if prefs.data_collection == Some(DataCollection::Deny) && meta.data.collects_data {
         return Some(R::DataCollection);
     }

@@ -16,9 +16,8 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 /// The privacy filters in force on a pane: `[no-train]`, `[zdr]`, `[distill]`.
 fn privacy_badge(pane: &Pane) -> String {
-    let Some(p) = &pane.settings.provider else {
-        return String::new();
-    };
+    let none = Default::default();
+    let p = pane.settings.provider.as_ref().unwrap_or(&none);
     let mut b = Vec::new();
     if p.data_collection == Some(crate::wire::request::DataCollection::Deny) {
         b.push("[no-train]");
@@ -28,6 +27,9 @@ fn privacy_badge(pane: &Pane) -> String {
     }
     if p.enforce_distillable_text == Some(true) {
         b.push("[distill]");
+    }
+    if pane.settings.eu {
+        b.push("[eu]");
     }
     b.join("")
 }
