@@ -111,7 +111,7 @@ fn bench(c: &mut Criterion) {
         c.bench_function("preview_500", |b| {
             b.iter(|| {
                 let req = switchyard::settings::build("m/0", &settings, [], "Explain quicksort");
-                let p = switchyard::preview::preview(&reg, &snap, &req, false, 7);
+                let p = switchyard::preview::preview(&reg, &snap, &req, false, false, 7);
                 let lines = switchyard::preview::lines(&reg, &p);
                 let body = serde_json::to_string_pretty(&req).unwrap();
                 black_box((lines, body))

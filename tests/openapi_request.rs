@@ -846,6 +846,7 @@ fn every_request_setting_validates_against_the_spec() {
         max_tokens: Some(64),
         reasoning_effort: Some(switchyard::wire::request::Effort::High),
         response_format: None,
+        eu: true,
     };
     let r = build("m/a", &s, [("earlier", "answer")], "now");
     assert_valid(&r);

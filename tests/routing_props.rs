@@ -256,6 +256,7 @@ fn features() -> impl Strategy<Value = RequestFeatures> {
                 params & params.rotate_left(7) & params.rotate_left(13) & ParamSet::ALL.0,
             ),
             input: Modalities(1 | (modal << 1)),
+            eu_only: false,
         })
 }
 
@@ -798,6 +799,7 @@ fn planning_is_allocation_free_after_warmup() {
         max_output_tokens: Some(1000),
         params: ParamSet::TOOLS,
         input: Modalities::TEXT,
+        eu_only: false,
     };
     let variants = [
         ProviderPreferences::default(),

@@ -1201,6 +1201,7 @@ mod tests {
             max_output_tokens: Some(2000),
             params: ParamSet::TOOLS,
             input: Modalities::TEXT,
+            eu_only: false,
         };
         // Without require_parameters, missing tools only demotes.
         let p = fx.run(0).unwrap();

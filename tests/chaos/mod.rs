@@ -179,7 +179,7 @@ impl Soak {
                 req,
                 JobOptions {
                     screen: true,
-                    affinity: None,
+                    ..Default::default()
                 },
                 move |ev| match ev {
                     JobEvent::Attempt { .. } => attempts += 1,
