@@ -90,6 +90,69 @@ pub fn build<'a>(
     }
 }
 
+/// Routing presets, by name: (name, what it does).
+pub const PRESETS: [(&str, &str); 4] = [
+    ("cheapest", "sort by price"),
+    ("fastest", "sort by throughput"),
+    ("lowest-latency", "sort by latency"),
+    (
+        "cheap-under-3s",
+        "sort by price, demoting endpoints slower than 3 s to first token at p90",
+    ),
+];
+
+/// The `provider` preferences a preset stands for.
+pub fn preset(name: &str) -> Option<ProviderPreferences> {
+    use crate::wire::request::{Percentiles, ProviderSort, SortBy, Threshold};
+    let sort = |by| Some(ProviderSort::By(by));
+    Some(match name {
+        "cheapest" => ProviderPreferences {
+            sort: sort(SortBy::Price),
+            ..Default::default()
+        },
+        "fastest" => ProviderPreferences {
+            sort: sort(SortBy::Throughput),
+            ..Default::default()
+        },
+        "lowest-latency" => ProviderPreferences {
+            sort: sort(SortBy::Latency),
+            ..Default::default()
+        },
+        "cheap-under-3s" => ProviderPreferences {
+            sort: sort(SortBy::Price),
+            preferred_max_latency: Some(Threshold::Percentiles(Percentiles {
+                p90: Some(3.0),
+                ..Default::default()
+            })),
+            ..Default::default()
+        },
+        _ => return None,
+    })
+}
+
+/// `over` on top of `base`: every field `over` sets wins.
+pub fn overlay(base: ProviderPreferences, over: ProviderPreferences) -> ProviderPreferences {
+    ProviderPreferences {
+        order: over.order.or(base.order),
+        allow_fallbacks: over.allow_fallbacks.or(base.allow_fallbacks),
+        require_parameters: over.require_parameters.or(base.require_parameters),
+        data_collection: over.data_collection.or(base.data_collection),
+        zdr: over.zdr.or(base.zdr),
+        enforce_distillable_text: over
+            .enforce_distillable_text
+            .or(base.enforce_distillable_text),
+        only: over.only.or(base.only),
+        ignore: over.ignore.or(base.ignore),
+        quantizations: over.quantizations.or(base.quantizations),
+        sort: over.sort.or(base.sort),
+        max_price: over.max_price.or(base.max_price),
+        preferred_min_throughput: over
+            .preferred_min_throughput
+            .or(base.preferred_min_throughput),
+        preferred_max_latency: over.preferred_max_latency.or(base.preferred_max_latency),
+    }
+}
+
 /// What is asked, as flags (for the workbench's panes and `ask` alike).
 #[derive(Debug, Clone, Default, Args)]
 pub struct RequestArgs {
@@ -113,6 +176,11 @@ pub struct RequestArgs {
     /// Switchyard's router.
     #[arg(long, global = true)]
     pub eu: bool,
+    /// A routing preset: cheapest, fastest, lowest-latency or cheap-under-3s (routing flags
+    /// given beside it win).
+    #[arg(long, global = true, value_name = "NAME",
+          value_parser = ["cheapest", "fastest", "lowest-latency", "cheap-under-3s"])]
+    pub preset: Option<String>,
 }
 
 impl RequestArgs {
@@ -139,6 +207,10 @@ impl RequestArgs {
             .map(|e| serde_json::from_value::<Effort>(serde_json::json!(e)))
             .transpose()
             .map_err(|e| format!("--reasoning-effort: {e}"))?;
+        let provider = match self.preset.as_deref().and_then(preset) {
+            Some(p) => Some(overlay(p, provider.unwrap_or_default())),
+            None => provider,
+        };
         let s = RequestSettings {
             provider,
             fallbacks,
@@ -197,6 +269,31 @@ mod tests {
         assert_eq!(v["max_tokens"], 50);
         assert_eq!(v["reasoning"], serde_json::json!({"effort": "low"}));
         assert_eq!(v["models"], serde_json::json!(["m/b"]));
+    }
+
+    #[test]
+    fn a_preset_fills_routing_and_flags_given_beside_it_win() {
+        use crate::wire::request::{ProviderSort, SortBy};
+        let a = RequestArgs {
+            preset: Some("cheap-under-3s".into()),
+            ..Default::default()
+        };
+        let p = a.settings(None, vec![]).unwrap().provider.unwrap();
+        assert_eq!(p.sort, Some(ProviderSort::By(SortBy::Price)));
+        assert!(p.preferred_max_latency.is_some());
+        let flags = ProviderPreferences {
+            sort: Some(ProviderSort::By(SortBy::Latency)),
+            ..Default::default()
+        };
+        let p = a.settings(Some(flags), vec![]).unwrap().provider.unwrap();
+        assert_eq!(p.sort, Some(ProviderSort::By(SortBy::Latency)));
+        assert!(
+            p.preferred_max_latency.is_some(),
+            "the rest of the preset stays"
+        );
+        for (name, _) in PRESETS {
+            assert!(preset(name).is_some(), "{name}");
+        }
     }
 
     #[test]

@@ -552,7 +552,8 @@ fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_1
     health_after_failover(&mut app, &registry);
     update(&mut app, key(KeyCode::Esc));
     update(&mut app, key(KeyCode::F(2)));
-    // sort: ← from the default wraps to latency.
+    // ↓ to sort; ← from the default wraps to latency.
+    update(&mut app, key(KeyCode::Down));
     update(&mut app, key(KeyCode::Left));
     let narrow = format!("{}", render(&mut app, 80, 24).backend());
     assert!(narrow.contains("Routing — this pane"), "{narrow}");
@@ -579,7 +580,7 @@ fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_1
         .iter()
         .position(|f| f.key == "temperature")
         .unwrap();
-    for _ in 0..temp {
+    for _ in 1..temp {
         update(&mut app, key(KeyCode::Down));
     }
     update(&mut app, key(KeyCode::Char('7')));

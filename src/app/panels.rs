@@ -128,7 +128,10 @@ pub fn open(kind: PanelKind, s: &RequestSettings, providers: &[String], model: &
                 Some(SortBy::Latency) => 3,
                 _ => 0,
             };
+            let mut presets = vec!["custom"];
+            presets.extend(crate::settings::PRESETS.iter().map(|(n, _)| *n));
             let mut f = vec![
+                Field::new("preset", "preset", choice(&presets, 0)),
                 Field::new("sort", "sort", choice(&SORTS, sort_at)),
                 Field::new(
                     "partition",
@@ -352,6 +355,33 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
     if bad.get() { Err(Marked) } else { Ok(s) }
 }
 
+/// When the preset field changed: the preset's preferences on top of what the fields say, shown
+/// in the fields (the preset's name stays chosen until another field changes).
+pub fn apply_preset(panel: &mut Panel, base: &RequestSettings) {
+    let name = panel.form.choice("preset").to_string();
+    let Some(p) = crate::settings::preset(&name) else {
+        return;
+    };
+    let Ok(mut s) = read(panel, base) else { return };
+    s.provider = Some(crate::settings::overlay(s.provider.unwrap_or_default(), p));
+    let (focus, model, all) = (panel.form.focus, panel.model.clone(), panel.all);
+    let providers = match panel.form.get("only").map(|f| &f.value) {
+        Some(Value::List { candidates, .. }) => candidates.clone(),
+        _ => Vec::new(),
+    };
+    let mut fresh = open(panel.kind, &s, &providers, &model);
+    if let Some(Field {
+        value: Value::Choice { at, options },
+        ..
+    }) = fresh.form.fields.iter_mut().find(|f| f.key == "preset")
+    {
+        *at = options.iter().position(|o| *o == name).unwrap_or(0);
+    }
+    fresh.form.focus = focus;
+    fresh.all = all;
+    *panel = fresh;
+}
+
 /// Recomputes the preview and body from the fields (on every change and every health update).
 pub fn refresh(
     panel: &mut Panel,
@@ -400,7 +430,7 @@ mod tests {
             read(&mut p, &RequestSettings::default()),
             Ok(RequestSettings::default())
         );
-        p.form.focus = 0;
+        p.form.focus = 1;
         p.form.key(Some(Action::Sideways(1)), None); // sort: price
         p.form.key(Some(Action::Sideways(1)), None); // sort: throughput
         typed(&mut p, "lat_p90", "3");
@@ -424,6 +454,19 @@ mod tests {
         // Opening on those settings shows them again.
         let mut again = open(PanelKind::Routing, &s, &providers, "m/a");
         assert_eq!(read(&mut again, &RequestSettings::default()).unwrap(), s);
+    }
+
+    #[test]
+    fn a_preset_fills_the_fields_it_stands_for() {
+        let mut p = open(PanelKind::Routing, &RequestSettings::default(), &[], "m/a");
+        // → from "custom" to the last preset wraps the other way: ← picks cheap-under-3s.
+        p.form.key(Some(Action::Sideways(-1)), None);
+        apply_preset(&mut p, &RequestSettings::default());
+        assert_eq!(p.form.choice("preset"), "cheap-under-3s");
+        assert_eq!(p.form.choice("sort"), "price");
+        assert_eq!(p.form.get("lat_p90").unwrap().shown(), "3 s");
+        let s = read(&mut p, &RequestSettings::default()).unwrap();
+        assert_eq!(s.provider, crate::settings::preset("cheap-under-3s"));
     }
 
     #[test]

@@ -413,7 +413,19 @@ fn on_panel_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: 
         _ => {}
     }
     match panel.form.key(action, typed) {
-        Outcome::Changed => refresh_panel(app),
+        Outcome::Changed => {
+            if panel.form.fields.get(panel.form.focus).map(|f| f.key) == Some("preset") {
+                let base = app
+                    .panes
+                    .get(app.focus)
+                    .map(|p| p.settings.clone())
+                    .unwrap_or_default();
+                if let Some(panel) = &mut app.panel {
+                    crate::app::panels::apply_preset(panel, &base);
+                }
+            }
+            refresh_panel(app)
+        }
         Outcome::Close => {
             app.panel = None;
             app.notify("panel closed; nothing changed", Level::Info);
