@@ -58,7 +58,11 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    let settings = match cli.request.settings(provider, cli.fallbacks.clone()) {
+    let settings = match cfg
+        .request
+        .under(&cli.request)
+        .settings(provider, cli.fallbacks.clone())
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("switchyard: {e}");

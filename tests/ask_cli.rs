@@ -987,3 +987,52 @@ fn eu_processing_where_the_gateway_has_no_eu_host_sends_nothing_and_says_so() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_config_request_table_sets_defaults_that_flags_override_and_bad_values_are_located() {
+    let home = common::config_home(
+        "[request]\nsystem = \"be brief\"\ntemperature = 0.2\npreset = \"cheapest\"\n",
+    );
+    let print = |extra: &[&str]| {
+        let out = sy_cmd()
+            .env("XDG_CONFIG_HOME", &home)
+            .args(["ask", "--print-request", "-m", "a/b"])
+            .args(extra)
+            .arg("hi")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = print(&[]);
+    assert_eq!(v["messages"][0]["content"], "be brief");
+    assert_eq!(v["temperature"], 0.2);
+    assert_eq!(v["provider"]["sort"], "price");
+    let v = print(&["--temperature", "0.5", "--preset", "fastest"]);
+    assert_eq!(v["temperature"], 0.5, "the flag wins");
+    assert_eq!(v["provider"]["sort"], "throughput");
+    for (toml, says) in [
+        (
+            "[request]\ntemperature = 7\n",
+            "[request] temperature: 7 is outside 0–2",
+        ),
+        (
+            "[request]\npreset = \"fastst\"\n",
+            "no preset named `fastst`",
+        ),
+        ("[request]\ncolour = 1\n", "colour"),
+    ] {
+        let home = common::config_home(toml);
+        let out = sy_cmd()
+            .env("XDG_CONFIG_HOME", &home)
+            .args(["ask", "--print-request", "-m", "a/b", "hi"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(says) && err.contains("config.toml"),
+            "{toml}: {err}"
+        );
+    }
+}
