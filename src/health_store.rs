@@ -83,21 +83,27 @@ pub fn load(path: &Path) -> Result<Option<SavedHealth>, String> {
 
 /// Writes saved health atomically, creating the directory.
 pub fn save(path: &Path, saved: &SavedHealth) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("cannot save routing health to {}: {e}", path.display());
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
     let json =
         serde_json::to_vec_pretty(saved).map_err(|e| format!("cannot encode health: {e}"))?;
+    write_atomic(path, &json)
+        .map_err(|e| format!("cannot save routing health to {}: {e}", path.display()))
+}
+
+/// Writes `bytes` to `path` whole or not at all (a temporary file renamed over it), creating
+/// the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     // One temporary file per write: two saves of one process (the minute timer and quitting)
     // may overlap, and the last rename wins whole.
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = path.with_extension(format!("json.{}.{n}.tmp", std::process::id()));
-    std::fs::write(&tmp, json).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("tmp");
+    let tmp = path.with_extension(format!("{ext}.{}.{n}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-        fail(e)
     })
 }
 

@@ -17,6 +17,7 @@ pub mod routing;
 pub mod runtime;
 pub mod safe_text;
 pub mod settings;
+pub mod settings_store;
 pub mod small_file;
 pub mod source;
 pub mod sse;

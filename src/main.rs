@@ -122,12 +122,29 @@ async fn run(cli: Cli) -> i32 {
                 return 2;
             }
             let mut app = switchyard::app::state::App::new(&models, src.label.clone());
+            // What the panels set last time, under what this command line says.
+            let mut damaged = None;
+            let saved = match switchyard::settings_store::path() {
+                Some(path) => switchyard::settings_store::load(&path).unwrap_or_else(|e| {
+                    damaged = Some(e);
+                    Default::default()
+                }),
+                None => Default::default(),
+            };
             for p in &mut app.panes {
-                p.settings = settings.clone();
+                let base = saved
+                    .models
+                    .get(&p.model)
+                    .cloned()
+                    .unwrap_or_else(|| saved.defaults.clone());
+                p.settings = switchyard::settings::overlay_settings(base, settings.clone());
             }
-            app.defaults = settings;
+            app.defaults = switchyard::settings::overlay_settings(saved.defaults, settings);
             app.server_kind = src.endpoint.kind;
             app.faults = src.fleet.is_some();
+            if let Some(e) = damaged {
+                app.notify(e, switchyard::app::state::Level::Error);
+            }
             match tui::run(app, src).await {
                 Ok(()) => 0,
                 Err(e) => {

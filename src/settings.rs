@@ -8,7 +8,8 @@ use crate::wire::request::{
 use clap::Args;
 
 /// What a pane asks for beyond its conversation. Every field is sent only when set.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RequestSettings {
     /// Routing preferences (`provider`), also used by Switchyard's router.
     pub provider: Option<ProviderPreferences>,
@@ -150,6 +151,28 @@ pub fn overlay(base: ProviderPreferences, over: ProviderPreferences) -> Provider
             .preferred_min_throughput
             .or(base.preferred_min_throughput),
         preferred_max_latency: over.preferred_max_latency.or(base.preferred_max_latency),
+    }
+}
+
+/// `over` on top of `base`: whatever `over` sets wins (the command line over saved settings).
+pub fn overlay_settings(base: RequestSettings, over: RequestSettings) -> RequestSettings {
+    RequestSettings {
+        provider: match (base.provider, over.provider) {
+            (Some(b), Some(o)) => Some(overlay(b, o)),
+            (b, o) => o.or(b),
+        },
+        fallbacks: if over.fallbacks.is_empty() {
+            base.fallbacks
+        } else {
+            over.fallbacks
+        },
+        system: over.system.or(base.system),
+        temperature: over.temperature.or(base.temperature),
+        top_p: over.top_p.or(base.top_p),
+        max_tokens: over.max_tokens.or(base.max_tokens),
+        reasoning_effort: over.reasoning_effort.or(base.reasoning_effort),
+        response_format: over.response_format.or(base.response_format),
+        eu: over.eu || base.eu,
     }
 }
 

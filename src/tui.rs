@@ -233,6 +233,16 @@ fn run_effect(
                 execute!(out, DisableMouseCapture)
             };
         }
+        Effect::SaveSettings(saved) => {
+            if let Some(path) = crate::settings_store::path() {
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::settings_store::save(&path, &saved) {
+                        let _ = tx.send(Msg::Notice(e, crate::app::state::Level::Error));
+                    }
+                });
+            }
+        }
         Effect::Fault(req) => {
             use crate::fleet::{FaultKind, FaultSpec};
             let Some(fleet) = &source.fleet else {

@@ -46,7 +46,9 @@ impl Tui {
     fn spawn(tag: &str, args: &[&str], files: &[(&str, &str)]) -> Tui {
         let dir = TempDir::new(tag);
         for (name, body) in files {
-            std::fs::write(dir.0.join(name), body).unwrap();
+            let path = dir.0.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
         }
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -928,6 +930,36 @@ fn panels_steer_the_route_zdr_then_sort_by_price_and_the_answer_comes_from_the_p
     t.send("again\r");
     t.wait_for("the next answer from Cheapo", |s| {
         s.matches("✓ done").count() >= 1 && s.contains("Cheapo ·")
+    });
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+    // Applied settings are kept for the next run.
+    let saved = std::fs::read_to_string(t._dir.0.join("state/panels.json")).unwrap();
+    assert!(saved.contains("\"sort\": \"price\""), "{saved}");
+}
+
+#[test]
+fn panel_settings_saved_by_an_earlier_run_come_back() {
+    // What an earlier run's F3 left in the state directory: zero retention for m/chat.
+    let saved = r#"{"models": {"m/chat": {"provider": {"zdr": true}}}}"#;
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "--route-locally",
+        "-m",
+        "m/chat",
+    ];
+    let mut t = Tui::spawn(
+        "panels-saved",
+        &args,
+        &[("fleet.toml", PRIVACY_FLEET), ("state/panels.json", saved)],
+    );
+    t.wait_for("the pane with its restored badge", |s| {
+        s.contains("ready") && s.contains("[zdr]")
+    });
+    t.send("hello\r");
+    t.wait_for("the answer from the zero-retention endpoint", |s| {
+        s.contains("✓ done") && s.contains("Vault ·")
     });
     t.send("\x11");
     assert!(t.wait_exit().success());

@@ -113,6 +113,8 @@ pub enum Effect {
     MouseCapture(bool),
     /// Inject a fault into the simulated fleet (`None` clears run-time faults).
     Fault(Option<FaultRequest>),
+    /// Keep the panels' settings for the next run.
+    SaveSettings(Box<crate::settings_store::SavedSettings>),
     /// Leave.
     Quit,
 }
@@ -430,13 +432,30 @@ fn on_panel_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: 
             app.panel = None;
             app.notify("panel closed; nothing changed", Level::Info);
         }
-        Outcome::Apply => apply_panel(app),
+        Outcome::Apply => {
+            apply_panel(app);
+            if app.panel.is_none() {
+                fx.push(Effect::SaveSettings(Box::new(saved_settings(app))));
+            }
+        }
         Outcome::Moved | Outcome::Nothing => {}
     }
 }
 
 /// Applies the panel to the focused pane or every pane (and new panes), or says which fields
 /// stop it.
+/// What the panels have set, to keep for the next run.
+fn saved_settings(app: &App) -> crate::settings_store::SavedSettings {
+    crate::settings_store::SavedSettings {
+        defaults: app.defaults.clone(),
+        models: app
+            .panes
+            .iter()
+            .map(|p| (p.model.clone(), p.settings.clone()))
+            .collect(),
+    }
+}
+
 fn apply_panel(app: &mut App) {
     let Some(mut panel) = app.panel.take() else {
         return;
