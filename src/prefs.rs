@@ -50,6 +50,9 @@ pub struct RoutingArgs {
     /// Only zero-data-retention endpoints.
     #[arg(long, global = true)]
     pub zdr: bool,
+    /// Only models whose authors allow distilling their output (`enforce_distillable_text`).
+    #[arg(long, global = true)]
+    pub distillable: bool,
 }
 
 fn percentiles(flag: &str, v: &str) -> Result<Value, String> {
@@ -159,6 +162,9 @@ impl RoutingArgs {
         if self.zdr {
             m.insert("zdr".into(), json!(true));
         }
+        if self.distillable {
+            m.insert("enforce_distillable_text".into(), json!(true));
+        }
         if m.is_empty() {
             return Ok(None);
         }
@@ -195,6 +201,7 @@ mod tests {
             a.quantizations = vec!["fp8".into()];
             a.data_collection = Some("deny".into());
             a.zdr = true;
+            a.distillable = true;
             a.no_fallbacks = true;
         });
         let p = a.preferences().unwrap().unwrap();
@@ -210,6 +217,7 @@ mod tests {
                 "quantizations": ["fp8"],
                 "data_collection": "deny",
                 "zdr": true,
+                "enforce_distillable_text": true,
                 "allow_fallbacks": false
             })
         );
