@@ -161,6 +161,13 @@ impl Parser {
                     out.extend(ev.map(Input::Event));
                     at += n;
                 }
+                // While flushing, an opening met again is typed text too: a flush never leaves
+                // a paste open.
+                Step::PasteStart(_) if quiet => {
+                    let (ev, n) = alt(&rest[1..]);
+                    out.extend(ev.map(Input::Event));
+                    at += n + 1;
+                }
                 Step::PasteStart(n) => {
                     self.paste = Some(Vec::new());
                     self.paste_len = 0;
@@ -702,6 +709,21 @@ mod tests {
             Some(&k(KeyCode::Char('q'), KeyModifiers::CONTROL))
         );
         assert!(!p.pending());
+    }
+
+    #[test]
+    fn a_flush_never_leaves_a_paste_open_even_with_an_opening_inside() {
+        // Found by the fuzzer: a paste whose body holds a second opening, then quiet.
+        let mut p = Parser::new(100);
+        let mut out = Vec::new();
+        p.feed(b"\x1b[200~paste\r\x1b[200~more\x1b[?\x11", &mut out);
+        assert!(p.pending());
+        p.flush(&mut out);
+        assert!(!p.pending());
+        assert_eq!(
+            out.last(),
+            Some(&k(KeyCode::Char('q'), KeyModifiers::CONTROL))
+        );
     }
 
     #[test]
