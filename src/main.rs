@@ -74,6 +74,46 @@ async fn run(cli: Cli) -> i32 {
     } else {
         cli.models.clone()
     };
+    // With Switchyard's router the providers are known: `--only` naming one that serves none of
+    // the models would send nothing anywhere, so say it before starting.
+    if let (Some(router), Some(only)) = (
+        &src.router,
+        settings.provider.as_ref().and_then(|p| p.only.as_ref()),
+    ) {
+        let wanted: Vec<&String> = models.iter().chain(&cli.fallbacks).collect();
+        let serving: Vec<_> = router
+            .registry
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| {
+                wanted
+                    .iter()
+                    .any(|m| **m == e.model || e.canonical.as_deref() == Some(m.as_str()))
+            })
+            .collect();
+        if let Some(bad) = only
+            .iter()
+            .find(|s| !serving.iter().any(|e| e.matches_slug(s)))
+        {
+            let mut names: Vec<&str> = serving.iter().map(|e| e.provider_slug.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            eprintln!(
+                "switchyard: --only: `{bad}` serves none of {} (providers here: {})",
+                wanted
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            );
+            return 2;
+        }
+    }
     match cli.command {
         Some(Command::Ask(a)) => {
             let mut prompt = a.prompt.join(" ");

@@ -1036,3 +1036,27 @@ fn the_config_request_table_sets_defaults_that_flags_override_and_bad_values_are
         );
     }
 }
+
+#[test]
+fn only_naming_a_provider_that_serves_none_of_the_models_is_refused_before_anything_is_sent() {
+    let out = sy_cmd()
+        .args([
+            "--route-locally",
+            "--only",
+            "nowhere",
+            "ask",
+            "-m",
+            "openai/gpt-4o-mini",
+            "hi",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--only: `nowhere` serves none of openai/gpt-4o-mini")
+            && err.contains("comet, quarry"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
