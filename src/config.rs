@@ -23,48 +23,10 @@ pub struct Config {
     /// Bounds on every stream, whatever the source.
     #[serde(default)]
     pub limits: LimitsConfig,
-    /// What every request asks for by default (flags given on the command line win).
+    /// `[request]`: the defaults of the request flags, same names (flags given on the command
+    /// line win).
     #[serde(default)]
-    pub request: RequestConfig,
-}
-
-/// The `[request]` table: the defaults of `--system`, `--temperature`, `--top-p`,
-/// `--max-tokens`, `--reasoning-effort`, `--eu` and `--preset`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RequestConfig {
-    /// System prompt (`@FILE` reads a file).
-    pub system: Option<String>,
-    /// Sampling temperature, 0–2.
-    pub temperature: Option<f64>,
-    /// Nucleus sampling, 0–1.
-    pub top_p: Option<f64>,
-    /// Most tokens per answer.
-    pub max_tokens: Option<u32>,
-    /// minimal, low, medium, high, xhigh or max.
-    pub reasoning_effort: Option<String>,
-    /// Only EU in-region processing.
-    pub eu: Option<bool>,
-    /// A routing preset by name.
-    pub preset: Option<String>,
-}
-
-impl RequestConfig {
-    /// The command line's request flags with this table filling what they leave unset.
-    pub fn under(&self, flags: &crate::settings::RequestArgs) -> crate::settings::RequestArgs {
-        crate::settings::RequestArgs {
-            system: flags.system.clone().or_else(|| self.system.clone()),
-            temperature: flags.temperature.or(self.temperature),
-            top_p: flags.top_p.or(self.top_p),
-            max_tokens: flags.max_tokens.or(self.max_tokens),
-            reasoning_effort: flags
-                .reasoning_effort
-                .clone()
-                .or_else(|| self.reasoning_effort.clone()),
-            eu: flags.eu || self.eu == Some(true),
-            preset: flags.preset.clone().or_else(|| self.preset.clone()),
-        }
-    }
+    pub request: crate::settings::RequestArgs,
 }
 
 /// The `[limits]` table: bounds on what one stream may send (defaults far above real traffic).
@@ -531,11 +493,7 @@ impl Config {
             ));
         }
         // The same checks as the flags, worded for the file.
-        if let Err(e) = self
-            .request
-            .under(&Default::default())
-            .settings(None, Vec::new())
-        {
+        if let Err(e) = self.request.settings(None, Vec::new()) {
             let key = e
                 .split(':')
                 .next()

@@ -58,9 +58,9 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    let settings = match cfg
+    let settings = match cli
         .request
-        .under(&cli.request)
+        .over(&cfg.request)
         .settings(provider, cli.fallbacks.clone())
     {
         Ok(s) => s,

@@ -2,7 +2,7 @@
 //! health, and the exact body that would be sent: what `switchyard plan` prints and what the
 //! routing panel shows beside its fields. Pure: no terminal, no network.
 
-use crate::routing::policy::{Basis, ExclusionRule, Plan, RequestFeatures, plan};
+use crate::routing::policy::{Basis, Plan, RequestFeatures, plan};
 use crate::routing::{EndpointRegistry, HealthSnapshot, SplitMix64};
 use crate::wire::request::ChatRequest;
 use serde_json::{Value, json};
@@ -110,7 +110,7 @@ pub fn to_json(registry: &EndpointRegistry, p: &Preview, body: &Value) -> Value 
                     .iter()
                     .map(|(id, rule)| {
                         let mut x = ep(*id);
-                        x["rule"] = json!(rule_name(rule));
+                        x["rule"] = json!(rule.id());
                         x["why"] = json!(rule.describe());
                         x
                     })
@@ -148,20 +148,6 @@ pub fn draw_shares(plan: &Plan) -> Vec<f64> {
             }
             _ => break,
         }
-    }
-    out
-}
-
-fn rule_name(r: &ExclusionRule) -> String {
-    // The rule's variant, as a stable identifier for scripts.
-    let d = format!("{r:?}");
-    let name = d.split(['(', ' ', '{']).next().unwrap_or("");
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
     }
     out
 }

@@ -176,8 +176,10 @@ pub fn overlay_settings(base: RequestSettings, over: RequestSettings) -> Request
     }
 }
 
-/// What is asked, as flags (for the workbench's panes and `ask` alike).
-#[derive(Debug, Clone, Default, Args)]
+/// What is asked, as flags (for the workbench's panes and `ask` alike), and as the config's
+/// `[request]` table under the same names.
+#[derive(Debug, Clone, Default, PartialEq, Args, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RequestArgs {
     /// System prompt: the text, or `@FILE` to read it from a file.
     #[arg(long, global = true, value_name = "TEXT|@FILE")]
@@ -207,6 +209,22 @@ pub struct RequestArgs {
 }
 
 impl RequestArgs {
+    /// These flags, with `defaults` (the config's) filling what they leave unset.
+    pub fn over(&self, defaults: &RequestArgs) -> RequestArgs {
+        RequestArgs {
+            system: self.system.clone().or_else(|| defaults.system.clone()),
+            temperature: self.temperature.or(defaults.temperature),
+            top_p: self.top_p.or(defaults.top_p),
+            max_tokens: self.max_tokens.or(defaults.max_tokens),
+            reasoning_effort: self
+                .reasoning_effort
+                .clone()
+                .or_else(|| defaults.reasoning_effort.clone()),
+            eu: self.eu || defaults.eu,
+            preset: self.preset.clone().or_else(|| defaults.preset.clone()),
+        }
+    }
+
     /// These flags as settings (with `provider` and `fallbacks` from elsewhere), checked; the
     /// error names the flag.
     pub fn settings(

@@ -213,6 +213,27 @@ impl ExclusionRule {
         Self::OutsideEu,
     ];
 
+    /// Stable identifier for scripts (`plan --json`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::DataCollection => "data_collection",
+            Self::Zdr => "zdr",
+            Self::Distillable => "distillable",
+            Self::Ignored => "ignored",
+            Self::NotInOnly => "not_in_only",
+            Self::Quantization => "quantization",
+            Self::MaxPrice => "max_price",
+            Self::PriceUnknown => "price_unknown",
+            Self::MissingParameters => "missing_parameters",
+            Self::Modality => "modality",
+            Self::ContextLength => "context_length",
+            Self::MaxOutput => "max_output",
+            Self::NotInOrder => "not_in_order",
+            Self::FallbacksDisabled => "fallbacks_disabled",
+            Self::OutsideEu => "outside_eu",
+        }
+    }
+
     /// Short description for errors and the UI.
     pub fn describe(self) -> &'static str {
         match self {
@@ -911,6 +932,12 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_has_its_own_id() {
+        let ids: std::collections::HashSet<_> = ExclusionRule::ALL.iter().map(|r| r.id()).collect();
+        assert_eq!(ids.len(), ExclusionRule::COUNT);
+    }
     use crate::routing::SplitMix64;
     use crate::routing::endpoint::DataPolicy;
     use crate::routing::health::EndpointStats;
