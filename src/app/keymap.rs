@@ -322,6 +322,8 @@ pub struct Binding {
     pub help: Help,
     /// Its word in the status bar or panel footer, if it has one.
     pub hint: Option<&'static str>,
+    /// How many of its keys the hint names (an arrow pair reads better whole).
+    pub hint_keys: usize,
 }
 
 const fn bind(ctx: Context, keys: &'static [Key], action: Action, help: Help) -> Binding {
@@ -331,6 +333,15 @@ const fn bind(ctx: Context, keys: &'static [Key], action: Action, help: Help) ->
         action,
         help,
         hint: None,
+        hint_keys: 1,
+    }
+}
+
+/// `hinted`, the hint naming both keys of a pair (`↑/↓ select`).
+const fn hinted_pair(b: Binding, hint: &'static str) -> Binding {
+    Binding {
+        hint_keys: 2,
+        ..hinted(b, hint)
     }
 }
 
@@ -572,7 +583,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Wb, &[k(KeyCode::Up)], Action::Edit(EditKey::Up), Hidden),
     bind(Wb, &[k(KeyCode::Down)], Action::Edit(EditKey::Down), Hidden),
     // The F6 table.
-    hinted(
+    hinted_pair(
         bind(
             HealthCtx,
             &[k(KeyCode::Up), k(KeyCode::Down)],
@@ -581,7 +592,7 @@ pub const BINDINGS: &[Binding] = &[
         ),
         "select",
     ),
-    hinted(
+    hinted_pair(
         bind(
             HealthCtx,
             &[k(KeyCode::Left), k(KeyCode::Right)],
@@ -636,7 +647,7 @@ pub const BINDINGS: &[Binding] = &[
         "clear",
     ),
     // The model picker.
-    hinted(
+    hinted_pair(
         bind(
             Picker,
             &[k(KeyCode::Up), k(KeyCode::Down)],
@@ -659,26 +670,31 @@ pub const BINDINGS: &[Binding] = &[
         "closes",
     ),
     // Settings panels.
-    hinted(
+    hinted_pair(
         bind(
             Panel,
-            &[k(KeyCode::Up), with(SHIFT, KeyCode::BackTab)],
-            Action::Select(-1),
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
             Hidden,
         ),
         "field",
     ),
+    bind(Panel, &[k(KeyCode::Tab)], Action::Select(1), Hidden),
     bind(
         Panel,
-        &[k(KeyCode::Down), k(KeyCode::Tab)],
-        Action::Select(1),
+        &[with(SHIFT, KeyCode::BackTab)],
+        Action::Select(-1),
         Hidden,
     ),
-    hinted(
-        bind(Panel, &[k(KeyCode::Left)], Action::Sideways(-1), Hidden),
+    hinted_pair(
+        bind(
+            Panel,
+            &[k(KeyCode::Left), k(KeyCode::Right)],
+            Action::Sideways(0),
+            Hidden,
+        ),
         "change",
     ),
-    bind(Panel, &[k(KeyCode::Right)], Action::Sideways(1), Hidden),
     hinted(
         bind(Panel, &[k(KeyCode::Char(' '))], Action::Toggle, Hidden),
         "toggle",
@@ -763,15 +779,8 @@ pub fn hints(ctx: Context) -> Vec<(String, &'static str)> {
         .iter()
         .filter(|b| b.ctx == ctx || b.ctx == Any)
         .filter_map(|b| {
-            b.hint
-                .map(|h| (keys_name(&[&b.keys[..1.min(b.keys.len())]]), h))
-        })
-        .map(|(k, h)| match h {
-            // Arrow pairs read better whole.
-            "select" | "scroll" | "field" | "change" => {
-                (k.replace('↑', "↑↓").replace('←', "←→"), h)
-            }
-            _ => (k, h),
+            let n = b.hint_keys.min(b.keys.len());
+            b.hint.map(|h| (keys_name(&[&b.keys[..n]]), h))
         })
         .collect()
 }
@@ -880,6 +889,7 @@ mod tests {
         let h = hints(Wb);
         assert_eq!(h.first(), Some(&("Ctrl+T".to_string(), "target")));
         assert!(h.contains(&("Ctrl+Q".to_string(), "quit")));
-        assert!(hints(HealthCtx).contains(&("↑↓".to_string(), "select")));
+        assert!(hints(HealthCtx).contains(&("↑/↓".to_string(), "select")));
+        assert!(hints(Panel).contains(&("←/→".to_string(), "change")));
     }
 }
