@@ -3,7 +3,9 @@
 //! Plain output prints each answer labelled by model (only the answer when there is one model);
 //! a live terminal sees a single model's tokens as they arrive, a pipe only complete answers.
 //! `--json` prints one object per event. A failed or cut answer is never printed as complete:
-//! its partial text goes to stderr, marked incomplete, and the exit status is 1.
+//! its partial text goes to stderr, marked incomplete, and the exit status is 1. With a schema,
+//! a complete reply that does not match it is printed, its failing paths go to stderr, and the
+//! exit status is 1 too.
 
 use crate::client::{Answer, ChatError};
 use crate::routing::exec::ExecEvent;
@@ -158,6 +160,19 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
     }
     drop(tx);
 
+    // Structured output: every completed reply is checked against the schema.
+    let schema = match &opts.settings.response_format {
+        Some(crate::wire::request::ResponseFormat::JsonSchema { json_schema }) => {
+            match crate::schema::check(json_schema.schema.clone()) {
+                Ok(s) => Some(s),
+                Err(ps) => {
+                    eprintln!("switchyard: the schema is not usable: {}", ps[0]);
+                    return 2;
+                }
+            }
+        }
+        _ => None,
+    };
     let tty = stdout.is_terminal();
     let live = !opts.json && opts.models.len() == 1 && tty;
     let single = opts.models.len() == 1;
@@ -215,8 +230,19 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
             Report::Ended(i, outcome) => {
                 let model = &opts.models[i];
                 failed |= outcome.result.is_err();
+                let verdict = match (&schema, &outcome.result) {
+                    (Some(s), Ok(_)) => Some(s.validate(&outcome.text)),
+                    _ => None,
+                };
+                failed |= verdict.as_ref().is_some_and(|v| !v.is_valid());
                 if opts.json {
-                    let _ = writeln!(stdout, "{}", end_json(model, &outcome, started));
+                    let mut v = end_json(model, &outcome, started);
+                    if let Some(verdict) = &verdict {
+                        v["schema"] = verdict.to_json();
+                    }
+                    let _ = writeln!(stdout, "{v}");
+                } else if let Some(v) = &verdict {
+                    report_verdict(model, v);
                 }
                 outcomes[i] = Some(*outcome);
                 // Plain output keeps flag order: print every finished answer at the front.
@@ -308,6 +334,24 @@ fn print_plain(out: &mut impl Write, model: &str, o: &Answer, single: bool, live
                     "--- partial answer from {model} (INCOMPLETE) ---\n{}\n--- end of partial answer ---",
                     neutralise(&o.text)
                 );
+            }
+        }
+    }
+}
+
+/// Says on stderr how a reply failed its schema (a valid one goes unremarked).
+fn report_verdict(model: &str, v: &crate::schema::Verdict) {
+    use crate::schema::Verdict;
+    match v {
+        Verdict::Valid => {}
+        Verdict::NotJson(p) => {
+            eprintln!("switchyard: {model}: the reply does not match the schema: {p}")
+        }
+        Verdict::Invalid(ps) => {
+            eprintln!("switchyard: {model}: the reply does not match the schema:");
+            for p in ps {
+                let path = if p.path.is_empty() { "(top)" } else { &p.path };
+                eprintln!("  {path}: {}", neutralise(&p.message));
             }
         }
     }

@@ -217,6 +217,9 @@ impl Default for Timeouts {
 
 /// Why a request did not complete.
 #[derive(Debug, Clone, PartialEq)]
+// One per request or turn, never in bulk: boxing the error (its JSON metadata keeps key
+// order, so it is larger) would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ChatError {
     /// The server could not be reached.
     Connect(String),
@@ -399,7 +402,8 @@ impl HttpClient {
                 .and_then(parse_retry_after);
             let body = read_capped(&mut resp, 64 * 1024, timeouts.stall).await;
             let mut err = ApiError::from_body(status.as_u16(), &body, retry_after);
-            if status.as_u16() == 404 {
+            // OpenRouter's "No endpoints found …" 404 is a routing answer, not a wrong URL.
+            if status.as_u16() == 404 && !err.message.starts_with("No endpoints found") {
                 // Wrong path or unknown model: show the URL so the user can tell which.
                 err.message = format!(
                     "{} (POST {}: the model is unknown there, or the base URL's path is wrong; OpenAI-compatible servers usually live at …/v1)",

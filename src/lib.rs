@@ -16,6 +16,7 @@ pub mod preview;
 pub mod routing;
 pub mod runtime;
 pub mod safe_text;
+pub mod schema;
 pub mod settings;
 pub mod settings_store;
 pub mod small_file;

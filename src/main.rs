@@ -43,14 +43,7 @@ async fn run(cli: Cli) -> i32 {
         );
         return 2;
     }
-    let named: Vec<String> = cli.models.iter().chain(&cli.fallbacks).cloned().collect();
-    let src = match source::resolve(&cli.source, &cfg, &named).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("switchyard: {e}");
-            return 2;
-        }
-    };
+    // Settings first: a broken one is refused before anything reaches a server.
     let provider = match cli.routing.preferences() {
         Ok(p) => p,
         Err(e) => {
@@ -63,6 +56,14 @@ async fn run(cli: Cli) -> i32 {
         .over(&cfg.request)
         .settings(provider, cli.fallbacks.clone())
     {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            return 2;
+        }
+    };
+    let named: Vec<String> = cli.models.iter().chain(&cli.fallbacks).cloned().collect();
+    let src = match source::resolve(&cli.source, &cfg, &named).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("switchyard: {e}");

@@ -29,6 +29,9 @@ pub struct RequestSettings {
     pub response_format: Option<ResponseFormat>,
     /// Only EU processing (OpenRouter's EU host; Switchyard's router keeps EU endpoints).
     pub eu: bool,
+    /// With a JSON schema on, do not require endpoints to list structured outputs (by default
+    /// a schema turns `require_parameters` on, so no endpoint silently ignores it).
+    pub no_require_parameters: bool,
 }
 
 impl RequestSettings {
@@ -73,12 +76,23 @@ pub fn build<'a>(
         messages.push(Message::assistant(a.to_string()));
     }
     messages.push(Message::user(prompt.to_string()));
+    let mut provider = settings.provider.clone();
+    if matches!(
+        settings.response_format,
+        Some(ResponseFormat::JsonSchema { .. })
+    ) && !settings.no_require_parameters
+    {
+        provider
+            .get_or_insert_with(Default::default)
+            .require_parameters
+            .get_or_insert(true);
+    }
     ChatRequest {
         model: Some(model.to_string()),
         models: (!settings.fallbacks.is_empty()).then(|| settings.fallbacks.clone()),
         messages,
         stream: Some(true),
-        provider: settings.provider.clone(),
+        provider,
         temperature: settings.temperature,
         top_p: settings.top_p,
         max_tokens: settings.max_tokens,
@@ -173,6 +187,7 @@ pub fn overlay_settings(base: RequestSettings, over: RequestSettings) -> Request
         reasoning_effort: over.reasoning_effort.or(base.reasoning_effort),
         response_format: over.response_format.or(base.response_format),
         eu: over.eu || base.eu,
+        no_require_parameters: over.no_require_parameters || base.no_require_parameters,
     }
 }
 
@@ -206,6 +221,25 @@ pub struct RequestArgs {
     #[arg(long, global = true, value_name = "NAME",
           value_parser = ["cheapest", "fastest", "lowest-latency", "cheap-under-3s"])]
     pub preset: Option<String>,
+    /// Structured output: every answer must follow the JSON schema in FILE (and is checked
+    /// against it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub schema: Option<std::path::PathBuf>,
+    /// The schema's `name` (default: the file's name).
+    #[arg(
+        long = "schema-name",
+        global = true,
+        value_name = "NAME",
+        requires = "schema"
+    )]
+    pub schema_name: Option<String>,
+    /// With --schema, also use endpoints that do not list structured outputs.
+    #[arg(
+        long = "no-require-parameters",
+        global = true,
+        conflicts_with = "require_parameters"
+    )]
+    pub no_require_parameters: bool,
 }
 
 impl RequestArgs {
@@ -222,6 +256,12 @@ impl RequestArgs {
                 .or_else(|| defaults.reasoning_effort.clone()),
             eu: self.eu || defaults.eu,
             preset: self.preset.clone().or_else(|| defaults.preset.clone()),
+            schema: self.schema.clone().or_else(|| defaults.schema.clone()),
+            schema_name: self
+                .schema_name
+                .clone()
+                .or_else(|| defaults.schema_name.clone()),
+            no_require_parameters: self.no_require_parameters || defaults.no_require_parameters,
         }
     }
 
@@ -252,6 +292,10 @@ impl RequestArgs {
             Some(p) => Some(overlay(p, provider.unwrap_or_default())),
             None => provider,
         };
+        let response_format = match &self.schema {
+            Some(path) => Some(schema_file(path, self.schema_name.as_deref())?),
+            None => None,
+        };
         let s = RequestSettings {
             provider,
             fallbacks,
@@ -260,8 +304,9 @@ impl RequestArgs {
             top_p: self.top_p,
             max_tokens: self.max_tokens,
             reasoning_effort,
-            response_format: None,
+            response_format,
             eu: self.eu,
+            no_require_parameters: self.no_require_parameters,
         };
         s.check().map_err(|(field, msg)| {
             let flag = match field {
@@ -273,6 +318,44 @@ impl RequestArgs {
             format!("{flag}: {msg}")
         })?;
         Ok(s)
+    }
+}
+
+/// `--schema FILE` as a strict `response_format`; every problem in the file named with its line.
+fn schema_file(path: &std::path::Path, name: Option<&str>) -> Result<ResponseFormat, String> {
+    let flag = format!("--schema {}", path.display());
+    let text = crate::small_file::read(path, crate::schema::MAX_SCHEMA_BYTES as u64)
+        .map_err(|e| format!("{flag}: {e}"))?;
+    let checked = crate::schema::check_text(&text).map_err(|ps| {
+        let list: Vec<String> = ps.iter().map(|p| format!("  {p}")).collect();
+        format!("{flag} is not a usable JSON schema:\n{}", list.join("\n"))
+    })?;
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => default_schema_name(path),
+    };
+    crate::schema::check_name(&name).map_err(|e| format!("--schema-name {name}: {e}"))?;
+    Ok(crate::schema::response_format(&name, true, checked.value))
+}
+
+/// A schema's name from its file name: the allowed characters of the stem, or `response`.
+pub fn default_schema_name(path: &std::path::Path) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(crate::schema::MAX_NAME_CHARS)
+        .collect();
+    if name.trim_matches('_').is_empty() {
+        "response".into()
+    } else {
+        name
     }
 }
 

@@ -845,10 +845,33 @@ fn every_request_setting_validates_against_the_spec() {
         top_p: Some(0.9),
         max_tokens: Some(64),
         reasoning_effort: Some(switchyard::wire::request::Effort::High),
-        response_format: None,
+        response_format: Some(switchyard::schema::response_format(
+            "sentiment",
+            true,
+            switchyard::schema::check_text(switchyard::schema::TEMPLATES[0].2)
+                .unwrap()
+                .value,
+        )),
         eu: true,
+        no_require_parameters: false,
     };
     let r = build("m/a", &s, [("earlier", "answer")], "now");
     assert_valid(&r);
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        v["provider"]["require_parameters"], true,
+        "a schema requires its parameters"
+    );
+    assert_eq!(v["response_format"]["json_schema"]["name"], "sentiment");
+    let keys: Vec<&String> = v["response_format"]["json_schema"]["schema"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        keys,
+        ["sentiment", "confidence"],
+        "properties keep their order"
+    );
     assert_valid(&build("m/a", &RequestSettings::default(), [], "now"));
 }

@@ -25,6 +25,9 @@ pub enum Target {
 
 /// Where one turn's answer stands.
 #[derive(Debug, Clone, PartialEq)]
+// One per request or turn, never in bulk: boxing the error (its JSON metadata keeps key
+// order, so it is larger) would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum TurnState {
     /// Sent; nothing visible yet (counts keep-alive comments).
     Waiting {

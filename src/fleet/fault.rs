@@ -1,5 +1,5 @@
 //! Per-endpoint faults: what can go wrong (outage, 5xx burst, 429, latency, stall, cut, malformed
-//! event, missing `[DONE]`, reset, hang), when (a window on the fleet clock) and how often
+//! event, missing `[DONE]`, reset, hang, schema-breaking JSON), when (a window on the fleet clock) and how often
 //! (a probability drawn from the fleet's seeded RNG).
 //!
 //! Faults come from the spec (`[[providers.models.faults]]`) or are injected at run time
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// Every fault kind's name, as written in TOML and JSON.
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 12] = [
     "outage",
     "errors",
     "rate_limit",
@@ -21,6 +21,7 @@ pub const KINDS: [&str; 11] = [
     "reset",
     "hang",
     "content_policy",
+    "break_schema",
 ];
 
 /// Largest `extra_ttft_ms`, like the spec's `ttft_ms` bound.
@@ -71,6 +72,9 @@ pub enum FaultKind {
     /// The request is refused by moderation: 400 `content_policy_violation`, never failed over
     /// (another provider would refuse the same prompt).
     ContentPolicy,
+    /// A structured-output answer that breaks its schema (a required field of the wrong
+    /// type), so the invalid path can be seen offline.
+    BreakSchema,
 }
 
 impl FaultKind {
@@ -102,6 +106,7 @@ impl FaultKind {
             FaultKind::Reset => "reset",
             FaultKind::Hang => "hang",
             FaultKind::ContentPolicy => "content_policy",
+            FaultKind::BreakSchema => "break_schema",
         }
     }
 }
@@ -192,7 +197,8 @@ impl Fault {
             | FaultKind::NoDone
             | FaultKind::Reset
             | FaultKind::Hang
-            | FaultKind::ContentPolicy => {}
+            | FaultKind::ContentPolicy
+            | FaultKind::BreakSchema => {}
         }
         v["from_s"] = json!(self.from_s);
         v["until_s"] = json!(self.until_s);
@@ -369,6 +375,7 @@ impl FaultFields {
             "reset" => FaultKind::Reset,
             "hang" => FaultKind::Hang,
             "content_policy" => FaultKind::ContentPolicy,
+            "break_schema" => FaultKind::BreakSchema,
             other => {
                 return Err((
                     "kind",
@@ -416,6 +423,7 @@ pub(crate) struct During {
     pub cut_after: Option<u64>,
     pub malformed_after: Option<u64>,
     pub no_done: bool,
+    pub break_schema: bool,
 }
 
 /// The combined effect of every fault that hit one request.
@@ -474,6 +482,10 @@ impl Effects {
             }
             FaultKind::NoDone => {
                 self.during.no_done = true;
+                None
+            }
+            FaultKind::BreakSchema => {
+                self.during.break_schema = true;
                 None
             }
         };

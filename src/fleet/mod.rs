@@ -28,6 +28,7 @@ mod rng;
 mod route;
 mod server;
 mod spec;
+mod structured;
 mod text;
 
 pub use fault::{Fault, FaultKind, FaultSpec};

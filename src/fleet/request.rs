@@ -116,7 +116,45 @@ pub struct ChatParams {
     pub include_usage: bool,
     /// Provider routing preferences.
     pub prefs: Prefs,
+    /// What `response_format` asks for.
+    pub format: Format,
+    /// The request's parameters an endpoint must list under `require_parameters`.
+    pub used_params: Vec<&'static str>,
 }
+
+/// `response_format`, as the fleet answers it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Format {
+    /// Prose.
+    #[default]
+    Text,
+    /// Any JSON object.
+    JsonObject,
+    /// JSON following this schema.
+    Schema(Value),
+}
+
+/// Request fields that are parameters an endpoint lists in `supported_parameters` (a request
+/// using one needs it listed when `require_parameters` is on).
+const PARAMS: [&str; 17] = [
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "stop",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "repetition_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "tools",
+    "tool_choice",
+    "reasoning",
+    "max_tokens",
+    "response_format",
+];
 
 /// Simulated subset of OpenRouter's `provider` object.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +179,8 @@ pub struct Prefs {
     pub max_completion_price: Option<f64>,
     /// `sort` ("price", "throughput", "latency"), string or `{by}` form.
     pub sort: Option<String>,
+    /// `require_parameters`: only endpoints listing every parameter the request uses.
+    pub require_parameters: bool,
 }
 
 impl Default for Prefs {
@@ -156,6 +196,7 @@ impl Default for Prefs {
             max_prompt_price: None,
             max_completion_price: None,
             sort: None,
+            require_parameters: false,
         }
     }
 }
@@ -265,6 +306,37 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         Some(Value::Object(p)) => parse_prefs(p)?,
         Some(_) => return Err(Failure::bad_request("`provider` must be an object")),
     };
+    let format = match obj.get("response_format") {
+        None | Some(Value::Null) => Format::Text,
+        Some(v) => match v.get("type").and_then(Value::as_str) {
+            Some("text") => Format::Text,
+            Some("json_object") => Format::JsonObject,
+            Some("json_schema") => match v.get("json_schema").and_then(|j| j.get("schema")) {
+                Some(schema) if schema.is_object() => Format::Schema(schema.clone()),
+                _ => {
+                    return Err(Failure::bad_request(
+                        "`response_format.json_schema.schema` must be an object",
+                    ));
+                }
+            },
+            _ => {
+                return Err(Failure::bad_request(
+                    "`response_format.type` must be text, json_object or json_schema",
+                ));
+            }
+        },
+    };
+    let mut used_params: Vec<&'static str> = PARAMS
+        .iter()
+        .copied()
+        .filter(|k| !matches!(obj.get(*k), None | Some(Value::Null)))
+        .collect();
+    if obj.contains_key("max_completion_tokens") && !used_params.contains(&"max_tokens") {
+        used_params.push("max_tokens");
+    }
+    if matches!(format, Format::Schema(_)) {
+        used_params.push("structured_outputs");
+    }
     Ok(ChatParams {
         model,
         fallbacks,
@@ -275,6 +347,8 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         prefill,
         include_usage,
         prefs,
+        format,
+        used_params,
     })
 }
 
@@ -369,6 +443,7 @@ fn parse_prefs(p: &Map<String, Value>) -> Result<Prefs, Failure> {
         ignore: opt_list(p, "ignore")?.unwrap_or_default(),
         allow_fallbacks: opt_bool(p, "allow_fallbacks")?.unwrap_or(true),
         zdr: opt_bool(p, "zdr")?.unwrap_or(false),
+        require_parameters: opt_bool(p, "require_parameters")?.unwrap_or(false),
         ..Prefs::default()
     };
     prefs.deny_data_collection = match p.get("data_collection") {

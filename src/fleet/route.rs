@@ -38,7 +38,12 @@ struct Filter<'p> {
     keep: Keep<'p>,
 }
 
-fn filters<'p>(prefs: &'p Prefs, prompt_tokens: u64, prefill: bool) -> Vec<Filter<'p>> {
+fn filters<'p>(
+    prefs: &'p Prefs,
+    prompt_tokens: u64,
+    prefill: bool,
+    used: &'p [&'static str],
+) -> Vec<Filter<'p>> {
     let mut f: Vec<Filter<'p>> = Vec::new();
     if let Some(only) = &prefs.only {
         f.push(Filter {
@@ -101,6 +106,16 @@ fn filters<'p>(prefs: &'p Prefs, prompt_tokens: u64, prefill: bool) -> Vec<Filte
             keep: Box::new(|_, e| e.assistant_prefill),
         });
     }
+    if prefs.require_parameters && !used.is_empty() {
+        f.push(Filter {
+            field: "provider.require_parameters",
+            code: "supported_parameters",
+            keep: Box::new(move |_, e| {
+                used.iter()
+                    .all(|u| e.supported_parameters.iter().any(|s| s == u))
+            }),
+        });
+    }
     if !prefs.allow_fallbacks && !prefs.order.is_empty() {
         f.push(Filter {
             field: "provider.order (with allow_fallbacks: false)",
@@ -122,7 +137,12 @@ pub fn plan<'a>(spec: &'a FleetSpec, params: &ChatParams) -> Result<Vec<Candidat
         }
     }
     let prefs = &params.prefs;
-    let filters = filters(prefs, params.prompt_tokens, params.prefill.is_some());
+    let filters = filters(
+        prefs,
+        params.prompt_tokens,
+        params.prefill.is_some(),
+        &params.used_params,
+    );
     // (field, code, excluded provider names), accumulated over all requested models. Every
     // filter is checked against every endpoint so the error names all causes, not just the first.
     let mut excluded: Vec<(&str, &str, Vec<String>)> = filters

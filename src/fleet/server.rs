@@ -3,11 +3,11 @@
 use super::catalog;
 use super::fault::{Before, During, Effects, Fault, FaultSpec};
 use super::http::{self, ReadError, Request, Response};
-use super::request::{ChatParams, Failure, parse_chat};
-use super::rng::{SplitMix64, mix};
+use super::request::{ChatParams, Failure, Format, parse_chat};
+use super::rng::{self, SplitMix64, mix};
 use super::route::{self, Candidate};
 use super::spec::{Endpoint, FleetError, FleetSpec, Jitter, Provider};
-use super::text;
+use super::{structured, text};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::io;
@@ -707,6 +707,33 @@ fn random_id(rng: &mut SplitMix64, len: usize) -> String {
     (0..len).map(|_| *rng.pick(ALPHABET) as char).collect()
 }
 
+/// The JSON a structured-output request gets from an endpoint that lists `response_format` or
+/// `structured_outputs` (one that lists neither ignores the field and answers in prose, as real
+/// providers do); schema-breaking under the `break_schema` fault.
+fn structured_answer(seed: u64, params: &ChatParams, e: &Endpoint, broken: bool) -> Option<String> {
+    let lists = |p: &str| e.supported_parameters.iter().any(|s| s == p);
+    if !(lists("response_format") || lists("structured_outputs")) {
+        return None;
+    }
+    let any_object = json!({"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]});
+    let schema = match &params.format {
+        Format::Text => return None,
+        Format::JsonObject => &any_object,
+        Format::Schema(s) => s,
+    };
+    let seed = rng::mix(&[
+        seed,
+        rng::fnv1a(e.id.as_bytes()),
+        rng::fnv1a(params.last_user.as_bytes()),
+    ]);
+    let v = if broken {
+        structured::broken(schema, seed)
+    } else {
+        structured::generate(schema, seed)
+    };
+    Some(serde_json::to_string_pretty(&v).unwrap_or_default())
+}
+
 /// One successful completion, fully decided before the first byte is written.
 struct Generation<'a> {
     style: Style,
@@ -736,12 +763,15 @@ impl<'a> Generation<'a> {
         faults: During,
     ) -> Self {
         let e = c.endpoint;
-        let answer = text::answer_at_least(
-            shared.spec.seed,
-            &e.id,
-            &params.last_user,
-            e.answer_tokens.unwrap_or(0),
-        );
+        let answer = structured_answer(shared.spec.seed, params, e, faults.break_schema)
+            .unwrap_or_else(|| {
+                text::answer_at_least(
+                    shared.spec.seed,
+                    &e.id,
+                    &params.last_user,
+                    e.answer_tokens.unwrap_or(0),
+                )
+            });
         let mut all: Vec<&str> = text::tokenize(&answer);
         if let Some(prefix) = &params.prefill {
             // Continue after the longest run of whole tokens the prefill already holds.
