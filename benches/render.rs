@@ -97,6 +97,7 @@ fn bench(c: &mut Criterion) {
         &Default::default(),
         &["alpha".into(), "beta".into()],
         &model,
+        &[],
     );
     switchyard::app::panels::refresh(
         &mut panel,

@@ -17,6 +17,7 @@ pub mod routing;
 pub mod runtime;
 pub mod safe_text;
 pub mod schema;
+pub mod schema_store;
 pub mod settings;
 pub mod settings_store;
 pub mod small_file;

@@ -186,6 +186,13 @@ async fn run(cli: Cli) -> i32 {
             if let Some(e) = damaged {
                 app.notify(e, switchyard::app::state::Level::Error);
             }
+            if let Some(dir) = switchyard::schema_store::dir() {
+                let (files, warnings) = switchyard::schema_store::load_all(&dir);
+                app.schemas = files;
+                if let Some(w) = warnings.first() {
+                    app.notify(w.clone(), switchyard::app::state::Level::Error);
+                }
+            }
             match tui::run(app, src).await {
                 Ok(()) => 0,
                 Err(e) => {

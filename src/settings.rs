@@ -53,6 +53,12 @@ impl RequestSettings {
         if self.system.as_deref().is_some_and(|s| s.trim().is_empty()) {
             return Err(("system", "is empty".into()));
         }
+        if let Some(ResponseFormat::JsonSchema { json_schema: j }) = &self.response_format {
+            crate::schema::check_name(&j.name).map_err(|e| ("response_format", e))?;
+            if let Err(ps) = crate::schema::check(j.schema.clone()) {
+                return Err(("response_format", format!("the schema: {}", ps[0])));
+            }
+        }
         Ok(())
     }
 }
@@ -313,6 +319,7 @@ impl RequestArgs {
                 "top_p" => "--top-p",
                 "max_tokens" => "--max-tokens",
                 "system" => "--system",
+                "response_format" => "--schema",
                 _ => "--temperature",
             };
             format!("{flag}: {msg}")

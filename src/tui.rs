@@ -233,6 +233,26 @@ fn run_effect(
                 execute!(out, DisableMouseCapture)
             };
         }
+        Effect::SaveSchema { name, text } => {
+            let Some(dir) = crate::schema_store::dir() else {
+                let _ = tx.send(Msg::Notice(
+                    "no config directory to save schemas in".into(),
+                    crate::app::state::Level::Error,
+                ));
+                return;
+            };
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let (msg, level) = match crate::schema_store::save(&dir, &name, &text) {
+                    Ok(p) => (
+                        format!("schema saved to {}", p.display()),
+                        crate::app::state::Level::Info,
+                    ),
+                    Err(e) => (e, crate::app::state::Level::Error),
+                };
+                let _ = tx.send(Msg::Notice(msg, level));
+            });
+        }
         Effect::SaveSettings(saved) => {
             if let Some(path) = crate::settings_store::path() {
                 let tx = tx.clone();

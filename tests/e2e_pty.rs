@@ -964,3 +964,106 @@ fn panel_settings_saved_by_an_earlier_run_come_back() {
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
+
+/// `m/json`: a strict endpoint listing structured outputs and a cheaper one listing nothing;
+/// `m/broken`: an endpoint whose structured answers break their schema.
+const SCHEMA_FLEET: &str = r#"
+seed = 5
+[[providers]]
+name = "Strict"
+slug = "strict"
+[[providers.models]]
+id = "m/json"
+prompt_price = 2
+completion_price = 2
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+supported_parameters = ["max_tokens", "response_format", "structured_outputs"]
+
+[[providers]]
+name = "Loose"
+slug = "loose"
+[[providers.models]]
+id = "m/json"
+prompt_price = 0.01
+completion_price = 0.01
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+supported_parameters = ["max_tokens"]
+
+[[providers]]
+name = "Breaker"
+slug = "breaker"
+[[providers.models]]
+id = "m/broken"
+prompt_price = 1
+completion_price = 1
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+supported_parameters = ["max_tokens", "response_format", "structured_outputs"]
+[[providers.models.faults]]
+kind = "break_schema"
+"#;
+
+#[test]
+fn structured_output_panel_refuses_a_bad_schema_then_replies_are_marked_valid_or_invalid() {
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "--route-locally",
+        "-m",
+        "m/json",
+        "-m",
+        "m/broken",
+    ];
+    let mut t = Tui::spawn("schema", &args, &[("fleet.toml", SCHEMA_FLEET)]);
+    t.wait_for("two ready panes", |s| s.matches("ready").count() >= 2);
+    // F4, turn it on: the endpoint that does not list structured outputs leaves the route.
+    t.send("\x1bOS");
+    t.wait_for("the structured-output panel", |s| {
+        s.contains("Structured output — this pane") && s.contains("✓ valid JSON schema")
+    });
+    t.send(" ");
+    t.wait_for("Loose excluded by require_parameters", |s| {
+        s.contains("1. Strict") && s.contains("✗ Loose")
+    });
+    // Tab to the schema and break it: the error is shown at its line, and nothing applies.
+    t.send("\t\t\t\t\t\tx");
+    t.wait_for("the syntax error at line 1", |s| {
+        s.contains("✗ line 1, column 1") && s.contains("✗  1 x{")
+    });
+    t.send("\x13");
+    t.wait_for("not applied", |s| {
+        s.contains("not applied: fix the fields marked ✗")
+    });
+    t.send("\x1b");
+    t.wait_for("closed without applying", |s| {
+        s.contains("panel closed; nothing changed") && !s.contains("[json]")
+    });
+    // Again, on, for every pane, saved as `mood`; Ctrl+S applies from any field.
+    t.send("\x1bOS");
+    t.wait_for("the panel again, as the pane has it", |s| {
+        s.contains("Structured output — this pane") && s.contains("[ ] off")
+    });
+    t.send(" \x14\t\t\t\t\tmood\x13");
+    t.wait_for("applied to every pane with badges", |s| {
+        s.contains("applied to every pane") || s.contains("schema saved")
+    });
+    t.wait_for("both badges", |s| s.matches("[json]").count() == 2);
+    t.send("I love it\r");
+    t.wait_for("one reply valid, one invalid with its path", |s| {
+        s.contains("✓ valid: the reply matches the schema")
+            && s.contains("✗ invalid: the reply does not match the schema")
+            && s.contains("/sentiment: 42 is not of type \"string\"")
+    });
+    let s = t.screen();
+    assert!(
+        s.contains("Strict ·"),
+        "the valid reply came from Strict:\n{s}"
+    );
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+    let saved = t._dir.0.join("config/switchyard/schemas/mood.json");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(switchyard::schema::check_text(&text).is_ok(), "{text}");
+}

@@ -613,3 +613,41 @@ fn privacy_panel_80x24() {
     assert!(text.contains("[x] on"), "{text}");
     insta::assert_snapshot!("privacy_panel_80x24", text);
 }
+
+#[test]
+fn structured_output_panel_at_80x24_and_160x48_with_an_error_at_its_line() {
+    use ratatui::crossterm::event::KeyCode;
+    let (mut app, registry) = failed_over();
+    health_after_failover(&mut app, &registry);
+    update(&mut app, key(KeyCode::Esc));
+    update(&mut app, key(KeyCode::F(4)));
+    update(&mut app, key(KeyCode::Char(' ')));
+    let wide = format!("{}", render(&mut app, 160, 48).backend());
+    assert!(wide.contains("Structured output — this pane"), "{wide}");
+    assert!(wide.contains("✓ valid JSON schema"), "{wide}");
+    assert!(
+        wide.contains("\"response_format\": {"),
+        "the body is shown: {wide}"
+    );
+    insta::assert_snapshot!("structured_panel_160x48", wide);
+    // Into the schema, down two lines, a stray character: the error is at its line.
+    for _ in 0..6 {
+        update(&mut app, key(KeyCode::Tab));
+    }
+    update(&mut app, key(KeyCode::Down));
+    update(&mut app, key(KeyCode::Down));
+    update(&mut app, key(KeyCode::Char('x')));
+    let narrow = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(narrow.contains("✗ line 3, column 1"), "{narrow}");
+    assert!(
+        narrow.contains("✗  3 x"),
+        "the gutter marks the line: {narrow}"
+    );
+    assert!(narrow.contains("Enter new line"), "{narrow}");
+    insta::assert_snapshot!("structured_panel_80x24", narrow);
+    update(&mut app, key(KeyCode::Enter));
+    assert!(
+        app.panel.is_some(),
+        "Enter is a new line in the schema, not apply"
+    );
+}

@@ -1,8 +1,30 @@
 //! Panel fields, built once: toggle, choice, number with a unit, a list chosen from candidates,
-//! and text. A panel is a description of its fields; the same keys work in every panel (↑↓ move,
-//! ←→ change a choice or move in a list, Space toggles, typing edits text and numbers). Pure.
+//! text and multi-line text. A panel is a description of its fields; the same keys work in every
+//! panel (↑↓ move, ←→ change a choice or move in a list, Space toggles, typing edits text and
+//! numbers; in multi-line text Enter is a new line and ↑↓ leave it at its ends). Pure.
 
 use super::keymap::Action;
+use crate::text_edit::TextBuffer;
+
+/// Multi-line text being edited; equal when the text is.
+#[derive(Debug, Clone, Default)]
+pub struct Editor(pub TextBuffer);
+
+impl PartialEq for Editor {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.text() == other.0.text()
+    }
+}
+
+impl Editor {
+    /// An editor holding `text`, the cursor at its start.
+    pub fn with_text(text: &str) -> Self {
+        let mut b = TextBuffer::new();
+        b.insert_str(text);
+        b.to_start();
+        Editor(b)
+    }
+}
 
 /// A field's value and how it is edited.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +56,8 @@ pub enum Value {
         /// The candidate under the cursor.
         at: usize,
     },
+    /// Multi-line text (Enter is a new line; paste goes in whole).
+    Editor(Box<Editor>),
 }
 
 /// One field of a panel.
@@ -69,6 +93,11 @@ impl Field {
             Value::Number { text, unit } => format!("{text} {unit}"),
             Value::Text(t) if t.is_empty() => "—".into(),
             Value::Text(t) => t.clone(),
+            Value::Editor(e) => match e.0.line_count() {
+                1 if e.0.is_empty() => "—".into(),
+                1 => "1 line".into(),
+                n => format!("{n} lines"),
+            },
             Value::List {
                 candidates,
                 chosen,
@@ -134,10 +163,46 @@ impl Form {
         if n == 0 {
             return Outcome::Nothing;
         }
+        if let Value::Editor(e) = &mut self.fields[self.focus].value {
+            let b = &mut e.0;
+            let moved = match (action, typed) {
+                (Some(Action::Choose), _) => {
+                    b.newline();
+                    return Outcome::Changed;
+                }
+                (Some(Action::Toggle), _) => {
+                    b.insert_char(' ');
+                    return Outcome::Changed;
+                }
+                (None, Some(c)) => {
+                    b.insert_char(c);
+                    return Outcome::Changed;
+                }
+                (Some(Action::Erase), _) => {
+                    b.backspace();
+                    return Outcome::Changed;
+                }
+                (Some(Action::Sideways(d)), _) => {
+                    if d < 0 {
+                        b.left()
+                    } else {
+                        b.right()
+                    }
+                    true
+                }
+                // ↑↓ move inside the text and leave it only at its first or last row.
+                (Some(Action::Select(d)), _) if d < 0 => b.up(),
+                (Some(Action::Select(_)), _) => b.down(),
+                _ => false,
+            };
+            if moved {
+                return Outcome::Moved;
+            }
+        }
         match action {
-            Some(Action::Choose) => return Outcome::Apply,
+            Some(Action::Choose | Action::Apply) => return Outcome::Apply,
             Some(Action::Close) => return Outcome::Close,
-            Some(Action::Select(d)) => {
+            Some(Action::Select(d) | Action::NextField(d)) => {
                 self.focus = (self.focus as isize + d as isize).rem_euclid(n as isize) as usize;
                 return Outcome::Moved;
             }
@@ -208,6 +273,48 @@ impl Form {
         } else {
             Outcome::Nothing
         }
+    }
+
+    /// Pasted text: whole into multi-line text, without its line breaks into a text field, and
+    /// ignored elsewhere.
+    pub fn paste(&mut self, text: &str) -> Outcome {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return Outcome::Nothing;
+        };
+        match &mut f.value {
+            Value::Editor(e) => {
+                e.0.insert_str(&crate::text_edit::clean(text));
+                Outcome::Changed
+            }
+            Value::Text(t) | Value::Number { text: t, .. } => {
+                let mut any = false;
+                for c in text.chars() {
+                    any |= push(t, if c == '\n' { ' ' } else { c });
+                }
+                if any {
+                    Outcome::Changed
+                } else {
+                    Outcome::Nothing
+                }
+            }
+            _ => Outcome::Nothing,
+        }
+    }
+
+    /// A multi-line field's text.
+    pub fn editor_text(&self, key: &str) -> String {
+        match self.get(key).map(|f| &f.value) {
+            Some(Value::Editor(e)) => e.0.text(),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether the focused field is multi-line text.
+    pub fn editing_lines(&self) -> bool {
+        matches!(
+            self.fields.get(self.focus).map(|f| &f.value),
+            Some(Value::Editor(_))
+        )
     }
 
     /// The field with this key.
@@ -380,5 +487,37 @@ mod tests {
             f.get("n").unwrap().error.as_deref(),
             Some("-1 is outside 0–10")
         );
+    }
+
+    #[test]
+    fn multi_line_text_takes_enter_and_paste_and_arrows_leave_it_at_its_ends() {
+        let mut f = Form::new(vec![
+            Field::new("a", "a", Value::Toggle(false)),
+            Field::new("e", "e", Value::Editor(Box::new(Editor::with_text("{\n}")))),
+            Field::new("b", "b", Value::Toggle(false)),
+        ]);
+        f.key(Some(Action::Select(1)), None);
+        assert!(f.editing_lines());
+        assert_eq!(
+            f.key(Some(Action::Choose), None),
+            Outcome::Changed,
+            "Enter is a new line"
+        );
+        assert_eq!(f.paste("\"x\": 1\r\n"), Outcome::Changed);
+        assert_eq!(f.editor_text("e"), "\n\"x\": 1\n{\n}");
+        assert_eq!(
+            f.key(Some(Action::Apply), None),
+            Outcome::Apply,
+            "Ctrl+S applies"
+        );
+        // ↓ moves inside the text until its last line, then to the next field.
+        assert_eq!(f.key(Some(Action::Select(1)), None), Outcome::Moved);
+        assert_eq!(f.focus, 1, "from the third line to the last");
+        f.key(Some(Action::Select(1)), None);
+        assert_eq!(f.focus, 2, "past the last line");
+        f.key(Some(Action::NextField(-1)), None);
+        assert_eq!(f.focus, 1);
+        f.key(Some(Action::NextField(-1)), None);
+        assert_eq!(f.focus, 0, "Shift+Tab leaves from anywhere in the text");
     }
 }

@@ -57,6 +57,8 @@ pub enum Action {
     RoutingPanel,
     /// Open the privacy panel (F3).
     PrivacyPanel,
+    /// Open the structured-output panel (F4).
+    StructuredPanel,
     /// Toggle or cycle the focused field of a panel.
     Toggle,
     /// Move the selection in a list by n.
@@ -67,8 +69,12 @@ pub enum Action {
     Fault(FaultKey),
     /// Clear injected faults.
     ClearFaults,
-    /// Take the selected entry.
+    /// Take the selected entry (in a panel: apply, or a new line in a multi-line field).
     Choose,
+    /// Apply a panel from any field.
+    Apply,
+    /// Move to the next (1) or previous (-1) field of a panel, even out of a multi-line one.
+    NextField(i8),
     /// Delete the last character of a search.
     Erase,
     /// Close the overlay.
@@ -493,11 +499,12 @@ pub const BINDINGS: &[Binding] = &[
             Wb,
             &[k(KeyCode::F(2))],
             Action::RoutingPanel,
-            Row("panels: routing (F2), privacy (F3)"),
+            Row("panels: routing (F2), privacy (F3), structured output (F4)"),
         ),
         "routing",
     ),
     bind(Wb, &[k(KeyCode::F(3))], Action::PrivacyPanel, Joins),
+    bind(Wb, &[k(KeyCode::F(4))], Action::StructuredPanel, Joins),
     // Prompt editing.
     bind(
         Wb,
@@ -679,11 +686,11 @@ pub const BINDINGS: &[Binding] = &[
         ),
         "field",
     ),
-    bind(Panel, &[k(KeyCode::Tab)], Action::Select(1), Hidden),
+    bind(Panel, &[k(KeyCode::Tab)], Action::NextField(1), Hidden),
     bind(
         Panel,
         &[with(SHIFT, KeyCode::BackTab)],
-        Action::Select(-1),
+        Action::NextField(-1),
         Hidden,
     ),
     hinted_pair(
@@ -708,6 +715,8 @@ pub const BINDINGS: &[Binding] = &[
         bind(Panel, &[k(KeyCode::Enter)], Action::Choose, Hidden),
         "apply",
     ),
+    // Applies from a multi-line field too, where Enter is a new line.
+    bind(Panel, &[ctrl('s')], Action::Apply, Hidden),
     hinted(
         bind(Panel, &[k(KeyCode::Esc)], Action::Close, Hidden),
         "cancel",
@@ -744,6 +753,15 @@ pub fn key_for(action: Action) -> String {
     BINDINGS
         .iter()
         .find(|b| b.action == action && matches!(b.ctx, Wb | Any))
+        .map(|b| keys_name(&[&b.keys[..1]]))
+        .unwrap_or_default()
+}
+
+/// The name of the first key bound to `action` in `ctx`.
+pub fn key_in(ctx: Context, action: Action) -> String {
+    BINDINGS
+        .iter()
+        .find(|b| b.action == action && b.ctx == ctx)
         .map(|b| keys_name(&[&b.keys[..1]]))
         .unwrap_or_default()
 }

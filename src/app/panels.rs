@@ -1,9 +1,11 @@
-//! The settings panels as descriptions of their fields: routing (F2) and privacy (F3). Each
+//! The settings panels as descriptions of their fields: routing (F2), privacy (F3) and
+//! structured output (F4). Each
 //! opens from a pane's `RequestSettings`, reads back into them (marking each bad field), and
 //! keeps a live preview of the route the settings produce and the body they send. Pure.
 
-use super::form::{Field, Form, Marked, Value};
+use super::form::{Editor, Field, Form, Marked, Value};
 use crate::routing::{EndpointRegistry, HealthSnapshot};
+use crate::schema_store::SchemaFile;
 use crate::settings::RequestSettings;
 use crate::wire::request::{
     DataCollection, Effort, MaxPrice, Partition, Percentiles, ProviderPreferences, ProviderSort,
@@ -17,6 +19,8 @@ pub enum PanelKind {
     Routing,
     /// Data collection, zero retention, distillable text (F3).
     Privacy,
+    /// A JSON schema every answer must follow (F4).
+    Structured,
 }
 
 impl PanelKind {
@@ -25,6 +29,7 @@ impl PanelKind {
         match self {
             PanelKind::Routing => "Routing",
             PanelKind::Privacy => "Privacy",
+            PanelKind::Structured => "Structured output",
         }
     }
 }
@@ -111,9 +116,28 @@ const TPUT_LABELS: [&str; 4] = [
     "min throughput p99",
 ];
 
+/// The structured-output panel's "start from" entries: keep what is there, each template, each
+/// saved schema file.
+fn starts(schemas: &[SchemaFile]) -> Vec<String> {
+    let mut v = vec!["(as it is)".to_string()];
+    v.extend(
+        crate::schema::TEMPLATES
+            .iter()
+            .map(|(n, _, _)| format!("template: {n}")),
+    );
+    v.extend(schemas.iter().map(|f| format!("file: {}", f.name)));
+    v
+}
+
 /// Opens `kind` on `s`; `providers` are the slugs that serve the pane's models (the candidates
-/// of `order`, `only` and `ignore`).
-pub fn open(kind: PanelKind, s: &RequestSettings, providers: &[String], model: &str) -> Panel {
+/// of `order`, `only` and `ignore`); `schemas` the saved schema files.
+pub fn open(
+    kind: PanelKind,
+    s: &RequestSettings,
+    providers: &[String],
+    model: &str,
+    schemas: &[SchemaFile],
+) -> Panel {
     let p = s.provider.clone().unwrap_or_default();
     let fields = match kind {
         PanelKind::Routing => {
@@ -233,6 +257,47 @@ pub fn open(kind: PanelKind, s: &RequestSettings, providers: &[String], model: &
             ),
             Field::new("eu", "EU processing only", Value::Toggle(s.eu)),
         ],
+        PanelKind::Structured => {
+            let (on, name, strict, text) = match &s.response_format {
+                Some(crate::wire::request::ResponseFormat::JsonSchema { json_schema: j }) => (
+                    true,
+                    j.name.clone(),
+                    j.strict != Some(false),
+                    serde_json::to_string_pretty(&j.schema).unwrap_or_default(),
+                ),
+                _ => (
+                    false,
+                    crate::schema::TEMPLATES[0].1.to_string(),
+                    true,
+                    crate::schema::TEMPLATES[0].2.to_string(),
+                ),
+            };
+            let starts = starts(schemas);
+            vec![
+                Field::new("on", "structured output", Value::Toggle(on)),
+                Field::new(
+                    "start",
+                    "start from",
+                    Value::Choice {
+                        options: starts,
+                        at: 0,
+                    },
+                ),
+                Field::new("name", "name", Value::Text(name)),
+                Field::new("strict", "strict", Value::Toggle(strict)),
+                Field::new(
+                    "require",
+                    "require parameters",
+                    Value::Toggle(!s.no_require_parameters),
+                ),
+                Field::new("save_as", "save as", Value::Text(String::new())),
+                Field::new(
+                    "schema",
+                    "schema",
+                    Value::Editor(Box::new(Editor::with_text(&text))),
+                ),
+            ]
+        }
     };
     Panel {
         kind,
@@ -350,6 +415,45 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
             p.enforce_distillable_text = f.toggle("distillable").then_some(true);
             s.eu = f.toggle("eu");
         }
+        PanelKind::Structured => {
+            s.no_require_parameters = !f.toggle("require");
+            let name = f.text("name").unwrap_or_default();
+            let on = f.toggle("on");
+            if let Err(e) = crate::schema::check_name(&name) {
+                f.set_error("name", e);
+                if on {
+                    bad.set(true);
+                }
+            }
+            if let Some(file) = f.text("save_as")
+                && let Err(e) = crate::schema_store::check_file_name(&file)
+            {
+                f.set_error("save_as", e);
+                bad.set(true);
+            }
+            // The schema is checked even while off, so its errors show as it is typed.
+            match crate::schema::check_text(&f.editor_text("schema")) {
+                Ok(schema) => {
+                    s.response_format = on.then(|| {
+                        crate::schema::response_format(&name, f.toggle("strict"), schema.value)
+                    });
+                }
+                Err(ps) => {
+                    let more = match ps.len() {
+                        1 => String::new(),
+                        n => format!(" (and {} more)", n - 1),
+                    };
+                    f.set_error("schema", format!("{}{more}", ps[0]));
+                    if on {
+                        bad.set(true);
+                    }
+                    s.response_format = None;
+                }
+            }
+            if !on {
+                s.response_format = None;
+            }
+        }
     }
     s.provider = (p != ProviderPreferences::default()).then_some(p);
     if bad.get() { Err(Marked) } else { Ok(s) }
@@ -369,7 +473,7 @@ pub fn apply_preset(panel: &mut Panel, base: &RequestSettings) {
         Some(Value::List { candidates, .. }) => candidates.clone(),
         _ => Vec::new(),
     };
-    let mut fresh = open(panel.kind, &s, &providers, &model);
+    let mut fresh = open(panel.kind, &s, &providers, &model, &[]);
     if let Some(Field {
         value: Value::Choice { at, options },
         ..
@@ -382,6 +486,34 @@ pub fn apply_preset(panel: &mut Panel, base: &RequestSettings) {
     *panel = fresh;
 }
 
+/// When "start from" changed: the template's or file's schema (and name) in the editor.
+pub fn apply_start(panel: &mut Panel, schemas: &[SchemaFile]) {
+    let start = panel.form.choice("start").to_string();
+    let (name, text) = if let Some(t) = start.strip_prefix("template: ") {
+        match crate::schema::TEMPLATES.iter().find(|(n, _, _)| *n == t) {
+            Some((_, name, text)) => (name.to_string(), text.to_string()),
+            None => return,
+        }
+    } else if let Some(f) = start.strip_prefix("file: ") {
+        match schemas.iter().find(|s| s.name == f) {
+            Some(s) => (
+                crate::settings::default_schema_name(std::path::Path::new(&s.name)),
+                s.text.clone(),
+            ),
+            None => return,
+        }
+    } else {
+        return;
+    };
+    for f in &mut panel.form.fields {
+        match (f.key, &mut f.value) {
+            ("name", Value::Text(t)) => *t = name.clone(),
+            ("schema", Value::Editor(e)) => **e = Editor::with_text(&text),
+            _ => {}
+        }
+    }
+}
+
 /// Recomputes the preview and body from the fields (on every change and every health update).
 pub fn refresh(
     panel: &mut Panel,
@@ -391,6 +523,7 @@ pub fn refresh(
 ) {
     let Ok(settings) = read(panel, base) else {
         panel.preview = vec!["fix the marked fields to see the route".into()];
+        panel.body.clear();
         return;
     };
     let request = crate::settings::build(&panel.model, &settings, [], "");
@@ -425,6 +558,7 @@ mod tests {
             &RequestSettings::default(),
             &providers,
             "m/a",
+            &[],
         );
         assert_eq!(
             read(&mut p, &RequestSettings::default()),
@@ -452,13 +586,19 @@ mod tests {
         assert_eq!(prov.only, Some(vec!["alpha".to_string()]));
         assert_eq!(s.temperature, Some(0.4));
         // Opening on those settings shows them again.
-        let mut again = open(PanelKind::Routing, &s, &providers, "m/a");
+        let mut again = open(PanelKind::Routing, &s, &providers, "m/a", &[]);
         assert_eq!(read(&mut again, &RequestSettings::default()).unwrap(), s);
     }
 
     #[test]
     fn a_preset_fills_the_fields_it_stands_for() {
-        let mut p = open(PanelKind::Routing, &RequestSettings::default(), &[], "m/a");
+        let mut p = open(
+            PanelKind::Routing,
+            &RequestSettings::default(),
+            &[],
+            "m/a",
+            &[],
+        );
         // → from "custom" to the last preset wraps the other way: ← picks cheap-under-3s.
         p.form.key(Some(Action::Sideways(-1)), None);
         apply_preset(&mut p, &RequestSettings::default());
@@ -471,7 +611,13 @@ mod tests {
 
     #[test]
     fn bad_fields_are_marked_and_nothing_reads_back() {
-        let mut p = open(PanelKind::Routing, &RequestSettings::default(), &[], "m/a");
+        let mut p = open(
+            PanelKind::Routing,
+            &RequestSettings::default(),
+            &[],
+            "m/a",
+            &[],
+        );
         typed(&mut p, "temperature", "7");
         typed(&mut p, "price_prompt", "1a");
         typed(&mut p, "lat_p50", "-1");
@@ -484,7 +630,13 @@ mod tests {
 
     #[test]
     fn privacy_toggles_are_hard_filters_in_the_provider_object() {
-        let mut p = open(PanelKind::Privacy, &RequestSettings::default(), &[], "m/a");
+        let mut p = open(
+            PanelKind::Privacy,
+            &RequestSettings::default(),
+            &[],
+            "m/a",
+            &[],
+        );
         p.form.key(Some(Action::Toggle), None);
         p.form.key(Some(Action::Select(1)), None);
         p.form.key(Some(Action::Toggle), None);

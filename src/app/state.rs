@@ -85,6 +85,13 @@ pub struct Turn {
     pub why: Vec<String>,
     /// The local router's endpoint of the latest attempt.
     pub endpoint: Option<u32>,
+    /// The JSON schema the request asked to follow (structured output), as sent.
+    pub schema: Option<serde_json::Value>,
+    /// How the completed reply fared against `schema`.
+    pub verdict: Option<crate::schema::Verdict>,
+    /// The reply as received when what is shown differs (structured JSON is shown
+    /// pretty-printed); history and copies use this.
+    pub raw: Option<String>,
 }
 
 impl Turn {
@@ -107,7 +114,39 @@ impl Turn {
             attempts: 0,
             why: Vec::new(),
             endpoint: None,
+            schema: None,
+            verdict: None,
+            raw: None,
         }
+    }
+
+    /// The answer as received (what history sends back and copies take).
+    pub fn text(&self) -> &str {
+        self.raw.as_deref().unwrap_or(self.answer.source())
+    }
+
+    /// Checks the completed reply against the request's schema and shows valid JSON
+    /// pretty-printed and highlighted (the received text is kept in `raw`).
+    pub fn check_schema(&mut self) {
+        let Some(schema) = self.schema.clone() else {
+            return;
+        };
+        let verdict = match crate::schema::check(schema) {
+            Ok(s) => s.validate(self.answer.source()),
+            Err(ps) => crate::schema::Verdict::Invalid(ps),
+        };
+        if !matches!(verdict, crate::schema::Verdict::NotJson(_))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(crate::schema::reply_json(
+                self.answer.source(),
+            ))
+            && let Ok(pretty) = serde_json::to_string_pretty(&v)
+        {
+            let raw = self.answer.source().to_string();
+            self.answer.replace(format!("```json\n{pretty}\n```"));
+            self.answer.finish();
+            self.raw = Some(raw);
+        }
+        self.verdict = Some(verdict);
     }
 
     /// Decode speed in tokens/s: from usage when known, else from chunk count.
@@ -171,10 +210,7 @@ impl Pane {
     /// The request for a new prompt: the pane's settings, earlier turns with an answer, then
     /// the prompt (the one builder, `settings::build`).
     pub fn build_request(&self, prompt: &str) -> ChatRequest {
-        let history = self
-            .turns
-            .iter()
-            .map(|t| (t.prompt.as_str(), t.answer.source()));
+        let history = self.turns.iter().map(|t| (t.prompt.as_str(), t.text()));
         crate::settings::build(&self.model, &self.settings, history, prompt)
     }
 }
@@ -285,12 +321,14 @@ pub struct App {
     pub health: Option<HealthView>,
     /// Settings a new pane starts with (the command line's).
     pub defaults: crate::settings::RequestSettings,
-    /// The open settings panel (F2, F3).
+    /// The open settings panel (F2, F3, F4).
     pub panel: Option<super::panels::Panel>,
     /// The dialect requests are sent in (what a panel's body preview shows).
     pub server_kind: crate::client::ServerKind,
     /// Whether F6 can inject faults (only into the simulated fleet).
     pub faults: bool,
+    /// Saved JSON schemas (the config directory's `schemas/`), for the structured-output panel.
+    pub schemas: Vec<crate::schema_store::SchemaFile>,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -321,6 +359,7 @@ impl App {
             panel: None,
             server_kind: crate::client::ServerKind::OpenRouter,
             faults: false,
+            schemas: Vec::new(),
             next_pane: 1,
             next_req: 1,
         };

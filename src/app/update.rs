@@ -113,6 +113,13 @@ pub enum Effect {
     MouseCapture(bool),
     /// Inject a fault into the simulated fleet (`None` clears run-time faults).
     Fault(Option<FaultRequest>),
+    /// Save a schema as `name.json` in the config directory's `schemas/`.
+    SaveSchema {
+        /// File name without `.json`.
+        name: String,
+        /// The schema text.
+        text: String,
+    },
     /// Keep the panels' settings for the next run.
     SaveSettings(Box<crate::settings_store::SavedSettings>),
     /// Leave.
@@ -342,6 +349,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Action::Edit(e) => edit_composer(&mut app.composer, e),
         Action::RoutingPanel => open_panel(app, PanelKind::Routing),
         Action::PrivacyPanel => open_panel(app, PanelKind::Privacy),
+        Action::StructuredPanel => open_panel(app, PanelKind::Structured),
         Action::Quit => quit(app, fx),
         // Keys of other contexts.
         Action::Select(_)
@@ -349,6 +357,8 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::Fault(_)
         | Action::ClearFaults
         | Action::Choose
+        | Action::Apply
+        | Action::NextField(_)
         | Action::Erase
         | Action::Toggle
         | Action::Close => {}
@@ -385,6 +395,7 @@ fn open_panel(app: &mut App, kind: PanelKind) {
         &p.settings,
         &providers,
         &p.model,
+        &app.schemas,
     ));
     refresh_panel(app);
 }
@@ -414,9 +425,20 @@ fn on_panel_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: 
         }
         _ => {}
     }
-    match panel.form.key(action, typed) {
+    let outcome = panel.form.key(action, typed);
+    on_panel_outcome(app, outcome, fx);
+}
+
+/// What a key or a paste did to the open panel.
+fn on_panel_outcome(app: &mut App, outcome: Outcome, fx: &mut Vec<Effect>) {
+    let Some(panel) = &mut app.panel else { return };
+    match outcome {
         Outcome::Changed => {
-            if panel.form.fields.get(panel.form.focus).map(|f| f.key) == Some("preset") {
+            let focused = panel.form.fields.get(panel.form.focus).map(|f| f.key);
+            if focused == Some("start") {
+                crate::app::panels::apply_start(panel, &app.schemas);
+            }
+            if focused == Some("preset") {
                 let base = app
                     .panes
                     .get(app.focus)
@@ -433,9 +455,23 @@ fn on_panel_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: 
             app.notify("panel closed; nothing changed", Level::Info);
         }
         Outcome::Apply => {
+            let save_as = panel.form.text("save_as").map(|name| {
+                let text = panel.form.editor_text("schema");
+                (name, text)
+            });
             apply_panel(app);
             if app.panel.is_none() {
                 fx.push(Effect::SaveSettings(Box::new(saved_settings(app))));
+                if let Some((name, text)) = save_as {
+                    // Listed at once; the write happens off the UI and reports a failure.
+                    app.schemas.retain(|f| f.name != name);
+                    app.schemas.push(crate::schema_store::SchemaFile {
+                        name: name.clone(),
+                        text: text.clone(),
+                    });
+                    app.schemas.sort_by(|a, b| a.name.cmp(&b.name));
+                    fx.push(Effect::SaveSchema { name, text });
+                }
             }
         }
         Outcome::Moved | Outcome::Nothing => {}
@@ -551,7 +587,13 @@ fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
         .filter(|t| matches!(t.state, TurnState::Done(_)))
         .filter(|_| pane.turns.len() > pane.routed_from)
         .and_then(|t| t.endpoint);
-    pane.turns.push(Turn::new(prompt, req));
+    let mut turn = Turn::new(prompt, req);
+    if let Some(crate::wire::request::ResponseFormat::JsonSchema { json_schema }) =
+        &request.response_format
+    {
+        turn.schema = Some(json_schema.schema.clone());
+    }
+    pane.turns.push(turn);
     pane.scroll = Scroll::Follow;
     fx.push(Effect::Start {
         pane: pane.id,
@@ -648,12 +690,16 @@ pub fn scroll_pane(app: &mut App, i: usize, delta: i64) {
 fn copy_answer(app: &mut App, code: Option<usize>, fx: &mut Vec<Effect>) {
     let Some(turn) = app
         .focused()
-        .and_then(|p| p.turns.iter().rev().find(|t| !t.answer.source().is_empty()))
+        .and_then(|p| p.turns.iter().rev().find(|t| !t.text().is_empty()))
     else {
         app.notify("no answer to copy in this pane", Level::Error);
         return;
     };
-    let src = turn.answer.source().to_string();
+    let src = match code {
+        // Code blocks as shown (a structured reply's JSON block is the pretty-printed one).
+        Some(_) => turn.answer.source().to_string(),
+        None => turn.text().to_string(),
+    };
     match code {
         None => {
             app.notify(
@@ -756,6 +802,12 @@ fn on_paste(app: &mut App, text: String) {
     if text.len() > MAX_PASTE_BYTES {
         app.notify(paste_refused(text.len()), Level::Error);
         return;
+    }
+    if app.overlay.is_none()
+        && let Some(panel) = &mut app.panel
+    {
+        let outcome = panel.form.paste(&text);
+        return on_panel_outcome(app, outcome, &mut Vec::new());
     }
     // One edit, however long; CR line ends (terminals send them in pastes) become newlines.
     app.composer.insert_str(&text);
@@ -881,7 +933,10 @@ fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer) {
         turn.last_at = Some(outcome.timings.total);
     }
     turn.state = match outcome.result {
-        Ok(reason) => TurnState::Done(reason),
+        Ok(reason) => {
+            turn.check_schema();
+            TurnState::Done(reason)
+        }
         Err(e) => TurnState::Failed(e),
     };
 }

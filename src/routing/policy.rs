@@ -245,7 +245,7 @@ impl ExclusionRule {
             Self::Quantization => "quantizations",
             Self::MaxPrice => "max_price",
             Self::PriceUnknown => "max_price (the price is unknown, so it cannot be checked)",
-            Self::MissingParameters => "require_parameters",
+            Self::MissingParameters => "require_parameters (lacks a parameter the request uses)",
             Self::Modality => "input modality",
             Self::ContextLength => "context length",
             Self::MaxOutput => "max output tokens",

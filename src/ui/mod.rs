@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     draw_composer(frame, app, composer);
     draw_status(frame, app, status);
-    if let (Some(area), Some(p)) = (panel, &app.panel) {
+    if let (Some(area), Some(p)) = (panel, &mut app.panel) {
         panel::draw(frame, p, area);
     }
     overlay::draw(frame, app);

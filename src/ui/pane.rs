@@ -31,6 +31,12 @@ fn privacy_badge(pane: &Pane) -> String {
     if pane.settings.eu {
         b.push("[eu]");
     }
+    if matches!(
+        pane.settings.response_format,
+        Some(crate::wire::request::ResponseFormat::JsonSchema { .. })
+    ) {
+        b.push("[json]");
+    }
     b.join("")
 }
 
@@ -230,8 +236,40 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
             Style::default().fg(Color::Yellow),
         ));
     }
+    out.extend(verdict_lines(t, width));
     out.push(Line::raw(""));
     out
+}
+
+/// A structured reply's check: valid, or each failing path.
+fn verdict_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
+    use crate::schema::Verdict;
+    let (ok, bad) = (
+        Style::default().fg(Color::Green),
+        Style::default().fg(Color::Red),
+    );
+    let neutral = |s: &str| crate::safe_text::neutralise(s).into_owned();
+    match &t.verdict {
+        None => Vec::new(),
+        Some(Verdict::Valid) => wrap_text("✓ valid: the reply matches the schema", width, ok),
+        Some(Verdict::NotJson(p)) => wrap_text(
+            &format!("✗ invalid: {}", neutral(&p.to_string())),
+            width,
+            bad,
+        ),
+        Some(Verdict::Invalid(ps)) => {
+            let mut out = wrap_text("✗ invalid: the reply does not match the schema", width, bad);
+            for p in ps {
+                let path = if p.path.is_empty() { "(top)" } else { &p.path };
+                out.extend(wrap_text(
+                    &format!("  {path}: {}", neutral(&p.message)),
+                    width,
+                    bad,
+                ));
+            }
+            out
+        }
+    }
 }
 
 /// Routing notes (retries, failovers, restarts), shown between the prompt and the answer
@@ -267,6 +305,7 @@ pub(super) fn turn_line_count(t: &mut Turn, width: u16) -> usize {
 /// Whether a turn's status block is just the separating blank line.
 fn status_is_blank(t: &Turn) -> bool {
     t.malformed == 0
+        && t.verdict.is_none()
         && match &t.state {
             TurnState::Streaming => true,
             TurnState::Done(r) => r == "stop" || r == "tool_calls",
