@@ -88,31 +88,40 @@ fn bench(c: &mut Criterion) {
             },
         );
     }
-    // The same frame with the routing panel open beside the panes (fields, preview, body).
-    let mut app = workbench(10_000);
-    app.size = (160, 48);
-    let model = app.panes[0].model.clone();
-    let mut panel = switchyard::app::panels::open(
-        switchyard::app::panels::PanelKind::Routing,
-        &Default::default(),
-        &["alpha".into(), "beta".into()],
-        &model,
-        &[],
-    );
-    switchyard::app::panels::refresh(
-        &mut panel,
-        &Default::default(),
-        None,
-        switchyard::client::ServerKind::OpenRouter,
-    );
-    app.panel = Some(panel);
-    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
-    term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
-    g.bench_function("with_routing_panel", |b| {
-        b.iter(|| {
-            term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
-        })
-    });
+    // The same frame with a panel open beside the panes: routing (fields, preview, body), and
+    // structured output (the schema editor, highlighted, with the focus in it).
+    for (name, kind) in [
+        ("with_routing_panel", switchyard::app::panels::PanelKind::Routing),
+        ("with_schema_panel", switchyard::app::panels::PanelKind::Structured),
+    ] {
+        let mut app = workbench(10_000);
+        app.size = (160, 48);
+        let model = app.panes[0].model.clone();
+        let mut panel = switchyard::app::panels::open(
+            kind,
+            &Default::default(),
+            &["alpha".into(), "beta".into()],
+            &model,
+            &[],
+        );
+        if kind == switchyard::app::panels::PanelKind::Structured {
+            panel.form.focus = panel.form.fields.len() - 1;
+        }
+        switchyard::app::panels::refresh(
+            &mut panel,
+            &Default::default(),
+            None,
+            switchyard::client::ServerKind::OpenRouter,
+        );
+        app.panel = Some(panel);
+        let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
+            })
+        });
+    }
     g.finish();
 }
 
