@@ -91,8 +91,14 @@ fn bench(c: &mut Criterion) {
     // The same frame with a panel open beside the panes: routing (fields, preview, body), and
     // structured output (the schema editor, highlighted, with the focus in it).
     for (name, kind) in [
-        ("with_routing_panel", switchyard::app::panels::PanelKind::Routing),
-        ("with_schema_panel", switchyard::app::panels::PanelKind::Structured),
+        (
+            "with_routing_panel",
+            switchyard::app::panels::PanelKind::Routing,
+        ),
+        (
+            "with_schema_panel",
+            switchyard::app::panels::PanelKind::Structured,
+        ),
     ] {
         let mut app = workbench(10_000);
         app.size = (160, 48);

@@ -8,11 +8,38 @@
 //! partial answer marked incomplete. A truncated answer is never reported as complete.
 
 use super::actor::{PlanQuery, RouterHandle};
-use super::{EndpointId, EndpointRegistry, Outcome, Plan, RequestFeatures, Rng, Sample};
+use super::{EndpointId, EndpointRegistry, Outcome, ParamSet, Plan, RequestFeatures, Rng, Sample};
 use crate::client::{Answer, ChatError, Endpoint, HttpClient, Secret, ServerKind, Timeouts};
 use crate::wire::chunk::StreamEvent;
 use crate::wire::request::ChatRequest;
 use std::time::{Duration, Instant};
+
+/// Sampling parameters go only to an endpoint that lists them (as OpenRouter drops what a
+/// provider does not take); an endpoint that lists nothing is sent everything.
+pub fn drop_unlisted_sampling(body: &mut ChatRequest, supported: ParamSet) {
+    if supported == ParamSet::EMPTY {
+        return;
+    }
+    let lacks = |p: ParamSet| !supported.contains(p);
+    macro_rules! drop_if {
+        ($($field:ident => $param:expr),* $(,)?) => {
+            $(if lacks($param) { body.$field = None; })*
+        };
+    }
+    drop_if!(
+        temperature => ParamSet::TEMPERATURE,
+        top_p => ParamSet::TOP_P,
+        top_k => ParamSet::TOP_K,
+        frequency_penalty => ParamSet::FREQUENCY_PENALTY,
+        presence_penalty => ParamSet::PRESENCE_PENALTY,
+        repetition_penalty => ParamSet::REPETITION_PENALTY,
+        min_p => ParamSet::MIN_P,
+        top_a => ParamSet::TOP_A,
+        seed => ParamSet::SEED,
+        reasoning => ParamSet::REASONING,
+        max_tokens => ParamSet::MAX_TOKENS,
+    );
+}
 
 /// What to do when a stream fails after its first visible token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -744,6 +771,7 @@ async fn attempt_on(
     body.model = Some(meta.model.clone());
     body.models = None;
     body.provider = None;
+    drop_unlisted_sampling(&mut body, meta.supported);
     if let Some(p) = prefill {
         body.messages
             .push(crate::wire::request::Message::assistant(p.to_string()));
@@ -1103,6 +1131,26 @@ pub async fn execute(
 mod tests {
     use super::*;
     use crate::wire::error::ApiError;
+
+    #[test]
+    fn sampling_goes_only_to_endpoints_that_list_it() {
+        let req = ChatRequest {
+            temperature: Some(0.3),
+            top_p: Some(0.9),
+            max_tokens: Some(50),
+            seed: Some(7),
+            ..Default::default()
+        };
+        let mut b = req.clone();
+        drop_unlisted_sampling(&mut b, ParamSet::from_names(&["max_tokens", "temperature"]));
+        assert_eq!(
+            (b.temperature, b.top_p, b.max_tokens, b.seed),
+            (Some(0.3), None, Some(50), None)
+        );
+        let mut b = req.clone();
+        drop_unlisted_sampling(&mut b, ParamSet::EMPTY);
+        assert_eq!(b, req, "an endpoint that lists nothing gets everything");
+    }
 
     #[test]
     fn classification_follows_the_error_table() {
