@@ -108,7 +108,7 @@ fn bench(c: &mut Criterion) {
             &Default::default(),
             &["alpha".into(), "beta".into()],
             &model,
-            &[],
+            &Default::default(),
         );
         if kind == switchyard::app::panels::PanelKind::Structured {
             panel.form.focus = panel.form.fields.len() - 1;

@@ -510,10 +510,13 @@ impl Config {
                 ),
             ));
         }
+        let saved = crate::preset_store::path()
+            .and_then(|p| crate::preset_store::load(&p).ok())
+            .unwrap_or_default();
         if let Some(p) = &self.request.preset
-            && crate::settings::preset(p).is_none()
+            && crate::preset_store::find(p, &saved).is_none()
         {
-            let names: Vec<&str> = crate::settings::PRESETS.iter().map(|(n, _)| *n).collect();
+            let names = crate::preset_store::names(&saved);
             return Err(err(
                 "preset",
                 "preset",

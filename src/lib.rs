@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod models;
 pub mod plan_cmd;
 pub mod prefs;
+pub mod preset_store;
 pub mod preview;
 pub mod routing;
 pub mod runtime;

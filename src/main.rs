@@ -51,11 +51,19 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    let settings = match cli
-        .request
-        .over(&cfg.request)
-        .settings(provider, cli.fallbacks.clone())
-    {
+    // Presets saved from the routing panel; a damaged file is said once and ignored.
+    let presets = match switchyard::preset_store::path() {
+        Some(p) => switchyard::preset_store::load(&p).unwrap_or_else(|e| {
+            eprintln!("switchyard: {e}");
+            Default::default()
+        }),
+        None => Default::default(),
+    };
+    let settings = match cli.request.over(&cfg.request).settings_with(
+        provider,
+        cli.fallbacks.clone(),
+        &presets,
+    ) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("switchyard: {e}");
@@ -186,9 +194,10 @@ async fn run(cli: Cli) -> i32 {
             if let Some(e) = damaged {
                 app.notify(e, switchyard::app::state::Level::Error);
             }
+            app.library.presets = presets;
             if let Some(dir) = switchyard::schema_store::dir() {
                 let (files, warnings) = switchyard::schema_store::load_all(&dir);
-                app.schemas = files;
+                app.library.schemas = files;
                 if let Some(w) = warnings.first() {
                     app.notify(w.clone(), switchyard::app::state::Level::Error);
                 }

@@ -222,10 +222,9 @@ pub struct RequestArgs {
     /// Switchyard's router.
     #[arg(long, global = true)]
     pub eu: bool,
-    /// A routing preset: cheapest, fastest, lowest-latency or cheap-under-3s (routing flags
-    /// given beside it win).
-    #[arg(long, global = true, value_name = "NAME",
-          value_parser = ["cheapest", "fastest", "lowest-latency", "cheap-under-3s"])]
+    /// A routing preset: cheapest, fastest, lowest-latency, cheap-under-3s or one saved from
+    /// the routing panel (routing flags given beside it win).
+    #[arg(long, global = true, value_name = "NAME")]
     pub preset: Option<String>,
     /// Structured output: every answer must follow the JSON schema in FILE (and is checked
     /// against it).
@@ -278,6 +277,16 @@ impl RequestArgs {
         provider: Option<ProviderPreferences>,
         fallbacks: Vec<String>,
     ) -> Result<RequestSettings, String> {
+        self.settings_with(provider, fallbacks, &Default::default())
+    }
+
+    /// As `settings`, with the user's saved presets beside the built-in ones.
+    pub fn settings_with(
+        &self,
+        provider: Option<ProviderPreferences>,
+        fallbacks: Vec<String>,
+        presets: &crate::preset_store::Presets,
+    ) -> Result<RequestSettings, String> {
         let system = match self.system.as_deref() {
             Some(s) if s.starts_with('@') => {
                 let path = std::path::Path::new(&s[1..]);
@@ -294,8 +303,16 @@ impl RequestArgs {
             .map(|e| serde_json::from_value::<Effort>(serde_json::json!(e)))
             .transpose()
             .map_err(|e| format!("--reasoning-effort: {e}"))?;
-        let provider = match self.preset.as_deref().and_then(preset) {
-            Some(p) => Some(overlay(p, provider.unwrap_or_default())),
+        let provider = match self.preset.as_deref() {
+            Some(name) => match crate::preset_store::find(name, presets) {
+                Some(p) => Some(overlay(p, provider.unwrap_or_default())),
+                None => {
+                    return Err(format!(
+                        "--preset {name}: no preset named `{name}` (there are {})",
+                        crate::preset_store::names(presets).join(", ")
+                    ));
+                }
+            },
             None => provider,
         };
         let response_format = match &self.schema {

@@ -233,6 +233,16 @@ fn run_effect(
                 execute!(out, DisableMouseCapture)
             };
         }
+        Effect::SavePresets(presets) => {
+            if let Some(path) = crate::preset_store::path() {
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::preset_store::save(&path, &presets) {
+                        let _ = tx.send(Msg::Notice(e, crate::app::state::Level::Error));
+                    }
+                });
+            }
+        }
         Effect::SaveSchema { name, text } => {
             let Some(dir) = crate::schema_store::dir() else {
                 let _ = tx.send(Msg::Notice(

@@ -1060,3 +1060,41 @@ fn only_naming_a_provider_that_serves_none_of_the_models_is_refused_before_anyth
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_preset_saved_from_the_routing_panel_is_a_preset_for_ask_too() {
+    let home = common::fresh_state_dir();
+    std::fs::create_dir_all(home.join("switchyard")).unwrap();
+    std::fs::write(
+        home.join("switchyard/presets.json"),
+        r#"{"private-fast": {"sort": "throughput", "zdr": true}}"#,
+    )
+    .unwrap();
+    let run = |preset: &str| {
+        sy_cmd()
+            .env("XDG_CONFIG_HOME", &home)
+            .args([
+                "ask",
+                "--print-request",
+                "--preset",
+                preset,
+                "-m",
+                "test/fast-a",
+                "hi",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("private-fast");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["provider"]["sort"], "throughput");
+    assert_eq!(body["provider"]["zdr"], true);
+    let out = run("nope");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--preset nope: no preset named `nope`") && err.contains("private-fast"),
+        "{err}"
+    );
+}

@@ -4,6 +4,7 @@
 //! keeps a live preview of the route the settings produce and the body they send. Pure.
 
 use super::form::{Editor, Field, Form, Marked, Value};
+use super::state::Library;
 use crate::routing::{EndpointRegistry, HealthSnapshot};
 use crate::schema_store::SchemaFile;
 use crate::settings::RequestSettings;
@@ -49,6 +50,8 @@ pub struct Panel {
     pub preview: Vec<String>,
     /// The body these settings send, pretty JSON.
     pub body: String,
+    /// The user's saved presets (a new one must not take their names).
+    pub saved_presets: crate::preset_store::Presets,
 }
 
 const SORTS: [&str; 4] = ["price-weighted (default)", "price", "throughput", "latency"];
@@ -130,13 +133,13 @@ fn starts(schemas: &[SchemaFile]) -> Vec<String> {
 }
 
 /// Opens `kind` on `s`; `providers` are the slugs that serve the pane's models (the candidates
-/// of `order`, `only` and `ignore`); `schemas` the saved schema files.
+/// of `order`, `only` and `ignore`); `lib` what the user saved (presets, schemas).
 pub fn open(
     kind: PanelKind,
     s: &RequestSettings,
     providers: &[String],
     model: &str,
-    schemas: &[SchemaFile],
+    lib: &Library,
 ) -> Panel {
     let p = s.provider.clone().unwrap_or_default();
     let fields = match kind {
@@ -152,10 +155,17 @@ pub fn open(
                 Some(SortBy::Latency) => 3,
                 _ => 0,
             };
-            let mut presets = vec!["custom"];
-            presets.extend(crate::settings::PRESETS.iter().map(|(n, _)| *n));
+            let mut presets = vec!["custom".to_string()];
+            presets.extend(crate::preset_store::names(&lib.presets));
             let mut f = vec![
-                Field::new("preset", "preset", choice(&presets, 0)),
+                Field::new(
+                    "preset",
+                    "preset",
+                    Value::Choice {
+                        options: presets,
+                        at: 0,
+                    },
+                ),
                 Field::new("sort", "sort", choice(&SORTS, sort_at)),
                 Field::new(
                     "partition",
@@ -236,6 +246,7 @@ pub fn open(
                             .unwrap_or(0),
                     ),
                 ),
+                Field::new("save_preset", "save as preset", Value::Text(String::new())),
             ]);
             f
         }
@@ -272,7 +283,7 @@ pub fn open(
                     crate::schema::TEMPLATES[0].2.to_string(),
                 ),
             };
-            let starts = starts(schemas);
+            let starts = starts(&lib.schemas);
             vec![
                 Field::new("on", "structured output", Value::Toggle(on)),
                 Field::new(
@@ -306,6 +317,7 @@ pub fn open(
         model: model.to_string(),
         preview: Vec::new(),
         body: String::new(),
+        saved_presets: lib.presets.clone(),
     }
 }
 
@@ -408,6 +420,12 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
                 "not set" => None,
                 e => serde_json::from_value(serde_json::json!(e)).ok(),
             };
+            if let Some(name) = f.text("save_preset")
+                && let Err(e) = crate::preset_store::check_new_name(&name, &panel.saved_presets)
+            {
+                f.set_error("save_preset", e);
+                bad.set(true);
+            }
         }
         PanelKind::Privacy => {
             p.data_collection = f.toggle("deny").then_some(DataCollection::Deny);
@@ -463,7 +481,7 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
 /// in the fields (the preset's name stays chosen until another field changes).
 pub fn apply_preset(panel: &mut Panel, base: &RequestSettings) {
     let name = panel.form.choice("preset").to_string();
-    let Some(p) = crate::settings::preset(&name) else {
+    let Some(p) = crate::preset_store::find(&name, &panel.saved_presets) else {
         return;
     };
     let Ok(mut s) = read(panel, base) else { return };
@@ -473,7 +491,11 @@ pub fn apply_preset(panel: &mut Panel, base: &RequestSettings) {
         Some(Value::List { candidates, .. }) => candidates.clone(),
         _ => Vec::new(),
     };
-    let mut fresh = open(panel.kind, &s, &providers, &model, &[]);
+    let lib = Library {
+        presets: panel.saved_presets.clone(),
+        schemas: Vec::new(),
+    };
+    let mut fresh = open(panel.kind, &s, &providers, &model, &lib);
     if let Some(Field {
         value: Value::Choice { at, options },
         ..
@@ -558,7 +580,7 @@ mod tests {
             &RequestSettings::default(),
             &providers,
             "m/a",
-            &[],
+            &Library::default(),
         );
         assert_eq!(
             read(&mut p, &RequestSettings::default()),
@@ -586,7 +608,13 @@ mod tests {
         assert_eq!(prov.only, Some(vec!["alpha".to_string()]));
         assert_eq!(s.temperature, Some(0.4));
         // Opening on those settings shows them again.
-        let mut again = open(PanelKind::Routing, &s, &providers, "m/a", &[]);
+        let mut again = open(
+            PanelKind::Routing,
+            &s,
+            &providers,
+            "m/a",
+            &Library::default(),
+        );
         assert_eq!(read(&mut again, &RequestSettings::default()).unwrap(), s);
     }
 
@@ -597,7 +625,7 @@ mod tests {
             &RequestSettings::default(),
             &[],
             "m/a",
-            &[],
+            &Library::default(),
         );
         // → from "custom" to the last preset wraps the other way: ← picks cheap-under-3s.
         p.form.key(Some(Action::Sideways(-1)), None);
@@ -610,13 +638,49 @@ mod tests {
     }
 
     #[test]
+    fn a_new_preset_may_not_take_a_name_in_use() {
+        let mut lib = Library::default();
+        lib.presets
+            .insert("mine".into(), ProviderPreferences::default());
+        let mut p = open(
+            PanelKind::Routing,
+            &RequestSettings::default(),
+            &[],
+            "m/a",
+            &lib,
+        );
+        assert!(
+            matches!(&p.form.get("preset").unwrap().value, Value::Choice { options, .. } if options.last().map(String::as_str) == Some("mine")),
+            "saved presets are offered"
+        );
+        for (name, want) in [
+            ("mine", "already exists"),
+            ("cheapest", "built-in"),
+            ("a b", "not allowed"),
+        ] {
+            p.form.fields.iter_mut().for_each(|f| {
+                if f.key == "save_preset" {
+                    f.value = Value::Text(name.into());
+                }
+            });
+            assert_eq!(
+                read(&mut p, &RequestSettings::default()),
+                Err(Marked),
+                "{name}"
+            );
+            let e = p.form.get("save_preset").unwrap().error.clone().unwrap();
+            assert!(e.contains(want), "{name}: {e}");
+        }
+    }
+
+    #[test]
     fn bad_fields_are_marked_and_nothing_reads_back() {
         let mut p = open(
             PanelKind::Routing,
             &RequestSettings::default(),
             &[],
             "m/a",
-            &[],
+            &Library::default(),
         );
         typed(&mut p, "temperature", "7");
         typed(&mut p, "price_prompt", "1a");
@@ -635,7 +699,7 @@ mod tests {
             &RequestSettings::default(),
             &[],
             "m/a",
-            &[],
+            &Library::default(),
         );
         p.form.key(Some(Action::Toggle), None);
         p.form.key(Some(Action::Select(1)), None);

@@ -327,10 +327,19 @@ pub struct App {
     pub server_kind: crate::client::ServerKind,
     /// Whether F6 can inject faults (only into the simulated fleet).
     pub faults: bool,
-    /// Saved JSON schemas (the config directory's `schemas/`), for the structured-output panel.
-    pub schemas: Vec<crate::schema_store::SchemaFile>,
+    /// What the user saved from the panels: schemas and routing presets.
+    pub library: Library,
     next_pane: PaneId,
     next_req: ReqId,
+}
+
+/// What the user saved from the panels, offered back by them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Library {
+    /// JSON schemas (the config directory's `schemas/`), for the structured-output panel.
+    pub schemas: Vec<crate::schema_store::SchemaFile>,
+    /// Routing presets by name (`presets.json`), for the routing panel.
+    pub presets: crate::preset_store::Presets,
 }
 
 /// Largest paste the composer accepts; larger text belongs in an attachment.
@@ -359,7 +368,7 @@ impl App {
             panel: None,
             server_kind: crate::client::ServerKind::OpenRouter,
             faults: false,
-            schemas: Vec::new(),
+            library: Library::default(),
             next_pane: 1,
             next_req: 1,
         };

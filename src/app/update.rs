@@ -113,6 +113,8 @@ pub enum Effect {
     MouseCapture(bool),
     /// Inject a fault into the simulated fleet (`None` clears run-time faults).
     Fault(Option<FaultRequest>),
+    /// Save the user's routing presets (all of them).
+    SavePresets(Box<crate::preset_store::Presets>),
     /// Save a schema as `name.json` in the config directory's `schemas/`.
     SaveSchema {
         /// File name without `.json`.
@@ -395,7 +397,7 @@ fn open_panel(app: &mut App, kind: PanelKind) {
         &p.settings,
         &providers,
         &p.model,
-        &app.schemas,
+        &app.library,
     ));
     refresh_panel(app);
 }
@@ -436,7 +438,7 @@ fn on_panel_outcome(app: &mut App, outcome: Outcome, fx: &mut Vec<Effect>) {
         Outcome::Changed => {
             let focused = panel.form.fields.get(panel.form.focus).map(|f| f.key);
             if focused == Some("start") {
-                crate::app::panels::apply_start(panel, &app.schemas);
+                crate::app::panels::apply_start(panel, &app.library.schemas);
             }
             if focused == Some("preset") {
                 let base = app
@@ -459,17 +461,37 @@ fn on_panel_outcome(app: &mut App, outcome: Outcome, fx: &mut Vec<Effect>) {
                 let text = panel.form.editor_text("schema");
                 (name, text)
             });
+            let base = app
+                .panes
+                .get(app.focus)
+                .map(|p| p.settings.clone())
+                .unwrap_or_default();
+            // A new preset is what the routing fields say, whatever pane they are applied to.
+            let save_preset = panel.form.text("save_preset").and_then(|name| {
+                let mut p = panel.clone();
+                let s = crate::app::panels::read(&mut p, &base).ok()?;
+                Some((name, s.provider.unwrap_or_default()))
+            });
             apply_panel(app);
             if app.panel.is_none() {
+                if let Some((name, prefs)) = save_preset {
+                    app.library.presets.insert(name.clone(), prefs);
+                    fx.push(Effect::SavePresets(Box::new(app.library.presets.clone())));
+                    app.notify(
+                        format!("routing applied; preset “{name}” saved"),
+                        Level::Info,
+                    );
+                }
                 fx.push(Effect::SaveSettings(Box::new(saved_settings(app))));
                 if let Some((name, text)) = save_as {
                     // Listed at once; the write happens off the UI and reports a failure.
-                    app.schemas.retain(|f| f.name != name);
-                    app.schemas.push(crate::schema_store::SchemaFile {
+                    let schemas = &mut app.library.schemas;
+                    schemas.retain(|f| f.name != name);
+                    schemas.push(crate::schema_store::SchemaFile {
                         name: name.clone(),
                         text: text.clone(),
                     });
-                    app.schemas.sort_by(|a, b| a.name.cmp(&b.name));
+                    schemas.sort_by(|a, b| a.name.cmp(&b.name));
                     fx.push(Effect::SaveSchema { name, text });
                 }
             }

@@ -1142,7 +1142,7 @@ mod tests {
             ..Default::default()
         };
         let mut b = req.clone();
-        drop_unlisted_sampling(&mut b, ParamSet::from_names(&["max_tokens", "temperature"]));
+        drop_unlisted_sampling(&mut b, ParamSet::from_names(["max_tokens", "temperature"]));
         assert_eq!(
             (b.temperature, b.top_p, b.max_tokens, b.seed),
             (Some(0.3), None, Some(50), None)
