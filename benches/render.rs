@@ -77,7 +77,8 @@ fn bench(c: &mut Criterion) {
         let area = app.area();
         let cell = switchyard::ui::layout::screen(&mut app, area).panes[0];
         let width = switchyard::ui::layout::inner(cell).width;
-        let total = switchyard::ui::layout::transcript_lines(&mut app.panes[0], width);
+        let total =
+            switchyard::ui::layout::transcript_lines(&mut app.panes[0], width, &app.theme.clone());
         g.bench_with_input(
             BenchmarkId::new("lines_per_pane", format!("{lines}(actual {total})")),
             &lines,

@@ -26,6 +26,7 @@ pub mod source;
 pub mod sse;
 pub mod term_input;
 pub mod text_edit;
+pub mod theme;
 pub mod tui;
 pub mod ui;
 pub mod wire;

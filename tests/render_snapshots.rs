@@ -280,7 +280,11 @@ fn transcript_scrolls_and_follow_resumes() {
     let area = app.area();
     let cell = switchyard::ui::layout::screen(&mut app, area).panes[0];
     let inner = switchyard::ui::layout::inner(cell);
-    let total = switchyard::ui::layout::transcript_lines(&mut app.panes[0], inner.width);
+    let total = switchyard::ui::layout::transcript_lines(
+        &mut app.panes[0],
+        inner.width,
+        &app.theme.clone(),
+    );
     assert!(
         total > inner.height as usize,
         "the answer overflows the pane"
@@ -650,4 +654,33 @@ fn structured_output_panel_at_80x24_and_160x48_with_an_error_at_its_line() {
         app.panel.is_some(),
         "Enter is a new line in the schema, not apply"
     );
+}
+
+#[test]
+fn a_theme_is_one_value_every_draw_reads() {
+    use ratatui::style::{Color, Style};
+    let (mut app, _registry) = failed_over();
+    let before = render(&mut app, 120, 40);
+    let dark = switchyard::theme::Theme::dark();
+    let mut ui = dark.ui.clone();
+    ui.focus = Style::new().fg(Color::Red);
+    let mut md = (*dark.md).clone();
+    md.heading = [Style::new().fg(Color::Blue); 4];
+    app.theme = switchyard::theme::Theme::new("test", ui, md);
+    let after = render(&mut app, 120, 40);
+    let (b, a) = (before.backend().buffer(), after.backend().buffer());
+    // The focused pane's corner takes the theme's focus style.
+    assert_eq!(a[(0, 0)].fg, Color::Red);
+    assert_ne!(b[(0, 0)].fg, Color::Red);
+    // The answer's heading ("Quicksort", cached before the switch) is drawn in the new style.
+    let row = (0..40)
+        .find(|&y| {
+            (1..20)
+                .map(|x| a[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .starts_with("Quicksort ")
+        })
+        .expect("the heading is on screen");
+    assert_eq!(a[(1, row)].fg, Color::Blue);
+    assert_ne!(b[(1, row)].fg, Color::Blue);
 }

@@ -75,8 +75,8 @@ pub struct Turn {
     pub malformed: u32,
     /// The request this turn belongs to.
     pub req: ReqId,
-    /// The prompt's rendered lines and the width they were wrapped at.
-    pub prompt_cache: Option<(u16, Vec<ratatui::text::Line<'static>>)>,
+    /// The prompt's rendered lines, keyed by the width they were wrapped at and the theme.
+    pub prompt_cache: Option<((u16, u64), Vec<ratatui::text::Line<'static>>)>,
     /// Routing notes: failovers and restarts, in order.
     pub notes: Vec<String>,
     /// Attempts made so far (local routing).
@@ -329,6 +329,8 @@ pub struct App {
     pub faults: bool,
     /// What the user saved from the panels: schemas and routing presets.
     pub library: Library,
+    /// The named styles every draw uses.
+    pub theme: crate::theme::Theme,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -369,6 +371,7 @@ impl App {
             server_kind: crate::client::ServerKind::OpenRouter,
             faults: false,
             library: Library::default(),
+            theme: crate::theme::Theme::default(),
             next_pane: 1,
             next_req: 1,
         };

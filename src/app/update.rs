@@ -695,7 +695,7 @@ pub fn scroll_pane(app: &mut App, i: usize, delta: i64) {
     };
     let inner = crate::ui::layout::inner(cell);
     let p = &mut app.panes[i];
-    let total = crate::ui::layout::transcript_lines(p, inner.width);
+    let total = crate::ui::layout::transcript_lines(p, inner.width, &app.theme);
     let max_top = total.saturating_sub(inner.height as usize);
     let top = match p.scroll {
         Scroll::Follow => max_top,

@@ -1,9 +1,10 @@
 //! The prompt editor on screen: the rows of the buffer's view, a block cursor, a placeholder.
 
 use crate::text_edit::{TextBuffer, char_cols};
+use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -15,7 +16,7 @@ pub fn wanted_rows(t: &mut TextBuffer, width: u16, cap: u16) -> u16 {
 }
 
 /// Draws the editor inside `block`; work is proportional to the rows shown.
-pub fn draw(frame: &mut Frame, t: &mut TextBuffer, block: Block, area: Rect) {
+pub fn draw(frame: &mut Frame, t: &mut TextBuffer, block: Block, area: Rect, th: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {
@@ -27,7 +28,7 @@ pub fn draw(frame: &mut Frame, t: &mut TextBuffer, block: Block, area: Rect) {
         let hint: String = crate::ui::fit(PLACEHOLDER, room);
         let line = Line::from(vec![
             Span::styled(" ", cursor),
-            Span::styled(hint, Style::default().fg(Color::DarkGray)),
+            Span::styled(hint, th.ui.dim),
         ]);
         frame.render_widget(Paragraph::new(line), inner);
         return;

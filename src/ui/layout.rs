@@ -60,10 +60,10 @@ pub fn inner(cell: Rect) -> Rect {
 }
 
 /// Transcript lines of a pane at a width (each turn's count is cached).
-pub fn transcript_lines(pane: &mut Pane, width: u16) -> usize {
+pub fn transcript_lines(pane: &mut Pane, width: u16, th: &crate::theme::Theme) -> usize {
     pane.turns
         .iter_mut()
-        .map(|t| super::pane::turn_line_count(t, width.max(1)))
+        .map(|t| super::pane::turn_line_count(t, width.max(1), th))
         .sum()
 }
 

@@ -7,9 +7,10 @@ mod pane;
 mod panel;
 
 use crate::app::state::{App, Level, Target};
+use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
@@ -23,20 +24,22 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     } = layout::screen(app, frame.area());
     let focus = app.focus;
     let spinner = app.spinner;
+    // One theme value for the whole frame (a clone: the draws below borrow `app` mutably).
+    let th = app.theme.clone();
     for (i, (p, r)) in app.panes.iter_mut().zip(rects).enumerate() {
-        pane::draw_pane(frame, p, r, i == focus, spinner);
+        pane::draw_pane(frame, p, r, i == focus, spinner, &th);
     }
-    draw_composer(frame, app, composer);
-    draw_status(frame, app, status);
+    draw_composer(frame, app, composer, &th);
+    draw_status(frame, app, status, &th);
     if let (Some(area), Some(p)) = (panel, &mut app.panel) {
-        panel::draw(frame, p, area);
+        panel::draw(frame, p, area, &th);
     }
-    overlay::draw(frame, app);
+    overlay::draw(frame, app, &th);
 }
 
 pub use layout::grid;
 
-fn draw_composer(frame: &mut Frame, app: &mut App, area: Rect) {
+fn draw_composer(frame: &mut Frame, app: &mut App, area: Rect, th: &Theme) {
     let target = match app.target {
         Target::All => format!(" Prompt → all panes ({}) ", app.panes.len()),
         Target::Focused => format!(
@@ -46,41 +49,32 @@ fn draw_composer(frame: &mut Frame, app: &mut App, area: Rect) {
     };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(Color::Cyan))
+        .border_style(th.ui.accent)
         .title(target);
-    composer::draw(frame, &mut app.composer, block, area);
+    composer::draw(frame, &mut app.composer, block, area, th);
 }
 
-fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
-    let dim = Style::default().fg(Color::DarkGray);
+fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
+    let dim = th.ui.dim;
     let target = match app.target {
         Target::All => "→ all",
         Target::Focused => "→ focused",
     };
     let mut left = vec![
-        Span::styled(
-            format!(" {} ", app.source_label),
-            Style::default().fg(Color::Black).bg(Color::Cyan),
-        ),
-        Span::styled(
-            format!(" {target} "),
-            Style::default().fg(Color::Black).bg(Color::Yellow),
-        ),
+        Span::styled(format!(" {} ", app.source_label), th.ui.selection),
+        Span::styled(format!(" {target} "), th.ui.chip),
         Span::raw(" "),
     ];
     if !app.mouse_capture {
-        left.push(Span::styled(
-            "select-mode ",
-            Style::default().fg(Color::Magenta),
-        ));
+        left.push(Span::styled("select-mode ", th.ui.source));
     }
     let used: usize = left.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(used);
     match &app.notice {
         Some((m, level)) => {
             let style = match level {
-                Level::Error => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                Level::Info => Style::default().fg(Color::Green),
+                Level::Error => th.ui.error.add_modifier(Modifier::BOLD),
+                Level::Info => th.ui.ok,
             };
             // A notice longer than the line ends in an ellipsis, never mid-word unseen.
             left.push(Span::styled(

@@ -4,46 +4,47 @@ use super::{centered, cut_middle};
 use crate::app::keymap::{Context, help_rows, hints};
 use crate::app::state::{App, Overlay, PickerMode};
 use crate::app::update::picker_matches;
+use crate::theme::Theme;
 use crate::wire::catalog::format_price_per_million;
 use ratatui::Frame;
 use ratatui::layout::Margin;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 /// Draws the open overlay, if any.
-pub fn draw(frame: &mut Frame, app: &App) {
+pub fn draw(frame: &mut Frame, app: &App, th: &Theme) {
     match &app.overlay {
         None => {}
-        Some(Overlay::Help) => draw_help(frame),
-        Some(Overlay::Health) => draw_health(frame, app),
-        Some(Overlay::Why) => draw_why(frame, app),
+        Some(Overlay::Help) => draw_help(frame, th),
+        Some(Overlay::Health) => draw_health(frame, app, th),
+        Some(Overlay::Why) => draw_why(frame, app, th),
         Some(Overlay::Picker(p)) => {
             let area = centered(frame.area(), 76, 20);
             let title = match p.mode {
                 PickerMode::Replace => " Model for this pane ",
                 PickerMode::Add => " Add a pane ",
             };
-            let block = popup_block(title);
+            let block = popup_block(title, th);
             let inner = block.inner(area);
             frame.render_widget(Clear, area);
             frame.render_widget(block, area);
             let mut lines = vec![Line::from(vec![
-                Span::styled("› ", Style::default().fg(Color::Cyan)),
+                Span::styled("› ", th.ui.accent),
                 Span::raw(p.query.clone()),
-                Span::styled("▏", Style::default().fg(Color::Cyan)),
+                Span::styled("▏", th.ui.accent),
             ])];
             let matches = picker_matches(&app.catalog, &p.query);
             if app.catalog.is_empty() {
                 lines.push(Line::styled(
                     "(catalog not loaded — Enter uses the typed id)",
-                    Style::default().fg(Color::DarkGray),
+                    th.ui.dim,
                 ));
             } else if matches.is_empty() {
                 lines.push(Line::styled(
                     "no match — Enter uses the typed id as is",
-                    Style::default().fg(Color::DarkGray),
+                    th.ui.dim,
                 ));
             }
             let rows = inner.height.saturating_sub(2) as usize;
@@ -51,7 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             for (i, m) in matches.iter().enumerate().skip(start).take(rows) {
                 let sel = i == p.selected;
                 let style = if sel {
-                    Style::default().fg(Color::Black).bg(Color::Cyan)
+                    th.ui.selection
                 } else {
                     Style::default()
                 };
@@ -73,15 +74,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-fn popup_block(title: &str) -> Block<'_> {
+fn popup_block<'a>(title: &'a str, th: &Theme) -> Block<'a> {
     Block::bordered()
         .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(Color::Cyan))
+        .border_style(th.ui.accent)
         .title(title)
         .title_bottom(" Esc closes ")
 }
 
-fn draw_help(frame: &mut Frame) {
+fn draw_help(frame: &mut Frame, th: &Theme) {
     let mut all = help_rows();
     // The mouse is not a key, but belongs with the keys that scroll.
     if let Some(i) = all.iter().position(|(_, d)| d.starts_with("top / follow")) {
@@ -101,16 +102,13 @@ fn draw_help(frame: &mut Frame) {
         let wrapped = crate::markdown::wrap_text(d, room, Style::default());
         for (i, l) in wrapped.into_iter().enumerate() {
             let key = if i == 0 { k.as_str() } else { "" };
-            let mut spans = vec![Span::styled(
-                format!("{key:>key_w$}  "),
-                Style::default().fg(Color::Yellow),
-            )];
+            let mut spans = vec![Span::styled(format!("{key:>key_w$}  "), th.ui.label)];
             spans.extend(l.spans);
             lines.push(Line::from(spans));
         }
     }
     let area: Rect = centered(frame.area(), width, lines.len() as u16 + 2);
-    let block = popup_block(" Keys ");
+    let block = popup_block(" Keys ", th);
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
@@ -129,7 +127,7 @@ fn pct(r: Option<f64>) -> String {
 
 /// The live endpoint table (F6): state, latency and throughput percentiles, error and 429
 /// rates over 30 s and 5 min, sample counts, price and breaker timer.
-fn draw_health(frame: &mut Frame, app: &App) {
+fn draw_health(frame: &mut Frame, app: &App, th: &Theme) {
     let Some(h) = &app.health else { return };
     let area = frame.area().inner(Margin::new(1, 1));
     let title = if h.observed {
@@ -137,11 +135,9 @@ fn draw_health(frame: &mut Frame, app: &App) {
     } else {
         " Endpoint health (local router) — ttft in ms, tok/s at p50 "
     };
-    let inner = popup_block(title).inner(area);
+    let inner = popup_block(title, th).inner(area);
     let now = h.snapshot.taken_at();
-    let head = Style::default()
-        .fg(Color::Yellow)
-        .add_modifier(Modifier::BOLD);
+    let head = th.ui.label.add_modifier(Modifier::BOLD);
     // Provider and model take what the numeric columns leave (cut in the middle, so ids that
     // differ only in a suffix such as `:free` stay apart); past their minimum the table
     // scrolls sideways (←/→).
@@ -214,12 +210,12 @@ fn draw_health(frame: &mut Frame, app: &App) {
         // Every outcome in the window: successes, errors and 429s.
         let n = c.successes + c.failures + c.rate_limited;
         let untried = n == 0 && st.opens == 0 && st.consecutive_failures == 0;
-        let (label, colour) = match state {
-            crate::routing::HealthState::Healthy if untried => ("no data", Color::DarkGray),
-            crate::routing::HealthState::Healthy => ("healthy", Color::Green),
+        let (label, state_style) = match state {
+            crate::routing::HealthState::Healthy if untried => ("no data", th.ui.dim),
+            crate::routing::HealthState::Healthy => ("healthy", th.ui.ok),
             crate::routing::HealthState::Unstable { .. }
-            | crate::routing::HealthState::RateLimited { .. } => (state.label(), Color::Yellow),
-            _ => (state.label(), Color::Red),
+            | crate::routing::HealthState::RateLimited { .. } => (state.label(), th.ui.warn),
+            _ => (state.label(), th.ui.error),
         };
         let breaker = st
             .open_until
@@ -248,7 +244,7 @@ fn draw_health(frame: &mut Frame, app: &App) {
             &price,
             &breaker,
         ]);
-        let mut style = Style::default().fg(colour);
+        let mut style = state_style;
         if i == h.selected {
             style = style.add_modifier(Modifier::REVERSED);
         }
@@ -308,7 +304,7 @@ fn draw_health(frame: &mut Frame, app: &App) {
     }
     parts.push("other keys close".into());
     let keys = format!(" {} ", parts.join(" · "));
-    let block = popup_block(title).title_bottom(keys);
+    let block = popup_block(title, th).title_bottom(keys);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines).scroll((0, x)), inner);
@@ -347,12 +343,12 @@ fn spark(values: &[f32], width: usize) -> String {
 }
 
 /// The focused pane's last plan and attempts (Ctrl+W).
-fn draw_why(frame: &mut Frame, app: &App) {
+fn draw_why(frame: &mut Frame, app: &App, th: &Theme) {
     let Some(t) = app.focused().and_then(|p| p.turns.last()) else {
         return;
     };
     let area = frame.area().inner(Margin::new(1, 1));
-    let block = popup_block(" Why: routing of the last request ");
+    let block = popup_block(" Why: routing of the last request ", th);
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
@@ -362,11 +358,11 @@ fn draw_why(frame: &mut Frame, app: &App) {
         .map(|l| {
             // The attempt that answered stands apart from the failures and the running one.
             let style = if l.starts_with('✓') {
-                Style::default().fg(Color::Green)
+                th.ui.ok
             } else if l.trim_start().starts_with('✗') {
-                Style::default().fg(Color::Red)
+                th.ui.error
             } else if l.starts_with('…') {
-                Style::default().fg(Color::Yellow)
+                th.ui.warn
             } else {
                 Style::default()
             };

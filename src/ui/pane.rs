@@ -6,9 +6,10 @@
 
 use crate::app::state::{Pane, Scroll, Turn, TurnState};
 use crate::markdown::wrap_text;
+use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
@@ -41,16 +42,17 @@ fn privacy_badge(pane: &Pane) -> String {
 }
 
 /// Draws a pane into `area` (only memo caches are written).
-pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, spinner: u64) {
-    let border = if focused {
-        Style::default()
-            .fg(Color::Cyan)
-            .add_modifier(Modifier::BOLD)
-    } else {
-        Style::default().fg(Color::DarkGray)
-    };
+pub fn draw_pane(
+    frame: &mut Frame,
+    pane: &mut Pane,
+    area: Rect,
+    focused: bool,
+    spinner: u64,
+    th: &Theme,
+) {
+    let border = if focused { th.ui.focus } else { th.ui.border };
     let last = pane.turns.last();
-    let (state, state_style) = state_label(last, spinner);
+    let (state, state_style) = state_label(last, spinner, th);
     // The state badge always shows whole; a long model id is cut in the middle to make room
     // (its ends, such as `:free`, tell ids apart).
     let room = usize::from(area.width.saturating_sub(2));
@@ -66,10 +68,7 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
         Span::styled(format!("{state} "), state_style),
     ];
     if !badge.is_empty() {
-        spans.push(Span::styled(
-            format!("{badge} "),
-            Style::default().fg(Color::Green),
-        ));
+        spans.push(Span::styled(format!("{badge} "), th.ui.badge));
     }
     let title = Line::from(spans);
     let block = Block::bordered()
@@ -85,6 +84,7 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
             &pane.model,
             &pane.settings.fallbacks,
             area.width.saturating_sub(2),
+            th,
         ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -94,8 +94,8 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
     if pane.turns.is_empty() {
         let hint = Paragraph::new(vec![
             Line::raw(""),
-            Line::styled("ready", Style::default().fg(Color::DarkGray)),
-            Line::styled("type a prompt below", Style::default().fg(Color::DarkGray)),
+            Line::styled("ready", th.ui.dim),
+            Line::styled("type a prompt below", th.ui.dim),
         ])
         .alignment(Alignment::Center);
         frame.render_widget(hint, inner);
@@ -105,7 +105,9 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
     // Per-turn line counts; each is cached, so this is O(turns), not O(lines).
     let mut counts = Vec::with_capacity(pane.turns.len());
     for t in pane.turns.iter_mut() {
-        counts.push(turn_line_count(t, width));
+        // A theme switch re-renders the answer once; the same theme costs a comparison.
+        t.answer.set_styles(&th.md);
+        counts.push(turn_line_count(t, width, th));
     }
     let total: usize = counts.iter().sum();
     let max_top = total.saturating_sub(height);
@@ -130,6 +132,7 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
             skip,
             height - visible.len(),
             spinner,
+            th,
             &mut visible,
         );
         skip = 0;
@@ -143,28 +146,21 @@ pub fn draw_pane(frame: &mut Frame, pane: &mut Pane, area: Rect, focused: bool, 
             width: (more.chars().count() as u16).min(inner.width),
             height: 1,
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                more,
-                Style::default().fg(Color::Black).bg(Color::Yellow),
-            )),
-            r,
-        );
+        frame.render_widget(Paragraph::new(Span::styled(more, th.ui.chip)), r);
     }
 }
 
 /// The prompt's lines at this width, cached on the turn (a pasted prompt can be large).
-fn prompt_lines(t: &mut Turn, width: u16) -> &[Line<'static>] {
-    if t.prompt_cache.as_ref().is_none_or(|(w, _)| *w != width) {
-        t.prompt_cache = Some((width, render_prompt(&t.prompt, width)));
+fn prompt_lines<'t>(t: &'t mut Turn, width: u16, th: &Theme) -> &'t [Line<'static>] {
+    let key = (width, th.id);
+    if t.prompt_cache.as_ref().is_none_or(|(k, _)| *k != key) {
+        t.prompt_cache = Some((key, render_prompt(&t.prompt, width, th)));
     }
     &t.prompt_cache.as_ref().expect("just filled").1
 }
 
-fn render_prompt(prompt: &str, width: u16) -> Vec<Line<'static>> {
-    let style = Style::default()
-        .fg(Color::Cyan)
-        .add_modifier(Modifier::BOLD);
+fn render_prompt(prompt: &str, width: u16, th: &Theme) -> Vec<Line<'static>> {
+    let style = th.ui.accent.add_modifier(Modifier::BOLD);
     let mut out = Vec::new();
     for (i, l) in wrap_text(prompt, width.saturating_sub(2).max(1), style)
         .into_iter()
@@ -179,7 +175,7 @@ fn render_prompt(prompt: &str, width: u16) -> Vec<Line<'static>> {
     out
 }
 
-fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
+fn status_lines(t: &Turn, width: u16, spinner: u64, th: &Theme) -> Vec<Line<'static>> {
     let (text, style) = match &t.state {
         TurnState::Waiting { keepalives } => {
             let frame = SPINNER[(spinner as usize) % SPINNER.len()];
@@ -192,7 +188,7 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
             };
             (
                 format!("{frame} waiting for the first token{extra}"),
-                Style::default().fg(Color::DarkGray),
+                th.ui.dim,
             )
         }
         TurnState::Streaming => (String::new(), Style::default()),
@@ -201,15 +197,12 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
         }
         TurnState::Done(reason) if reason == "length" => (
             "… stopped at the token limit (finish_reason: length)".into(),
-            Style::default().fg(Color::Yellow),
+            th.ui.warn,
         ),
-        TurnState::Done(reason) => (
-            format!("… finished: {reason}"),
-            Style::default().fg(Color::Yellow),
-        ),
+        TurnState::Done(reason) => (format!("… finished: {reason}"), th.ui.warn),
         TurnState::Cancelled => (
             "⊘ cancelled — the partial answer above is incomplete (Ctrl+R retries)".into(),
-            Style::default().fg(Color::Yellow),
+            th.ui.warn,
         ),
         TurnState::Failed(e) => {
             let kept = if t.answer.source().is_empty() {
@@ -222,7 +215,7 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
                     "✗ {}{kept} (Ctrl+R retries)",
                     crate::safe_text::neutralise(&e.to_string())
                 ),
-                Style::default().fg(Color::Red),
+                th.ui.error,
             )
         }
     };
@@ -233,21 +226,18 @@ fn status_lines(t: &Turn, width: u16, spinner: u64) -> Vec<Line<'static>> {
     if t.malformed > 0 {
         out.push(Line::styled(
             format!("⚠ {} malformed stream event(s) skipped", t.malformed),
-            Style::default().fg(Color::Yellow),
+            th.ui.warn,
         ));
     }
-    out.extend(verdict_lines(t, width));
+    out.extend(verdict_lines(t, width, th));
     out.push(Line::raw(""));
     out
 }
 
 /// A structured reply's check: valid, or each failing path.
-fn verdict_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
+fn verdict_lines(t: &Turn, width: u16, th: &Theme) -> Vec<Line<'static>> {
     use crate::schema::Verdict;
-    let (ok, bad) = (
-        Style::default().fg(Color::Green),
-        Style::default().fg(Color::Red),
-    );
+    let (ok, bad) = (th.ui.ok, th.ui.error);
     let neutral = |s: &str| crate::safe_text::neutralise(s).into_owned();
     match &t.verdict {
         None => Vec::new(),
@@ -274,12 +264,12 @@ fn verdict_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
 
 /// Routing notes (retries, failovers, restarts), shown between the prompt and the answer
 /// they led to.
-fn note_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
+fn note_lines(t: &Turn, width: u16, th: &Theme) -> Vec<Line<'static>> {
     let mut out: Vec<Line<'static>> = t
         .notes
         .iter()
         .filter(|n| !n.is_empty())
-        .flat_map(|n| wrap_text(n, width, Style::default().fg(Color::Yellow)))
+        .flat_map(|n| wrap_text(n, width, th.ui.warn))
         .collect();
     if !out.is_empty() {
         out.push(Line::raw(""));
@@ -287,19 +277,19 @@ fn note_lines(t: &Turn, width: u16) -> Vec<Line<'static>> {
     out
 }
 
-pub(super) fn turn_line_count(t: &mut Turn, width: u16) -> usize {
+pub(super) fn turn_line_count(t: &mut Turn, width: u16, th: &Theme) -> usize {
     // Called for every turn on every frame, so the common case (a finished answer, whose status
     // is one blank line) must not allocate; prompt and answer counts come from their caches.
     let status = match &t.state {
         TurnState::Streaming | TurnState::Done(_) if status_is_blank(t) => 1,
-        _ => status_lines(t, width, 0).len(),
+        _ => status_lines(t, width, 0, th).len(),
     };
     let notes = if t.notes.is_empty() {
         0
     } else {
-        note_lines(t, width).len()
+        note_lines(t, width, th).len()
     };
-    prompt_lines(t, width).len() + notes + t.answer.line_count(width) + status
+    prompt_lines(t, width, th).len() + notes + t.answer.line_count(width) + status
 }
 
 /// Whether a turn's status block is just the separating blank line.
@@ -319,11 +309,12 @@ fn push_turn_lines(
     mut skip: usize,
     mut room: usize,
     spinner: u64,
+    th: &Theme,
     out: &mut Vec<Line<'static>>,
 ) {
-    let status = status_lines(t, width, spinner);
-    let notes = note_lines(t, width);
-    let prompt = prompt_lines(t, width);
+    let status = status_lines(t, width, spinner, th);
+    let notes = note_lines(t, width, th);
+    let prompt = prompt_lines(t, width, th);
     // Prompt, routing notes, then only the answer's lines in view (it renders just those),
     // then status.
     for block in [prompt, &notes[..]] {
@@ -344,23 +335,23 @@ fn push_turn_lines(
     out.extend_from_slice(&status[skip.min(status.len())..][..from_status]);
 }
 
-fn state_label(t: Option<&Turn>, spinner: u64) -> (String, Style) {
+fn state_label(t: Option<&Turn>, spinner: u64, th: &Theme) -> (String, Style) {
     let Some(t) = t else {
-        return ("idle".into(), Style::default().fg(Color::DarkGray));
+        return ("idle".into(), th.ui.dim);
     };
     match &t.state {
         TurnState::Waiting { .. } => (
             format!("{} waiting", SPINNER[(spinner as usize) % SPINNER.len()]),
-            Style::default().fg(Color::Yellow),
+            th.ui.warn,
         ),
         TurnState::Streaming => (
             format!("{} streaming", SPINNER[(spinner as usize) % SPINNER.len()]),
-            Style::default().fg(Color::Green),
+            th.ui.ok,
         ),
-        TurnState::Done(r) if r == "stop" => ("✓ done".into(), Style::default().fg(Color::Green)),
-        TurnState::Done(r) => (format!("✓ {r}"), Style::default().fg(Color::Yellow)),
-        TurnState::Cancelled => ("⊘ cancelled".into(), Style::default().fg(Color::Yellow)),
-        TurnState::Failed(_) => ("✗ failed".into(), Style::default().fg(Color::Red)),
+        TurnState::Done(r) if r == "stop" => ("✓ done".into(), th.ui.ok),
+        TurnState::Done(r) => (format!("✓ {r}"), th.ui.warn),
+        TurnState::Cancelled => ("⊘ cancelled".into(), th.ui.warn),
+        TurnState::Failed(_) => ("✗ failed".into(), th.ui.error),
     }
 }
 
@@ -378,11 +369,17 @@ fn answered_by_fallback<'a>(t: &Turn, model: &str, fallbacks: &'a [String]) -> O
         .map(String::as_str)
 }
 
-fn stats_line(t: Option<&Turn>, model: &str, fallbacks: &[String], width: u16) -> Line<'static> {
+fn stats_line(
+    t: Option<&Turn>,
+    model: &str,
+    fallbacks: &[String],
+    width: u16,
+    th: &Theme,
+) -> Line<'static> {
     let Some(t) = t else {
         return Line::default();
     };
-    let dim = Style::default().fg(Color::DarkGray);
+    let dim = th.ui.dim;
     // (priority, text): when the line is too wide the highest numbers go first, whole, so no
     // figure is ever cut in half.
     let mut parts: Vec<(u8, String)> = Vec::new();

@@ -5,9 +5,10 @@
 use crate::app::form::Value;
 use crate::app::keymap::{Action, Context, hints, key_in};
 use crate::app::panels::Panel;
+use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
@@ -15,7 +16,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 const PREVIEW_MIN: u16 = 5;
 
 /// Draws `p` into `area` (over whatever is there; only the editor's view cache is written).
-pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
+pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect, th: &Theme) {
     let editing = p.form.editing_lines();
     let scope_key = hints(Context::Panel)
         .into_iter()
@@ -54,7 +55,7 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
     }
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(Color::Cyan))
+        .border_style(th.ui.accent)
         .title(format!(" {title} — {scope} "))
         .title_bottom(crate::ui::fit(
             &format!(" {} ", keys.join(" · ")),
@@ -95,7 +96,7 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
         if focused {
             focus_row = rows.len();
         }
-        let mut label = Style::default().fg(Color::Yellow);
+        let mut label = th.ui.label;
         if focused {
             label = label.add_modifier(Modifier::REVERSED);
         }
@@ -104,9 +105,9 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
             let head = match &f.error {
                 Some(err) => Span::styled(
                     crate::ui::fit(&format!(" ✗ {err}"), value_w + 1),
-                    Style::default().fg(Color::Red),
+                    th.ui.error,
                 ),
-                None => Span::styled(" ✓ valid JSON schema", Style::default().fg(Color::Green)),
+                None => Span::styled(" ✓ valid JSON schema", th.ui.ok),
             };
             rows.push(Line::from(vec![
                 Span::styled(format!(" {:<label_w$} ", f.label), label),
@@ -127,26 +128,22 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
                 };
                 last_line = r.line;
                 let mark = err_line == Some(r.line + 1);
-                let gstyle = if mark {
-                    Style::default().fg(Color::Red)
-                } else {
-                    Style::default().fg(Color::DarkGray)
-                };
+                let gstyle = if mark { th.ui.error } else { th.ui.dim };
                 let mut spans = vec![Span::styled(
                     format!("{}{num:>3} ", if mark { "✗" } else { " " }),
                     gstyle,
                 )];
                 let text = &e.0.line(r.line)[r.start..r.end];
                 let cursor = (focused && y == view.cursor.1).then_some(view.cursor.0);
-                spans.extend(json_row(text, width, cursor));
+                spans.extend(json_row(text, width, cursor, th));
                 rows.push(Line::from(spans));
             }
             continue;
         }
         let value = f.shown();
         let value_style = match (&f.value, f.error.is_some()) {
-            (_, true) => Style::default().fg(Color::Red),
-            (Value::Toggle(true), _) => Style::default().fg(Color::Green),
+            (_, true) => th.ui.error,
+            (Value::Toggle(true), _) => th.ui.ok,
             _ => Style::default(),
         };
         let mut vs = value_style;
@@ -164,7 +161,7 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
         if let Some(e) = &f.error {
             rows.push(Line::styled(
                 crate::ui::fit(&format!("   ✗ {e}"), inner.width as usize),
-                Style::default().fg(Color::Red),
+                th.ui.error,
             ));
         }
     }
@@ -191,14 +188,14 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
     if preview_area.height == 0 {
         return;
     }
-    let dim = Style::default().fg(Color::DarkGray);
+    let dim = th.ui.dim;
     let mut lines = vec![Line::styled(
         "─ route now ".to_string() + &"─".repeat(inner.width.saturating_sub(12) as usize),
         dim,
     )];
     for l in &p.preview {
         let style = if l.trim_start().starts_with('✗') {
-            Style::default().fg(Color::Red)
+            th.ui.error
         } else {
             Style::default()
         };
@@ -210,10 +207,7 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect) {
             dim,
         ));
         for l in p.body.lines() {
-            lines.push(Line::styled(
-                crate::safe_text::neutralise(l),
-                Style::default().fg(Color::Gray),
-            ));
+            lines.push(Line::styled(crate::safe_text::neutralise(l), th.ui.code));
         }
     }
     frame.render_widget(
@@ -234,11 +228,13 @@ fn error_line(err: &str) -> Option<usize> {
 /// One row of JSON, highlighted (keys, strings, numbers, literals), cut at `width`, with the
 /// cursor cell reversed. Server text never reaches here: this is the user's own schema, still
 /// neutralised of control characters by the editor.
-fn json_row(text: &str, width: usize, cursor: Option<usize>) -> Vec<Span<'static>> {
-    let key = Style::default().fg(Color::Cyan);
-    let string = Style::default().fg(Color::Green);
-    let number = Style::default().fg(Color::Magenta);
-    let literal = Style::default().fg(Color::Yellow);
+fn json_row(text: &str, width: usize, cursor: Option<usize>, th: &Theme) -> Vec<Span<'static>> {
+    let (key, string, number, literal) = (
+        th.ui.json_key,
+        th.ui.json_string,
+        th.ui.json_number,
+        th.ui.json_literal,
+    );
     let chars: Vec<char> = text.chars().collect();
     let mut styles = vec![Style::default(); chars.len()];
     let mut i = 0;

@@ -1,8 +1,8 @@
 //! One non-fence block of markdown (pulldown-cmark events) to styled, width-wrapped lines.
 
 use super::highlight::{CodeMemo, HlMemo, highlight_block};
-use super::theme;
 use super::wrap::{Frag, clusters, fit, push_span, sanitize, text_width, wrap_hard, wrap_words};
+use crate::theme::MarkdownStyles;
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -13,7 +13,7 @@ pub(crate) fn options() -> Options {
 }
 
 /// The `── lang [n] ──` header of code block `n`.
-pub(crate) fn code_header(lang: &str, n: usize) -> Vec<Span<'static>> {
+pub(crate) fn code_header(lang: &str, n: usize, md: &MarkdownStyles) -> Vec<Span<'static>> {
     let lang = sanitize(lang, " ");
     let lang = if lang.is_empty() {
         "code"
@@ -21,9 +21,9 @@ pub(crate) fn code_header(lang: &str, n: usize) -> Vec<Span<'static>> {
         lang.as_ref()
     };
     vec![
-        Span::styled("── ", theme::CODE_HEADER),
-        Span::styled(lang.to_string(), theme::CODE_LANG),
-        Span::styled(format!(" [{n}] ──"), theme::CODE_HEADER),
+        Span::styled("── ", md.code_header),
+        Span::styled(lang.to_string(), md.code_lang),
+        Span::styled(format!(" [{n}] ──"), md.code_header),
     ]
 }
 
@@ -70,8 +70,9 @@ pub(crate) fn render_block(
     width: usize,
     first_code: usize,
     memo: Option<&mut HlMemo>,
+    md: &MarkdownStyles,
 ) -> (Vec<Line<'static>>, usize) {
-    let mut r = Renderer::new(width.max(1), first_code, memo);
+    let mut r = Renderer::new(width.max(1), first_code, memo, md);
     for ev in Parser::new_ext(src, options()) {
         r.event(ev);
     }
@@ -126,11 +127,18 @@ struct Renderer<'m> {
     next_code: usize,
     code_ordinal: usize,
     memo: Option<&'m mut HlMemo>,
+    md: &'m MarkdownStyles,
 }
 
 impl<'m> Renderer<'m> {
-    fn new(width: usize, first_code: usize, memo: Option<&'m mut HlMemo>) -> Self {
+    fn new(
+        width: usize,
+        first_code: usize,
+        memo: Option<&'m mut HlMemo>,
+        md: &'m MarkdownStyles,
+    ) -> Self {
         Renderer {
+            md,
             width,
             out: Vec::new(),
             parts: Vec::new(),
@@ -257,17 +265,17 @@ impl<'m> Renderer<'m> {
                     self.push_text(&t, self.style());
                 }
             }
-            Event::Code(t) => self.push_text(&t, self.style().patch(theme::INLINE_CODE)),
+            Event::Code(t) => self.push_text(&t, self.style().patch(self.md.inline_code)),
             Event::Html(t) => match &mut self.html {
                 Some(h) => h.push_str(&t),
-                None => self.push_text(&t, theme::HTML),
+                None => self.push_text(&t, self.md.html),
             },
             Event::InlineHtml(t) => {
                 let tag = t.trim().to_ascii_lowercase();
                 if tag.starts_with("<br") {
                     self.inline.push(Frag::hard_break());
                 } else {
-                    self.push_text(&t, theme::HTML);
+                    self.push_text(&t, self.md.html);
                 }
             }
             Event::SoftBreak => self.push_text(" ", self.style()),
@@ -275,7 +283,7 @@ impl<'m> Renderer<'m> {
             Event::Rule => {
                 self.flush_inline(false);
                 let rule = "─".repeat(self.avail());
-                self.emit(vec![Span::styled(rule, theme::RULE)]);
+                self.emit(vec![Span::styled(rule, self.md.rule)]);
                 self.end_block();
             }
             Event::TaskListMarker(done) => self.task_marker(done),
@@ -289,11 +297,11 @@ impl<'m> Renderer<'m> {
             Tag::Paragraph => self.flush_inline(false),
             Tag::Heading { level, .. } => {
                 self.flush_inline(false);
-                self.base = theme::heading(level as usize);
+                self.base = self.md.heading[(level as usize).clamp(1, 4) - 1];
             }
             Tag::BlockQuote(_) => {
                 self.flush_inline(false);
-                let bar = vec![Span::styled("│ ", theme::QUOTE_BAR)];
+                let bar = vec![Span::styled("│ ", self.md.quote_bar)];
                 self.parts.push(Part {
                     first: bar.clone(),
                     rest: bar,
@@ -341,11 +349,11 @@ impl<'m> Renderer<'m> {
                 }
             }
             Tag::TableCell => self.inline.clear(),
-            Tag::Emphasis => self.styles.push(theme::EMPHASIS),
-            Tag::Strong => self.styles.push(theme::STRONG),
-            Tag::Strikethrough => self.styles.push(theme::STRIKE),
+            Tag::Emphasis => self.styles.push(self.md.emphasis),
+            Tag::Strong => self.styles.push(self.md.strong),
+            Tag::Strikethrough => self.styles.push(self.md.strike),
             Tag::Link { dest_url, .. } => {
-                self.styles.push(theme::LINK);
+                self.styles.push(self.md.link);
                 self.links.push((dest_url.to_string(), self.inline.len()));
             }
             Tag::Image { .. } => self.images.push(self.inline.len()),
@@ -374,7 +382,7 @@ impl<'m> Renderer<'m> {
         };
         let width = text_width(&marker);
         self.parts.push(Part {
-            first: vec![Span::styled(marker, theme::LIST_MARKER)],
+            first: vec![Span::styled(marker, self.md.list_marker)],
             rest: vec![Span::raw(" ".repeat(width))],
             width,
             used: false,
@@ -388,9 +396,9 @@ impl<'m> Renderer<'m> {
             return;
         };
         let (mark, style) = if done {
-            ("[x] ", theme::TASK_DONE)
+            ("[x] ", self.md.task_done)
         } else {
-            ("[ ] ", theme::TASK_OPEN)
+            ("[ ] ", self.md.task_open)
         };
         // A task replaces its bullet; a numbered task keeps its number.
         if !ordered {
@@ -420,7 +428,7 @@ impl<'m> Renderer<'m> {
                 let avail = self.avail();
                 for l in html.lines() {
                     let l = sanitize(l, "    ");
-                    for piece in wrap_hard(&[Span::styled(l.as_ref(), theme::HTML)], avail) {
+                    for piece in wrap_hard(&[Span::styled(l.as_ref(), self.md.html)], avail) {
                         self.emit(piece);
                     }
                 }
@@ -465,7 +473,7 @@ impl<'m> Renderer<'m> {
                         .collect();
                     let same = text == url || url.strip_prefix("mailto:") == Some(text.as_str());
                     if !url.is_empty() && !same {
-                        self.push_text(&format!(" ({url})"), theme::LINK_URL);
+                        self.push_text(&format!(" ({url})"), self.md.link_url);
                     }
                 }
             }
@@ -473,7 +481,7 @@ impl<'m> Renderer<'m> {
                 if let Some(at) = self.images.pop() {
                     let at = at.min(self.inline.len());
                     let alt: String = self.inline.drain(at..).map(|f| f.text).collect();
-                    self.push_text(&format!("[image: {alt}]"), theme::IMAGE);
+                    self.push_text(&format!("[image: {alt}]"), self.md.image);
                 }
             }
             _ => {}
@@ -485,7 +493,7 @@ impl<'m> Renderer<'m> {
         if code.fenced {
             let n = self.next_code;
             self.next_code += 1;
-            self.emit(code_header(&code.lang, n));
+            self.emit(code_header(&code.lang, n, self.md));
         }
         let ordinal = self.code_ordinal;
         self.code_ordinal += 1;
@@ -494,7 +502,7 @@ impl<'m> Renderer<'m> {
             Some(m) => m.slot(ordinal),
             None => &mut scratch,
         };
-        let lines = highlight_block(&code.lang, &code.text, memo);
+        let lines = highlight_block(&code.lang, &code.text, memo, self.md);
         let avail = self.avail();
         for l in lines {
             for piece in wrap_hard(&l.spans, avail) {
@@ -508,7 +516,7 @@ impl<'m> Renderer<'m> {
         let Some(t) = self.table.take() else { return };
         self.inline.clear();
         let avail = self.avail();
-        for line in table_lines(&t, avail) {
+        for line in table_lines(&t, avail, self.md) {
             self.emit(line);
         }
         self.end_block();
@@ -586,7 +594,7 @@ fn cell_spans(cell: &[Frag], w: usize, align: Alignment, extra: Style) -> Vec<Sp
 }
 
 /// A table laid out in `avail` columns with box-drawing separators.
-fn table_lines(t: &Table, avail: usize) -> Vec<Vec<Span<'static>>> {
+fn table_lines(t: &Table, avail: usize, md: &MarkdownStyles) -> Vec<Vec<Span<'static>>> {
     let ncols = t
         .rows
         .iter()
@@ -623,11 +631,11 @@ fn table_lines(t: &Table, avail: usize) -> Vec<Vec<Span<'static>>> {
         let mut spans = Vec::new();
         for (c, &w) in widths.iter().enumerate() {
             if c > 0 {
-                spans.push(Span::styled(sep, theme::TABLE_BORDER));
+                spans.push(Span::styled(sep, md.table_border));
             }
             let align = t.aligns.get(c).copied().unwrap_or(Alignment::None);
             let extra = if header {
-                theme::TABLE_HEADER
+                md.table_header
             } else {
                 Style::new()
             };
@@ -636,7 +644,7 @@ fn table_lines(t: &Table, avail: usize) -> Vec<Vec<Span<'static>>> {
         out.push(spans);
         if header && r + 1 == t.header_rows {
             let rule: Vec<String> = widths.iter().map(|&w| "─".repeat(w)).collect();
-            out.push(vec![Span::styled(rule.join(cross), theme::TABLE_BORDER)]);
+            out.push(vec![Span::styled(rule.join(cross), md.table_border)]);
         }
     }
     out
@@ -647,8 +655,12 @@ mod tests {
     use super::*;
     use ratatui::style::Modifier;
 
+    fn md() -> std::sync::Arc<MarkdownStyles> {
+        crate::theme::default_markdown()
+    }
+
     fn render(src: &str, width: usize) -> Vec<Line<'static>> {
-        render_block(src, width, 1, None).0
+        render_block(src, width, 1, None, &md()).0
     }
 
     fn text(lines: &[Line]) -> Vec<String> {
@@ -668,7 +680,7 @@ mod tests {
         let l = render("## Sub *title*", 40);
         assert_eq!(text(&l), vec!["Sub title"]);
         assert!(l[0].spans[0].style.add_modifier.contains(Modifier::BOLD));
-        assert_ne!(theme::heading(1).fg, theme::heading(2).fg);
+        assert_ne!(md().heading[0].fg, md().heading[1].fg);
     }
 
     #[test]
@@ -683,7 +695,7 @@ mod tests {
                 .add_modifier
                 .contains(Modifier::CROSSED_OUT)
         );
-        assert_eq!(span(&l, "code").style.fg, theme::INLINE_CODE.fg);
+        assert_eq!(span(&l, "code").style.fg, md().inline_code.fg);
     }
 
     #[test]
@@ -696,7 +708,7 @@ mod tests {
                 .add_modifier
                 .contains(Modifier::UNDERLINED)
         );
-        assert_eq!(span(&l, "(https://x.io)").style, theme::LINK_URL);
+        assert_eq!(span(&l, "(https://x.io)").style, md().link_url);
         assert_eq!(text(&render("![a cat](c.png)", 80)), vec!["[image: a cat]"]);
     }
 
@@ -704,7 +716,7 @@ mod tests {
     fn quotes_get_bars_and_nest() {
         let l = render("> one\n>\n> > two", 40);
         assert_eq!(text(&l), vec!["│ one", "│", "│ │ two"]);
-        assert_eq!(l[0].spans[0].style, theme::QUOTE_BAR);
+        assert_eq!(l[0].spans[0].style, md().quote_bar);
     }
 
     #[test]
@@ -764,7 +776,13 @@ mod tests {
 
     #[test]
     fn code_in_lists_is_numbered_and_highlighted() {
-        let (l, n) = render_block("1. step\n   ```rust\n   let x = 1;\n   ```", 40, 3, None);
+        let (l, n) = render_block(
+            "1. step\n   ```rust\n   let x = 1;\n   ```",
+            40,
+            3,
+            None,
+            &md(),
+        );
         assert_eq!(n, 1);
         assert_eq!(
             text(&l),
@@ -787,7 +805,7 @@ mod tests {
         assert_eq!(text(&l), vec!["a", "b"]);
         let l = render("<div>\nhi\n</div>", 20);
         assert_eq!(text(&l), vec!["<div>", "hi", "</div>"]);
-        assert_eq!(l[0].spans[0].style, theme::HTML);
+        assert_eq!(l[0].spans[0].style, md().html);
     }
 
     #[test]

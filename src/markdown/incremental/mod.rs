@@ -14,13 +14,14 @@
 mod block;
 mod highlight;
 mod split;
-mod theme;
 mod wrap;
 
+use crate::theme::MarkdownStyles;
 use highlight::{HlMemo, HlState};
 use ratatui::text::Line;
 use split::{Current, Event, Splitter};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Loads syntax definitions and theme (call from a background thread at startup so the first code block doesn't stall).
 pub fn warm_up() {
@@ -92,8 +93,8 @@ fn append_code_line(out: &mut Vec<Line<'static>>, line: &Line<'static>, width: u
 }
 
 /// The header line of column-0 fence number `n`.
-fn fence_header(lang: &str, n: usize, width: usize) -> Line<'static> {
-    wrap::fit(block::code_header(lang, n), width)
+fn fence_header(lang: &str, n: usize, width: usize, md: &MarkdownStyles) -> Line<'static> {
+    wrap::fit(block::code_header(lang, n, md), width)
 }
 
 /// Word-wraps plain text (no markdown) to `width` columns in one style, keeping its newlines.
@@ -115,8 +116,14 @@ pub fn wrap_text(text: &str, width: u16, style: ratatui::style::Style) -> Vec<Li
         .collect()
 }
 
-/// Renders a complete markdown document into styled lines wrapped to `width` columns.
+/// Renders a complete markdown document into styled lines wrapped to `width` columns, in the
+/// default theme.
 pub fn render(src: &str, width: u16) -> Vec<Line<'static>> {
+    render_with(src, width, &crate::theme::default_markdown())
+}
+
+/// Renders a complete markdown document in `md`'s styles.
+pub fn render_with(src: &str, width: u16, md: &MarkdownStyles) -> Vec<Line<'static>> {
     let width = usize::from(width.max(1));
     let mut out = Vec::new();
     let mut codes = 0;
@@ -124,18 +131,19 @@ pub fn render(src: &str, width: u16) -> Vec<Line<'static>> {
     for ev in split::split_all(src) {
         match ev {
             Event::Block(r) => {
-                let (lines, n) = block::render_block(&src[r], width, codes + 1, None);
+                let (lines, n) = block::render_block(&src[r], width, codes + 1, None, md);
                 codes += n;
                 append_block(&mut out, lines);
             }
             Event::FenceOpen(lang) => {
                 codes += 1;
-                append_block(&mut out, vec![fence_header(&lang, codes, width)]);
-                fence = Some(highlight::start(&lang));
+                append_block(&mut out, vec![fence_header(&lang, codes, width, md)]);
+                fence = Some(highlight::start(&lang, md));
             }
             Event::FenceLine(r) => {
                 let state = fence.as_mut().and_then(Option::as_mut);
-                append_code_line(&mut out, &highlight::highlight_line(state, &src[r]), width);
+                let line = highlight::highlight_line(state, &src[r], md);
+                append_code_line(&mut out, &line, width);
             }
             Event::FenceClose => fence = None,
         }
@@ -233,6 +241,18 @@ pub struct StreamingMarkdown {
     memo: Option<(usize, HlMemo)>,
     /// Cache budget in lines when not `CACHE_LINES` (tests shrink it to exercise eviction).
     cache_budget: Option<usize>,
+    /// The styles every line is rendered in (their identity keys every cached line).
+    md: Styles,
+}
+
+/// Markdown styles, the default theme's unless set.
+#[derive(Clone)]
+struct Styles(Arc<MarkdownStyles>);
+
+impl Default for Styles {
+    fn default() -> Self {
+        Styles(crate::theme::default_markdown())
+    }
 }
 
 impl StreamingMarkdown {
@@ -267,10 +287,7 @@ impl StreamingMarkdown {
             // Rare: more text after the end. The last line was taken as complete, so restart.
             let mut src = std::mem::take(&mut self.src);
             src.push_str(delta);
-            *self = Self {
-                cache_budget: self.cache_budget,
-                ..Self::new()
-            };
+            *self = self.emptied();
             self.push(&src);
             return;
         }
@@ -288,11 +305,35 @@ impl StreamingMarkdown {
             self.push(rest);
             return;
         }
-        *self = Self {
+        *self = self.emptied();
+        self.push(&src);
+    }
+
+    /// An empty message with this one's cache budget and styles.
+    fn emptied(&self) -> Self {
+        Self {
             cache_budget: self.cache_budget,
+            md: self.md.clone(),
             ..Self::new()
+        }
+    }
+
+    /// Renders in `md`'s styles from now on: a different theme renders the message afresh
+    /// (rare: a theme switch), the same one costs a comparison.
+    pub fn set_styles(&mut self, md: &Arc<MarkdownStyles>) {
+        if self.md.0.id == md.id {
+            return;
+        }
+        let src = std::mem::take(&mut self.src);
+        let finished = self.finished;
+        *self = Self {
+            md: Styles(md.clone()),
+            ..self.emptied()
         };
         self.push(&src);
+        if finished {
+            self.finish();
+        }
     }
 
     /// The markdown received so far.
@@ -325,7 +366,7 @@ impl StreamingMarkdown {
                 }
                 Event::FenceOpen(lang) => {
                     self.codes += 1;
-                    self.fence_state = highlight::start(&lang);
+                    self.fence_state = highlight::start(&lang, &self.md.0);
                     self.items.push(Item::Fence(Box::new(Fence {
                         lang,
                         number: self.codes,
@@ -354,6 +395,7 @@ impl StreamingMarkdown {
                         let line = highlight::highlight_line(
                             self.fence_state.as_mut(),
                             &self.src[r.clone()],
+                            &self.md.0,
                         );
                         if !wraps_like_plain(&line) {
                             irregular.push((i, line.clone()));
@@ -443,6 +485,7 @@ impl StreamingMarkdown {
                 view.width,
                 u.start > 0,
                 &mut self.memo,
+                &self.md.0,
             );
             debug_assert_eq!(
                 lines.len(),
@@ -471,14 +514,16 @@ impl StreamingMarkdown {
             fence_state,
             view,
             memo,
+            md,
             ..
         } = self;
+        let md: &MarkdownStyles = &md.0;
 
         while let Some(item) = items.get(view.next_item) {
             match item {
                 Item::Block { .. } => {
                     // Render to count; the fresh lines are likely in view, so cache them.
-                    let lines = render_unit(src, item, 0, width, view.counted > 0, memo);
+                    let lines = render_unit(src, item, 0, width, view.counted > 0, memo, md);
                     let len = lines.len();
                     push_unit(view, view.next_item, 0, len);
                     if len > 0 {
@@ -549,7 +594,8 @@ impl StreamingMarkdown {
                         if view.counted > 0 {
                             view.pending_out.push(Line::default());
                         }
-                        view.pending_out.push(fence_header(lang, *number, width));
+                        view.pending_out
+                            .push(fence_header(lang, *number, width, md));
                     }
                 }
                 for l in &pending[view.pending_done..] {
@@ -581,19 +627,20 @@ impl StreamingMarkdown {
                     let mut state = fence_state.clone();
                     append_code_line(
                         &mut view.tail,
-                        &highlight::highlight_line(state.as_mut(), partial),
+                        &highlight::highlight_line(state.as_mut(), partial, md),
                         width,
                     );
                 }
             }
             Current::Block(start) => {
                 let memo = memo_for(memo, *start);
-                let (lines, _) = block::render_block(&src[*start..], width, *codes + 1, Some(memo));
+                let (lines, _) =
+                    block::render_block(&src[*start..], width, *codes + 1, Some(memo), md);
                 tail_block(lines, &mut view.tail);
             }
             Current::None => {
                 let (lines, _) =
-                    block::render_block(&src[splitter.pos()..], width, *codes + 1, None);
+                    block::render_block(&src[splitter.pos()..], width, *codes + 1, None, md);
                 tail_block(lines, &mut view.tail);
             }
         }
@@ -632,6 +679,7 @@ fn render_unit(
     width: usize,
     after: bool,
     memo: &mut Option<(usize, HlMemo)>,
+    md: &MarkdownStyles,
 ) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     match item {
@@ -642,7 +690,7 @@ fn render_unit(
         } => {
             // Only the tail's memo helps here; don't displace it for an old block.
             let memo = memo.as_mut().filter(|(s, _)| s == start).map(|(_, m)| m);
-            let (lines, _) = block::render_block(&src[*start..*end], width, *first_code, memo);
+            let (lines, _) = block::render_block(&src[*start..*end], width, *first_code, memo, md);
             if !lines.is_empty() && after {
                 out.push(Line::default());
             }
@@ -660,15 +708,15 @@ fn render_unit(
                 if after {
                     out.push(Line::default());
                 }
-                out.push(fence_header(lang, *number, width));
+                out.push(fence_header(lang, *number, width, md));
             }
             let mut state = match chunk {
-                0 => highlight::start(lang),
+                0 => highlight::start(lang, md),
                 c => checkpoints.get(c - 1).cloned().flatten(),
             };
             let to = ((chunk + 1) * CHUNK).min(lines.len());
             for &(a, b) in lines.get(chunk * CHUNK..to).unwrap_or(&[]) {
-                let l = highlight::highlight_line(state.as_mut(), &src[a as usize..b as usize]);
+                let l = highlight::highlight_line(state.as_mut(), &src[a as usize..b as usize], md);
                 append_code_line(&mut out, &l, width);
             }
         }
@@ -730,6 +778,82 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_new_theme_renders_the_message_afresh_and_the_same_theme_changes_nothing() {
+        use ratatui::style::{Color, Style};
+        let mut m = StreamingMarkdown::new();
+        m.push("say `hi` now\n\n```rust\nlet x = 1;\n```\n");
+        m.finish();
+        let code_fg = |m: &mut StreamingMarkdown| {
+            let mut out = Vec::new();
+            m.lines_in(40, 0, 10, &mut out);
+            out[0]
+                .spans
+                .iter()
+                .find(|s| s.content == "hi")
+                .and_then(|s| s.style.fg)
+        };
+        let dark = crate::theme::Theme::dark();
+        assert_eq!(code_fg(&mut m), dark.md.inline_code.fg);
+        m.set_styles(&dark.md);
+        assert_eq!(
+            code_fg(&mut m),
+            dark.md.inline_code.fg,
+            "same theme: nothing to redo"
+        );
+        let mut md = (*dark.md).clone();
+        md.inline_code = Style::new().fg(Color::Red);
+        md.syntax = "InspiredGitHub";
+        let other = crate::theme::Theme::new("other", dark.ui.clone(), md);
+        m.set_styles(&other.md);
+        assert_eq!(
+            code_fg(&mut m),
+            Some(Color::Red),
+            "cached lines are not reused"
+        );
+        assert_eq!(m.source(), "say `hi` now\n\n```rust\nlet x = 1;\n```\n");
+        let mut fresh = StreamingMarkdown::new();
+        fresh.set_styles(&other.md);
+        fresh.push(m.source());
+        fresh.finish();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        m.lines_in(40, 0, 20, &mut a);
+        fresh.lines_in(40, 0, 20, &mut b);
+        assert_eq!(a, b, "as if it had streamed in the new theme");
+    }
+
+    #[test]
+    fn no_colour_is_written_in_ui_or_markdown_only_in_the_theme() {
+        // The invariant the themes rest on: drawing code names roles, never colours.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        for dir in ["ui", "markdown", "markdown/incremental"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = e.unwrap().path();
+                if path.extension().is_none_or(|x| x != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Tests may name colours; the code above them may not.
+                let code = &text[..text.find("#[cfg(test)]").unwrap_or(text.len())];
+                for (n, line) in code.lines().enumerate() {
+                    let before_comment = line.split("//").next().unwrap_or("");
+                    // syntect's own colours pass through as RGB.
+                    if before_comment.contains("Color::")
+                        && !before_comment.contains("Color::Rgb(c.r")
+                    {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "colour literals outside the theme:\n{}",
+            found.join("\n")
+        );
+    }
     use ratatui::style::Modifier;
 
     fn text(lines: &[Line]) -> Vec<String> {
@@ -832,8 +956,8 @@ mod tests {
     #[test]
     fn irregular_code_lines_are_detected_and_counted_right() {
         let line = "x\u{301}=1\u{301}+\"\u{301}\"//\u{301}👩\u{200d}(👧)";
-        let mut st = highlight::start("rust");
-        let hl = highlight::highlight_line(st.as_mut(), line);
+        let mut st = highlight::start("rust", &crate::theme::default_markdown());
+        let hl = highlight::highlight_line(st.as_mut(), line, &crate::theme::default_markdown());
         assert!(!wraps_like_plain(&hl), "{hl:?}");
         let src = format!("```rust\n{line}\n{line}\n```\n");
         for w in 1..12 {

@@ -278,7 +278,7 @@ pub(crate) fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::style::{Color, Modifier};
+    use ratatui::style::Modifier;
 
     fn texts(lines: &[Vec<Span<'static>>]) -> Vec<String> {
         lines
@@ -341,7 +341,10 @@ mod tests {
 
     #[test]
     fn hard_wrap_splits_code_exactly() {
-        let spans = vec![Span::styled("fn main() {}", Style::new().fg(Color::Red))];
+        let spans = vec![Span::styled(
+            "fn main() {}",
+            Style::new().add_modifier(ratatui::style::Modifier::BOLD),
+        )];
         let lines = wrap_hard(&spans, 5);
         assert_eq!(texts(&lines), vec!["fn ma", "in() ", "{}"]);
         assert_eq!(wrap_hard(&[], 5), vec![Vec::<Span>::new()]);
