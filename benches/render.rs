@@ -120,7 +120,7 @@ fn bench(c: &mut Criterion) {
             None,
             switchyard::client::ServerKind::OpenRouter,
         );
-        app.panel = Some(panel);
+        app.layers.push(Box::new(panel));
         let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
         term.draw(|f| switchyard::ui::draw(f, &mut app)).unwrap();
         g.bench_function(name, |b| {

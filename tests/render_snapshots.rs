@@ -576,8 +576,7 @@ fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_1
     insta::assert_snapshot!("routing_panel_160x48", wide);
     // A bad value is marked at its field and nothing is applied.
     let temp = app
-        .panel
-        .as_ref()
+        .layer::<switchyard::app::panels::Panel>()
         .unwrap()
         .form
         .fields
@@ -591,11 +590,14 @@ fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_1
     update(&mut app, key(KeyCode::Enter));
     let text = format!("{}", render(&mut app, 160, 48).backend());
     assert!(text.contains("✗ 7 is outside 0–2"), "{text}");
-    assert!(app.panel.is_some(), "the panel stays open");
+    assert!(
+        app.layer::<switchyard::app::panels::Panel>().is_some(),
+        "the panel stays open"
+    );
     assert_eq!(app.panes[0].settings.provider, None, "nothing applied");
     update(&mut app, key(KeyCode::Backspace));
     update(&mut app, key(KeyCode::Enter));
-    assert!(app.panel.is_none());
+    assert!(app.layer::<switchyard::app::panels::Panel>().is_none());
     let sort = app.panes[0].settings.provider.as_ref().and_then(|p| p.sort);
     assert_eq!(
         sort,
@@ -651,7 +653,7 @@ fn structured_output_panel_at_80x24_and_160x48_with_an_error_at_its_line() {
     insta::assert_snapshot!("structured_panel_80x24", narrow);
     update(&mut app, key(KeyCode::Enter));
     assert!(
-        app.panel.is_some(),
+        app.layer::<switchyard::app::panels::Panel>().is_some(),
         "Enter is a new line in the schema, not apply"
     );
 }

@@ -2,6 +2,7 @@
 
 pub mod form;
 pub mod keymap;
+pub mod layers;
 pub mod panels;
 pub mod state;
 pub mod update;

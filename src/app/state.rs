@@ -235,19 +235,6 @@ pub struct Picker {
     pub selected: usize,
 }
 
-/// A popup over the panes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Overlay {
-    /// Key help (F1).
-    Help,
-    /// Model picker.
-    Picker(Picker),
-    /// Live endpoint health (F6).
-    Health,
-    /// Why the focused pane's last request went where it did (Ctrl+W).
-    Why,
-}
-
 /// One endpoint's fixed labels in the health panel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointLabel {
@@ -304,7 +291,7 @@ pub struct App {
     /// The terminal's size (columns, rows), from the last resize.
     pub size: (u16, u16),
     /// Open popup.
-    pub overlay: Option<Overlay>,
+    pub layers: Vec<Box<dyn super::layers::Layer>>,
     /// Last notice.
     pub notice: Option<(String, Level)>,
     /// Whether the app captures the mouse (wheel scrolling) or leaves it to the terminal.
@@ -321,8 +308,6 @@ pub struct App {
     pub health: Option<HealthView>,
     /// Settings a new pane starts with (the command line's).
     pub defaults: crate::settings::RequestSettings,
-    /// The open settings panel (F2, F3, F4).
-    pub panel: Option<super::panels::Panel>,
     /// The dialect requests are sent in (what a panel's body preview shows).
     pub server_kind: crate::client::ServerKind,
     /// Whether F6 can inject faults (only into the simulated fleet).
@@ -358,7 +343,7 @@ impl App {
             target: Target::All,
             composer: TextBuffer::new(),
             size: (80, 24),
-            overlay: None,
+            layers: Vec::new(),
             notice: None,
             mouse_capture: true,
             catalog: Vec::new(),
@@ -367,7 +352,6 @@ impl App {
             spinner: 0,
             health: None,
             defaults: Default::default(),
-            panel: None,
             server_kind: crate::client::ServerKind::OpenRouter,
             faults: false,
             library: Library::default(),
@@ -379,6 +363,29 @@ impl App {
             app.add_pane(m.clone());
         }
         app
+    }
+
+    /// Whether a settings panel is open (it takes the panel's place on screen).
+    pub fn has_panel(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| l.placement() == super::layers::Placement::Panel)
+    }
+
+    /// The open layer of type `T` (a panel, the picker, …), topmost first.
+    pub fn layer<T: super::layers::Layer>(&self) -> Option<&T> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|l| l.as_any().downcast_ref())
+    }
+
+    /// The open layer of type `T`, to change it.
+    pub fn layer_mut<T: super::layers::Layer>(&mut self) -> Option<&mut T> {
+        self.layers
+            .iter_mut()
+            .rev()
+            .find_map(|l| l.as_any_mut().downcast_mut())
     }
 
     /// Appends a pane; returns its id.

@@ -1,6 +1,5 @@
 //! The pure reducer: a message changes state and returns effects for the runtime to carry out.
 
-use super::form::Outcome;
 use super::keymap::{Action, Context, EditKey, action_for, typed_char};
 use super::panels::PanelKind;
 use super::state::*;
@@ -207,7 +206,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             h.hscroll = hscroll;
             app.health = Some(h);
             // The preview follows live health.
-            refresh_panel(app);
+            super::layers::refresh_all(app);
         }
         Msg::Why { pane, req, lines } => {
             if let Some(t) = active_turn(app, pane, req) {
@@ -227,7 +226,7 @@ fn active_turn(app: &mut App, pane: PaneId, req: ReqId) -> Option<&mut Turn> {
         .filter(|t| t.req == req && t.state.is_active())
 }
 
-fn quit(app: &mut App, fx: &mut Vec<Effect>) {
+pub(crate) fn quit(app: &mut App, fx: &mut Vec<Effect>) {
     for p in &app.panes {
         if let Some(t) = p.active_turn() {
             fx.push(Effect::Cancel(t.req));
@@ -238,27 +237,11 @@ fn quit(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
-    let ctx = match app.overlay {
-        Some(Overlay::Picker(_)) => Context::Picker,
-        Some(Overlay::Health) => Context::Health,
-        Some(Overlay::Help | Overlay::Why) => Context::Popup,
-        None if app.panel.is_some() => Context::Panel,
-        None => Context::Workbench,
-    };
-    let action = action_for(ctx, &key);
-    match ctx {
-        Context::Picker => return on_picker_key(app, action, typed_char(&key), fx),
-        Context::Health => return on_health_key(app, action, fx),
-        Context::Panel => return on_panel_key(app, action, typed_char(&key), fx),
-        Context::Popup => {
-            match action {
-                Some(Action::Quit) => quit(app, fx),
-                _ => app.overlay = None,
-            }
-            return;
-        }
-        Context::Workbench | Context::Any => {}
+    // The top overlay or panel takes the keys while it is open.
+    if super::layers::key_to_top(app, &key, fx) {
+        return;
     }
+    let action = action_for(Context::Workbench, &key);
     let Some(action) = action.or_else(|| typed_char(&key).map(|c| Action::Edit(EditKey::Char(c))))
     else {
         return;
@@ -323,14 +306,14 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             fx.push(Effect::MouseCapture(app.mouse_capture));
         }
         Action::Retry => retry_focused(app, fx),
-        Action::Help => app.overlay = Some(Overlay::Help),
+        Action::Help => app.layers.push(Box::new(super::layers::Help)),
         Action::Why => {
             if app
                 .focused()
                 .and_then(|p| p.turns.last())
                 .is_some_and(|t| !t.why.is_empty())
             {
-                app.overlay = Some(Overlay::Why)
+                app.layers.push(Box::new(super::layers::Why))
             } else {
                 app.notify(
                     "nothing to explain yet: routing explanations come with --route-locally",
@@ -340,7 +323,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         }
         Action::Health => {
             if app.health.is_some() {
-                app.overlay = Some(Overlay::Health)
+                app.layers.push(Box::new(super::layers::Health))
             } else {
                 app.notify(
                     "no endpoint health here: it comes with the fleet, OpenRouter or --route-locally",
@@ -349,9 +332,9 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             }
         }
         Action::Edit(e) => edit_composer(&mut app.composer, e),
-        Action::RoutingPanel => open_panel(app, PanelKind::Routing),
-        Action::PrivacyPanel => open_panel(app, PanelKind::Privacy),
-        Action::StructuredPanel => open_panel(app, PanelKind::Structured),
+        Action::RoutingPanel => super::layers::open_panel(app, PanelKind::Routing),
+        Action::PrivacyPanel => super::layers::open_panel(app, PanelKind::Privacy),
+        Action::StructuredPanel => super::layers::open_panel(app, PanelKind::Structured),
         Action::Quit => quit(app, fx),
         // Keys of other contexts.
         Action::Select(_)
@@ -368,7 +351,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 /// Providers that serve the focused pane's models, as the router knows them.
-fn providers_of(app: &App) -> Vec<String> {
+pub(crate) fn providers_of(app: &App) -> Vec<String> {
     let Some(p) = app.focused() else {
         return Vec::new();
     };
@@ -386,124 +369,10 @@ fn providers_of(app: &App) -> Vec<String> {
     out
 }
 
-fn open_panel(app: &mut App, kind: PanelKind) {
-    if app.focused().is_none() {
-        return;
-    }
-    let providers = providers_of(app);
-    let p = app.focused().expect("checked above");
-    app.panel = Some(crate::app::panels::open(
-        kind,
-        &p.settings,
-        &providers,
-        &p.model,
-        &app.library,
-    ));
-    refresh_panel(app);
-}
-
-/// Recomputes the open panel's preview and body from its fields and the latest health.
-fn refresh_panel(app: &mut App) {
-    let kind = app.server_kind;
-    let base = app
-        .focused()
-        .map(|p| p.settings.clone())
-        .unwrap_or_default();
-    let Some(panel) = &mut app.panel else { return };
-    let router = app
-        .health
-        .as_ref()
-        .map(|h| (&h.registry, &h.snapshot, h.observed));
-    crate::app::panels::refresh(panel, &base, router, kind);
-}
-
-fn on_panel_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: &mut Vec<Effect>) {
-    let Some(panel) = &mut app.panel else { return };
-    match action {
-        Some(Action::Quit) => return quit(app, fx),
-        Some(Action::ToggleTarget) => {
-            panel.all = !panel.all;
-            return;
-        }
-        _ => {}
-    }
-    let outcome = panel.form.key(action, typed);
-    on_panel_outcome(app, outcome, fx);
-}
-
-/// What a key or a paste did to the open panel.
-fn on_panel_outcome(app: &mut App, outcome: Outcome, fx: &mut Vec<Effect>) {
-    let Some(panel) = &mut app.panel else { return };
-    match outcome {
-        Outcome::Changed => {
-            let focused = panel.form.fields.get(panel.form.focus).map(|f| f.key);
-            if focused == Some("start") {
-                crate::app::panels::apply_start(panel, &app.library.schemas);
-            }
-            if focused == Some("preset") {
-                let base = app
-                    .panes
-                    .get(app.focus)
-                    .map(|p| p.settings.clone())
-                    .unwrap_or_default();
-                if let Some(panel) = &mut app.panel {
-                    crate::app::panels::apply_preset(panel, &base);
-                }
-            }
-            refresh_panel(app)
-        }
-        Outcome::Close => {
-            app.panel = None;
-            app.notify("panel closed; nothing changed", Level::Info);
-        }
-        Outcome::Apply => {
-            let save_as = panel.form.text("save_as").map(|name| {
-                let text = panel.form.editor_text("schema");
-                (name, text)
-            });
-            let base = app
-                .panes
-                .get(app.focus)
-                .map(|p| p.settings.clone())
-                .unwrap_or_default();
-            // A new preset is what the routing fields say, whatever pane they are applied to.
-            let save_preset = panel.form.text("save_preset").and_then(|name| {
-                let mut p = panel.clone();
-                let s = crate::app::panels::read(&mut p, &base).ok()?;
-                Some((name, s.provider.unwrap_or_default()))
-            });
-            apply_panel(app);
-            if app.panel.is_none() {
-                if let Some((name, prefs)) = save_preset {
-                    app.library.presets.insert(name.clone(), prefs);
-                    fx.push(Effect::SavePresets(Box::new(app.library.presets.clone())));
-                    app.notify(
-                        format!("routing applied; preset “{name}” saved"),
-                        Level::Info,
-                    );
-                }
-                fx.push(Effect::SaveSettings(Box::new(saved_settings(app))));
-                if let Some((name, text)) = save_as {
-                    // Listed at once; the write happens off the UI and reports a failure.
-                    let schemas = &mut app.library.schemas;
-                    schemas.retain(|f| f.name != name);
-                    schemas.push(crate::schema_store::SchemaFile {
-                        name: name.clone(),
-                        text: text.clone(),
-                    });
-                    schemas.sort_by(|a, b| a.name.cmp(&b.name));
-                    fx.push(Effect::SaveSchema { name, text });
-                }
-            }
-        }
-        Outcome::Moved | Outcome::Nothing => {}
-    }
-}
-
 /// Applies the panel to the focused pane or every pane (and new panes), or says which fields
 /// stop it.
 /// What the panels have set, to keep for the next run.
-fn saved_settings(app: &App) -> crate::settings_store::SavedSettings {
+pub(crate) fn saved_settings(app: &App) -> crate::settings_store::SavedSettings {
     crate::settings_store::SavedSettings {
         defaults: app.defaults.clone(),
         models: app
@@ -511,50 +380,6 @@ fn saved_settings(app: &App) -> crate::settings_store::SavedSettings {
             .iter()
             .map(|p| (p.model.clone(), p.settings.clone()))
             .collect(),
-    }
-}
-
-fn apply_panel(app: &mut App) {
-    let Some(mut panel) = app.panel.take() else {
-        return;
-    };
-    let focus = app.focus;
-    let base = app
-        .panes
-        .get(focus)
-        .map(|p| p.settings.clone())
-        .unwrap_or_default();
-    if crate::app::panels::read(&mut panel, &base).is_err() {
-        app.panel = Some(panel);
-        app.notify("not applied: fix the fields marked ✗", Level::Error);
-        return;
-    }
-    let title = panel.kind.title().to_lowercase();
-    if panel.all {
-        for p in &mut app.panes {
-            if let Ok(s) = crate::app::panels::read(&mut panel, &p.settings) {
-                if s != p.settings {
-                    p.routed_from = p.turns.len();
-                }
-                p.settings = s;
-            }
-        }
-        if let Ok(s) = crate::app::panels::read(&mut panel, &app.defaults) {
-            app.defaults = s;
-        }
-        app.notify(
-            format!("{title} settings applied to every pane"),
-            Level::Info,
-        );
-    } else if let Some(p) = app.panes.get_mut(focus) {
-        if let Ok(s) = crate::app::panels::read(&mut panel, &p.settings) {
-            if s != p.settings {
-                p.routed_from = p.turns.len();
-            }
-            p.settings = s;
-        }
-        let model = p.model.clone();
-        app.notify(format!("{title} settings applied to {model}"), Level::Info);
     }
 }
 
@@ -752,60 +577,6 @@ fn copy_answer(app: &mut App, code: Option<usize>, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Keys of the health panel: move the selection, knock the selected endpoint down for 60 s
-/// (simulated fleet only), clear the injected faults, or close.
-fn on_health_key(app: &mut App, action: Option<Action>, fx: &mut Vec<Effect>) {
-    let Some(h) = &mut app.health else {
-        app.overlay = None;
-        return;
-    };
-    let kind = match action {
-        Some(Action::Quit) => return quit(app, fx),
-        Some(Action::Select(d)) => {
-            h.selected = h
-                .selected
-                .saturating_add_signed(d as isize)
-                .min(h.labels.len().saturating_sub(1));
-            return;
-        }
-        Some(Action::Sideways(d)) => {
-            h.hscroll = h.hscroll.saturating_add_signed(d as i16).min(200);
-            return;
-        }
-        Some(Action::Fault(_) | Action::ClearFaults) if !app.faults => {
-            // Said before anything is announced: only the simulated fleet takes faults.
-            app.notify(
-                format!(
-                    "faults can only be injected into the simulated fleet; the source here is {}",
-                    app.source_label
-                ),
-                Level::Error,
-            );
-            return;
-        }
-        Some(Action::Fault(f)) => f.name(),
-        Some(Action::ClearFaults) => {
-            fx.push(Effect::Fault(None));
-            return;
-        }
-        _ => {
-            app.overlay = None;
-            return;
-        }
-    };
-    let Some(l) = h.labels.get(h.selected) else {
-        return;
-    };
-    let req = FaultRequest {
-        slug: l.slug.clone(),
-        provider: l.provider.clone(),
-        model: l.model.clone(),
-        kind,
-    };
-    // The runtime says whether it took (only then is it announced).
-    fx.push(Effect::Fault(Some(req)));
-}
-
 /// What the status bar says about a paste over the composer's limit.
 pub fn paste_refused(bytes: usize) -> String {
     format!(
@@ -816,20 +587,13 @@ pub fn paste_refused(bytes: usize) -> String {
 }
 
 fn on_paste(app: &mut App, text: String) {
-    if let Some(Overlay::Picker(p)) = &mut app.overlay {
-        p.query.push_str(text.lines().next().unwrap_or(""));
-        p.selected = 0;
-        return;
-    }
     if text.len() > MAX_PASTE_BYTES {
         app.notify(paste_refused(text.len()), Level::Error);
         return;
     }
-    if app.overlay.is_none()
-        && let Some(panel) = &mut app.panel
-    {
-        let outcome = panel.form.paste(&text);
-        return on_panel_outcome(app, outcome, &mut Vec::new());
+    // An open overlay or panel takes the paste (the picker its first line, a panel's field).
+    if super::layers::paste_to_top(app, &text, &mut Vec::new()) {
+        return;
     }
     // One edit, however long; CR line ends (terminals send them in pastes) become newlines.
     app.composer.insert_str(&text);
@@ -964,7 +728,7 @@ fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer) {
 }
 
 fn open_picker(app: &mut App, mode: PickerMode) {
-    app.overlay = Some(Overlay::Picker(Picker {
+    app.layers.push(Box::new(Picker {
         mode,
         query: String::new(),
         selected: 0,
@@ -974,62 +738,6 @@ fn open_picker(app: &mut App, mode: PickerMode) {
 /// The models the picker shows for its query.
 pub fn picker_matches<'a>(catalog: &'a [Model], query: &str) -> Vec<&'a Model> {
     fuzzy_filter(catalog, query)
-}
-
-fn on_picker_key(app: &mut App, action: Option<Action>, typed: Option<char>, fx: &mut Vec<Effect>) {
-    let Some(Overlay::Picker(p)) = &mut app.overlay else {
-        return;
-    };
-    match action {
-        Some(Action::Quit) => quit(app, fx),
-        Some(Action::Close) => app.overlay = None,
-        Some(Action::Select(d)) => p.selected = p.selected.saturating_add_signed(d as isize),
-        Some(Action::Erase) => {
-            p.query.pop();
-            p.selected = 0;
-        }
-        Some(Action::Choose) => {
-            let (mode, query, selected) = (p.mode, p.query.clone(), p.selected);
-            let matches = picker_matches(&app.catalog, &query);
-            let chosen = match matches.get(selected.min(matches.len().saturating_sub(1))) {
-                Some(m) => m.id.clone(),
-                None if !query.trim().is_empty() => query.trim().to_string(),
-                None => {
-                    app.notify("type a model id or pick one from the list", Level::Error);
-                    return;
-                }
-            };
-            app.overlay = None;
-            match mode {
-                PickerMode::Add => {
-                    app.add_pane(chosen.clone());
-                    app.focus = app.panes.len() - 1;
-                    app.notify(format!("added a pane for {chosen}"), Level::Info);
-                }
-                PickerMode::Replace => {
-                    if let Some(pane) = app.panes.get_mut(app.focus) {
-                        if let Some(t) = pane.turns.last_mut().filter(|t| t.state.is_active()) {
-                            t.state = TurnState::Cancelled;
-                            t.answer.finish();
-                            fx.push(Effect::Cancel(t.req));
-                        }
-                        pane.model = chosen.clone();
-                        app.notify(format!("pane now uses {chosen}"), Level::Info);
-                    }
-                }
-            }
-        }
-        _ => {
-            if let Some(c) = typed {
-                p.query.push(c);
-                p.selected = 0;
-            }
-        }
-    }
-    if let Some(Overlay::Picker(p)) = &mut app.overlay {
-        let n = picker_matches(&app.catalog, &p.query).len();
-        p.selected = p.selected.min(n.saturating_sub(1));
-    }
 }
 
 #[cfg(test)]
@@ -1108,7 +816,7 @@ mod tests {
             observed: false,
             hscroll: 0,
         });
-        app.overlay = Some(Overlay::Health);
+        app.layers.push(Box::new(crate::app::layers::Health));
         let fx = update(&mut app, key(KeyCode::Char('o')));
         assert!(fx.is_empty(), "{fx:?}");
         let (msg, level) = app.notice.clone().unwrap();

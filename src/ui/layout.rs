@@ -29,7 +29,7 @@ pub struct Screen {
 /// The regions of `area` for this state.
 pub fn screen(app: &mut App, area: Rect) -> Screen {
     let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    let beside = app.panel.is_some() && area.width >= PANEL_BESIDE;
+    let beside = app.has_panel() && area.width >= PANEL_BESIDE;
     let (left, side) = if beside {
         let [l, r] =
             Layout::horizontal([Constraint::Min(1), Constraint::Length(PANEL_WIDTH)]).areas(body);
@@ -43,7 +43,7 @@ pub fn screen(app: &mut App, area: Rect) -> Screen {
         Layout::vertical([Constraint::Min(1), Constraint::Length(rows + 2)]).areas(left);
     let panel = match side {
         Some(r) => Some(r),
-        None if app.panel.is_some() => Some(panes),
+        None if app.has_panel() => Some(panes),
         None => None,
     };
     Screen {

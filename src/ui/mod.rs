@@ -2,9 +2,9 @@
 
 mod composer;
 pub mod layout;
-mod overlay;
+pub(crate) mod overlay;
 mod pane;
-mod panel;
+pub(crate) mod panel;
 
 use crate::app::state::{App, Level, Target};
 use crate::theme::Theme;
@@ -31,10 +31,17 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     draw_composer(frame, app, composer, &th);
     draw_status(frame, app, status, &th);
-    if let (Some(area), Some(p)) = (panel, &mut app.panel) {
-        panel::draw(frame, p, area, &th);
+    // The stack of overlays and panels, bottom first; each draws itself.
+    let mut layers = std::mem::take(&mut app.layers);
+    for l in &mut layers {
+        let area = match l.placement() {
+            crate::app::layers::Placement::Panel => panel.unwrap_or(frame.area()),
+            crate::app::layers::Placement::Over => frame.area(),
+        };
+        l.draw(frame, app, area, &th);
     }
-    overlay::draw(frame, app, &th);
+    layers.append(&mut app.layers);
+    app.layers = layers;
 }
 
 pub use layout::grid;
@@ -82,15 +89,21 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
                 style,
             ));
         }
-        None => left.push(Span::styled(hints(room), dim)),
+        None => {
+            // The keys that act now: the top layer's commands, else the workbench's.
+            let all = match app.layers.last() {
+                Some(l) => l.commands(),
+                None => crate::app::keymap::hints(crate::app::keymap::Context::Workbench),
+            };
+            left.push(Span::styled(hints(all, room), dim))
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(left)), area);
 }
 
 /// Key hints (from the key table) that fit in `room` columns, whole: help first and quit
 /// last stay, the middle ones go first.
-fn hints(room: usize) -> String {
-    let mut all = crate::app::keymap::hints(crate::app::keymap::Context::Workbench);
+fn hints(mut all: Vec<(String, &'static str)>, room: usize) -> String {
     if let Some(i) = all.iter().position(|(_, w)| *w == "help") {
         let help = all.remove(i);
         all.insert(0, help);
@@ -163,12 +176,13 @@ mod tests {
 
     #[test]
     fn hints_and_notices_fit_whole_or_with_an_ellipsis() {
+        let wb = || crate::app::keymap::hints(crate::app::keymap::Context::Workbench);
         assert_eq!(
-            hints(200),
+            hints(wb(), 200),
             "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · Ctrl+Q quit"
         );
-        assert_eq!(hints(40), "F1 help · Ctrl+T target · Ctrl+Q quit");
-        assert_eq!(hints(5), "");
+        assert_eq!(hints(wb(), 40), "F1 help · Ctrl+T target · Ctrl+Q quit");
+        assert_eq!(hints(wb(), 5), "");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
     }

@@ -1,8 +1,9 @@
-//! Popups drawn over the panes: key help and the model picker.
+//! Popups drawn over the panes: key help, the model picker, endpoint health and why (each
+//! drawn by its layer, `app::layers`).
 
 use super::{centered, cut_middle};
 use crate::app::keymap::{Context, help_rows, hints};
-use crate::app::state::{App, Overlay, PickerMode};
+use crate::app::state::{App, Picker, PickerMode};
 use crate::app::update::picker_matches;
 use crate::theme::Theme;
 use crate::wire::catalog::format_price_per_million;
@@ -13,65 +14,57 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
-/// Draws the open overlay, if any.
-pub fn draw(frame: &mut Frame, app: &App, th: &Theme) {
-    match &app.overlay {
-        None => {}
-        Some(Overlay::Help) => draw_help(frame, th),
-        Some(Overlay::Health) => draw_health(frame, app, th),
-        Some(Overlay::Why) => draw_why(frame, app, th),
-        Some(Overlay::Picker(p)) => {
-            let area = centered(frame.area(), 76, 20);
-            let title = match p.mode {
-                PickerMode::Replace => " Model for this pane ",
-                PickerMode::Add => " Add a pane ",
-            };
-            let block = popup_block(title, th);
-            let inner = block.inner(area);
-            frame.render_widget(Clear, area);
-            frame.render_widget(block, area);
-            let mut lines = vec![Line::from(vec![
-                Span::styled("› ", th.ui.accent),
-                Span::raw(p.query.clone()),
-                Span::styled("▏", th.ui.accent),
-            ])];
-            let matches = picker_matches(&app.catalog, &p.query);
-            if app.catalog.is_empty() {
-                lines.push(Line::styled(
-                    "(catalog not loaded — Enter uses the typed id)",
-                    th.ui.dim,
-                ));
-            } else if matches.is_empty() {
-                lines.push(Line::styled(
-                    "no match — Enter uses the typed id as is",
-                    th.ui.dim,
-                ));
-            }
-            let rows = inner.height.saturating_sub(2) as usize;
-            let start = p.selected.saturating_sub(rows.saturating_sub(1));
-            for (i, m) in matches.iter().enumerate().skip(start).take(rows) {
-                let sel = i == p.selected;
-                let style = if sel {
-                    th.ui.selection
-                } else {
-                    Style::default()
-                };
-                let price = format_price_per_million(&m.pricing);
-                let ctx = m
-                    .context_length
-                    .map(|c| format!("{}k ctx", c / 1000))
-                    .unwrap_or_default();
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("{:<44}", crate::safe_text::neutralise(&m.id)),
-                        style.add_modifier(Modifier::BOLD),
-                    ),
-                    Span::styled(format!(" {price:<16} {ctx}"), style),
-                ]));
-            }
-            frame.render_widget(Paragraph::new(lines), inner);
-        }
+/// The model picker (Ctrl+O, Ctrl+N).
+pub(crate) fn draw_picker(frame: &mut Frame, app: &App, p: &Picker, th: &Theme) {
+    let area = centered(frame.area(), 76, 20);
+    let title = match p.mode {
+        PickerMode::Replace => " Model for this pane ",
+        PickerMode::Add => " Add a pane ",
+    };
+    let block = popup_block(title, th);
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("› ", th.ui.accent),
+        Span::raw(p.query.clone()),
+        Span::styled("▏", th.ui.accent),
+    ])];
+    let matches = picker_matches(&app.catalog, &p.query);
+    if app.catalog.is_empty() {
+        lines.push(Line::styled(
+            "(catalog not loaded — Enter uses the typed id)",
+            th.ui.dim,
+        ));
+    } else if matches.is_empty() {
+        lines.push(Line::styled(
+            "no match — Enter uses the typed id as is",
+            th.ui.dim,
+        ));
     }
+    let rows = inner.height.saturating_sub(2) as usize;
+    let start = p.selected.saturating_sub(rows.saturating_sub(1));
+    for (i, m) in matches.iter().enumerate().skip(start).take(rows) {
+        let sel = i == p.selected;
+        let style = if sel {
+            th.ui.selection
+        } else {
+            Style::default()
+        };
+        let price = format_price_per_million(&m.pricing);
+        let ctx = m
+            .context_length
+            .map(|c| format!("{}k ctx", c / 1000))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:<44}", crate::safe_text::neutralise(&m.id)),
+                style.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!(" {price:<16} {ctx}"), style),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn popup_block<'a>(title: &'a str, th: &Theme) -> Block<'a> {
@@ -82,7 +75,8 @@ fn popup_block<'a>(title: &'a str, th: &Theme) -> Block<'a> {
         .title_bottom(" Esc closes ")
 }
 
-fn draw_help(frame: &mut Frame, th: &Theme) {
+/// Key help (F1).
+pub(crate) fn draw_help(frame: &mut Frame, th: &Theme) {
     let mut all = help_rows();
     // The mouse is not a key, but belongs with the keys that scroll.
     if let Some(i) = all.iter().position(|(_, d)| d.starts_with("top / follow")) {
@@ -127,7 +121,7 @@ fn pct(r: Option<f64>) -> String {
 
 /// The live endpoint table (F6): state, latency and throughput percentiles, error and 429
 /// rates over 30 s and 5 min, sample counts, price and breaker timer.
-fn draw_health(frame: &mut Frame, app: &App, th: &Theme) {
+pub(crate) fn draw_health(frame: &mut Frame, app: &App, th: &Theme) {
     let Some(h) = &app.health else { return };
     let area = frame.area().inner(Margin::new(1, 1));
     let title = if h.observed {
@@ -343,7 +337,7 @@ fn spark(values: &[f32], width: usize) -> String {
 }
 
 /// The focused pane's last plan and attempts (Ctrl+W).
-fn draw_why(frame: &mut Frame, app: &App, th: &Theme) {
+pub(crate) fn draw_why(frame: &mut Frame, app: &App, th: &Theme) {
     let Some(t) = app.focused().and_then(|p| p.turns.last()) else {
         return;
     };

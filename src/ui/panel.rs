@@ -3,7 +3,7 @@
 //! body the settings send.
 
 use crate::app::form::Value;
-use crate::app::keymap::{Action, Context, hints, key_in};
+use crate::app::keymap::{Context, hints};
 use crate::app::panels::Panel;
 use crate::theme::Theme;
 use ratatui::Frame;
@@ -37,22 +37,11 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect, th: &Theme) {
             crate::ui::cut_middle(&p.model, room)
         )
     };
-    let mut keys: Vec<String> = hints(Context::Panel)
+    let keys: Vec<String> = crate::app::layers::Layer::commands(p)
         .into_iter()
         .filter(|(_, w)| *w != "quit" && *w != "scope")
-        .filter(|(_, w)| !(editing && matches!(*w, "toggle" | "apply" | "change" | "field")))
         .map(|(k, w)| format!("{k} {w}"))
         .collect();
-    if editing {
-        // In multi-line text Enter is a new line; say what applies instead.
-        let next = key_in(Context::Panel, Action::NextField(1));
-        keys.insert(0, format!("{next} next field"));
-        keys.insert(1, "Enter new line".into());
-        keys.insert(
-            2,
-            format!("{} apply", key_in(Context::Panel, Action::Apply)),
-        );
-    }
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(th.ui.accent)
