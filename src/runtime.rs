@@ -61,6 +61,8 @@ pub struct Runtime {
     observer: Option<LocalRouter>,
     limits: crate::config::LimitsConfig,
     jobs: HashMap<u64, JoinHandle<()>>,
+    /// Where a gateway processes in the EU (none: EU requests are refused, not sent).
+    eu_base: Option<String>,
 }
 
 /// A seed for one request's backoff jitter: different for every request, so concurrent
@@ -88,6 +90,7 @@ impl Runtime {
             observer: source.observer.clone(),
             limits: source.limits.clone(),
             jobs: HashMap::new(),
+            eu_base: source.eu_base(),
         })
     }
 
@@ -193,8 +196,8 @@ impl Runtime {
             // OpenRouter processes in the EU behind its EU host (an API call, not a body field).
             let mut eu_unmet = false;
             if opts.eu {
-                match crate::source::eu_host(&ep.base_url) {
-                    Some(eu) => ep.base_url = eu,
+                match &self.eu_base {
+                    Some(eu) => ep.base_url = eu.clone(),
                     None => eu_unmet = true,
                 }
             }

@@ -50,6 +50,17 @@ pub struct Source {
 }
 
 impl Source {
+    /// Where EU in-region processing is asked for: OpenRouter's EU host, the fleet
+    /// aggregator's; `None` for a gateway with no EU host.
+    pub fn eu_base(&self) -> Option<String> {
+        match &self.fleet {
+            Some(f) if self.router.is_none() && self.endpoint.base_url == f.base_url() => {
+                Some(f.eu_base_url())
+            }
+            _ => eu_host(&self.endpoint.base_url),
+        }
+    }
+
     /// The catalog when the source knows it without asking a server: a router over configured
     /// providers lists what they declared. `None`: ask the endpoint's `GET /models`.
     pub fn local_catalog(&self) -> Option<Vec<crate::wire::catalog::Model>> {

@@ -975,9 +975,83 @@ fn plan_shows_the_route_and_the_body_and_sends_nothing() {
 }
 
 #[test]
+fn eu_processing_goes_to_the_fleet_aggregators_eu_host_which_routes_only_to_eu_providers() {
+    let fleet = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fleet.toml");
+    let run = |model: &str| {
+        sy_cmd()
+            .arg("--fleet")
+            .arg(&fleet)
+            .args(["ask", "--json", "--eu", "-m", model, "hi"])
+            .output()
+            .unwrap()
+    };
+    let out = run("anthropic/claude-sonnet-4.5");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let done = json_lines(&out.stdout)
+        .into_iter()
+        .find(|v| v["type"] == "done")
+        .unwrap();
+    assert_eq!(
+        done["provider"], "Fjord AI",
+        "the fleet's EU provider: {done}"
+    );
+    // A model no EU provider serves: the EU host says which rule emptied the set.
+    let out = run("openai/gpt-4o-mini");
+    assert_eq!(out.status.code(), Some(1));
+    let err = json_lines(&out.stdout)
+        .into_iter()
+        .find(|v| v["type"] == "error")
+        .unwrap();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("EU in-region processing"),
+        "{err}"
+    );
+}
+
+#[test]
 fn eu_processing_where_the_gateway_has_no_eu_host_sends_nothing_and_says_so() {
+    // A gateway that routes itself, with no EU host known: it may list models, never be sent a
+    // prompt.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen2 = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { return };
+            let mut buf = [0u8; 4096];
+            let n = c.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            seen2.lock().unwrap().push(head);
+            let body = r#"{"object":"list","data":[{"id":"openai/gpt-4o-mini","object":"model"}]}"#;
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let home = common::config_home(&format!(
+        "[[providers]]\nname = \"lite\"\nkind = \"openai\"\nbase_url = \"{url}\"\nroutes_itself = true\n"
+    ));
     let out = sy_cmd()
-        .args(["ask", "--eu", "-m", "openai/gpt-4o-mini", "hi"])
+        .env("XDG_CONFIG_HOME", &home)
+        .args([
+            "--provider",
+            "lite",
+            "ask",
+            "--eu",
+            "-m",
+            "openai/gpt-4o-mini",
+            "hi",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -985,6 +1059,11 @@ fn eu_processing_where_the_gateway_has_no_eu_host_sends_nothing_and_says_so() {
         text(&out.stderr).contains("no EU host") && text(&out.stderr).contains("nothing was sent"),
         "{}",
         text(&out.stderr)
+    );
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter().all(|h| !h.starts_with("POST")),
+        "no prompt was sent: {seen:?}"
     );
 }
 

@@ -4,6 +4,7 @@
 //! real model ids with prices, speeds and failure rates. [`start`] serves it on a local port:
 //!
 //! - `GET  /api/v1/models`, `GET /api/v1/models/{author}/{slug}/endpoints`
+//! - `/eu/api/v1/…`: the same aggregator as the EU host, routing only to EU providers
 //! - `POST /api/v1/chat/completions`: an OpenRouter-like aggregator (provider preferences, model
 //!   fallbacks, silent failover before the first byte, SSE with keep-alives and usage)
 //! - `POST /p/{slug}/v1/chat/completions`, `GET /p/{slug}/v1/models`: one provider's own
@@ -50,6 +51,12 @@ impl FleetHandle {
     /// The bound address (with the real port when started on port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The aggregator's EU host, e.g. `http://127.0.0.1:PORT/eu/api/v1`: it routes only to
+    /// providers in the EU.
+    pub fn eu_base_url(&self) -> String {
+        format!("http://{}/eu/api/v1", self.addr)
     }
 
     /// The aggregator's base URL, e.g. `http://127.0.0.1:PORT/api/v1`.

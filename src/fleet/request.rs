@@ -181,6 +181,8 @@ pub struct Prefs {
     pub sort: Option<String>,
     /// `require_parameters`: only endpoints listing every parameter the request uses.
     pub require_parameters: bool,
+    /// Sent to the EU host: only providers whose region is the EU (not a body field).
+    pub eu_only: bool,
 }
 
 impl Default for Prefs {
@@ -197,6 +199,7 @@ impl Default for Prefs {
             max_completion_price: None,
             sort: None,
             require_parameters: false,
+            eu_only: false,
         }
     }
 }

@@ -106,6 +106,13 @@ fn filters<'p>(
             keep: Box::new(|_, e| e.assistant_prefill),
         });
     }
+    if prefs.eu_only {
+        f.push(Filter {
+            field: "EU in-region processing (the EU host)",
+            code: "region",
+            keep: Box::new(|p, _| p.region.eq_ignore_ascii_case("eu")),
+        });
+    }
     if prefs.require_parameters && !used.is_empty() {
         f.push(Filter {
             field: "provider.require_parameters",

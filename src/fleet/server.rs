@@ -382,6 +382,12 @@ async fn dispatch(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io:
         }
         return control(shared, req, stream).await;
     }
+    // The EU host (OpenRouter's `eu.openrouter.ai`): the same aggregator, routing only to
+    // providers in the EU.
+    let (eu, path) = match path.strip_prefix("/eu") {
+        Some(rest) if rest.starts_with("/api/v1") => (true, rest),
+        _ => (false, path),
+    };
     // OpenAI-compatible servers usually live at `/v1`: the aggregator answers there too.
     let api = path
         .strip_prefix("/api/v1")
@@ -419,7 +425,7 @@ async fn dispatch(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io:
             if method != "POST" {
                 return send(stream, not_allowed("POST")).await;
             }
-            return completions(shared, req, stream, None).await;
+            return completions(shared, req, stream, None, eu).await;
         }
     } else if let Some(rest) = path.strip_prefix("/p/") {
         let (slug, tail) = rest.split_once('/').unwrap_or((rest, ""));
@@ -444,7 +450,7 @@ async fn dispatch(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io:
             }
             "v1/models" => return send(stream, not_allowed("GET")).await,
             "v1/chat/completions" if method == "POST" => {
-                return completions(shared, req, stream, Some(provider)).await;
+                return completions(shared, req, stream, Some(provider), false).await;
             }
             "v1/chat/completions" => return send(stream, not_allowed("POST")).await,
             _ => {}
@@ -519,6 +525,7 @@ async fn completions(
     req: &Request,
     stream: &mut TcpStream,
     direct: Option<&Provider>,
+    eu: bool,
 ) -> io::Result<()> {
     let style = if direct.is_some() {
         Style::OpenAi
@@ -529,10 +536,11 @@ async fn completions(
         Style::OpenRouter => f.response(),
         Style::OpenAi => f.openai_response(),
     };
-    let params = match parse_chat(&req.body) {
+    let mut params = match parse_chat(&req.body) {
         Ok(p) => p,
         Err(f) => return send(stream, reply(f)).await,
     };
+    params.prefs.eu_only = eu;
     let candidates = match direct {
         None => route::plan(&shared.spec, &params),
         Some(p) => direct_candidate(p, &params),
