@@ -286,12 +286,38 @@ fn pace(dir: &std::path::Path) {
                 .map(|s| s.to_string())
                 .collect()
         };
+        // PANEL=schema: the request carries a JSON schema (validated when the answer ends) and
+        // the structured-output panel stays open beside the pane while it streams.
+        let panel = std::env::var("PANEL").as_deref() == Ok("schema");
+        let mut args = args;
+        if panel {
+            let schema = dir.join("sentiment.json");
+            std::fs::write(&schema, switchyard::schema::TEMPLATES[0].2).unwrap();
+            args.extend([
+                "--schema".to_string(),
+                schema.to_str().unwrap().to_string(),
+                "--no-require-parameters".to_string(),
+            ]);
+        }
         let mut tui = spawn_tui(&args, dir);
         tui.wait_for("the pane", |s| s.contains("ready"));
         tui.send(PROMPT);
         let t0 = Instant::now();
         tui.send("\r");
+        if panel {
+            // Once the prompt is sent (an Enter followed at once by more keys would be a
+            // pasted newline), open the panel.
+            tui.wait_for("the request", |s| {
+                s.contains("waiting") || s.contains("streaming")
+            });
+            tui.send("\x1bOS");
+            tui.wait_for("the schema panel", |s| s.contains("Structured output"));
+        }
         tui.wait_for("the answer to finish", |s| s.contains("✓ done"));
+        if panel {
+            // The prose answer is checked against the schema when it ends.
+            tui.wait_for("the verdict", |s| s.contains("✗ invalid"));
+        }
         let wall = t0.elapsed().as_secs_f64();
         let total_cpu = tui.cpu();
         tui.quit();

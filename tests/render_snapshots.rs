@@ -686,3 +686,16 @@ fn a_theme_is_one_value_every_draw_reads() {
     assert_eq!(a[(1, row)].fg, Color::Blue);
     assert_ne!(b[(1, row)].fg, Color::Blue);
 }
+
+#[test]
+fn a_panel_redraws_after_every_key_though_its_drawing_is_reused_between_frames() {
+    use ratatui::crossterm::event::KeyCode;
+    let (mut app, _registry) = failed_over();
+    update(&mut app, key(KeyCode::F(3)));
+    let before = format!("{}", render(&mut app, 160, 48).backend());
+    assert!(!before.contains("[x] on"), "{before}");
+    assert_eq!(before, format!("{}", render(&mut app, 160, 48).backend()));
+    update(&mut app, key(KeyCode::Char(' ')));
+    let after = format!("{}", render(&mut app, 160, 48).backend());
+    assert!(after.contains("[x] on"), "the key shows at once: {after}");
+}

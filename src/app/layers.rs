@@ -332,6 +332,7 @@ impl Layer for Panel {
         typed: Option<char>,
         fx: &mut Vec<Effect>,
     ) -> Reply {
+        self.rev += 1;
         match a {
             Some(Action::Quit) => {
                 quit(app, fx);
@@ -347,10 +348,12 @@ impl Layer for Panel {
         panel_outcome(self, app, outcome, fx)
     }
     fn paste(&mut self, app: &mut App, text: &str, fx: &mut Vec<Effect>) -> Reply {
+        self.rev += 1;
         let outcome = self.form.paste(text);
         panel_outcome(self, app, outcome, fx)
     }
     fn refresh(&mut self, app: &App) {
+        self.rev += 1;
         refresh_panel(self, app);
     }
     fn commands(&self) -> Vec<(String, &'static str)> {

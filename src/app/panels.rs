@@ -52,7 +52,14 @@ pub struct Panel {
     pub body: String,
     /// The user's saved presets (a new one must not take their names).
     pub saved_presets: crate::preset_store::Presets,
+    /// Bumped on every key, paste and refresh: what the drawing cache is keyed by.
+    pub rev: u64,
+    /// The last drawing (area, theme, revision) and its cells, reused while nothing changed.
+    pub drawn: Option<DrawnPanel>,
 }
+
+/// A panel's last drawing: what it was drawn for, and its cells.
+pub type DrawnPanel = ((ratatui::layout::Rect, u64, u64), ratatui::buffer::Buffer);
 
 const SORTS: [&str; 4] = ["price-weighted (default)", "price", "throughput", "latency"];
 const PARTITIONS: [&str; 2] = ["model", "none"];
@@ -318,6 +325,8 @@ pub fn open(
         preview: Vec::new(),
         body: String::new(),
         saved_presets: lib.presets.clone(),
+        rev: 0,
+        drawn: None,
     }
 }
 

@@ -7,9 +7,11 @@ use crate::app::keymap::{Context, hints};
 use crate::app::panels::Panel;
 use crate::theme::Theme;
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 /// Least rows the route preview keeps below the fields.
@@ -17,6 +19,25 @@ const PREVIEW_MIN: u16 = 5;
 
 /// Draws `p` into `area` (over whatever is there; only the editor's view cache is written).
 pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect, th: &Theme) {
+    // A panel changes only on a key, a paste or new health (each bumps `rev`); in between its
+    // cells are copied from the last drawing rather than laid out again every frame.
+    let key = (area, th.id, p.rev);
+    if p.drawn.as_ref().is_none_or(|(k, _)| *k != key) {
+        let mut buf = Buffer::empty(area);
+        paint(&mut buf, p, area, th);
+        p.drawn = Some((key, buf));
+    }
+    let (_, buf) = p.drawn.as_ref().expect("just drawn");
+    let out = frame.buffer_mut();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            out[(x, y)] = buf[(x, y)].clone();
+        }
+    }
+}
+
+/// Lays the panel out into `buf`.
+fn paint(buf: &mut Buffer, p: &mut Panel, area: Rect, th: &Theme) {
     let editing = p.form.editing_lines();
     let scope_key = hints(Context::Panel)
         .into_iter()
@@ -51,8 +72,8 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect, th: &Theme) {
             area.width.saturating_sub(2) as usize,
         ));
     let inner = block.inner(area);
-    frame.render_widget(Clear, area);
-    frame.render_widget(block, area);
+    Clear.render(area, buf);
+    block.render(area, buf);
     if inner.height < 3 || inner.width < 10 {
         return;
     }
@@ -173,7 +194,9 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect, th: &Theme) {
     let top = focus_row
         .saturating_sub(fields_h as usize / 2)
         .min(rows.len().saturating_sub(fields_h as usize));
-    frame.render_widget(Paragraph::new(rows).scroll((top as u16, 0)), fields_area);
+    Paragraph::new(rows)
+        .scroll((top as u16, 0))
+        .render(fields_area, buf);
     if preview_area.height == 0 {
         return;
     }
@@ -199,10 +222,9 @@ pub fn draw(frame: &mut Frame, p: &mut Panel, area: Rect, th: &Theme) {
             lines.push(Line::styled(crate::safe_text::neutralise(l), th.ui.code));
         }
     }
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }),
-        preview_area,
-    );
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(preview_area, buf);
 }
 
 /// The line number a problem's text starts with ("line 3, column 5: …").
