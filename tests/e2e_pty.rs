@@ -1067,3 +1067,59 @@ fn structured_output_panel_refuses_a_bad_schema_then_replies_are_marked_valid_or
     let text = std::fs::read_to_string(&saved).unwrap();
     assert!(switchyard::schema::check_text(&text).is_ok(), "{text}");
 }
+
+/// One model from a US provider and a pricier one in the EU.
+const EU_FLEET: &str = r#"
+seed = 3
+[[providers]]
+name = "Prairie"
+slug = "prairie"
+region = "us"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 0.1
+completion_price = 0.2
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+
+[[providers]]
+name = "Danube"
+slug = "danube"
+region = "eu"
+[[providers.models]]
+id = "m/chat"
+prompt_price = 2.0
+completion_price = 4.0
+ttft_ms = { mean = 20 }
+tokens_per_sec = { mean = 2000 }
+"#;
+
+#[test]
+fn eu_processing_on_in_the_privacy_panel_routes_only_to_eu_endpoints() {
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "--route-locally",
+        "-m",
+        "m/chat",
+    ];
+    let mut t = Tui::spawn("eu", &args, &[("fleet.toml", EU_FLEET)]);
+    t.wait_for("a ready pane", |s| {
+        s.contains("ready") && s.contains("local router")
+    });
+    // F3, ↓↓↓ to EU processing, Space: the preview keeps only the EU endpoint.
+    t.send("\x1bOR");
+    t.wait_for("the privacy panel", |s| s.contains("Privacy — this pane"));
+    t.send("\x1b[B\x1b[B\x1b[B ");
+    t.wait_for("only Danube left", |s| {
+        s.contains("1. Danube") && s.contains("✗ Prairie")
+    });
+    t.send("\r");
+    t.wait_for("the [eu] badge", |s| s.contains("[eu]"));
+    t.send("hello\r");
+    t.wait_for("the answer from the EU endpoint", |s| {
+        s.contains("✓ done") && s.contains("Danube ·") && !s.contains("Prairie ·")
+    });
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}

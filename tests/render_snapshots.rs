@@ -556,7 +556,8 @@ fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_1
     health_after_failover(&mut app, &registry);
     update(&mut app, key(KeyCode::Esc));
     update(&mut app, key(KeyCode::F(2)));
-    // ↓ to sort; ← from the default wraps to latency.
+    // ↓↓ past the fallbacks to sort; ← from the default wraps to latency.
+    update(&mut app, key(KeyCode::Down));
     update(&mut app, key(KeyCode::Down));
     update(&mut app, key(KeyCode::Left));
     let narrow = format!("{}", render(&mut app, 80, 24).backend());
@@ -570,9 +571,11 @@ fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_1
         "the preview follows the field: {wide}"
     );
     assert!(
-        wide.contains("\"sort\": \"latency\""),
+        wide.contains("─ request body ─") && wide.contains("\"model\": \"meta-llama"),
         "the body is shown: {wide}"
     );
+    let body = &app.layer::<switchyard::app::panels::Panel>().unwrap().body;
+    assert!(body.contains("\"sort\": \"latency\""), "{body}");
     insta::assert_snapshot!("routing_panel_160x48", wide);
     // A bad value is marked at its field and nothing is applied.
     let temp = app
@@ -583,7 +586,12 @@ fn routing_panel_previews_the_route_over_the_panes_at_80x24_and_beside_them_at_1
         .iter()
         .position(|f| f.key == "temperature")
         .unwrap();
-    for _ in 1..temp {
+    let at = app
+        .layer::<switchyard::app::panels::Panel>()
+        .unwrap()
+        .form
+        .focus;
+    for _ in at..temp {
         update(&mut app, key(KeyCode::Down));
     }
     update(&mut app, key(KeyCode::Char('7')));
@@ -618,6 +626,12 @@ fn privacy_panel_80x24() {
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("[x] on"), "{text}");
     insta::assert_snapshot!("privacy_panel_80x24", text);
+    let wide = format!("{}", render(&mut app, 160, 48).backend());
+    assert!(
+        wide.contains("Privacy — this pane") && wide.contains("[x] on"),
+        "{wide}"
+    );
+    insta::assert_snapshot!("privacy_panel_160x48", wide);
 }
 
 #[test]

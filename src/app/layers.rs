@@ -385,6 +385,7 @@ pub fn open_panel(app: &mut App, kind: PanelKind) {
     let Some(p) = app.focused() else { return };
     let providers = super::update::providers_of(app);
     let mut panel = super::panels::open(kind, &p.settings, &providers, &p.model, &app.library);
+    panel.known_models = app.catalog.iter().map(|m| m.id.clone()).collect();
     refresh_panel(&mut panel, app);
     app.layers.push(Box::new(panel));
 }

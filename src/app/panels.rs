@@ -52,6 +52,8 @@ pub struct Panel {
     pub body: String,
     /// The user's saved presets (a new one must not take their names).
     pub saved_presets: crate::preset_store::Presets,
+    /// The source's model ids (empty when its list is not loaded), for checking fallbacks.
+    pub known_models: Vec<String>,
     /// Bumped on every key, paste and refresh: what the drawing cache is keyed by.
     pub rev: u64,
     /// The last drawing (area, theme, revision) and its cells, reused while nothing changed.
@@ -172,6 +174,11 @@ pub fn open(
                         options: presets,
                         at: 0,
                     },
+                ),
+                Field::new(
+                    "fallbacks",
+                    "fallback models",
+                    Value::Text(s.fallbacks.join(", ")),
                 ),
                 Field::new("sort", "sort", choice(&SORTS, sort_at)),
                 Field::new(
@@ -325,6 +332,7 @@ pub fn open(
         preview: Vec::new(),
         body: String::new(),
         saved_presets: lib.presets.clone(),
+        known_models: Vec::new(),
         rev: 0,
         drawn: None,
     }
@@ -360,6 +368,31 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
     };
     match panel.kind {
         PanelKind::Routing => {
+            let fallbacks: Vec<String> = f
+                .text("fallbacks")
+                .unwrap_or_default()
+                .split(',')
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect();
+            let unknown =
+                |m: &String| !panel.known_models.is_empty() && !panel.known_models.contains(m);
+            if let Some(m) = fallbacks.iter().find(|m| m.contains(char::is_whitespace)) {
+                f.set_error(
+                    "fallbacks",
+                    format!(
+                        "“{m}” is not a model id (ids have no spaces; separate them with commas)"
+                    ),
+                );
+                bad.set(true);
+            } else if let Some(m) = fallbacks.iter().find(|m| unknown(m)) {
+                f.set_error(
+                    "fallbacks",
+                    format!("“{m}” is not in this source's model list"),
+                );
+                bad.set(true);
+            }
+            s.fallbacks = fallbacks;
             let by = match f.choice("sort") {
                 "price" => Some(SortBy::Price),
                 "throughput" => Some(SortBy::Throughput),
@@ -514,6 +547,7 @@ pub fn apply_preset(panel: &mut Panel, base: &RequestSettings) {
     }
     fresh.form.focus = focus;
     fresh.all = all;
+    fresh.known_models = std::mem::take(&mut panel.known_models);
     *panel = fresh;
 }
 
@@ -595,9 +629,10 @@ mod tests {
             read(&mut p, &RequestSettings::default()),
             Ok(RequestSettings::default())
         );
-        p.form.focus = 1;
+        p.form.focus = p.form.fields.iter().position(|f| f.key == "sort").unwrap();
         p.form.key(Some(Action::Sideways(1)), None); // sort: price
         p.form.key(Some(Action::Sideways(1)), None); // sort: throughput
+        typed(&mut p, "fallbacks", "m/b, m/c");
         typed(&mut p, "lat_p90", "3");
         typed(&mut p, "price_completion", "2.5");
         p.form.focus = p.form.fields.iter().position(|f| f.key == "only").unwrap();
@@ -616,6 +651,7 @@ mod tests {
         assert_eq!(prov.max_price.unwrap().completion, Some(2.5));
         assert_eq!(prov.only, Some(vec!["alpha".to_string()]));
         assert_eq!(s.temperature, Some(0.4));
+        assert_eq!(s.fallbacks, ["m/b", "m/c"]);
         // Opening on those settings shows them again.
         let mut again = open(
             PanelKind::Routing,
@@ -644,6 +680,51 @@ mod tests {
         assert_eq!(p.form.get("lat_p90").unwrap().shown(), "3 s");
         let s = read(&mut p, &RequestSettings::default()).unwrap();
         assert_eq!(s.provider, crate::settings::preset("cheap-under-3s"));
+    }
+
+    #[test]
+    fn fallback_models_are_checked_against_the_source_s_list() {
+        let mut p = open(
+            PanelKind::Routing,
+            &RequestSettings::default(),
+            &[],
+            "m/a",
+            &Library::default(),
+        );
+        p.known_models = vec!["m/a".into(), "m/b".into()];
+        typed(&mut p, "fallbacks", "m/b, m/zzz");
+        assert_eq!(read(&mut p, &RequestSettings::default()), Err(Marked));
+        assert!(
+            p.form
+                .get("fallbacks")
+                .unwrap()
+                .error
+                .clone()
+                .unwrap()
+                .contains("“m/zzz” is not in")
+        );
+        let mut p = open(
+            PanelKind::Routing,
+            &RequestSettings::default(),
+            &[],
+            "m/a",
+            &Library::default(),
+        );
+        typed(&mut p, "fallbacks", "two words");
+        assert_eq!(read(&mut p, &RequestSettings::default()), Err(Marked));
+        // Without a model list, any id is taken as typed.
+        let mut p = open(
+            PanelKind::Routing,
+            &RequestSettings::default(),
+            &[],
+            "m/a",
+            &Library::default(),
+        );
+        typed(&mut p, "fallbacks", "local-llama");
+        assert_eq!(
+            read(&mut p, &RequestSettings::default()).unwrap().fallbacks,
+            ["local-llama"]
+        );
     }
 
     #[test]
