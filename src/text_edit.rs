@@ -408,6 +408,15 @@ impl TextBuffer {
         }
     }
 
+    /// Deletes all the text as one edit (undo brings it back).
+    pub fn delete_all(&mut self) {
+        let last = self.lines.len() - 1;
+        let end = Pos::new(last, self.lines[last].text.len());
+        if end != Pos::new(0, 0) {
+            self.delete_range(Pos::new(0, 0), end, false);
+        }
+    }
+
     fn delete_range(&mut self, start: Pos, end: Pos, backspacing: bool) {
         let text = self.raw_delete(start, end);
         self.cursor = start;

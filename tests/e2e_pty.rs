@@ -345,7 +345,7 @@ fn local_router_serves_through_a_healthy_provider_and_f6_shows_health() {
     if s.contains("attempt 2") {
         assert!(s.contains("failed over before the first token"), "{s}");
     }
-    t.send("\x17"); // Ctrl+W
+    t.send("\x1bw"); // Alt+W
     t.wait_for("the why view with the plan and the attempts", |s| {
         s.contains("Why: routing") && s.contains("candidates") && s.contains("attempt 1")
     });
@@ -503,7 +503,7 @@ fn a_base_url_server_is_routed_with_fallbacks_health_and_why() {
     });
     t.send("\x1b"); // close
     t.wait_for("F6 closed", |s| !s.contains("Endpoint health"));
-    t.send("\x17"); // Ctrl+W
+    t.send("\x1bw"); // Alt+W
     t.wait_for("the why view", |s| {
         s.contains("✗ attempt 1") && s.contains("503 from") && s.contains("answered")
     });
@@ -1121,5 +1121,49 @@ fn eu_processing_on_in_the_privacy_panel_routes_only_to_eu_endpoints() {
         s.contains("✓ done") && s.contains("Danube ·") && !s.contains("Prairie ·")
     });
     t.send("\x11");
+    assert!(t.wait_exit().success());
+}
+
+#[test]
+fn ctrl_c_stops_streams_clears_the_draft_and_only_a_second_one_quits_an_idle_screen() {
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "-m",
+        "test/slow",
+        "-m",
+        "test/slow",
+    ];
+    let mut t = Tui::spawn("ctrl-c", &args, &[("fleet.toml", FLEET)]);
+    t.wait_for("two ready panes", |s| count(s, "ready") == 2);
+    t.send("tell me a story");
+    t.wait_for("the prompt typed", |s| s.contains("tell me a story"));
+    t.send("\r");
+    t.wait_for("both streaming", |s| count(s, "streaming") == 2);
+    // Ctrl+C: the focused pane stops, and the status bar says what another does.
+    t.send("\x03");
+    t.wait_for("one stopped", |s| {
+        count(s, "test/slow ⊘ cancelled") == 1
+            && s.contains("Ctrl+C again stops the 1 other stream(s)")
+    });
+    t.send("\x03");
+    t.wait_for("both stopped", |s| count(s, "test/slow ⊘ cancelled") == 2);
+    // With nothing streaming, Ctrl+C clears a draft; Ctrl+Z brings it back.
+    t.send("half a thought");
+    t.wait_for("the draft", |s| s.contains("half a thought"));
+    t.send("\x03");
+    t.wait_for("the draft cleared", |s| {
+        !s.contains("half a thought") && s.contains("prompt cleared")
+    });
+    t.send("\x1a");
+    t.wait_for("the draft back", |s| s.contains("half a thought"));
+    t.send("\x15"); // Ctrl+U: the composer empty again.
+    t.wait_for("empty composer", |s| !s.contains("half a thought"));
+    // Idle and empty: the first Ctrl+C only says; the second quits.
+    t.send("\x03");
+    t.wait_for("the warning", |s| {
+        s.contains("Ctrl+C again quits (Ctrl+Q quits at once)")
+    });
+    t.send("\x03");
     assert!(t.wait_exit().success());
 }

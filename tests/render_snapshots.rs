@@ -112,6 +112,13 @@ fn workbench(n: usize) -> App {
     app
 }
 
+fn alt(c: char) -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        ratatui::crossterm::event::KeyCode::Char(c),
+        ratatui::crossterm::event::KeyModifiers::ALT,
+    ))
+}
+
 fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     // The size update works from (a resize message sets it in the workbench).
     app.size = (w, h);
@@ -444,12 +451,6 @@ fn failed_over() -> (App, switchyard::routing::EndpointRegistry) {
     (app, registry)
 }
 
-fn ctrl(c: char) -> Msg {
-    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
-        ratatui::crossterm::event::KeyCode::Char(c),
-        ratatui::crossterm::event::KeyModifiers::CONTROL,
-    ))
-}
 
 #[test]
 fn failed_over_answer_with_its_note_above_it_120x40() {
@@ -463,7 +464,7 @@ fn failed_over_answer_with_its_note_above_it_120x40() {
 #[test]
 fn why_view_of_a_failed_over_answer_120x40() {
     let (mut app, _) = failed_over();
-    update(&mut app, ctrl('w'));
+    update(&mut app, alt('w'));
     let text = format!("{}", render(&mut app, 120, 40).backend());
     assert!(text.contains("503 from"), "{text}");
     assert!(text.contains("✓ attempt 2"), "{text}");
@@ -473,7 +474,7 @@ fn why_view_of_a_failed_over_answer_120x40() {
 #[test]
 fn why_view_of_a_failed_over_answer_160x48() {
     let (mut app, _) = failed_over();
-    update(&mut app, ctrl('w'));
+    update(&mut app, alt('w'));
     insta::assert_snapshot!(render(&mut app, 160, 48).backend());
 }
 

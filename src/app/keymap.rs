@@ -79,6 +79,9 @@ pub enum Action {
     Erase,
     /// Close the overlay.
     Close,
+    /// Ctrl+C: cancel the focused stream (again: every stream), else clear the draft, else
+    /// (again) quit; in an overlay or panel, close it.
+    Interrupt,
     /// Quit.
     Quit,
 }
@@ -486,7 +489,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Wb,
-        &[ctrl('w')],
+        &[alt('w')],
         Action::Why,
         Row("why: the focused pane's plan and attempts"),
     ),
@@ -499,7 +502,7 @@ pub const BINDINGS: &[Binding] = &[
             Wb,
             &[k(KeyCode::F(2))],
             Action::RoutingPanel,
-            Row("panels: routing (F2), privacy (F3), structured output (F4)"),
+            Row("panels: routing, privacy, structured output"),
         ),
         "routing",
     ),
@@ -518,10 +521,10 @@ pub const BINDINGS: &[Binding] = &[
         Action::Edit(EditKey::WordRight),
         Joins,
     ),
-    // Two bindings, so the help groups them as `Ctrl+…/Bksp, Alt+…/Bksp`.
+    // Two bindings, so the help groups them as `Ctrl+…/Bksp/W, Alt+…/Bksp`.
     bind(
         Wb,
-        &[with(CTRL, KeyCode::Backspace)],
+        &[with(CTRL, KeyCode::Backspace), ctrl('w')],
         Action::Edit(EditKey::DeleteWordBack),
         Joins,
     ),
@@ -722,8 +725,14 @@ pub const BINDINGS: &[Binding] = &[
         "cancel",
     ),
     // Everywhere.
+    bind(
+        Any,
+        &[ctrl('c')],
+        Action::Interrupt,
+        Row("stop stream (2×: all), clear prompt, quit"),
+    ),
     hinted(
-        bind(Any, &[ctrl('q'), ctrl('c')], Action::Quit, Row("quit")),
+        bind(Any, &[ctrl('q')], Action::Quit, Row("quit at once")),
         "quit",
     ),
 ];
@@ -864,7 +873,7 @@ mod tests {
             );
             assert_eq!(
                 action_for(ctx, &ev(KeyCode::Char('c'), CTRL)),
-                Some(Action::Quit)
+                Some(Action::Interrupt)
             );
             let mut seen: Vec<Key> = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.ctx == ctx || b.ctx == Any) {
@@ -880,7 +889,7 @@ mod tests {
     fn the_help_is_generated_from_the_keys_compactly() {
         let rows = help_rows();
         let find = |t: &str| rows.iter().find(|(_, d)| *d == t).map(|(k, _)| k.clone());
-        assert_eq!(find("quit").as_deref(), Some("Ctrl+Q/C"));
+        assert_eq!(find("quit at once").as_deref(), Some("Ctrl+Q"));
         assert_eq!(
             find("focus next / previous pane").as_deref(),
             Some("Tab, Shift+Tab")

@@ -86,7 +86,11 @@ pub fn key_to_top(
         return false;
     };
     let at = app.layers.len();
-    let action = super::keymap::action_for(top.context(), key);
+    // Ctrl+C in an overlay or panel closes it (Esc's meaning there), never quits.
+    let action = match super::keymap::action_for(top.context(), key) {
+        Some(Action::Interrupt) => Some(Action::Close),
+        a => a,
+    };
     let reply = top.key(app, action, super::keymap::typed_char(key), fx);
     if reply == Reply::Keep && !app.quitting {
         // A layer it opened goes above it.

@@ -316,8 +316,19 @@ pub struct App {
     pub library: Library,
     /// The named styles every draw uses.
     pub theme: crate::theme::Theme,
+    /// What a second Ctrl+C in a row does (said in the status bar by the first).
+    pub armed: Option<Armed>,
     next_pane: PaneId,
     next_req: ReqId,
+}
+
+/// What a second Ctrl+C does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Armed {
+    /// Cancel every running stream.
+    CancelAll,
+    /// Quit.
+    Quit,
 }
 
 /// What the user saved from the panels, offered back by them.
@@ -356,6 +367,7 @@ impl App {
             faults: false,
             library: Library::default(),
             theme: crate::theme::Theme::default(),
+            armed: None,
             next_pane: 1,
             next_req: 1,
         };

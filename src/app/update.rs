@@ -1,6 +1,6 @@
 //! The pure reducer: a message changes state and returns effects for the runtime to carry out.
 
-use super::keymap::{Action, Context, EditKey, action_for, typed_char};
+use super::keymap::{Action, Context, EditKey, action_for, key_for, typed_char};
 use super::panels::PanelKind;
 use super::state::*;
 use crate::client::Answer;
@@ -242,6 +242,9 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     let action = action_for(Context::Workbench, &key);
+    if action != Some(Action::Interrupt) {
+        app.armed = None;
+    }
     let Some(action) = action.or_else(|| typed_char(&key).map(|c| Action::Edit(EditKey::Char(c))))
     else {
         return;
@@ -261,6 +264,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             }
         }
         Action::Cancel => cancel_focused(app, fx),
+        Action::Interrupt => interrupt(app, fx),
         Action::PickModel => open_picker(app, PickerMode::Replace),
         Action::AddPane => {
             if app.panes.len() >= MAX_PANES {
@@ -449,6 +453,75 @@ fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
         affinity,
         eu: pane.settings.eu,
     });
+}
+
+/// Ctrl+C, as chat users expect: stop the focused stream (a second one stops them all); with
+/// nothing streaming, clear the draft (undo brings it back); on an idle, empty screen, a
+/// second one quits. The first always says in the status bar what the next will do.
+fn interrupt(app: &mut App, fx: &mut Vec<Effect>) {
+    let active = app
+        .panes
+        .iter()
+        .filter(|p| p.active_turn().is_some())
+        .count();
+    let focused_active = app.focused().is_some_and(|p| p.active_turn().is_some());
+    let armed = app.armed.take();
+    if armed == Some(Armed::CancelAll) && active > 0 {
+        for i in 0..app.panes.len() {
+            cancel_pane(app, i, fx);
+        }
+        app.notify(format!("stopped {active} stream(s)"), Level::Info);
+    } else if focused_active {
+        cancel_focused(app, fx);
+        let model = app.focused().map(|p| p.model.clone()).unwrap_or_default();
+        let others = active - 1;
+        if others > 0 {
+            app.armed = Some(Armed::CancelAll);
+            app.notify(
+                format!("stopped {model} · Ctrl+C again stops the {others} other stream(s)"),
+                Level::Info,
+            );
+        } else {
+            app.notify(format!("stopped {model}"), Level::Info);
+        }
+    } else if active > 0 {
+        app.armed = Some(Armed::CancelAll);
+        app.notify(
+            format!("the focused pane is idle · Ctrl+C again stops the {active} running stream(s)"),
+            Level::Info,
+        );
+    } else if !app.composer.is_empty() {
+        app.composer.delete_all();
+        app.notify(
+            format!(
+                "prompt cleared · {} brings it back",
+                key_for(Action::Edit(EditKey::Undo))
+            ),
+            Level::Info,
+        );
+    } else if armed == Some(Armed::Quit) {
+        quit(app, fx);
+    } else {
+        app.armed = Some(Armed::Quit);
+        app.notify(
+            format!(
+                "Ctrl+C again quits ({} quits at once)",
+                key_for(Action::Quit)
+            ),
+            Level::Info,
+        );
+    }
+}
+
+fn cancel_pane(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
+    let Some(turn) = app.panes.get_mut(i).and_then(|p| p.turns.last_mut()) else {
+        return;
+    };
+    if turn.state.is_active() {
+        turn.state = TurnState::Cancelled;
+        turn.answer.finish();
+        fx.push(Effect::Cancel(turn.req));
+    }
 }
 
 fn cancel_focused(app: &mut App, fx: &mut Vec<Effect>) {
@@ -795,6 +868,66 @@ mod tests {
                 result,
             }),
         }
+    }
+
+    fn cancels(fx: &[Effect]) -> usize {
+        fx.iter().filter(|e| matches!(e, Effect::Cancel(_))).count()
+    }
+
+    #[test]
+    fn ctrl_c_stops_the_focused_stream_then_all_then_clears_the_draft_then_quits_twice() {
+        let mut app = app3();
+        typed(&mut app, "hello");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert_eq!(started(&fx).len(), 3);
+        // First: only the focused pane stops, and the status bar says what a second does.
+        let fx = update(&mut app, ctrl('c'));
+        assert_eq!(cancels(&fx), 1);
+        assert_eq!(app.panes[0].turns[0].state, TurnState::Cancelled);
+        assert!(app.panes[1].active_turn().is_some());
+        let (m, _) = app.notice.clone().unwrap();
+        assert!(
+            m.contains("Ctrl+C again stops the 2 other stream(s)"),
+            "{m}"
+        );
+        // Second, right after: the rest stop.
+        let fx = update(&mut app, ctrl('c'));
+        assert_eq!(cancels(&fx), 2);
+        assert!(app.panes.iter().all(|p| p.active_turn().is_none()));
+        // Nothing streams: a draft is cleared, and undo brings it back.
+        typed(&mut app, "draft");
+        let fx = update(&mut app, ctrl('c'));
+        assert!(fx.is_empty() && app.composer_text().is_empty());
+        update(&mut app, ctrl('z'));
+        assert_eq!(app.composer_text(), "draft");
+        update(&mut app, ctrl('u'));
+        // Idle and empty: the first says, the second quits.
+        let fx = update(&mut app, ctrl('c'));
+        assert!(!app.quitting && fx.is_empty());
+        assert!(app.notice.clone().unwrap().0.contains("Ctrl+C again quits"));
+        // Another key in between disarms it.
+        update(&mut app, key(KeyCode::Left));
+        update(&mut app, ctrl('c'));
+        assert!(!app.quitting, "a key in between starts over");
+        let fx = update(&mut app, ctrl('c'));
+        assert!(app.quitting && fx.contains(&Effect::Quit));
+    }
+
+    #[test]
+    fn ctrl_c_in_an_overlay_or_panel_closes_it_and_ctrl_q_quits_at_once() {
+        let mut app = app3();
+        update(&mut app, key(KeyCode::F(1)));
+        update(&mut app, ctrl('c'));
+        assert!(app.layers.is_empty() && !app.quitting);
+        update(&mut app, key(KeyCode::F(2)));
+        update(&mut app, ctrl('c'));
+        assert!(app.layers.is_empty() && !app.quitting);
+        // Ctrl+W deletes a word now; the why view is on Alt+W.
+        typed(&mut app, "one two");
+        update(&mut app, ctrl('w'));
+        assert_eq!(app.composer_text(), "one ");
+        let fx = update(&mut app, ctrl('q'));
+        assert!(app.quitting && fx.contains(&Effect::Quit));
     }
 
     #[test]

@@ -89,14 +89,15 @@ pub(crate) fn draw_help(frame: &mut Frame, th: &Theme) {
     let key_w = rows().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
     let desc_w = rows().map(|(_, d)| d.chars().count()).max().unwrap_or(0);
     // Descriptions wrap (indented under their first line) when the screen is narrow: never cut.
-    let width = ((key_w + desc_w + 4) as u16).min(frame.area().width);
-    let room = (width as usize).saturating_sub(key_w + 4).max(8) as u16;
+    // One column of margin inside each border, so no text touches it.
+    let width = ((key_w + desc_w + 6) as u16).min(frame.area().width);
+    let room = (width as usize).saturating_sub(key_w + 6).max(8) as u16;
     let mut lines: Vec<Line> = Vec::new();
     for (k, d) in rows() {
         let wrapped = crate::markdown::wrap_text(d, room, Style::default());
         for (i, l) in wrapped.into_iter().enumerate() {
             let key = if i == 0 { k.as_str() } else { "" };
-            let mut spans = vec![Span::styled(format!("{key:>key_w$}  "), th.ui.label)];
+            let mut spans = vec![Span::styled(format!(" {key:>key_w$}  "), th.ui.label)];
             spans.extend(l.spans);
             lines.push(Line::from(spans));
         }
