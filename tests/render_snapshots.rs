@@ -451,7 +451,6 @@ fn failed_over() -> (App, switchyard::routing::EndpointRegistry) {
     (app, registry)
 }
 
-
 #[test]
 fn failed_over_answer_with_its_note_above_it_120x40() {
     let (mut app, _) = failed_over();
