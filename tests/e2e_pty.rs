@@ -1144,7 +1144,7 @@ fn ctrl_c_stops_streams_clears_the_draft_and_only_a_second_one_quits_an_idle_scr
     t.send("\x03");
     t.wait_for("one stopped", |s| {
         count(s, "test/slow ⊘ cancelled") == 1
-            && s.contains("Ctrl+C again stops the 1 other stream(s)")
+            && s.contains("Ctrl+C again stops the other 1 · stopped test/slow")
     });
     t.send("\x03");
     t.wait_for("both stopped", |s| count(s, "test/slow ⊘ cancelled") == 2);
@@ -1162,7 +1162,7 @@ fn ctrl_c_stops_streams_clears_the_draft_and_only_a_second_one_quits_an_idle_scr
     // Idle and empty: the first Ctrl+C only says; the second quits.
     t.send("\x03");
     t.wait_for("the warning", |s| {
-        s.contains("Ctrl+C again quits (Ctrl+Q quits at once)")
+        s.contains("Ctrl+C again quits · Ctrl+Q quits at once")
     });
     t.send("\x03");
     assert!(t.wait_exit().success());

@@ -478,7 +478,8 @@ fn interrupt(app: &mut App, fx: &mut Vec<Effect>) {
         if others > 0 {
             app.armed = Some(Armed::CancelAll);
             app.notify(
-                format!("stopped {model} · Ctrl+C again stops the {others} other stream(s)"),
+                // What the next key does comes first: a narrow status bar cuts the end.
+                format!("Ctrl+C again stops the other {others} · stopped {model}"),
                 Level::Info,
             );
         } else {
@@ -487,7 +488,7 @@ fn interrupt(app: &mut App, fx: &mut Vec<Effect>) {
     } else if active > 0 {
         app.armed = Some(Armed::CancelAll);
         app.notify(
-            format!("the focused pane is idle · Ctrl+C again stops the {active} running stream(s)"),
+            format!("Ctrl+C again stops the {active} running · this pane is idle"),
             Level::Info,
         );
     } else if !app.composer.is_empty() {
@@ -505,7 +506,7 @@ fn interrupt(app: &mut App, fx: &mut Vec<Effect>) {
         app.armed = Some(Armed::Quit);
         app.notify(
             format!(
-                "Ctrl+C again quits ({} quits at once)",
+                "Ctrl+C again quits · {} quits at once",
                 key_for(Action::Quit)
             ),
             Level::Info,
@@ -887,7 +888,7 @@ mod tests {
         assert!(app.panes[1].active_turn().is_some());
         let (m, _) = app.notice.clone().unwrap();
         assert!(
-            m.contains("Ctrl+C again stops the 2 other stream(s)"),
+            m.starts_with("Ctrl+C again stops the other 2 · stopped a/1"),
             "{m}"
         );
         // Second, right after: the rest stop.
