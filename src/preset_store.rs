@@ -56,21 +56,7 @@ pub fn save(path: &Path, presets: &Presets) -> Result<(), String> {
 
 /// A preset name's characters and length.
 pub fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("a name is required".into());
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(format!("at most {MAX_NAME} characters"));
-    }
-    match name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        Some(c) => Err(format!(
-            "“{c}” is not allowed: only letters, digits, _ and -"
-        )),
-        None => Ok(()),
-    }
+    crate::schema::check_identifier(name, MAX_NAME)
 }
 
 /// A name a new preset may take: well formed, not built in, not already saved.

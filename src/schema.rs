@@ -189,11 +189,16 @@ fn remote_refs(v: &Value, path: &mut String, out: &mut Vec<Problem>) {
 
 /// The `name` rules: `[A-Za-z0-9_-]`, 1–64 characters.
 pub fn check_name(name: &str) -> Result<(), String> {
+    check_identifier(name, MAX_NAME_CHARS)
+}
+
+/// A name of `[A-Za-z0-9_-]`, 1–`max` characters (schema names, schema files, presets).
+pub fn check_identifier(name: &str, max: usize) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name is required".into());
     }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("at most {MAX_NAME_CHARS} characters"));
+    if name.chars().count() > max {
+        return Err(format!("at most {max} characters"));
     }
     match name
         .chars()

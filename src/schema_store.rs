@@ -56,15 +56,10 @@ pub fn load_all(dir: &Path) -> (Vec<SchemaFile>, Vec<String>) {
     (files, warnings)
 }
 
-/// Checks a name to save under: the API's `name` characters, so a file name is also a valid
-/// schema name.
-pub fn check_file_name(name: &str) -> Result<(), String> {
-    crate::schema::check_name(name)
-}
-
 /// Saves `text` as `dir/name.json` (atomically); returns the path.
 pub fn save(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
-    check_file_name(name)?;
+    // The API's `name` characters, so a file's name is also a valid schema name.
+    crate::schema::check_name(name)?;
     let path = dir.join(format!("{name}.json"));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     crate::health_store::write_atomic(&path, text.as_bytes())

@@ -121,35 +121,15 @@ pub fn refresh_all(app: &mut App) {
     app.layers = layers;
 }
 
-/// Key help (F1): any key closes it.
-pub struct Help;
-
-impl Layer for Help {
-    fn context(&self) -> Context {
-        Context::Popup
-    }
-    fn key(
-        &mut self,
-        app: &mut App,
-        a: Option<Action>,
-        _: Option<char>,
-        fx: &mut Vec<Effect>,
-    ) -> Reply {
-        if a == Some(Action::Quit) {
-            quit(app, fx);
-        }
-        Reply::Close
-    }
-    fn draw(&mut self, frame: &mut Frame, _app: &App, _area: Rect, th: &Theme) {
-        crate::ui::overlay::draw_help(frame, th);
-    }
-    any_impls!();
+/// A popup any key closes: key help (F1) or why (Alt+W).
+pub enum Popup {
+    /// Key help.
+    Help,
+    /// Why the focused pane's last request went where it did.
+    Why,
 }
 
-/// Why the focused pane's last request went where it did (Ctrl+W): any key closes it.
-pub struct Why;
-
-impl Layer for Why {
+impl Layer for Popup {
     fn context(&self) -> Context {
         Context::Popup
     }
@@ -166,7 +146,10 @@ impl Layer for Why {
         Reply::Close
     }
     fn draw(&mut self, frame: &mut Frame, app: &App, _area: Rect, th: &Theme) {
-        crate::ui::overlay::draw_why(frame, app, th);
+        match self {
+            Popup::Help => crate::ui::overlay::draw_help(frame, th),
+            Popup::Why => crate::ui::overlay::draw_why(frame, app, th),
+        }
     }
     any_impls!();
 }
@@ -440,8 +423,7 @@ fn panel_outcome(
                 .map(|name| (name, panel.form.editor_text("schema")));
             // A new preset is what the routing fields say, whatever pane they are applied to.
             let save_preset = panel.form.text("save_preset").and_then(|name| {
-                let mut p = panel.clone();
-                let s = super::panels::read(&mut p, &base).ok()?;
+                let s = super::panels::read(panel, &base).ok()?;
                 Some((name, s.provider.unwrap_or_default()))
             });
             if !apply_panel(panel, app) {

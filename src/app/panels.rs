@@ -486,7 +486,7 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
                 }
             }
             if let Some(file) = f.text("save_as")
-                && let Err(e) = crate::schema_store::check_file_name(&file)
+                && let Err(e) = crate::schema::check_name(&file)
             {
                 f.set_error("save_as", e);
                 bad.set(true);

@@ -310,14 +310,14 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             fx.push(Effect::MouseCapture(app.mouse_capture));
         }
         Action::Retry => retry_focused(app, fx),
-        Action::Help => app.layers.push(Box::new(super::layers::Help)),
+        Action::Help => app.layers.push(Box::new(super::layers::Popup::Help)),
         Action::Why => {
             if app
                 .focused()
                 .and_then(|p| p.turns.last())
                 .is_some_and(|t| !t.why.is_empty())
             {
-                app.layers.push(Box::new(super::layers::Why))
+                app.layers.push(Box::new(super::layers::Popup::Why))
             } else {
                 app.notify(
                     "nothing to explain yet: routing explanations come with --route-locally",
@@ -526,15 +526,7 @@ fn cancel_pane(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
 }
 
 fn cancel_focused(app: &mut App, fx: &mut Vec<Effect>) {
-    let Some(pane) = app.panes.get_mut(app.focus) else {
-        return;
-    };
-    let Some(turn) = pane.turns.last_mut().filter(|t| t.state.is_active()) else {
-        return;
-    };
-    turn.state = TurnState::Cancelled;
-    turn.answer.finish();
-    fx.push(Effect::Cancel(turn.req));
+    cancel_pane(app, app.focus, fx);
 }
 
 fn close_focused(app: &mut App, fx: &mut Vec<Effect>) {
