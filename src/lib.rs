@@ -8,6 +8,7 @@ pub mod clipboard;
 pub mod config;
 pub mod fleet;
 pub mod health_store;
+pub mod history;
 pub mod markdown;
 pub mod models;
 pub mod plan_cmd;

@@ -1,0 +1,72 @@
+-- A history database at schema version 1, as Switchyard 0.1 wrote it (kept verbatim: a
+-- migration test opens it with today's code).
+CREATE TABLE sessions(
+    id INTEGER PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    started INTEGER NOT NULL,
+    ended INTEGER
+);
+CREATE TABLE conversations(
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    forked_from TEXT
+);
+CREATE INDEX conversations_updated ON conversations(updated);
+CREATE TABLE panes(
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    slot INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY(conversation_id, slot)
+);
+CREATE TABLE turns(
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    UNIQUE(conversation_id, seq)
+);
+CREATE TABLE messages(
+    id INTEGER PRIMARY KEY,
+    turn_id INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+    slot INTEGER NOT NULL,
+    session_id INTEGER,
+    model_asked TEXT NOT NULL,
+    model_served TEXT,
+    provider TEXT,
+    content TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    finish_reason TEXT,
+    error TEXT,
+    ttft_ms INTEGER,
+    total_ms INTEGER,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    cost REAL,
+    routing TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX messages_turn ON messages(turn_id);
+CREATE INDEX messages_state ON messages(state);
+CREATE TABLE chunks(
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY(message_id, seq)
+);
+-- rowid: a message's id for its answer, minus a turn's id for its prompt.
+CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'unicode61');
+INSERT INTO sessions VALUES (1, 4242, 1796150000000, 1796150100000);
+INSERT INTO conversations VALUES (1, '19ad9a3b000-0000beef', 'Compare two sorts', 1796150000000, 1796150050000, NULL);
+INSERT INTO panes VALUES (1, 1, 'fleet/alpha', '{"temperature":0.2}');
+INSERT INTO panes VALUES (1, 2, 'fleet/beta:free', '{}');
+INSERT INTO turns VALUES (1, 1, 0, 'Compare quicksort and mergesort', 1796150000000);
+INSERT INTO messages VALUES (1, 1, 1, 1, 'fleet/alpha', 'fleet/alpha', 'Acme', 'Quicksort partitions in place; mergesort is stable.', 'complete', 'stop', NULL, 410, 2300, 12, 40, 0.00012, '{"attempts":[{"provider":"Acme","model":"fleet/alpha"}]}');
+INSERT INTO messages VALUES (2, 1, 2, 1, 'fleet/beta:free', NULL, 'Zed', 'Mergesort needs extra', 'streaming', NULL, NULL, 900, NULL, NULL, NULL, NULL, '{}');
+INSERT INTO chunks VALUES (2, 1, ' memory for merging.');
+INSERT INTO search(rowid, text) VALUES (-1, 'Compare quicksort and mergesort');
+INSERT INTO search(rowid, text) VALUES (1, 'Quicksort partitions in place; mergesort is stable.');
+PRAGMA user_version = 1;

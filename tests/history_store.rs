@@ -1,0 +1,365 @@
+//! The history database on real files: writes, crash recovery, migrations from every earlier
+//! schema (a fixture per version), newer and foreign databases refused, damaged ones kept
+//! aside, a size cap that behaves like a full disk, search, export and import.
+
+use switchyard::history::store::{OpenError, Store, VERSION};
+use switchyard::history::writer::{Event, Head, Op, Start, Writer};
+use switchyard::history::{
+    Attempt, Finish, MARK_END, MARK_START, MessageEnd, PaneRecord, Routing, export,
+};
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "sy-history-{}-{name}-{}",
+        std::process::id(),
+        switchyard::runtime::fresh_seed()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join("history.db")
+}
+
+fn head(uid: &str) -> Head {
+    Head {
+        uid: uid.into(),
+        title: "a title".into(),
+        created_ms: 1_000,
+        forked_from: None,
+    }
+}
+
+fn pane(slot: u32, model: &str) -> PaneRecord {
+    PaneRecord {
+        slot,
+        model: model.into(),
+        settings: serde_json::json!({"temperature": 0.5}),
+    }
+}
+
+fn done(text: &str) -> MessageEnd {
+    MessageEnd {
+        content: text.into(),
+        state: Some(Finish::Complete),
+        finish_reason: Some("stop".into()),
+        provider: Some("Acme".into()),
+        model_served: Some("m/a".into()),
+        ttft_ms: Some(120),
+        total_ms: Some(900),
+        prompt_tokens: Some(10),
+        completion_tokens: Some(20),
+        cost: Some(0.000_3),
+        routing: Routing {
+            attempts: vec![Attempt {
+                provider: "Acme".into(),
+                model: "m/a".into(),
+            }],
+            notes: vec!["failed over from Zed".into()],
+            why: vec![],
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_answer_cut_by_a_crash_keeps_its_batches_and_is_marked_incomplete() {
+    let path = tmp("crash");
+    {
+        let mut s = Store::open(&path).unwrap();
+        s.begin_session().unwrap();
+        let ids = s
+            .begin_turn(
+                &head("c1"),
+                0,
+                "explain borrowing",
+                5,
+                &[pane(1, "m/a"), pane(2, "m/b")],
+            )
+            .unwrap();
+        s.append(&[
+            (ids[0], 1, "Ownership ".into()),
+            (ids[1], 1, "Borrow".into()),
+        ])
+        .unwrap();
+        s.append(&[(ids[1], 2, "ing lends.".into())]).unwrap();
+        s.finish(ids[0], &done("Ownership moves values.")).unwrap();
+        // Dropped without ending the session: a kill -9.
+    }
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.begin_session().unwrap(), 1);
+    let c = s.load("c1").unwrap().unwrap();
+    assert_eq!(c.turns.len(), 1);
+    assert_eq!(c.turns[0].prompt, "explain borrowing");
+    let m = &c.turns[0].messages;
+    assert_eq!(m[0].end.content, "Ownership moves values.");
+    assert_eq!(m[0].end.state, Some(Finish::Complete));
+    assert_eq!(m[0].end.routing.attempts.len(), 1);
+    assert_eq!(m[1].end.content, "Borrowing lends.");
+    assert_eq!(m[1].end.state, Some(Finish::Incomplete));
+    assert!(m[1].end.error.as_deref().unwrap().contains("interrupted"));
+    // The recovered text is searchable.
+    let hits = s.search("lends", 10).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].model.as_deref(), Some("m/b"));
+    assert_eq!(s.begin_session().unwrap(), 0, "recovered once");
+}
+
+#[test]
+fn a_reader_sees_the_text_so_far_and_ending_the_session_marks_it_incomplete() {
+    let path = tmp("live");
+    let mut a = Store::open(&path).unwrap();
+    a.begin_session().unwrap();
+    let ids = a
+        .begin_turn(&head("c1"), 0, "p", 5, &[pane(1, "m/a")])
+        .unwrap();
+    a.append(&[(ids[0], 1, "so far".into())]).unwrap();
+    // Another reader (`switchyard history show` while the workbench streams) sees the text
+    // so far.
+    let b = Store::open_read_only(&path).unwrap();
+    let c = b.load("c1").unwrap().unwrap();
+    assert_eq!(c.turns[0].messages[0].end.content, "so far");
+    assert_eq!(c.turns[0].messages[0].end.state, Some(Finish::Streaming));
+    a.end_session().unwrap();
+    let c = b.load("c1").unwrap().unwrap();
+    assert_eq!(c.turns[0].messages[0].end.state, Some(Finish::Incomplete));
+}
+
+#[test]
+fn every_earlier_schema_version_opens_and_reads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/history");
+    let mut seen = 0;
+    for v in 1..=VERSION {
+        let sql = std::fs::read_to_string(dir.join(format!("v{v}.sql")))
+            .unwrap_or_else(|e| panic!("a fixture for schema {v} is kept: {e}"));
+        let path = tmp(&format!("v{v}"));
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(&sql)
+            .unwrap();
+        let mut s = Store::open(&path).unwrap();
+        // The fixture's session ended with an answer still streaming: it is recovered.
+        assert_eq!(s.begin_session().unwrap(), 1);
+        let c = s.load("19ad9a3b000-0000beef").unwrap().unwrap();
+        assert_eq!(c.title, "Compare two sorts");
+        assert_eq!(c.panes.len(), 2);
+        assert_eq!(c.panes[0].settings["temperature"], 0.2);
+        let m = &c.turns[0].messages;
+        assert_eq!(
+            m[1].end.content,
+            "Mergesort needs extra memory for merging."
+        );
+        assert_eq!(m[1].end.state, Some(Finish::Incomplete));
+        assert_eq!(s.search("stable", 5).unwrap().len(), 1);
+        // And the upgraded database takes new turns.
+        s.begin_turn(
+            &Head {
+                uid: c.uid.clone(),
+                ..head("x")
+            },
+            1,
+            "next",
+            9,
+            &[pane(1, "fleet/alpha")],
+        )
+        .unwrap();
+        let v: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        seen += 1;
+    }
+    assert_eq!(seen, VERSION);
+}
+
+#[test]
+fn a_newer_or_foreign_database_is_refused_and_left_as_it_is() {
+    let path = tmp("newer");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE future(x); PRAGMA user_version = 99;")
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    match Store::open(&path) {
+        Err(e @ OpenError::Newer { found: 99 }) => {
+            assert!(e.to_string().contains("newer Switchyard"), "{e}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let path = tmp("foreign");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE photos(x);")
+        .unwrap();
+    assert!(matches!(Store::open(&path), Err(OpenError::Foreign)));
+}
+
+#[test]
+fn a_damaged_database_is_kept_aside_and_a_new_one_starts() {
+    let path = tmp("damaged");
+    let junk = b"this is not a database, just bytes that a crash left behind".repeat(200);
+    std::fs::write(&path, &junk).unwrap();
+    let (mut s, note) = Store::open_or_recover(&path).unwrap();
+    let note = note.unwrap();
+    assert!(
+        note.contains("damaged") && note.contains("kept as"),
+        "{note}"
+    );
+    let aside: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(
+        std::fs::read(aside[0].path()).unwrap(),
+        junk,
+        "never overwritten"
+    );
+    s.begin_session().unwrap();
+    s.begin_turn(&head("c"), 0, "works", 1, &[pane(1, "m")])
+        .unwrap();
+}
+
+#[test]
+fn a_full_history_fails_writes_with_a_message_and_the_writer_goes_on() {
+    let path = tmp("full");
+    let s = Store::open(&path).unwrap();
+    s.set_max_bytes(64 * 1024).unwrap();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let w = Writer::spawn(s, move |e| ev.lock().unwrap().push(e));
+    let (ack_tx, ack_rx) = tokio::sync::oneshot::channel();
+    w.send(
+        Op::Turn {
+            head: head("c"),
+            seq: 0,
+            prompt: "p".into(),
+            starts: vec![Start {
+                req: 7,
+                pane: pane(1, "m"),
+            }],
+        },
+        Some(ack_tx),
+    );
+    ack_rx.blocking_recv().unwrap();
+    for i in 0..200 {
+        w.send(
+            Op::Append {
+                req: 7,
+                text: format!("{i:04}").repeat(500),
+            },
+            None,
+        );
+    }
+    w.send(
+        Op::Finish {
+            req: 7,
+            end: Box::new(done("x".repeat(2_000_000).as_str())),
+        },
+        None,
+    );
+    w.close(std::time::Duration::from_secs(30));
+    let events = events.lock().unwrap();
+    let problems: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Problem(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(problems.len(), 1, "said once: {problems:?}");
+    assert!(problems[0].contains("disk is full"), "{}", problems[0]);
+}
+
+#[test]
+fn search_highlights_hits_in_prompts_and_answers_and_delete_removes_them() {
+    let path = tmp("search");
+    let mut s = Store::open(&path).unwrap();
+    s.begin_session().unwrap();
+    let ids = s
+        .begin_turn(&head("c1"), 0, "What is a monad?", 5, &[pane(1, "m/a")])
+        .unwrap();
+    s.finish(
+        ids[0],
+        &done("A monad is a monoid in the category of endofunctors."),
+    )
+    .unwrap();
+    let ids = s
+        .begin_turn(&head("c2"), 0, "Explain tokio", 6, &[pane(1, "m/b")])
+        .unwrap();
+    s.finish(ids[0], &done("Tokio is an async runtime."))
+        .unwrap();
+    let hits = s.search("monad", 10).unwrap();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits.iter().all(|h| h.uid == "c1"));
+    assert!(hits.iter().any(|h| h.model.is_none()), "the prompt matched");
+    assert!(
+        hits.iter()
+            .all(|h| h.snippet.contains(&format!("{MARK_START}monad{MARK_END}"))),
+        "{hits:?}"
+    );
+    // Prefix search as the user types, and operators taken as words.
+    assert_eq!(s.search("endofunc", 10).unwrap().len(), 1);
+    assert!(s.search("\"AND OR NOT (", 10).is_ok());
+    let list = s.list(10).unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].uid, "c2", "most recent first");
+    assert_eq!(list[1].totals.tokens, 30);
+    assert!((list[1].totals.cost - 0.000_3).abs() < 1e-12);
+    s.delete("c1").unwrap();
+    assert!(s.search("monad", 10).unwrap().is_empty());
+    assert_eq!(s.list(10).unwrap().len(), 1);
+    assert!(s.load("c1").unwrap().is_none());
+}
+
+#[test]
+fn export_then_import_is_lossless_and_fork_keeps_turns_up_to_one() {
+    let path = tmp("export");
+    let mut s = Store::open(&path).unwrap();
+    s.begin_session().unwrap();
+    for seq in 0..3 {
+        let ids = s
+            .begin_turn(
+                &head("c1"),
+                seq,
+                &format!("prompt {seq}\nwith a second line"),
+                10 + seq as i64,
+                &[pane(1, "m/a"), pane(2, "m/b:free")],
+            )
+            .unwrap();
+        s.finish(ids[0], &done(&format!("answer {seq} with **markdown**")))
+            .unwrap();
+        let cancelled = MessageEnd {
+            content: "partial".into(),
+            state: Some(Finish::Cancelled),
+            ..Default::default()
+        };
+        s.finish(ids[1], &cancelled).unwrap();
+    }
+    let original = s.load("c1").unwrap().unwrap();
+    let json = export::to_json(std::slice::from_ref(&original));
+    let md = export::to_markdown(&original);
+    assert!(md.contains("## 2. prompt 1"), "{md}");
+    assert!(md.contains("### m/b:free"), "{md}");
+    assert!(md.contains("first token 0.12 s"), "{md}");
+    assert!(md.contains("$0.0003"), "{md}");
+    assert!(md.contains("cancelled"), "{md}");
+
+    let other = tmp("import");
+    let mut t = Store::open(&other).unwrap();
+    for c in export::from_json(&json).unwrap() {
+        t.insert(&c).unwrap();
+    }
+    assert_eq!(t.load("c1").unwrap().unwrap(), original);
+    // Importing twice is refused by name, not duplicated.
+    let again = export::from_json(&json).unwrap();
+    assert!(t.insert(&again[0]).unwrap_err().contains("already"));
+    assert_eq!(t.search("markdown", 10).unwrap().len(), 3);
+
+    let fork = s.fork("c1", 1).unwrap();
+    assert_eq!(fork.turns.len(), 2);
+    assert_eq!(fork.forked_from.as_deref(), Some("c1"));
+    assert_eq!(s.load(&fork.uid).unwrap().unwrap().turns.len(), 2);
+    assert_eq!(s.resolve(&fork.uid[..8]).unwrap(), fork.uid);
+}
