@@ -22,6 +22,12 @@ pub struct Cli {
     /// Fallback models sent as `models` after the primary (repeatable).
     #[arg(long = "fallback", global = true)]
     pub fallbacks: Vec<String>,
+    /// Keep nothing of this run in the history.
+    #[arg(long, global = true)]
+    pub no_history: bool,
+    /// Continue the last conversation (its panes, models and settings).
+    #[arg(short = 'c', long = "continue")]
+    pub continue_last: bool,
     /// What to do (default: open the workbench).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -70,6 +76,58 @@ pub enum Command {
     Sim(SimArgs),
     /// Show the route each model's request would take now, and the body; sends nothing.
     Plan(PlanArgs),
+    /// List, search, show, export, import and delete kept conversations.
+    #[command(subcommand)]
+    History(HistoryCommand),
+}
+
+/// `switchyard history …`.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Conversations, latest first.
+    List {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// At most this many.
+        #[arg(short = 'n', long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Full-text search over every prompt and answer.
+    Search {
+        /// One JSON object per hit per line.
+        #[arg(long)]
+        json: bool,
+        /// The words (all must appear; the last may be a prefix).
+        #[arg(required = true, num_args = 1..)]
+        words: Vec<String>,
+    },
+    /// A conversation as Markdown (default: the latest).
+    Show {
+        /// Its id, or a unique start of it.
+        id: Option<String>,
+    },
+    /// Conversations as Markdown or JSON (default: all of them, as JSON).
+    Export {
+        /// Ids (or unique starts); none: every conversation.
+        ids: Vec<String>,
+        /// `json` (importable) or `md`; default from the output file's extension, else json.
+        #[arg(long, value_parser = ["json", "md"])]
+        format: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Read a JSON export back in (conversations already there are skipped, said by id).
+    Import {
+        /// The export file.
+        file: PathBuf,
+    },
+    /// Delete a conversation.
+    Rm {
+        /// Its id, or a unique start of it.
+        id: String,
+    },
 }
 
 /// `switchyard plan`.

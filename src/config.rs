@@ -27,6 +27,29 @@ pub struct Config {
     /// line win).
     #[serde(default)]
     pub request: crate::settings::RequestArgs,
+    /// `[history]`: whether conversations are kept, and how much.
+    #[serde(default)]
+    pub history: HistoryConfig,
+}
+
+/// The `[history]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistoryConfig {
+    /// Keep conversations (default true; `--no-history` turns it off for one run).
+    pub enabled: bool,
+    /// Largest the history database may grow, in MB (none by default); beyond it, answers
+    /// stay on screen and are not saved, as on a full disk.
+    pub max_mb: Option<f64>,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_mb: None,
+        }
+    }
 }
 
 /// The `[limits]` table: bounds on what one stream may send (defaults far above real traffic).

@@ -9,6 +9,7 @@ pub mod config;
 pub mod fleet;
 pub mod health_store;
 pub mod history;
+pub mod history_cmd;
 pub mod markdown;
 pub mod models;
 pub mod plan_cmd;

@@ -28,6 +28,9 @@ async fn run(cli: Cli) -> i32 {
     if let Some(Command::Sim(args)) = &cli.command {
         return models::serve_fleet(&cli.source, args).await;
     }
+    if let Some(Command::History(h)) = cli.command {
+        return switchyard::history_cmd::run(h);
+    }
     let cfg = match source::load_config(&cli.source) {
         Ok(c) => c,
         Err(e) => {
@@ -158,7 +161,7 @@ async fn run(cli: Cli) -> i32 {
             }
             switchyard::plan_cmd::run(&src, &models, &settings, &p).await
         }
-        Some(Command::Sim(_)) => unreachable!("handled above"),
+        Some(Command::Sim(_) | Command::History(_)) => unreachable!("handled above"),
         None => {
             let mut models = models;
             if models.is_empty() {
@@ -202,7 +205,42 @@ async fn run(cli: Cli) -> i32 {
                     app.notify(w.clone(), switchyard::app::state::Level::Error);
                 }
             }
-            match tui::run(app, src).await {
+            // History: a problem opening it is a message and a run without it, never a refusal.
+            let (store, recording, note) =
+                switchyard::history_cmd::open_for_workbench(&cfg.history, cli.no_history);
+            app.recording = recording;
+            if let Some(n) = note {
+                app.notify(n, switchyard::app::state::Level::Error);
+            }
+            if cli.continue_last {
+                match store.as_ref().map(|s| {
+                    s.last().and_then(|u| match u {
+                        Some(u) => s.load(&u),
+                        None => Ok(None),
+                    })
+                }) {
+                    Some(Ok(Some(conv))) => {
+                        let title = conv.title.clone();
+                        match app.open_conversation(&conv) {
+                            Some(w) => app.notify(w, switchyard::app::state::Level::Error),
+                            None => app.notify(
+                                format!("continuing “{title}”"),
+                                switchyard::app::state::Level::Info,
+                            ),
+                        }
+                    }
+                    Some(Ok(None)) => app.notify(
+                        "-c: no earlier conversation; this is a new one",
+                        switchyard::app::state::Level::Info,
+                    ),
+                    Some(Err(e)) => app.notify(
+                        format!("-c: the last conversation could not be read: {e}"),
+                        switchyard::app::state::Level::Error,
+                    ),
+                    None => {}
+                }
+            }
+            match tui::run(app, src, store).await {
                 Ok(()) => 0,
                 Err(e) => {
                     eprintln!("switchyard: {e}");

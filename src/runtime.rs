@@ -42,6 +42,9 @@ pub enum JobEvent {
     Ended(Box<Answer>),
 }
 
+/// Longest a request waits for history to write its prompt.
+pub const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Per-job options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JobOptions {
@@ -130,12 +133,31 @@ impl Runtime {
         id: u64,
         request: ChatRequest,
         opts: JobOptions,
+        on_event: impl FnMut(JobEvent) + Send + 'static,
+    ) {
+        self.spawn_after(None, id, request, opts, on_event)
+    }
+
+    /// Starts job `id` once `ready` fires (history has written its prompt), at most
+    /// `READY_WAIT` later: a slow disk delays a request, never stops it.
+    pub fn spawn_after(
+        &mut self,
+        ready: Option<tokio::sync::oneshot::Receiver<()>>,
+        id: u64,
+        request: ChatRequest,
+        opts: JobOptions,
         mut on_event: impl FnMut(JobEvent) + Send + 'static,
     ) {
         let client = self.client.clone();
         let limits = self.limits.clone();
+        let wait = async move {
+            if let Some(r) = ready {
+                let _ = tokio::time::timeout(READY_WAIT, r).await;
+            }
+        };
         let handle = if let Some(router) = self.router.clone() {
             tokio::spawn(async move {
+                wait.await;
                 let started = Instant::now();
                 let mut exec = crate::routing::exec::ExecOptions {
                     affinity: opts.affinity.map(crate::routing::EndpointId),
@@ -210,6 +232,7 @@ impl Runtime {
                 .flatten()
                 .filter(|m| !m.is_empty());
             tokio::spawn(async move {
+                wait.await;
                 if eu_unmet {
                     // Nothing is sent where EU processing cannot be honoured.
                     on_event(JobEvent::Ended(Box::new(crate::client::Answer {

@@ -32,6 +32,9 @@ pub struct RequestSettings {
     /// With a JSON schema on, do not require endpoints to list structured outputs (by default
     /// a schema turns `require_parameters` on, so no endpoint silently ignores it).
     pub no_require_parameters: bool,
+    /// Keep this pane's prompts and answers out of the history (with zero-retention routing,
+    /// nothing of it is kept anywhere).
+    pub unrecorded: bool,
 }
 
 impl RequestSettings {
@@ -194,6 +197,7 @@ pub fn overlay_settings(base: RequestSettings, over: RequestSettings) -> Request
         response_format: over.response_format.or(base.response_format),
         eu: over.eu || base.eu,
         no_require_parameters: over.no_require_parameters || base.no_require_parameters,
+        unrecorded: over.unrecorded || base.unrecorded,
     }
 }
 
@@ -330,6 +334,7 @@ impl RequestArgs {
             response_format,
             eu: self.eu,
             no_require_parameters: self.no_require_parameters,
+            unrecorded: false,
         };
         s.check().map_err(|(field, msg)| {
             let flag = match field {

@@ -42,7 +42,11 @@ fn leave_terminal() {
 }
 
 /// Runs the workbench until the user quits or a signal arrives.
-pub async fn run(mut app: App, source: Source) -> Result<(), String> {
+pub async fn run(
+    mut app: App,
+    source: Source,
+    store: Option<crate::history::store::Store>,
+) -> Result<(), String> {
     let mut rt = Runtime::new(&source)?;
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     if let Ok(size) = terminal.size() {
@@ -90,6 +94,15 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     for w in rt.warnings() {
         let _ = tx.send(Msg::Notice(w, crate::app::state::Level::Error));
     }
+    let mut history = History {
+        writer: store.map(|store| {
+            let tx = tx.clone();
+            crate::history::writer::Writer::spawn(store, move |e| {
+                let _ = tx.send(Msg::History(Box::new(e)));
+            })
+        }),
+        ready: Default::default(),
+    };
     let mut clipboard = Clipboard::new();
     let mut dirty = true;
     // Whether the pending frame answers user input (drawn sooner than stream-only frames).
@@ -112,7 +125,7 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
                     fx.extend(update(&mut app, m));
                 }
                 for e in fx {
-                    run_effect(e, &mut rt, &source, &tx, &mut clipboard);
+                    run_effect(e, &mut rt, &source, &tx, &mut clipboard, &mut history);
                 }
                 dirty = true;
             }
@@ -123,7 +136,7 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
                     fx.extend(update(&mut app, m));
                 }
                 for e in fx {
-                    run_effect(e, &mut rt, &source, &tx, &mut clipboard);
+                    run_effect(e, &mut rt, &source, &tx, &mut clipboard, &mut history);
                 }
                 if app.quitting {
                     break Ok(());
@@ -149,6 +162,10 @@ pub async fn run(mut app: App, source: Source) -> Result<(), String> {
     };
     rt.cancel_all();
     leave_terminal();
+    // What the quit cut is written, marked cancelled, before the process goes.
+    if let Some(w) = history.writer.take() {
+        w.close(Duration::from_secs(5));
+    }
     // Health outlives the session, so the next run starts from what this one learned.
     for e in rt.save_health().await {
         eprintln!("switchyard: {e}");
@@ -164,14 +181,44 @@ fn is_input(m: &Msg) -> bool {
     )
 }
 
+/// The history writer and the prompts it has yet to confirm, per request.
+struct History {
+    writer: Option<crate::history::writer::Writer>,
+    ready: std::collections::HashMap<u64, tokio::sync::oneshot::Receiver<()>>,
+}
+
 fn run_effect(
     e: Effect,
     rt: &mut Runtime,
     source: &Source,
     tx: &mpsc::UnboundedSender<Msg>,
     clipboard: &mut Clipboard,
+    history: &mut History,
 ) {
     match e {
+        Effect::History(op) => {
+            let Some(w) = &history.writer else { return };
+            if let crate::history::writer::Op::Turn { starts, .. } = &*op {
+                // One ack for the whole turn: every pane's request waits for the prompt.
+                let mut senders = Vec::new();
+                for s in starts {
+                    let (t, r) = tokio::sync::oneshot::channel();
+                    senders.push(t);
+                    history.ready.insert(s.req, r);
+                }
+                let (all, done) = tokio::sync::oneshot::channel();
+                tokio::spawn(async move {
+                    if done.await.is_ok() {
+                        for t in senders {
+                            let _ = t.send(());
+                        }
+                    }
+                });
+                w.send(*op, Some(all));
+            } else {
+                w.send(*op, None);
+            }
+        }
         Effect::Start {
             pane,
             req,
@@ -185,7 +232,8 @@ fn run_effect(
                 affinity,
                 eu,
             };
-            rt.spawn(req, *request, opts, move |ev| {
+            let ready = history.ready.remove(&req);
+            rt.spawn_after(ready, req, *request, opts, move |ev| {
                 let msg = match ev {
                     JobEvent::Attempt {
                         endpoint,

@@ -854,6 +854,7 @@ fn every_request_setting_validates_against_the_spec() {
         )),
         eu: true,
         no_require_parameters: false,
+        unrecorded: false,
     };
     let r = build("m/a", &s, [("earlier", "answer")], "now");
     assert_valid(&r);

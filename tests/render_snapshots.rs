@@ -38,7 +38,11 @@ fn workbench(n: usize) -> App {
         update(&mut app, key(ratatui::crossterm::event::KeyCode::Char(c)));
     }
     let fx = update(&mut app, key(ratatui::crossterm::event::KeyCode::Enter));
-    assert_eq!(fx.len(), n, "one request per pane");
+    let starts = fx
+        .iter()
+        .filter(|e| matches!(e, switchyard::app::update::Effect::Start { .. }))
+        .count();
+    assert_eq!(starts, n, "one request per pane");
     let ids: Vec<(u64, u64)> = app.panes.iter().map(|p| (p.id, p.turns[0].req)).collect();
     for (i, (pane, req)) in ids.into_iter().enumerate() {
         let ev = |event| Msg::Stream {
@@ -162,6 +166,15 @@ fn help_overlay_80x24() {
     let mut app = workbench(3);
     update(&mut app, key(ratatui::crossterm::event::KeyCode::F(1)));
     insta::assert_snapshot!(render(&mut app, 80, 24).backend());
+    // Taller than the screen, it scrolls to its last rows, and any other key closes it.
+    let last = "Ctrl+Q  quit at once";
+    assert!(!format!("{}", render(&mut app, 80, 24).backend()).contains(last));
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
+    let screen = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(screen.contains(last), "{screen}");
+    assert!(screen.contains("↑ 2 more"), "{screen}");
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::Char('x')));
+    assert!(app.layers.is_empty());
 }
 
 #[test]
@@ -707,9 +720,15 @@ fn a_panel_redraws_after_every_key_though_its_drawing_is_reused_between_frames()
     let (mut app, _registry) = failed_over();
     update(&mut app, key(KeyCode::F(3)));
     let before = format!("{}", render(&mut app, 160, 48).backend());
-    assert!(!before.contains("[x] on"), "{before}");
+    assert!(
+        before.contains("deny data collection   [ ] off"),
+        "{before}"
+    );
     assert_eq!(before, format!("{}", render(&mut app, 160, 48).backend()));
     update(&mut app, key(KeyCode::Char(' ')));
     let after = format!("{}", render(&mut app, 160, 48).backend());
-    assert!(after.contains("[x] on"), "the key shows at once: {after}");
+    assert!(
+        after.contains("deny data collection   [x] on"),
+        "the key shows at once: {after}"
+    );
 }

@@ -84,6 +84,16 @@ pub enum Action {
     Interrupt,
     /// Quit.
     Quit,
+    /// Open the history browser (F7).
+    History,
+    /// Rename the selected conversation.
+    Rename,
+    /// Delete the selected conversation (asks first).
+    Delete,
+    /// Fork the selected conversation at the selected turn.
+    Fork,
+    /// Start a new, empty conversation.
+    NewConversation,
 }
 
 /// Faults F6 can inject.
@@ -165,6 +175,8 @@ pub enum Context {
     Popup,
     /// A settings panel (F2, F3).
     Panel,
+    /// The history browser (F7).
+    History,
 }
 
 /// One key: a code and exact modifiers (Shift is part of a character, so ignored for those).
@@ -361,7 +373,9 @@ const fn hinted(b: Binding, hint: &'static str) -> Binding {
     }
 }
 
-use Context::{Any, Health as HealthCtx, Panel, Picker, Popup, Workbench as Wb};
+use Context::{
+    Any, Health as HealthCtx, History as HistoryCtx, Panel, Picker, Popup, Workbench as Wb,
+};
 use Help::{Hidden, Joins, Row};
 
 const DIGITS: &[Key] = &[
@@ -508,6 +522,21 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Wb, &[k(KeyCode::F(3))], Action::PrivacyPanel, Joins),
     bind(Wb, &[k(KeyCode::F(4))], Action::StructuredPanel, Joins),
+    hinted(
+        bind(
+            Wb,
+            &[k(KeyCode::F(7))],
+            Action::History,
+            Row("history: search, reopen, fork, rename"),
+        ),
+        "history",
+    ),
+    bind(
+        Wb,
+        &[ctrl('l')],
+        Action::NewConversation,
+        Row("new conversation (this one stays in F7)"),
+    ),
     // Prompt editing.
     bind(
         Wb,
@@ -675,9 +704,53 @@ pub const BINDINGS: &[Binding] = &[
         bind(Picker, &[k(KeyCode::Esc)], Action::Close, Hidden),
         "close",
     ),
+    hinted_pair(
+        bind(
+            Popup,
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
+            Hidden,
+        ),
+        "scroll",
+    ),
+    bind(Popup, &[k(KeyCode::PageUp)], Action::ScrollPageUp, Hidden),
+    bind(
+        Popup,
+        &[k(KeyCode::PageDown)],
+        Action::ScrollPageDown,
+        Hidden,
+    ),
     hinted(
         bind(Popup, &[k(KeyCode::Esc)], Action::Close, Hidden),
         "closes",
+    ),
+    // The history browser.
+    hinted_pair(
+        bind(
+            HistoryCtx,
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
+            Hidden,
+        ),
+        "select",
+    ),
+    hinted(
+        bind(HistoryCtx, &[k(KeyCode::Enter)], Action::Choose, Hidden),
+        "open",
+    ),
+    hinted(bind(HistoryCtx, &[ctrl('f')], Action::Fork, Hidden), "fork"),
+    hinted(
+        bind(HistoryCtx, &[ctrl('r')], Action::Rename, Hidden),
+        "rename",
+    ),
+    hinted(
+        bind(HistoryCtx, &[ctrl('d')], Action::Delete, Hidden),
+        "delete",
+    ),
+    bind(HistoryCtx, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
+    hinted(
+        bind(HistoryCtx, &[k(KeyCode::Esc)], Action::Close, Hidden),
+        "close",
     ),
     // Settings panels.
     hinted_pair(

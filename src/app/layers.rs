@@ -5,7 +5,7 @@
 
 use super::keymap::{Action, Context, hints};
 use super::panels::{Panel, PanelKind};
-use super::state::{App, Level, Picker, PickerMode, TurnState};
+use super::state::{App, Level, Picker, PickerMode};
 use super::update::{Effect, FaultRequest, picker_matches, quit};
 use crate::app::form::Outcome;
 use crate::theme::Theme;
@@ -121,10 +121,10 @@ pub fn refresh_all(app: &mut App) {
     app.layers = layers;
 }
 
-/// A popup any key closes: key help (F1) or why (Alt+W).
+/// A popup any key but scrolling closes: key help (F1) or why (Alt+W).
 pub enum Popup {
-    /// Key help.
-    Help,
+    /// Key help, scrolled to this row (it scrolls when the screen is short).
+    Help(usize),
     /// Why the focused pane's last request went where it did.
     Why,
 }
@@ -143,11 +143,33 @@ impl Layer for Popup {
         if a == Some(Action::Quit) {
             quit(app, fx);
         }
+        if let Popup::Help(top) = self {
+            let rows = super::keymap::help_rows().len() + 1;
+            let page = app.size.1.saturating_sub(4).max(1) as isize;
+            let d = match a {
+                Some(Action::Select(d)) => d as isize,
+                Some(Action::ScrollPageUp) => -page,
+                Some(Action::ScrollPageDown) => page,
+                _ => return Reply::Close,
+            };
+            *top = top.saturating_add_signed(d).min(rows.saturating_sub(1));
+            return Reply::Keep;
+        }
         Reply::Close
+    }
+    fn commands(&self) -> Vec<(String, &'static str)> {
+        match self {
+            Popup::Help(_) => hints(self.context()),
+            // Why does not scroll (it wraps to the screen).
+            Popup::Why => hints(self.context())
+                .into_iter()
+                .filter(|(_, w)| *w != "scroll")
+                .collect(),
+        }
     }
     fn draw(&mut self, frame: &mut Frame, app: &App, _area: Rect, th: &Theme) {
         match self {
-            Popup::Help => crate::ui::overlay::draw_help(frame, th),
+            Popup::Help(top) => crate::ui::overlay::draw_help(frame, *top, th),
             Popup::Why => crate::ui::overlay::draw_why(frame, app, th),
         }
     }
@@ -291,12 +313,9 @@ fn choose_model(app: &mut App, mode: PickerMode, chosen: String, fx: &mut Vec<Ef
             app.notify(format!("added a pane for {chosen}"), Level::Info);
         }
         PickerMode::Replace => {
+            // A running stream stops, kept as cancelled.
+            super::update::cancel_pane(app, app.focus, fx);
             if let Some(pane) = app.panes.get_mut(app.focus) {
-                if let Some(t) = pane.turns.last_mut().filter(|t| t.state.is_active()) {
-                    t.state = TurnState::Cancelled;
-                    t.answer.finish();
-                    fx.push(Effect::Cancel(t.req));
-                }
                 pane.model = chosen.clone();
                 app.notify(format!("pane now uses {chosen}"), Level::Info);
             }

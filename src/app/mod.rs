@@ -1,6 +1,7 @@
 //! The workbench model: state, key bindings and the pure `update` reducer.
 
 pub mod form;
+pub mod history_view;
 pub mod keymap;
 pub mod layers;
 pub mod panels;

@@ -281,6 +281,11 @@ pub fn open(
                 Value::Toggle(p.enforce_distillable_text == Some(true)),
             ),
             Field::new("eu", "EU processing only", Value::Toggle(s.eu)),
+            Field::new(
+                "history",
+                "keep in local history",
+                Value::Toggle(!s.unrecorded),
+            ),
         ],
         PanelKind::Structured => {
             let (on, name, strict, text) = match &s.response_format {
@@ -474,6 +479,7 @@ pub fn read(panel: &mut Panel, base: &RequestSettings) -> Result<RequestSettings
             p.zdr = f.toggle("zdr").then_some(true);
             p.enforce_distillable_text = f.toggle("distillable").then_some(true);
             s.eu = f.toggle("eu");
+            s.unrecorded = !f.toggle("history");
         }
         PanelKind::Structured => {
             s.no_require_parameters = !f.toggle("require");

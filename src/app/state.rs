@@ -149,6 +149,83 @@ impl Turn {
         self.verdict = Some(verdict);
     }
 
+    /// What history keeps of this turn's answer now.
+    pub fn record(&self) -> crate::history::MessageEnd {
+        use crate::history::Finish;
+        let content = self.text().to_string();
+        let (state, finish_reason, error) = match &self.state {
+            TurnState::Waiting { .. } | TurnState::Streaming => (Finish::Streaming, None, None),
+            TurnState::Done(r) => (Finish::Complete, Some(r.clone()), None),
+            TurnState::Cancelled => (Finish::Cancelled, None, None),
+            TurnState::Failed(e) if content.is_empty() => {
+                (Finish::Error, None, Some(e.to_string()))
+            }
+            TurnState::Failed(e) => (Finish::Incomplete, None, Some(e.to_string())),
+        };
+        let ms = |d: Duration| d.as_millis() as i64;
+        crate::history::MessageEnd {
+            content,
+            state: Some(state),
+            finish_reason,
+            error,
+            model_served: self.served.model.clone(),
+            provider: self.served.provider.clone(),
+            ttft_ms: self.ttft.map(ms),
+            total_ms: self.last_at.map(ms),
+            prompt_tokens: self.usage.as_ref().map(|u| u.prompt_tokens as i64),
+            completion_tokens: self.usage.as_ref().map(|u| u.completion_tokens as i64),
+            cost: self.usage.as_ref().and_then(|u| u.cost),
+            routing: crate::history::Routing {
+                attempts: Vec::new(),
+                notes: self.notes.clone(),
+                why: self.why.clone(),
+            },
+        }
+    }
+
+    /// A turn read back from history: finished, never running (request id 0 is never issued).
+    pub fn restored(prompt: String, end: &crate::history::MessageEnd) -> Self {
+        use crate::history::Finish;
+        let mut t = Turn::new(prompt, 0);
+        // Stored text is data from disk: shown only once made inert.
+        t.answer
+            .replace(crate::safe_text::neutralise(&end.content).into_owned());
+        t.answer.finish();
+        t.state = match end.state.unwrap_or(Finish::Incomplete) {
+            Finish::Complete => {
+                TurnState::Done(end.finish_reason.clone().unwrap_or_else(|| "stop".into()))
+            }
+            Finish::Cancelled => TurnState::Cancelled,
+            _ => TurnState::Failed(ChatError::Truncated(
+                end.error
+                    .clone()
+                    .unwrap_or_else(|| crate::history::store::INTERRUPTED.into()),
+            )),
+        };
+        t.served = ServedBy {
+            model: end.model_served.clone(),
+            provider: end.provider.clone(),
+            id: None,
+        };
+        if end.completion_tokens.is_some() || end.cost.is_some() {
+            t.usage = Some(Usage {
+                prompt_tokens: end.prompt_tokens.unwrap_or(0).max(0) as u64,
+                completion_tokens: end.completion_tokens.unwrap_or(0).max(0) as u64,
+                total_tokens: (end.prompt_tokens.unwrap_or(0) + end.completion_tokens.unwrap_or(0))
+                    .max(0) as u64,
+                cost: end.cost,
+                ..Default::default()
+            });
+        }
+        let ms = |v: i64| Duration::from_millis(v.max(0) as u64);
+        t.ttft = end.ttft_ms.map(ms);
+        t.last_at = end.total_ms.map(ms);
+        t.notes = end.routing.notes.clone();
+        t.why = end.routing.why.clone();
+        t.attempts = end.routing.attempts.len() as u32;
+        t
+    }
+
     /// Decode speed in tokens/s: from usage when known, else from chunk count.
     pub fn tokens_per_sec(&self) -> Option<f64> {
         let ttft = self.ttft?;
@@ -318,8 +395,25 @@ pub struct App {
     pub theme: crate::theme::Theme,
     /// What a second Ctrl+C in a row does (said in the status bar by the first).
     pub armed: Option<Armed>,
+    /// The conversation on screen, as history knows it.
+    pub conversation: crate::history::writer::Head,
+    /// The next prompt's number in the conversation.
+    pub next_seq: u32,
+    /// Whether history is kept (the status bar says when it is not).
+    pub recording: Recording,
     next_pane: PaneId,
     next_req: ReqId,
+}
+
+/// Whether this run keeps history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recording {
+    /// Every pane not set otherwise is kept.
+    On,
+    /// The user said `--no-history` (or `[history] enabled = false`).
+    Off,
+    /// The history could not be opened; why.
+    Unavailable(String),
 }
 
 /// What a second Ctrl+C does.
@@ -338,6 +432,15 @@ pub struct Library {
     pub schemas: Vec<crate::schema_store::SchemaFile>,
     /// Routing presets by name (`presets.json`), for the routing panel.
     pub presets: crate::preset_store::Presets,
+}
+
+fn fresh_conversation() -> crate::history::writer::Head {
+    crate::history::writer::Head {
+        uid: crate::history::new_uid(),
+        title: String::new(),
+        created_ms: crate::history::now_ms(),
+        forked_from: None,
+    }
 }
 
 /// Largest paste the composer accepts; larger text belongs in an attachment.
@@ -368,6 +471,9 @@ impl App {
             library: Library::default(),
             theme: crate::theme::Theme::default(),
             armed: None,
+            conversation: fresh_conversation(),
+            next_seq: 0,
+            recording: Recording::On,
             next_pane: 1,
             next_req: 1,
         };
@@ -435,6 +541,65 @@ impl App {
     /// The composer's text.
     pub fn composer_text(&self) -> String {
         self.composer.text()
+    }
+
+    /// Replaces the panes with a conversation read back from history, to continue it.
+    /// Settings that do not read back (an older or edited record) become the defaults, said
+    /// in the returned warning.
+    pub fn open_conversation(&mut self, conv: &crate::history::Conversation) -> Option<String> {
+        let mut warning = None;
+        let mut panes: Vec<Pane> = Vec::new();
+        for rec in conv.panes.iter().take(MAX_PANES) {
+            let mut pane = Pane::new(PaneId::from(rec.slot), rec.model.clone());
+            pane.settings = match serde_json::from_value::<crate::settings::RequestSettings>(
+                rec.settings.clone(),
+            ) {
+                Ok(s) if s.check().is_ok() => s,
+                _ => {
+                    warning = Some(format!(
+                        "{}: the saved settings did not read back; the defaults are used",
+                        rec.model
+                    ));
+                    self.defaults.clone()
+                }
+            };
+            panes.push(pane);
+        }
+        for turn in &conv.turns {
+            for m in &turn.messages {
+                if let Some(p) = panes.iter_mut().find(|p| p.id == PaneId::from(m.slot)) {
+                    p.turns.push(Turn::restored(turn.prompt.clone(), &m.end));
+                }
+            }
+        }
+        for p in &mut panes {
+            p.routed_from = p.turns.len();
+        }
+        if panes.is_empty() {
+            return Some("that conversation has no panes to open".into());
+        }
+        self.next_pane = panes.iter().map(|p| p.id).max().unwrap_or(0) + 1;
+        self.panes = panes;
+        self.focus = 0;
+        self.next_seq = conv.turns.iter().map(|t| t.seq + 1).max().unwrap_or(0);
+        self.conversation = crate::history::writer::Head {
+            uid: conv.uid.clone(),
+            title: conv.title.clone(),
+            created_ms: conv.created_ms,
+            forked_from: conv.forked_from.clone(),
+        };
+        warning
+    }
+
+    /// Starts a new, empty conversation in the same panes.
+    pub fn new_conversation(&mut self) {
+        for p in &mut self.panes {
+            p.turns.clear();
+            p.routed_from = 0;
+            p.scroll = Scroll::Follow;
+        }
+        self.conversation = fresh_conversation();
+        self.next_seq = 0;
     }
 
     /// Posts a notice to the status bar.

@@ -4,6 +4,7 @@ use super::keymap::{Action, Context, EditKey, action_for, key_for, typed_char};
 use super::panels::PanelKind;
 use super::state::*;
 use crate::client::Answer;
+use crate::history::writer::Op;
 use crate::markdown;
 use crate::wire::catalog::{Model, fuzzy_filter};
 use crate::wire::chunk::StreamEvent;
@@ -81,6 +82,8 @@ pub enum Msg {
     },
     /// A notice from the runtime (e.g. clipboard failure).
     Notice(String, Level),
+    /// The history writer answered or reported.
+    History(Box<crate::history::writer::Event>),
     /// Time passed while requests run (animates spinners).
     Tick,
     /// Quit (signal).
@@ -121,6 +124,8 @@ pub enum Effect {
         /// The schema text.
         text: String,
     },
+    /// Write to (or ask) the history.
+    History(Box<crate::history::writer::Op>),
     /// Keep the panels' settings for the next run.
     SaveSettings(Box<crate::settings_store::SavedSettings>),
     /// Leave.
@@ -156,13 +161,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             events,
         } => {
             for event in events {
-                on_stream(app, pane, req, at, event)
+                on_stream(app, pane, req, at, event, &mut fx)
             }
         }
-        Msg::Ended { pane, req, outcome } => on_ended(app, pane, req, *outcome),
+        Msg::Ended { pane, req, outcome } => on_ended(app, pane, req, *outcome, &mut fx),
         Msg::Catalog(Ok(models)) => app.catalog = models,
         Msg::Catalog(Err(e)) => app.notify(format!("model list unavailable: {e}"), Level::Error),
         Msg::Notice(m, l) => app.notify(m, l),
+        Msg::History(e) => on_history(app, *e),
         Msg::Attempt {
             pane,
             req,
@@ -173,8 +179,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(t) = active_turn(app, pane, req) {
                 t.attempts += 1;
                 t.endpoint = Some(endpoint);
-                t.served.provider = Some(provider);
-                t.served.model = Some(model);
+                t.served.provider = Some(provider.clone());
+                t.served.model = Some(model.clone());
+                record(
+                    &mut fx,
+                    Op::Attempt {
+                        req,
+                        attempt: crate::history::Attempt { provider, model },
+                    },
+                );
             }
         }
         Msg::Rerouted {
@@ -190,6 +203,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     t.ttft = None;
                     t.chunks = 0;
                     t.state = TurnState::Waiting { keepalives: 0 };
+                    record(&mut fx, Op::Restart { req });
                 }
                 t.notes
                     .push(crate::safe_text::neutralise(&note).into_owned());
@@ -226,11 +240,15 @@ fn active_turn(app: &mut App, pane: PaneId, req: ReqId) -> Option<&mut Turn> {
         .filter(|t| t.req == req && t.state.is_active())
 }
 
+/// Hands an op to the history writer.
+fn record(fx: &mut Vec<Effect>, op: Op) {
+    fx.push(Effect::History(Box::new(op)));
+}
+
 pub(crate) fn quit(app: &mut App, fx: &mut Vec<Effect>) {
-    for p in &app.panes {
-        if let Some(t) = p.active_turn() {
-            fx.push(Effect::Cancel(t.req));
-        }
+    // Streams cut by the quit are kept, marked cancelled.
+    for i in 0..app.panes.len() {
+        cancel_pane(app, i, fx);
     }
     app.quitting = true;
     fx.push(Effect::Quit);
@@ -310,7 +328,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             fx.push(Effect::MouseCapture(app.mouse_capture));
         }
         Action::Retry => retry_focused(app, fx),
-        Action::Help => app.layers.push(Box::new(super::layers::Popup::Help)),
+        Action::Help => app.layers.push(Box::new(super::layers::Popup::Help(0))),
         Action::Why => {
             if app
                 .focused()
@@ -340,6 +358,24 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Action::PrivacyPanel => super::layers::open_panel(app, PanelKind::Privacy),
         Action::StructuredPanel => super::layers::open_panel(app, PanelKind::Structured),
         Action::Quit => quit(app, fx),
+        Action::History => super::history_view::Browser::open(app, fx),
+        Action::NewConversation => {
+            if app.panes.iter().any(|p| p.active_turn().is_some()) {
+                app.notify(
+                    "still streaming: stop the streams (Ctrl+C twice) before a new conversation",
+                    Level::Error,
+                );
+            } else {
+                app.new_conversation();
+                app.notify(
+                    format!(
+                        "new conversation · the last one is in history ({})",
+                        key_for(Action::History)
+                    ),
+                    Level::Info,
+                );
+            }
+        }
         // Keys of other contexts.
         Action::Select(_)
         | Action::Sideways(_)
@@ -350,6 +386,9 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::NextField(_)
         | Action::Erase
         | Action::Toggle
+        | Action::Rename
+        | Action::Delete
+        | Action::Fork
         | Action::Close => {}
     }
 }
@@ -401,17 +440,19 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
         Target::All => (0..app.panes.len()).collect(),
         Target::Focused => vec![app.focus.min(app.panes.len() - 1)],
     };
-    let mut sent = 0;
+    let mut started = Vec::new();
     let mut busy = Vec::new();
+    let first = fx.len();
     for i in targets {
         if app.panes[i].active_turn().is_some() {
             busy.push(app.panes[i].model.clone());
             continue;
         }
         start_turn(app, i, prompt.clone(), fx);
-        sent += 1;
+        started.push(i);
     }
-    if sent > 0 {
+    record_turn(app, &prompt, &started, first, fx);
+    if !started.is_empty() {
         // The prompt now lives in each pane's turn, so clearing the composer loses nothing.
         app.composer.clear();
     }
@@ -426,6 +467,41 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
     } else {
         app.notice = None;
     }
+}
+
+/// Writes a sent prompt to history before its requests leave (the op goes ahead of their
+/// `Start`s); panes kept out of history are left out, and a prompt no kept pane got is not
+/// written at all.
+fn record_turn(app: &mut App, prompt: &str, started: &[usize], first: usize, fx: &mut Vec<Effect>) {
+    let starts: Vec<crate::history::writer::Start> = started
+        .iter()
+        .map(|&i| &app.panes[i])
+        .filter(|p| !p.settings.unrecorded)
+        .filter_map(|p| {
+            Some(crate::history::writer::Start {
+                req: p.turns.last()?.req,
+                pane: crate::history::PaneRecord {
+                    slot: p.id as u32,
+                    model: p.model.clone(),
+                    settings: serde_json::to_value(&p.settings).unwrap_or_default(),
+                },
+            })
+        })
+        .collect();
+    if starts.is_empty() || app.recording != Recording::On {
+        return;
+    }
+    if app.conversation.title.is_empty() {
+        app.conversation.title = crate::history::title_of(prompt);
+    }
+    let op = Op::Turn {
+        head: app.conversation.clone(),
+        seq: app.next_seq,
+        prompt: prompt.to_string(),
+        starts,
+    };
+    app.next_seq += 1;
+    fx.insert(first, Effect::History(Box::new(op)));
 }
 
 fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
@@ -514,7 +590,7 @@ fn interrupt(app: &mut App, fx: &mut Vec<Effect>) {
     }
 }
 
-fn cancel_pane(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
+pub(crate) fn cancel_pane(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     let Some(turn) = app.panes.get_mut(i).and_then(|p| p.turns.last_mut()) else {
         return;
     };
@@ -522,6 +598,14 @@ fn cancel_pane(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
         turn.state = TurnState::Cancelled;
         turn.answer.finish();
         fx.push(Effect::Cancel(turn.req));
+        let (req, end) = (turn.req, turn.record());
+        record(
+            fx,
+            Op::Finish {
+                req,
+                end: Box::new(end),
+            },
+        );
     }
 }
 
@@ -534,10 +618,8 @@ fn close_focused(app: &mut App, fx: &mut Vec<Effect>) {
         app.notify("the last pane cannot be closed", Level::Error);
         return;
     }
-    let pane = app.panes.remove(app.focus);
-    if let Some(t) = pane.active_turn() {
-        fx.push(Effect::Cancel(t.req));
-    }
+    cancel_pane(app, app.focus, fx);
+    app.panes.remove(app.focus);
     app.focus = app.focus.min(app.panes.len() - 1);
 }
 
@@ -554,14 +636,15 @@ fn retry_focused(app: &mut App, fx: &mut Vec<Effect>) {
         app.notify("nothing to retry in this pane", Level::Error);
         return;
     };
+    let prompt = last.prompt.clone();
     if matches!(last.state, TurnState::Done(_)) {
         // A finished answer stays; retry sends the same prompt again as a new turn.
-        let prompt = last.prompt.clone();
         pane.turns.push(last);
-        start_turn(app, idx, prompt, fx);
-    } else {
-        start_turn(app, idx, last.prompt, fx);
     }
+    // History keeps the failed attempt as it was; the retry is a turn of its own.
+    let first = fx.len();
+    start_turn(app, idx, prompt.clone(), fx);
+    record_turn(app, &prompt, &[idx], first, fx);
 }
 
 /// A page of the focused pane: its text height, less one line kept for context.
@@ -720,7 +803,14 @@ fn pane_at(app: &mut App, x: u16, y: u16) -> Option<usize> {
         .position(|a| x >= a.x && x < a.x + a.width && y >= a.y && y < a.y + a.height)
 }
 
-fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: StreamEvent) {
+fn on_stream(
+    app: &mut App,
+    pane: PaneId,
+    req: ReqId,
+    at: Duration,
+    event: StreamEvent,
+    fx: &mut Vec<Effect>,
+) {
     let Some(turn) = active_turn(app, pane, req) else {
         // A late chunk of a cancelled or replaced request lands nowhere.
         return;
@@ -740,7 +830,9 @@ fn on_stream(app: &mut App, pane: PaneId, req: ReqId, at: Duration, event: Strea
             turn.chunks += 1;
             turn.state = TurnState::Streaming;
             // Shown on a terminal: control and escape sequences are made inert.
-            turn.answer.push(&crate::safe_text::neutralise(&c));
+            let text = crate::safe_text::neutralise(&c).into_owned();
+            turn.answer.push(&text);
+            record(fx, Op::Append { req, text });
         }
         StreamEvent::Reasoning(r) => turn.reasoning_chars += r.chars().count(),
         StreamEvent::Usage(u) => turn.usage = Some(u),
@@ -763,7 +855,7 @@ fn merge_served(into: &mut crate::wire::chunk::ServedBy, from: crate::wire::chun
     }
 }
 
-fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer) {
+fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer, fx: &mut Vec<Effect>) {
     let Some(turn) = active_turn(app, pane, req) else {
         return;
     };
@@ -791,6 +883,49 @@ fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer) {
         }
         Err(e) => TurnState::Failed(e),
     };
+    let end = turn.record();
+    record(
+        fx,
+        Op::Finish {
+            req,
+            end: Box::new(end),
+        },
+    );
+}
+
+fn on_history(app: &mut App, e: crate::history::writer::Event) {
+    use crate::history::writer::Event;
+    match e {
+        Event::Problem(m) => app.notify(m, Level::Error),
+        Event::Done(m) => app.notify(m, Level::Info),
+        Event::Found { query, list, hits } => {
+            if let Some(b) = app.layer_mut::<super::history_view::Browser>() {
+                b.found(query, list, hits);
+            }
+        }
+        Event::Loaded(conv) => {
+            if app.panes.iter().any(|p| p.active_turn().is_some()) {
+                app.notify(
+                    "still streaming: stop the streams (Ctrl+C twice) before opening another conversation",
+                    Level::Error,
+                );
+                return;
+            }
+            app.layers.retain(|l| {
+                l.as_any()
+                    .downcast_ref::<super::history_view::Browser>()
+                    .is_none()
+            });
+            let title = conv.title.clone();
+            match app.open_conversation(&conv) {
+                Some(w) => app.notify(w, Level::Error),
+                None => app.notify(
+                    format!("opened “{title}”: the next prompt continues it"),
+                    Level::Info,
+                ),
+            }
+        }
+    }
 }
 
 fn open_picker(app: &mut App, mode: PickerMode) {
@@ -861,6 +996,103 @@ mod tests {
                 result,
             }),
         }
+    }
+
+    /// The effects other than history writes.
+    fn work(fx: Vec<Effect>) -> Vec<Effect> {
+        fx.into_iter()
+            .filter(|e| !matches!(e, Effect::History(_)))
+            .collect()
+    }
+
+    fn history_ops(fx: &[Effect]) -> Vec<&Op> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::History(op) => Some(&**op),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_prompt_is_recorded_before_its_requests_leave_and_every_token_follows() {
+        let mut app = app3();
+        app.panes[2].settings.unrecorded = true;
+        typed(&mut app, "hello\nworld");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        // The turn goes first, naming the requests of the kept panes only.
+        let Effect::History(op) = &fx[0] else {
+            panic!("{:?}", fx[0])
+        };
+        let Op::Turn {
+            head,
+            seq,
+            prompt,
+            starts,
+        } = &**op
+        else {
+            panic!("{op:?}")
+        };
+        assert_eq!((*seq, prompt.as_str()), (0, "hello\nworld"));
+        assert_eq!(head.title, "hello");
+        let (pane, req) = started(&fx)[0];
+        assert_eq!(
+            starts.iter().map(|s| s.pane.slot).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(starts[0].req, req);
+        assert_eq!(started(&fx).len(), 3, "the unrecorded pane is still asked");
+        // Text as shown (escape sequences made inert) is appended as it arrives.
+        let fx = update(&mut app, content(pane, req, "par\x1b[2J"));
+        assert!(
+            matches!(history_ops(&fx)[..], [Op::Append { req: r, text }] if *r == req && text == "par␛[2J")
+        );
+        // The end carries the whole text and how it ended.
+        let fx = update(
+            &mut app,
+            ended(pane, req, "partial answer", Ok("stop".into())),
+        );
+        let [Op::Finish { end, .. }] = history_ops(&fx)[..] else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(end.content, "partial answer");
+        assert_eq!(end.state, Some(crate::history::Finish::Complete));
+        // The next prompt is the conversation's second.
+        typed(&mut app, "again");
+        let fx = update(
+            &mut app,
+            Msg::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL)),
+        );
+        assert!(fx.is_empty());
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(matches!(history_ops(&fx)[..], [Op::Turn { seq: 1, .. }]));
+        // With history off, nothing is recorded.
+        let mut off = app3();
+        off.recording = Recording::Off;
+        typed(&mut off, "x");
+        let fx = update(&mut off, key(KeyCode::Enter));
+        assert!(
+            !history_ops(&fx)
+                .iter()
+                .any(|o| matches!(o, Op::Turn { .. }))
+        );
+    }
+
+    #[test]
+    fn a_cancelled_or_quit_stream_is_recorded_cancelled_with_its_text() {
+        let mut app = app3();
+        typed(&mut app, "q");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(&mut app, content(pane, req, "so far"));
+        let fx = update(&mut app, key(KeyCode::Esc));
+        let [Op::Finish { req: r, end }] = history_ops(&fx)[..] else {
+            panic!("{fx:?}")
+        };
+        assert_eq!((*r, end.content.as_str()), (req, "so far"));
+        assert_eq!(end.state, Some(crate::history::Finish::Cancelled));
+        let fx = update(&mut app, ctrl('q'));
+        assert_eq!(history_ops(&fx).len(), 2, "the two others, cut by the quit");
     }
 
     fn cancels(fx: &[Effect]) -> usize {
@@ -967,7 +1199,7 @@ mod tests {
         assert_eq!(started(&fx).len(), 3);
         assert!(app.composer_text().is_empty());
         assert!(app.panes.iter().all(|p| p.turns[0].prompt == "hi"));
-        match &fx[0] {
+        match &work(fx)[0] {
             Effect::Start { request, .. } => {
                 assert_eq!(request.model.as_deref(), Some("a/1"));
                 assert_eq!(request.messages.len(), 1);
@@ -1008,7 +1240,7 @@ mod tests {
         let fx = update(&mut app, key(KeyCode::Enter));
         let (pane, req) = started(&fx)[0];
         update(&mut app, content(pane, req, "par"));
-        let fx = update(&mut app, key(KeyCode::Esc));
+        let fx = work(update(&mut app, key(KeyCode::Esc)));
         assert_eq!(fx, vec![Effect::Cancel(req)]);
         update(&mut app, content(pane, req, "tial"));
         update(
@@ -1074,7 +1306,7 @@ mod tests {
         let (pane, req) = started(&fx)[0];
         update(&mut app, ended(pane, req, "answer one", Ok("stop".into())));
         typed(&mut app, "second");
-        let fx = update(&mut app, key(KeyCode::Enter));
+        let fx = work(update(&mut app, key(KeyCode::Enter)));
         let Effect::Start { request, .. } = &fx[0] else {
             panic!()
         };
@@ -1150,7 +1382,7 @@ mod tests {
     fn the_next_turn_prefers_the_endpoint_that_answered_the_last_one() {
         let mut app = App::new(&["a/1".into()], "t");
         typed(&mut app, "q");
-        let fx = update(&mut app, key(KeyCode::Enter));
+        let fx = work(update(&mut app, key(KeyCode::Enter)));
         assert!(matches!(&fx[0], Effect::Start { affinity: None, .. }));
         let (pane, req) = started(&fx)[0];
         for endpoint in [4, 7] {
@@ -1167,7 +1399,7 @@ mod tests {
         }
         update(&mut app, ended(pane, req, "answer", Ok("stop".into())));
         typed(&mut app, "again");
-        let fx = update(&mut app, key(KeyCode::Enter));
+        let fx = work(update(&mut app, key(KeyCode::Enter)));
         assert!(
             matches!(
                 &fx[0],
@@ -1185,7 +1417,7 @@ mod tests {
             ended(pane, req, "", Err(ChatError::Connect("x".into()))),
         );
         typed(&mut app, "third");
-        let fx = update(&mut app, key(KeyCode::Enter));
+        let fx = work(update(&mut app, key(KeyCode::Enter)));
         assert!(matches!(&fx[0], Effect::Start { affinity: None, .. }));
     }
 

@@ -1,6 +1,7 @@
 //! Drawing: reads the workbench state and paints a frame. Only memo caches are written back.
 
 mod composer;
+pub(crate) mod history;
 pub mod layout;
 pub(crate) mod overlay;
 mod pane;
@@ -74,6 +75,13 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
     ];
     if !app.mouse_capture {
         left.push(Span::styled("select-mode ", th.ui.source));
+    }
+    match &app.recording {
+        crate::app::state::Recording::On => {}
+        crate::app::state::Recording::Off => left.push(Span::styled("no history ", th.ui.warn)),
+        crate::app::state::Recording::Unavailable(_) => {
+            left.push(Span::styled("history unavailable ", th.ui.error))
+        }
     }
     let used: usize = left.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(used);
@@ -179,7 +187,7 @@ mod tests {
         let wb = || crate::app::keymap::hints(crate::app::keymap::Context::Workbench);
         assert_eq!(
             hints(wb(), 200),
-            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · Ctrl+Q quit"
+            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · F7 history · Ctrl+Q quit"
         );
         assert_eq!(hints(wb(), 40), "F1 help · Ctrl+T target · Ctrl+Q quit");
         assert_eq!(hints(wb(), 5), "");

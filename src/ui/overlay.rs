@@ -67,7 +67,7 @@ pub(crate) fn draw_picker(frame: &mut Frame, app: &App, p: &Picker, th: &Theme) 
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn popup_block<'a>(title: &'a str, th: &Theme) -> Block<'a> {
+pub(crate) fn popup_block<'a>(title: &'a str, th: &Theme) -> Block<'a> {
     Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(th.ui.accent)
@@ -75,8 +75,8 @@ fn popup_block<'a>(title: &'a str, th: &Theme) -> Block<'a> {
         .title_bottom(" Esc closes ")
 }
 
-/// Key help (F1).
-pub(crate) fn draw_help(frame: &mut Frame, th: &Theme) {
+/// Key help (F1), from row `top` when it is taller than the screen.
+pub(crate) fn draw_help(frame: &mut Frame, top: usize, th: &Theme) {
     let mut all = help_rows();
     // The mouse is not a key, but belongs with the keys that scroll.
     if let Some(i) = all.iter().position(|(_, d)| d.starts_with("top / follow")) {
@@ -103,11 +103,26 @@ pub(crate) fn draw_help(frame: &mut Frame, th: &Theme) {
         }
     }
     let area: Rect = centered(frame.area(), width, lines.len() as u16 + 2);
-    let block = popup_block(" Keys ", th);
+    let room = area.height.saturating_sub(2) as usize;
+    let top = top.min(lines.len().saturating_sub(room));
+    let below = lines.len().saturating_sub(top + room);
+    // Taller than the screen: it scrolls, and the border says what is above and below.
+    let title_bottom = match (top, below) {
+        (0, 0) => " Esc closes ".to_string(),
+        (0, b) => format!(" ↓ {b} more · ↑/↓ scroll · Esc closes "),
+        (t, 0) => format!(" ↑ {t} more · Esc closes "),
+        (t, b) => format!(" ↑ {t} · ↓ {b} more · Esc closes "),
+    };
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(th.ui.accent)
+        .title(" Keys ")
+        .title_bottom(title_bottom);
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(lines), inner);
+    let shown: Vec<Line> = lines.into_iter().skip(top).take(room).collect();
+    frame.render_widget(Paragraph::new(shown), inner);
 }
 
 fn ms(q: Option<crate::routing::Quantiles>, i: usize) -> String {
