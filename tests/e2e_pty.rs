@@ -44,7 +44,11 @@ impl Drop for TempDir {
 
 impl Tui {
     fn spawn(tag: &str, args: &[&str], files: &[(&str, &str)]) -> Tui {
-        let dir = TempDir::new(tag);
+        Tui::spawn_in(TempDir::new(tag), args, files)
+    }
+
+    /// Runs the binary again in a home an earlier run used (its state directory kept).
+    fn spawn_in(dir: TempDir, args: &[&str], files: &[(&str, &str)]) -> Tui {
         for (name, body) in files {
             let path = dir.0.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -1166,4 +1170,169 @@ fn ctrl_c_stops_streams_clears_the_draft_and_only_a_second_one_quits_an_idle_scr
     });
     t.send("\x03");
     assert!(t.wait_exit().success());
+}
+
+/// The text each stored answer holds now (finished text plus the batches streamed so far),
+/// read the way another process would, with the writer still running.
+fn stored_answers(db: &std::path::Path) -> Vec<String> {
+    let Ok(c) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return Vec::new();
+    };
+    let Ok(mut st) = c.prepare(
+        "SELECT content || coalesce((SELECT group_concat(text, '') FROM
+           (SELECT text FROM chunks WHERE message_id = m.id ORDER BY seq)), '') FROM messages m ORDER BY id",
+    ) else {
+        return Vec::new();
+    };
+    st.query_map([], |r| r.get::<_, String>(0))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn kill_9_during_three_streams_loses_at_most_the_last_batch_and_the_restart_shows_them_incomplete()
+{
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "-m",
+        "test/slow",
+        "-m",
+        "test/slow",
+        "-m",
+        "test/slow",
+    ];
+    let mut t = Tui::spawn("kill9", &args, &[("fleet.toml", FLEET)]);
+    t.wait_for("three ready panes", |s| count(s, "ready") == 3);
+    t.send("tell me a story");
+    t.wait_for("the prompt typed", |s| s.contains("tell me a story"));
+    t.send("\r");
+    t.wait_for("three streaming", |s| count(s, "streaming") == 3);
+    // Streamed batches reach the database while the streams run.
+    let db = t._dir.0.join("state/history.db");
+    let start = Instant::now();
+    let before = loop {
+        let got = stored_answers(&db);
+        if got.len() == 3 && got.iter().all(|a| a.split_whitespace().count() >= 3) {
+            break got;
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "batches never reached {}: {got:?}",
+            db.display()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    };
+    let pid = t.child.process_id().unwrap() as i32;
+    // SAFETY: a plain signal to our own child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let _ = t.wait_exit();
+    let Tui { _dir: dir, .. } = t;
+
+    // The next start recovers them: the prompt and every batch, marked incomplete.
+    let mut args_c = args.to_vec();
+    args_c.push("-c");
+    let mut t = Tui::spawn_in(dir, &args_c, &[]);
+    t.wait_for(
+        "the conversation back, three answers marked incomplete",
+        |s| {
+            count(s, "tell me a story") == 3
+                && count(s, "✗ failed") == 3
+                && s.contains("3 answer(s) cut off last time are kept, marked incomplete")
+        },
+    );
+    let after = stored_answers(&t._dir.0.join("state/history.db"));
+    assert_eq!(after.len(), 3);
+    for (b, a) in before.iter().zip(&after) {
+        assert!(
+            a.starts_with(b.as_str()),
+            "kept {a:?}, had {b:?} before the kill"
+        );
+    }
+    // And the next prompt continues the same conversation.
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["history", "show"])
+        .env("HOME", &t._dir.0)
+        .env("SWITCHYARD_STATE_DIR", t._dir.0.join("state"))
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{md}");
+    assert_eq!(
+        count(
+            &md,
+            "incomplete: Switchyard stopped before this answer finished"
+        ),
+        3,
+        "{md}"
+    );
+    assert!(md.contains("> tell me a story"), "{md}");
+}
+
+#[test]
+fn f7_finds_an_earlier_conversation_by_a_word_of_its_answer_and_reopens_it() {
+    let args = ["--fleet", "{dir}/fleet.toml", "-m", "test/fast-a"];
+    let mut t = Tui::spawn("f7", &args, &[("fleet.toml", FLEET)]);
+    t.wait_for("a ready pane", |s| count(s, "ready") == 1);
+    t.send("what is a pivot");
+    t.wait_for("the prompt typed", |s| s.contains("what is a pivot"));
+    t.send("\r");
+    t.wait_for("the answer done", |s| s.contains("✓ done"));
+    // A word of the answer as the fleet wrote it (deterministic for its seed).
+    let screen = t.screen();
+    let word = screen
+        .lines()
+        .skip_while(|l| !l.contains("what is a pivot"))
+        .skip(1)
+        .flat_map(|l| l.split(|c: char| !c.is_alphabetic()))
+        .find(|w| w.len() >= 7)
+        .expect("a long word in the answer")
+        .to_string();
+    // A new conversation, then F7 finds the first by that word.
+    t.send("\x0c");
+    t.wait_for("a new conversation", |s| {
+        s.contains("new conversation") && !s.contains("what is a pivot")
+    });
+    t.send("\x1b[18~"); // F7
+    t.wait_for("the list", |s| {
+        s.contains("1 conversation(s), latest first") && s.contains("what is a pivot")
+    });
+    t.send(&word.to_lowercase());
+    t.wait_for("a hit for the word", |s| {
+        s.contains("hit(s), best first") && s.contains("turn 1 · test/fast-a")
+    });
+    t.send("\r");
+    t.wait_for("the conversation reopened", |s| {
+        s.contains("opened “what is a pivot”")
+            && s.contains("what is a pivot")
+            && !s.contains("History")
+    });
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}
+
+#[test]
+fn no_history_writes_nothing_and_says_so() {
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "-m",
+        "test/fast-a",
+        "--no-history",
+    ];
+    let mut t = Tui::spawn("nohist", &args, &[("fleet.toml", FLEET)]);
+    t.wait_for("a ready pane and the badge", |s| {
+        count(s, "ready") == 1 && s.contains("no history")
+    });
+    t.send("secret plans\r");
+    t.wait_for("the answer done", |s| s.contains("✓ done"));
+    t.send("\x1b[18~");
+    t.wait_for("F7 says why", |s| s.contains("history is off for this run"));
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+    assert!(!t._dir.0.join("state/history.db").exists());
 }

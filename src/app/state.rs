@@ -286,8 +286,28 @@ impl Pane {
 
     /// The request for a new prompt: the pane's settings, earlier turns with an answer, then
     /// the prompt (the one builder, `settings::build`).
+    /// A cut answer (cancelled, failed, interrupted) goes back marked as cut, so the model
+    /// never takes it for a whole reply; a turn with no answer at all is left out.
     pub fn build_request(&self, prompt: &str) -> ChatRequest {
-        let history = self.turns.iter().map(|t| (t.prompt.as_str(), t.text()));
+        let answers: Vec<std::borrow::Cow<'_, str>> = self
+            .turns
+            .iter()
+            .map(|t| match &t.state {
+                TurnState::Done(_) => t.text().into(),
+                TurnState::Cancelled if !t.text().is_empty() => {
+                    format!("{}\n\n{CUT_BY_USER}", t.text()).into()
+                }
+                TurnState::Failed(_) if !t.text().is_empty() => {
+                    format!("{}\n\n{CUT_SHORT}", t.text()).into()
+                }
+                _ => "".into(),
+            })
+            .collect();
+        let history = self
+            .turns
+            .iter()
+            .zip(&answers)
+            .map(|(t, a)| (t.prompt.as_str(), a.as_ref()));
         crate::settings::build(&self.model, &self.settings, history, prompt)
     }
 }
@@ -442,6 +462,11 @@ fn fresh_conversation() -> crate::history::writer::Head {
         forked_from: None,
     }
 }
+
+/// What follows a partial answer the user stopped, when it is sent back as history.
+pub const CUT_BY_USER: &str = "[this answer was cut off: the user stopped it]";
+/// What follows a partial answer that failed, when it is sent back as history.
+pub const CUT_SHORT: &str = "[this answer was cut off before it finished]";
 
 /// Largest paste the composer accepts; larger text belongs in an attachment.
 pub const MAX_PASTE_BYTES: usize = 2 * 1024 * 1024;

@@ -1299,6 +1299,47 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_answer_goes_back_marked_as_cut_and_an_unanswered_prompt_not_at_all() {
+        let mut app = App::new(&["a/1".into()], "t");
+        typed(&mut app, "first");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(&mut app, content(pane, req, "half an ans"));
+        update(&mut app, key(KeyCode::Esc));
+        typed(&mut app, "second");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        update(
+            &mut app,
+            ended(pane, req, "", Err(ChatError::Connect("x".into()))),
+        );
+        typed(&mut app, "third");
+        let fx = work(update(&mut app, key(KeyCode::Enter)));
+        let Effect::Start { request, .. } = &fx[0] else {
+            panic!()
+        };
+        let texts: Vec<String> = request
+            .messages
+            .iter()
+            .map(|m| {
+                serde_json::to_value(&m.content)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                "first".to_string(),
+                format!("half an ans\n\n{CUT_BY_USER}"),
+                "third".to_string()
+            ]
+        );
+    }
+
+    #[test]
     fn history_goes_into_the_next_request() {
         let mut app = App::new(&["a/1".into()], "t");
         typed(&mut app, "first");

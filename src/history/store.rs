@@ -83,7 +83,7 @@ pub const VERSION: i64 = MIGRATIONS.len() as i64;
 const BUSY: Duration = Duration::from_secs(5);
 
 /// What the writer says when an answer was cut by Switchyard stopping.
-pub const INTERRUPTED: &str = "interrupted: Switchyard stopped before this answer finished";
+pub const INTERRUPTED: &str = "Switchyard stopped before this answer finished";
 
 /// The open history database.
 pub struct Store {
