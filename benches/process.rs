@@ -10,7 +10,8 @@
 //! 3. `memory`: 8 panes each receive a ~1 MB answer at full speed; reports the TUI's peak RSS
 //!    (`VmHWM`).
 //!
-//! Run: `cargo bench --bench process` (Linux only; prints a table).
+//! Run: `cargo bench --bench process` (Linux only; prints a table). History is on, in the run's
+//! own state directory; `HISTORY=off` runs the same with `--no-history`.
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -87,7 +88,12 @@ fn spawn_tui(args: &[String], dir: &std::path::Path) -> Tui {
     for a in args {
         cmd.arg(a);
     }
+    // HISTORY=off measures the same run without history (it is on by default, as for users).
+    if std::env::var("HISTORY").as_deref() == Ok("off") {
+        cmd.arg("--no-history");
+    }
     cmd.env("XDG_CONFIG_HOME", dir.join("cfg"));
+    cmd.env("SWITCHYARD_STATE_DIR", dir.join("state"));
     cmd.env("TERM", "xterm-256color");
     cmd.env_remove("OPENROUTER_API_KEY");
     let child = pty.slave.spawn_command(cmd).unwrap();

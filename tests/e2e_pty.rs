@@ -1303,7 +1303,7 @@ fn f7_finds_an_earlier_conversation_by_a_word_of_its_answer_and_reopens_it() {
     });
     t.send(&word.to_lowercase());
     t.wait_for("a hit for the word", |s| {
-        s.contains("hit(s), best first") && s.contains("turn 1 · test/fast-a")
+        s.contains("hit(s), latest first") && s.contains("turn 1 · test/fast-a")
     });
     t.send("\r");
     t.wait_for("the conversation reopened", |s| {

@@ -732,3 +732,79 @@ fn a_panel_redraws_after_every_key_though_its_drawing_is_reused_between_frames()
         "the key shows at once: {after}"
     );
 }
+
+/// The history browser (F7) with conversations, then with search hits, as the history thread
+/// answers them.
+#[test]
+fn history_browser_list_and_hits_80x24() {
+    use switchyard::app::history_view::Browser;
+    use switchyard::history::{Hit, MARK_END, MARK_START, Summary, Totals};
+    let mut app = workbench(3);
+    app.layers.push(Box::new(Browser::default()));
+    let list = vec![
+        Summary {
+            uid: "a".into(),
+            title: "Explain quicksort".into(),
+            created_ms: 1_796_151_845_000,
+            updated_ms: 1_796_151_845_000,
+            models: MODELS[..3].iter().map(|m| m.to_string()).collect(),
+            turns: 3,
+            totals: Totals {
+                tokens: 2_412,
+                cost: 0.004_821,
+            },
+        },
+        Summary {
+            uid: "b".into(),
+            title: "A very long title that goes on and on about sorting networks and their depth"
+                .into(),
+            created_ms: 1_796_065_445_000,
+            updated_ms: 1_796_065_445_000,
+            models: vec!["openai/gpt-4o-mini".into()],
+            turns: 1,
+            totals: Totals::default(),
+        },
+    ];
+    app.layer_mut::<Browser>()
+        .unwrap()
+        .found(String::new(), list, vec![]);
+    insta::assert_snapshot!("history_list_80x24", render(&mut app, 80, 24).backend());
+    for c in "pivot".chars() {
+        update(&mut app, key(ratatui::crossterm::event::KeyCode::Char(c)));
+    }
+    let hits = vec![
+        Hit {
+            uid: "a".into(),
+            title: "Explain quicksort".into(),
+            seq: 1,
+            model: Some(MODELS[1].into()),
+            snippet: format!("…choose a {MARK_START}pivot{MARK_END}, then partition around it…"),
+        },
+        Hit {
+            uid: "a".into(),
+            title: "Explain quicksort".into(),
+            seq: 0,
+            model: None,
+            snippet: format!("how is the {MARK_START}pivot{MARK_END} chosen?"),
+        },
+    ];
+    app.layer_mut::<Browser>()
+        .unwrap()
+        .found("pivot".into(), vec![], hits);
+    let screen = render(&mut app, 80, 24);
+    // The matched word is marked in the accent.
+    let buf = screen.backend().buffer();
+    let marked = (0..24).any(|y| {
+        (0..76).any(|x| {
+            let w: String = (x..x + 5)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            w == "pivot"
+                && buf[(x, y)]
+                    .modifier
+                    .contains(ratatui::style::Modifier::BOLD)
+        })
+    });
+    assert!(marked, "the hit is highlighted");
+    insta::assert_snapshot!("history_hits_80x24", screen.backend());
+}

@@ -217,13 +217,7 @@ impl Layer for Browser {
             }
             Some(Action::Delete) => {
                 if let Some(row) = self.current() {
-                    app.notify(
-                        format!(
-                            "delete “{}”? Enter deletes, any other key keeps it",
-                            row.title
-                        ),
-                        Level::Error,
-                    );
+                    app.notify("Enter deletes it · any other key keeps it", Level::Error);
                     self.confirm = Some(row.uid.to_string());
                 }
             }

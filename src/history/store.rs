@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
         seq INTEGER NOT NULL,
         prompt TEXT NOT NULL,
         created INTEGER NOT NULL,
+        fts INTEGER,
         UNIQUE(conversation_id, seq)
     );
     CREATE TABLE messages(
@@ -62,7 +63,8 @@ const MIGRATIONS: &[&str] = &[
         prompt_tokens INTEGER,
         completion_tokens INTEGER,
         cost REAL,
-        routing TEXT NOT NULL DEFAULT '{}'
+        routing TEXT NOT NULL DEFAULT '{}',
+        fts INTEGER
     );
     CREATE INDEX messages_turn ON messages(turn_id);
     CREATE INDEX messages_state ON messages(state);
@@ -72,8 +74,10 @@ const MIGRATIONS: &[&str] = &[
         text TEXT NOT NULL,
         PRIMARY KEY(message_id, seq)
     );
-    -- rowid: a message's id for its answer, minus a turn's id for its prompt.
-    CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'unicode61');",
+    -- One row per prompt and finished answer, in the order written (so the latest come
+    -- first without scoring every match); `ref` is a message's id, or minus a turn's id for
+    -- its prompt; `fts` in turns and messages points back, for deletes.
+    CREATE VIRTUAL TABLE search USING fts5(text, ref UNINDEXED, tokenize = 'unicode61');",
 ];
 
 /// The schema version this build writes.
@@ -357,11 +361,12 @@ impl Store {
             .map_err(other)?;
             tx.execute("DELETE FROM chunks WHERE message_id = ?1", [id])
                 .map_err(other)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO search(rowid, text) SELECT id, content FROM messages WHERE id = ?1",
-                [id],
-            )
-            .map_err(other)?;
+            let text: String = tx
+                .query_row("SELECT content FROM messages WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .map_err(other)?;
+            index_message(&tx, *id, &text)?;
         }
         if let Some(s) = session {
             tx.execute(
@@ -454,11 +459,7 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(other)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO search(rowid, text) VALUES (?1, ?2)",
-            params![-turn, prompt],
-        )
-        .map_err(other)?;
+        index_prompt(&tx, turn, prompt)?;
         let mut ids = Vec::with_capacity(panes.len());
         for p in panes {
             tx.execute(
@@ -529,11 +530,7 @@ impl Store {
         .map_err(other)?;
         tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
             .map_err(other)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO search(rowid, text) VALUES (?1, ?2)",
-            params![message, end.content],
-        )
-        .map_err(other)?;
+        index_message(&tx, message, &end.content)?;
         tx.execute(
             "UPDATE conversations SET updated = ?2 WHERE id =
                (SELECT t.conversation_id FROM turns t JOIN messages m ON m.turn_id = t.id WHERE m.id = ?1)",
@@ -595,7 +592,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Full-text search over every prompt and answer; best matches first.
+    /// Full-text search over every prompt and answer, latest first: reading the index
+    /// backwards stops at `limit`, where ranking would score every match (a common word
+    /// matches most of a long history).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, String> {
         let Some(q) = fts_query(query) else {
             return Ok(Vec::new());
@@ -603,8 +602,8 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(&format!(
-                "SELECT s.rowid, snippet(search, 0, '{MARK_START}', '{MARK_END}', '…', 16)
-                   FROM search s WHERE search MATCH ?1 ORDER BY rank LIMIT ?2"
+                "SELECT s.ref, snippet(search, 0, '{MARK_START}', '{MARK_END}', '…', 16)
+                   FROM search s WHERE search MATCH ?1 ORDER BY s.rowid DESC LIMIT ?2"
             ))
             .map_err(other)?;
         let raw: Vec<(i64, String)> = st
@@ -818,11 +817,7 @@ impl Store {
             )
             .map_err(|e| format!("turn {}: {}", t.seq, other(e)))?;
             let tid = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO search(rowid, text) VALUES (?1, ?2)",
-                params![-tid, t.prompt],
-            )
-            .map_err(other)?;
+            index_prompt(&tx, tid, &t.prompt)?;
             for m in &t.messages {
                 let e = &m.end;
                 // A message still streaming elsewhere is kept as what it is here: incomplete.
@@ -854,11 +849,8 @@ impl Store {
                     ],
                 )
                 .map_err(other)?;
-                tx.execute(
-                    "INSERT INTO search(rowid, text) VALUES (?1, ?2)",
-                    params![tx.last_insert_rowid(), e.content],
-                )
-                .map_err(other)?;
+                let mid = tx.last_insert_rowid();
+                index_message(&tx, mid, &e.content)?;
             }
         }
         tx.commit().map_err(other)
@@ -886,8 +878,8 @@ impl Store {
         };
         let tx = self.conn.transaction().map_err(other)?;
         tx.execute(
-            "DELETE FROM search WHERE rowid IN (SELECT -id FROM turns WHERE conversation_id = ?1)
-               OR rowid IN (SELECT m.id FROM messages m JOIN turns t ON m.turn_id = t.id WHERE t.conversation_id = ?1)",
+            "DELETE FROM search WHERE rowid IN (SELECT fts FROM turns WHERE conversation_id = ?1)
+               OR rowid IN (SELECT m.fts FROM messages m JOIN turns t ON m.turn_id = t.id WHERE t.conversation_id = ?1)",
             [cid],
         )
         .map_err(other)?;
@@ -924,6 +916,46 @@ impl Store {
         self.insert(&conv)?;
         Ok(conv)
     }
+}
+
+/// Indexes a prompt (replacing its earlier entry).
+fn index_prompt(tx: &rusqlite::Transaction<'_>, turn: i64, text: &str) -> Result<(), String> {
+    tx.execute(
+        "DELETE FROM search WHERE rowid = (SELECT fts FROM turns WHERE id = ?1)",
+        [turn],
+    )
+    .map_err(other)?;
+    tx.execute(
+        "INSERT INTO search(text, ref) VALUES (?1, ?2)",
+        params![text, -turn],
+    )
+    .map_err(other)?;
+    tx.execute(
+        "UPDATE turns SET fts = ?2 WHERE id = ?1",
+        params![turn, tx.last_insert_rowid()],
+    )
+    .map_err(other)?;
+    Ok(())
+}
+
+/// Indexes an answer's text (replacing its earlier entry).
+fn index_message(tx: &rusqlite::Transaction<'_>, message: i64, text: &str) -> Result<(), String> {
+    tx.execute(
+        "DELETE FROM search WHERE rowid = (SELECT fts FROM messages WHERE id = ?1)",
+        [message],
+    )
+    .map_err(other)?;
+    tx.execute(
+        "INSERT INTO search(text, ref) VALUES (?1, ?2)",
+        params![text, message],
+    )
+    .map_err(other)?;
+    tx.execute(
+        "UPDATE messages SET fts = ?2 WHERE id = ?1",
+        params![message, tx.last_insert_rowid()],
+    )
+    .map_err(other)?;
+    Ok(())
 }
 
 /// The user's words as an FTS5 query: each word quoted (so no word is taken as an operator),

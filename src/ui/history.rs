@@ -4,6 +4,7 @@
 
 use super::{centered, fit};
 use crate::app::history_view::Browser;
+use crate::app::layers::Layer;
 use crate::app::state::App;
 use crate::history::{MARK_END, MARK_START, date, export::cost};
 use crate::theme::Theme;
@@ -20,7 +21,21 @@ pub(crate) fn draw(frame: &mut Frame, _app: &App, b: &Browser, th: &Theme) {
         screen.width.saturating_sub(4).min(110),
         screen.height.saturating_sub(2),
     );
-    let block = super::overlay::popup_block(" History ", th);
+    // The browser's own keys, in its border: the status bar may not have room for them all.
+    let keys: Vec<String> = b
+        .commands()
+        .into_iter()
+        .filter(|(_, w)| *w != "select" && *w != "quit")
+        .map(|(k, w)| format!("{k} {w}"))
+        .collect();
+    let block = ratatui::widgets::Block::bordered()
+        .border_type(ratatui::widgets::BorderType::Rounded)
+        .border_style(th.ui.accent)
+        .title(" History ")
+        .title_bottom(fit(
+            &format!(" {} ", keys.join(" · ")),
+            area.width.saturating_sub(2) as usize,
+        ));
     let inner = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
@@ -42,7 +57,20 @@ pub(crate) fn draw(frame: &mut Frame, _app: &App, b: &Browser, th: &Theme) {
     }];
     let searching = !b.query.trim().is_empty();
     let waiting = b.answered.as_deref() != Some(b.query.as_str());
-    if b.is_empty() {
+    if let Some(row) = b.confirm.as_ref().and(b.current()) {
+        lines.push(Line::styled(
+            {
+                // The question stays whole; a long title gives way.
+                let ask = "? Enter deletes · other keys keep it";
+                let title = fit(
+                    &crate::safe_text::neutralise(row.title),
+                    room.saturating_sub(ask.chars().count() + 9),
+                );
+                format!("delete “{title}”{ask}")
+            },
+            th.ui.error.add_modifier(Modifier::BOLD),
+        ));
+    } else if b.is_empty() {
         lines.push(Line::styled(
             match (waiting, searching) {
                 (true, _) => "reading the history…",
@@ -54,7 +82,7 @@ pub(crate) fn draw(frame: &mut Frame, _app: &App, b: &Browser, th: &Theme) {
     } else {
         lines.push(Line::styled(
             if searching {
-                format!("{} hit(s), best first", b.len())
+                format!("{} hit(s), latest first", b.len())
             } else {
                 format!("{} conversation(s), latest first", b.len())
             },
@@ -96,16 +124,10 @@ pub(crate) fn draw(frame: &mut Frame, _app: &App, b: &Browser, th: &Theme) {
                 s.totals.tokens,
                 cost(s.totals.cost)
             );
-            let models = s.models.join(", ");
+            let left = room.saturating_sub(facts.chars().count() + 2);
             let detail = Line::from(vec![
                 Span::styled(format!("  {facts}"), dim),
-                Span::styled(
-                    fit(
-                        &format!(" · {}", crate::safe_text::neutralise(&models)),
-                        room.saturating_sub(facts.chars().count() + 2),
-                    ),
-                    dim,
-                ),
+                Span::styled(models_in(&s.models, left), dim),
             ]);
             let head = Line::styled(
                 fit(&crate::safe_text::neutralise(&s.title), room),
@@ -117,6 +139,18 @@ pub(crate) fn draw(frame: &mut Frame, _app: &App, b: &Browser, th: &Theme) {
         lines.push(detail);
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// ` · a, b, c` in `room` columns: whole, else the first model and how many more.
+fn models_in(models: &[String], room: usize) -> String {
+    let all = format!(" · {}", crate::safe_text::neutralise(&models.join(", ")));
+    if all.chars().count() <= room || models.len() < 2 {
+        return fit(&all, room);
+    }
+    let more = format!(" +{}", models.len() - 1);
+    let first = crate::safe_text::neutralise(&models[0]).into_owned();
+    let head = room.saturating_sub(more.chars().count() + 3);
+    format!(" · {}{more}", super::cut_middle(&first, head))
 }
 
 /// A hit's passage in one line: the matched words in the accent, the rest dim.

@@ -28,6 +28,7 @@ CREATE TABLE turns(
     seq INTEGER NOT NULL,
     prompt TEXT NOT NULL,
     created INTEGER NOT NULL,
+    fts INTEGER,
     UNIQUE(conversation_id, seq)
 );
 CREATE TABLE messages(
@@ -47,7 +48,8 @@ CREATE TABLE messages(
     prompt_tokens INTEGER,
     completion_tokens INTEGER,
     cost REAL,
-    routing TEXT NOT NULL DEFAULT '{}'
+    routing TEXT NOT NULL DEFAULT '{}',
+    fts INTEGER
 );
 CREATE INDEX messages_turn ON messages(turn_id);
 CREATE INDEX messages_state ON messages(state);
@@ -57,16 +59,18 @@ CREATE TABLE chunks(
     text TEXT NOT NULL,
     PRIMARY KEY(message_id, seq)
 );
--- rowid: a message's id for its answer, minus a turn's id for its prompt.
-CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'unicode61');
+-- One row per prompt and finished answer, in the order written (so the latest come
+-- first without scoring every match); `ref` is a message's id, or minus a turn's id for
+-- its prompt; `fts` in turns and messages points back, for deletes.
+CREATE VIRTUAL TABLE search USING fts5(text, ref UNINDEXED, tokenize = 'unicode61');
 INSERT INTO sessions VALUES (1, 4242, 1796150000000, 1796150100000);
 INSERT INTO conversations VALUES (1, '19ad9a3b000-0000beef', 'Compare two sorts', 1796150000000, 1796150050000, NULL);
 INSERT INTO panes VALUES (1, 1, 'fleet/alpha', '{"temperature":0.2}');
 INSERT INTO panes VALUES (1, 2, 'fleet/beta:free', '{}');
-INSERT INTO turns VALUES (1, 1, 0, 'Compare quicksort and mergesort', 1796150000000);
-INSERT INTO messages VALUES (1, 1, 1, 1, 'fleet/alpha', 'fleet/alpha', 'Acme', 'Quicksort partitions in place; mergesort is stable.', 'complete', 'stop', NULL, 410, 2300, 12, 40, 0.00012, '{"attempts":[{"provider":"Acme","model":"fleet/alpha"}]}');
-INSERT INTO messages VALUES (2, 1, 2, 1, 'fleet/beta:free', NULL, 'Zed', 'Mergesort needs extra', 'streaming', NULL, NULL, 900, NULL, NULL, NULL, NULL, '{}');
+INSERT INTO search(rowid, text, ref) VALUES (1, 'Compare quicksort and mergesort', -1);
+INSERT INTO search(rowid, text, ref) VALUES (2, 'Quicksort partitions in place; mergesort is stable.', 1);
+INSERT INTO turns VALUES (1, 1, 0, 'Compare quicksort and mergesort', 1796150000000, 1);
+INSERT INTO messages VALUES (1, 1, 1, 1, 'fleet/alpha', 'fleet/alpha', 'Acme', 'Quicksort partitions in place; mergesort is stable.', 'complete', 'stop', NULL, 410, 2300, 12, 40, 0.00012, '{"attempts":[{"provider":"Acme","model":"fleet/alpha"}]}', 2);
+INSERT INTO messages VALUES (2, 1, 2, 1, 'fleet/beta:free', NULL, 'Zed', 'Mergesort needs extra', 'streaming', NULL, NULL, 900, NULL, NULL, NULL, NULL, '{}', NULL);
 INSERT INTO chunks VALUES (2, 1, ' memory for merging.');
-INSERT INTO search(rowid, text) VALUES (-1, 'Compare quicksort and mergesort');
-INSERT INTO search(rowid, text) VALUES (1, 'Quicksort partitions in place; mergesort is stable.');
 PRAGMA user_version = 1;
