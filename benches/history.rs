@@ -88,6 +88,7 @@ fn build(path: &Path) {
                         cost: Some(0.0001),
                         ..Default::default()
                     },
+                    false,
                 )
                 .unwrap();
             }

@@ -29,6 +29,7 @@ pub mod sse;
 pub mod term_input;
 pub mod text_edit;
 pub mod theme;
+pub mod tokens;
 pub mod tui;
 pub mod ui;
 pub mod wire;

@@ -74,6 +74,7 @@ impl Home {
                         cost: Some(0.000_12),
                         ..Default::default()
                     },
+                    false,
                 )
                 .unwrap();
             }

@@ -80,7 +80,8 @@ fn an_answer_cut_by_a_crash_keeps_its_batches_and_is_marked_incomplete() {
         ])
         .unwrap();
         s.append(&[(ids[1], 2, "ing lends.".into())]).unwrap();
-        s.finish(ids[0], &done("Ownership moves values.")).unwrap();
+        s.finish(ids[0], &done("Ownership moves values."), false)
+            .unwrap();
         // Dropped without ending the session: a kill -9.
     }
     let mut s = Store::open(&path).unwrap();
@@ -106,6 +107,26 @@ fn an_answer_cut_by_a_crash_keeps_its_batches_and_is_marked_incomplete() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].model.as_deref(), Some("m/b"));
     assert_eq!(s.begin_session().unwrap(), 0, "recovered once");
+}
+
+#[test]
+fn a_folded_finish_keeps_the_streamed_chunks_as_the_text() {
+    let path = tmp("folded");
+    let mut s = Store::open(&path).unwrap();
+    s.begin_session().unwrap();
+    let ids = s
+        .begin_turn(&head("c"), 0, "p", 1, &[pane(1, "m")])
+        .unwrap();
+    s.append(&[(ids[0], 1, "streamed ".into()), (ids[0], 2, "whole".into())])
+        .unwrap();
+    let end = MessageEnd {
+        content: String::new(),
+        ..done("")
+    };
+    s.finish(ids[0], &end, true).unwrap();
+    let c = s.load("c").unwrap().unwrap();
+    assert_eq!(c.turns[0].messages[0].end.content, "streamed whole");
+    assert_eq!(s.search("whole", 5).unwrap().len(), 1);
 }
 
 #[test]
@@ -262,6 +283,7 @@ fn a_full_history_fails_writes_with_a_message_and_the_writer_goes_on() {
         Op::Finish {
             req: 7,
             end: Box::new(done("x".repeat(2_000_000).as_str())),
+            folded: false,
         },
         None,
     );
@@ -289,12 +311,13 @@ fn search_highlights_hits_in_prompts_and_answers_and_delete_removes_them() {
     s.finish(
         ids[0],
         &done("A monad is a monoid in the category of endofunctors."),
+        false,
     )
     .unwrap();
     let ids = s
         .begin_turn(&head("c2"), 0, "Explain tokio", 6, &[pane(1, "m/b")])
         .unwrap();
-    s.finish(ids[0], &done("Tokio is an async runtime."))
+    s.finish(ids[0], &done("Tokio is an async runtime."), false)
         .unwrap();
     let hits = s.search("monad", 10).unwrap();
     assert_eq!(hits.len(), 2, "{hits:?}");
@@ -334,14 +357,18 @@ fn export_then_import_is_lossless_and_fork_keeps_turns_up_to_one() {
                 &[pane(1, "m/a"), pane(2, "m/b:free")],
             )
             .unwrap();
-        s.finish(ids[0], &done(&format!("answer {seq} with **markdown**")))
-            .unwrap();
+        s.finish(
+            ids[0],
+            &done(&format!("answer {seq} with **markdown**")),
+            false,
+        )
+        .unwrap();
         let cancelled = MessageEnd {
             content: "partial".into(),
             state: Some(Finish::Cancelled),
             ..Default::default()
         };
-        s.finish(ids[1], &cancelled).unwrap();
+        s.finish(ids[1], &cancelled, false).unwrap();
     }
     let original = s.load("c1").unwrap().unwrap();
     let json = export::to_json(std::slice::from_ref(&original));

@@ -71,6 +71,10 @@ pub struct Turn {
     pub last_at: Option<Duration>,
     /// Content chunks received.
     pub chunks: u64,
+    /// Tokens received, estimated from the text (`tokens::estimate`) until `usage` says.
+    pub est_tokens: u64,
+    /// Bytes of the answer handed to history as it streamed.
+    pub appended: usize,
     /// Malformed events skipped.
     pub malformed: u32,
     /// The request this turn belongs to.
@@ -107,6 +111,8 @@ impl Turn {
             ttft: None,
             last_at: None,
             chunks: 0,
+            est_tokens: 0,
+            appended: 0,
             malformed: 0,
             req,
             prompt_cache: None,
@@ -151,15 +157,18 @@ impl Turn {
 
     /// What history keeps of this turn's answer now.
     pub fn record(&self) -> crate::history::MessageEnd {
+        self.record_with(self.text().to_string())
+    }
+
+    /// `record` with `content` for the text.
+    fn record_with(&self, content: String) -> crate::history::MessageEnd {
         use crate::history::Finish;
-        let content = self.text().to_string();
+        let empty = self.text().is_empty();
         let (state, finish_reason, error) = match &self.state {
             TurnState::Waiting { .. } | TurnState::Streaming => (Finish::Streaming, None, None),
             TurnState::Done(r) => (Finish::Complete, Some(r.clone()), None),
             TurnState::Cancelled => (Finish::Cancelled, None, None),
-            TurnState::Failed(e) if content.is_empty() => {
-                (Finish::Error, None, Some(e.to_string()))
-            }
+            TurnState::Failed(e) if empty => (Finish::Error, None, Some(e.to_string())),
             TurnState::Failed(e) => (Finish::Incomplete, None, Some(e.to_string())),
         };
         let ms = |d: Duration| d.as_millis() as i64;
@@ -180,6 +189,22 @@ impl Turn {
                 notes: self.notes.clone(),
                 why: self.why.clone(),
             },
+        }
+    }
+
+    /// The history op that ends this turn's answer. When history already has every byte of
+    /// it (streamed as it came), the text is not copied again: the writer folds the chunks.
+    pub fn finish_op(&self) -> crate::history::writer::Op {
+        let folded = self.text().len() == self.appended;
+        let end = if folded {
+            self.record_with(String::new())
+        } else {
+            self.record()
+        };
+        crate::history::writer::Op::Finish {
+            req: self.req,
+            end: Box::new(end),
+            folded,
         }
     }
 
@@ -226,16 +251,18 @@ impl Turn {
         t
     }
 
-    /// Decode speed in tokens/s: from usage when known, else from chunk count.
-    pub fn tokens_per_sec(&self) -> Option<f64> {
+    /// Decode speed in tokens/s over the time after the first token: from `usage` when the
+    /// answer has ended, else from the tokens received (estimated from the text, never from
+    /// the number of reads, which the screen's batching sets). The flag says it is estimated.
+    pub fn tokens_per_sec(&self) -> Option<(f64, bool)> {
         let ttft = self.ttft?;
         let decode = self.last_at?.checked_sub(ttft)?.as_secs_f64();
-        let tokens = self
-            .usage
-            .as_ref()
-            .map(|u| u.completion_tokens)
-            .unwrap_or(self.chunks);
-        (decode > 0.05 && tokens > 1).then(|| (tokens - 1) as f64 / decode)
+        let (tokens, estimated) = match &self.usage {
+            Some(u) if !u.estimated => (u.completion_tokens, false),
+            _ => (self.est_tokens, true),
+        };
+        // The first token's own text arrived at `ttft`, so it is not part of the decode time.
+        (decode > 0.05 && tokens > 1).then(|| ((tokens - 1) as f64 / decode, estimated))
     }
 }
 
@@ -264,6 +291,8 @@ pub struct Pane {
     pub turns: Vec<Turn>,
     /// Scroll position.
     pub scroll: Scroll,
+    /// Prompts sent while it streamed, sent in order as each answer ends.
+    pub queued: std::collections::VecDeque<String>,
 }
 
 impl Pane {
@@ -276,6 +305,7 @@ impl Pane {
             routed_from: 0,
             turns: Vec::new(),
             scroll: Scroll::Follow,
+            queued: Default::default(),
         }
     }
 
@@ -566,6 +596,24 @@ impl App {
     /// The composer's text.
     pub fn composer_text(&self) -> String {
         self.composer.text()
+    }
+
+    /// Tokens and cost of the answers this run has received (not those read back from
+    /// history), for the status bar.
+    pub fn run_totals(&self) -> crate::history::Totals {
+        let mut t = crate::history::Totals::default();
+        for turn in self
+            .panes
+            .iter()
+            .flat_map(|p| &p.turns)
+            .filter(|t| t.req != 0)
+        {
+            if let Some(u) = &turn.usage {
+                t.tokens += (u.prompt_tokens + u.completion_tokens) as i64;
+                t.cost += u.cost.unwrap_or(0.0);
+            }
+        }
+        t
     }
 
     /// Replaces the panes with a conversation read back from history, to continue it.

@@ -30,7 +30,7 @@ mod route;
 mod server;
 mod spec;
 mod structured;
-mod text;
+pub(crate) mod text;
 
 pub use fault::{Fault, FaultKind, FaultSpec};
 pub use spec::{Endpoint, FleetError, FleetSpec, Jitter, ModelMeta, Provider, Quantization};

@@ -53,19 +53,8 @@ fn secs(ms: i64) -> String {
     format!("{:.2} s", ms as f64 / 1000.0)
 }
 
-/// A cost as people read it: `$0.0012`, never cut.
-pub fn cost(usd: f64) -> String {
-    if usd == 0.0 {
-        "$0".into()
-    } else if usd < 0.01 {
-        format!("${usd:.6}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    } else {
-        format!("${usd:.4}")
-    }
-}
+/// A cost as people read it (the one format everywhere).
+pub use crate::wire::catalog::format_cost as cost;
 
 /// One conversation as Markdown.
 pub fn to_markdown(c: &Conversation) -> String {
@@ -147,7 +136,9 @@ mod tests {
     fn costs_are_never_cut() {
         assert_eq!(cost(0.0), "$0");
         assert_eq!(cost(0.000_123), "$0.000123");
-        assert_eq!(cost(1.23456), "$1.2346");
+        assert_eq!(cost(0.004_631), "$0.00463");
+        assert_eq!(cost(0.000_48), "$0.00048");
+        assert_eq!(cost(1.23456), "$1.235");
     }
 
     #[test]

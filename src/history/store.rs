@@ -267,6 +267,9 @@ impl Store {
         // WAL + NORMAL survives a killed process (not a power cut) without a sync per batch.
         pragma("synchronous", "NORMAL")?;
         pragma("foreign_keys", "ON")?;
+        // A small page cache: history is written in batches and read a page of results at a
+        // time, and its memory counts against the workbench's.
+        pragma("cache_size", "-1024")?;
         for (v, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = self
                 .conn
@@ -503,9 +506,25 @@ impl Store {
         Ok(())
     }
 
-    /// Ends an answer: its whole text, how it ended, its figures and routing; indexed.
-    pub fn finish(&mut self, message: i64, end: &MessageEnd) -> Result<(), String> {
+    /// Ends an answer: its whole text (with `folded`, the chunks appended so far are its
+    /// text), how it ended, its figures and routing; indexed.
+    pub fn finish(&mut self, message: i64, end: &MessageEnd, folded: bool) -> Result<(), String> {
         let tx = self.conn.transaction().map_err(other)?;
+        let folded_text: String;
+        let content = if folded {
+            folded_text = tx
+                .query_row(
+                    "SELECT content || coalesce((SELECT group_concat(text, '') FROM
+                       (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), '')
+                     FROM messages WHERE id = ?1",
+                    [message],
+                    |r| r.get(0),
+                )
+                .map_err(other)?;
+            folded_text.as_str()
+        } else {
+            end.content.as_str()
+        };
         tx.execute(
             "UPDATE messages SET content = ?2, state = ?3, finish_reason = ?4, error = ?5,
                model_served = ?6, provider = ?7, ttft_ms = ?8, total_ms = ?9,
@@ -513,7 +532,7 @@ impl Store {
              WHERE id = ?1",
             params![
                 message,
-                end.content,
+                content,
                 end.state.unwrap_or(Finish::Incomplete).as_str(),
                 end.finish_reason,
                 end.error,
@@ -530,7 +549,7 @@ impl Store {
         .map_err(other)?;
         tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
             .map_err(other)?;
-        index_message(&tx, message, &end.content)?;
+        index_message(&tx, message, content)?;
         tx.execute(
             "UPDATE conversations SET updated = ?2 WHERE id =
                (SELECT t.conversation_id FROM turns t JOIN messages m ON m.turn_id = t.id WHERE m.id = ?1)",

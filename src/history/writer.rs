@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// Longest time streamed text waits in memory before it is written.
 pub const BATCH: Duration = Duration::from_millis(250);
 /// Pending text that is written at once, whatever the time.
-const BATCH_BYTES: usize = 1 << 20;
+const BATCH_BYTES: usize = 256 << 10;
 
 /// What a conversation is, as the first write of it needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,8 +74,10 @@ pub enum Op {
     Finish {
         /// Request.
         req: u64,
-        /// How.
+        /// How (its `content` empty when `folded`).
         end: Box<MessageEnd>,
+        /// The text is what was appended: the writer folds the chunks instead of a copy.
+        folded: bool,
     },
     /// List conversations (empty query) or search them.
     Find {
@@ -313,7 +315,11 @@ impl Worker {
                     l.attempts.push(attempt);
                 }
             }
-            Op::Finish { req, mut end } => {
+            Op::Finish {
+                req,
+                mut end,
+                folded,
+            } => {
                 let Some(l) = self.live.remove(&req) else {
                     return;
                 };
@@ -324,7 +330,7 @@ impl Worker {
                 if end.state.is_none() {
                     end.state = Some(Finish::Incomplete);
                 }
-                let r = store.finish(l.id, &end);
+                let r = store.finish(l.id, &end, folded);
                 self.ok(r);
             }
             Op::Find { query } => {

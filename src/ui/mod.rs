@@ -83,6 +83,19 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
             left.push(Span::styled("history unavailable ", th.ui.error))
         }
     }
+    // What this run has cost so far, beside the source.
+    let run = app.run_totals();
+    if run.tokens > 0 {
+        left.push(Span::styled(
+            format!(
+                " {} tok · {} ",
+                compact(run.tokens),
+                crate::wire::catalog::format_cost(run.cost)
+            ),
+            th.ui.chip,
+        ));
+        left.push(Span::raw(" "));
+    }
     let used: usize = left.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(used);
     match &app.notice {
@@ -127,6 +140,15 @@ fn hints(mut all: Vec<(String, &'static str)>, room: usize) -> String {
         return String::new();
     }
     h.join(" · ")
+}
+
+/// A count as people read it: `950`, `12.3k`, `4.1M`.
+pub(crate) fn compact(n: i64) -> String {
+    match n {
+        n if n < 1_000 => n.to_string(),
+        n if n < 1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        n => format!("{:.1}M", n as f64 / 1e6),
+    }
 }
 
 /// `s` in at most `room` columns, ending in `…` when cut.

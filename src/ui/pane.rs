@@ -52,7 +52,11 @@ pub fn draw_pane(
 ) {
     let border = if focused { th.ui.focus } else { th.ui.border };
     let last = pane.turns.last();
-    let (state, state_style) = state_label(last, spinner, th);
+    let (mut state, state_style) = state_label(last, spinner, th);
+    if !pane.queued.is_empty() {
+        // Prompts sent while it streamed wait their turn, in the order sent.
+        state.push_str(&format!(" +{} queued", pane.queued.len()));
+    }
     // The state badge always shows whole; a long model id is cut in the middle to make room
     // (its ends, such as `:free`, tell ids apart).
     let room = usize::from(area.width.saturating_sub(2));
@@ -159,10 +163,26 @@ fn prompt_lines<'t>(t: &'t mut Turn, width: u16, th: &Theme) -> &'t [Line<'stati
     &t.prompt_cache.as_ref().expect("just filled").1
 }
 
+/// A prompt of more lines than this is shown collapsed: its first `PROMPT_HEAD` lines and how
+/// many more there are (it is sent and kept whole).
+const PROMPT_MAX_LINES: usize = 12;
+const PROMPT_HEAD: usize = 6;
+
 fn render_prompt(prompt: &str, width: u16, th: &Theme) -> Vec<Line<'static>> {
     let style = th.ui.accent.add_modifier(Modifier::BOLD);
     let mut out = Vec::new();
-    for (i, l) in wrap_text(prompt, width.saturating_sub(2).max(1), style)
+    let lines = prompt.lines().count();
+    // Only what is shown is wrapped: a pasted 10 MB prompt costs its first lines.
+    let (shown, more) = if lines > PROMPT_MAX_LINES {
+        let end = prompt
+            .match_indices('\n')
+            .nth(PROMPT_HEAD - 1)
+            .map_or(prompt.len(), |(i, _)| i);
+        (&prompt[..end], lines - PROMPT_HEAD)
+    } else {
+        (prompt, 0)
+    };
+    for (i, l) in wrap_text(shown, width.saturating_sub(2).max(1), style)
         .into_iter()
         .enumerate()
     {
@@ -170,6 +190,12 @@ fn render_prompt(prompt: &str, width: u16, th: &Theme) -> Vec<Line<'static>> {
         let mut spans = vec![Span::styled(mark, style)];
         spans.extend(l.spans);
         out.push(Line::from(spans));
+    }
+    if more > 0 {
+        out.push(Line::styled(
+            format!("  … {more} more lines (sent whole)"),
+            th.ui.dim,
+        ));
     }
     out.push(Line::raw(""));
     out
@@ -386,8 +412,9 @@ fn stats_line(
     if let Some(f) = answered_by_fallback(t, model, fallbacks) {
         parts.push((0, format!("↪ {f}")));
     }
+    // The provider goes before the cost and the tokens, the figures a comparison is about.
     if let Some(p) = &t.served.provider {
-        parts.push((1, crate::safe_text::neutralise(p).into_owned()));
+        parts.push((3, crate::safe_text::neutralise(p).into_owned()));
     }
     if t.attempts > 1 {
         // The header notes that the answer came after a failover or restart.
@@ -396,18 +423,20 @@ fn stats_line(
     if let Some(ttft) = t.ttft {
         parts.push((5, format!("ttft {:.2}s", ttft.as_secs_f64())));
     }
-    if let Some(tps) = t.tokens_per_sec() {
-        parts.push((6, format!("{tps:.0} tok/s")));
+    if let Some((tps, est)) = t.tokens_per_sec() {
+        let est = if est { "~" } else { "" };
+        parts.push((6, format!("{est}{tps:.0} tok/s")));
     }
     match &t.usage {
         Some(u) => {
             let est = if u.estimated { "~" } else { "" };
             parts.push((2, format!("{est}{} tok", u.completion_tokens)));
             if let Some(c) = u.cost {
-                parts.push((3, format_cost(c)));
+                parts.push((1, format_cost(c)));
             }
         }
-        None if t.chunks > 0 => parts.push((2, format!("~{} tok", t.chunks))),
+        // Still streaming: an estimate, marked as one.
+        None if t.est_tokens > 0 => parts.push((2, format!("~{} tok", t.est_tokens))),
         None => {}
     }
     let text = |parts: &[(u8, String)]| {
@@ -428,13 +457,4 @@ fn stats_line(
     Line::styled(text(&parts), dim)
 }
 
-/// Formats a USD cost with enough precision for tiny amounts.
-pub fn format_cost(c: f64) -> String {
-    if c == 0.0 {
-        "$0".into()
-    } else if c < 0.01 {
-        format!("${c:.5}")
-    } else {
-        format!("${c:.3}")
-    }
-}
+pub use crate::wire::catalog::format_cost;

@@ -532,6 +532,20 @@ fn usd(v: f64) -> String {
     format!("{int}.{frac:0<2}")
 }
 
+/// A USD cost as people read it, never cut mid-number: `$0`, three significant digits below a
+/// cent (`$0.000123`, `$0.00463`, `$0.00048`), else three decimals (`$1.235`).
+pub fn format_cost(c: f64) -> String {
+    if c == 0.0 || !c.is_finite() {
+        "$0".into()
+    } else if c.abs() < 0.01 {
+        let decimals = ((-c.abs().log10()).floor() as usize + 3).min(10);
+        let s = format!("${c:.decimals$}");
+        s.trim_end_matches('0').to_string()
+    } else {
+        format!("${c:.3}")
+    }
+}
+
 /// Models whose id or name fuzzily matches `query`, best first (case-insensitive).
 ///
 /// Tiers: exact (id, slug after `/`, name, or name after `Author: `) > prefix > contiguous
