@@ -212,6 +212,13 @@ async fn run(cli: Cli) -> i32 {
             if let Some(n) = note {
                 app.notify(n, switchyard::app::state::Level::Error);
             }
+            // Up / Ctrl+P walk earlier prompts, this run's and the history's.
+            if let Some(Ok(p)) = store
+                .as_ref()
+                .map(|s| s.recent_prompts(switchyard::app::state::MAX_PROMPTS))
+            {
+                app.prompts = p;
+            }
             if cli.continue_last {
                 match store.as_ref().map(|s| {
                     s.last().and_then(|u| match u {

@@ -124,8 +124,15 @@ pub async fn run(
                     input_dirty |= is_input(&m);
                     fx.extend(update(&mut app, m));
                 }
+                let stop = fx.iter().any(|e| matches!(e, Effect::Suspend));
                 for e in fx {
                     run_effect(e, &mut rt, &source, &tx, &mut clipboard, &mut history);
+                }
+                if stop {
+                    if let Err(e) = suspend(&mut terminal, enhanced, app.mouse_capture) {
+                        break Err(format!("cannot take the terminal back after Ctrl+Z: {e}"));
+                    }
+                    app.size = ratatui::crossterm::terminal::size().unwrap_or(app.size);
                 }
                 dirty = true;
             }
@@ -135,8 +142,15 @@ pub async fn run(
                 while let Ok(m) = rx.try_recv() {
                     fx.extend(update(&mut app, m));
                 }
+                let stop = fx.iter().any(|e| matches!(e, Effect::Suspend));
                 for e in fx {
                     run_effect(e, &mut rt, &source, &tx, &mut clipboard, &mut history);
+                }
+                if stop {
+                    if let Err(e) = suspend(&mut terminal, enhanced, app.mouse_capture) {
+                        break Err(format!("cannot take the terminal back after Ctrl+Z: {e}"));
+                    }
+                    app.size = ratatui::crossterm::terminal::size().unwrap_or(app.size);
                 }
                 if app.quitting {
                     break Ok(());
@@ -359,8 +373,47 @@ fn run_effect(
                 ),
             });
         }
-        Effect::Quit => {}
+        // Carried out by the loop, which owns the terminal (`suspend`).
+        Effect::Suspend | Effect::Quit => {}
     }
+}
+
+/// Ctrl+Z: gives the terminal back as it was, stops until the shell's `fg` (SIGTSTP; where
+/// nothing can resume it — no job control — the kernel ignores it and this returns at once),
+/// then takes the terminal again and redraws everything.
+fn suspend(
+    terminal: &mut ratatui::DefaultTerminal,
+    enhanced: bool,
+    mouse: bool,
+) -> std::io::Result<()> {
+    leave_terminal();
+    #[cfg(unix)]
+    // SAFETY: raising a signal with its default action on our own process.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    ratatui::crossterm::terminal::enable_raw_mode()?;
+    let mut out = std::io::stdout();
+    execute!(
+        out,
+        ratatui::crossterm::terminal::EnterAlternateScreen,
+        EnableBracketedPaste
+    )?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    if enhanced {
+        ENHANCED.store(true, Ordering::SeqCst);
+        execute!(
+            out,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        )?;
+    }
+    // The screen was the shell's meanwhile (and may have changed size): draw every cell
+    // again. `resize` clears without asking the terminal where its cursor is, an answer the
+    // input thread would take.
+    let (w, h) = ratatui::crossterm::terminal::size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, w, h))
 }
 
 /// Forwards the router's health snapshots (already coalesced to ≤ 4/s) to the UI.

@@ -49,6 +49,11 @@ impl Tui {
 
     /// Runs the binary again in a home an earlier run used (its state directory kept).
     fn spawn_in(dir: TempDir, args: &[&str], files: &[(&str, &str)]) -> Tui {
+        Tui::spawn_program(dir, env!("CARGO_BIN_EXE_switchyard"), args, files)
+    }
+
+    /// Runs `program` in the terminal, in `dir` as its home.
+    fn spawn_program(dir: TempDir, program: &str, args: &[&str], files: &[(&str, &str)]) -> Tui {
         for (name, body) in files {
             let path = dir.0.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -62,7 +67,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_switchyard"));
+        let mut cmd = CommandBuilder::new(program);
         for a in args {
             cmd.arg(a.replace("{dir}", dir.0.to_str().unwrap()));
         }
@@ -1152,14 +1157,14 @@ fn ctrl_c_stops_streams_clears_the_draft_and_only_a_second_one_quits_an_idle_scr
     });
     t.send("\x03");
     t.wait_for("both stopped", |s| count(s, "test/slow ⊘ cancelled") == 2);
-    // With nothing streaming, Ctrl+C clears a draft; Ctrl+Z brings it back.
+    // With nothing streaming, Ctrl+C clears a draft; undo (Ctrl+_) brings it back.
     t.send("half a thought");
     t.wait_for("the draft", |s| s.contains("half a thought"));
     t.send("\x03");
     t.wait_for("the draft cleared", |s| {
         !s.contains("half a thought") && s.contains("prompt cleared")
     });
-    t.send("\x1a");
+    t.send("\x1f");
     t.wait_for("the draft back", |s| s.contains("half a thought"));
     t.send("\x15"); // Ctrl+U: the composer empty again.
     t.wait_for("empty composer", |s| !s.contains("half a thought"));
@@ -1335,4 +1340,35 @@ fn no_history_writes_nothing_and_says_so() {
     t.send("\x11");
     assert!(t.wait_exit().success());
     assert!(!t._dir.0.join("state/history.db").exists());
+}
+
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_brings_the_screen_back() {
+    // A real interactive shell with job control on the terminal, as a user has.
+    let home = TempDir::new("suspend");
+    std::fs::write(home.0.join("fleet.toml"), FLEET).unwrap();
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let mut t = Tui::spawn_program(home, "bash", &["--norc", "--noprofile", "-i"], &[]);
+    t.send("PS1='sh$ '\r");
+    t.wait_for("the shell's prompt", |s| s.contains("sh$ "));
+    t.send(&format!(
+        "{bin} --fleet fleet.toml -m test/fast-a --no-history\r"
+    ));
+    t.wait_for("the workbench", |s| count(s, "ready") == 1);
+    t.send("half a prompt");
+    t.wait_for("the draft", |s| s.contains("half a prompt"));
+    t.send("\x1a");
+    t.wait_for("the shell, the job stopped", |s| {
+        s.contains("Stopped") && !s.contains("half a prompt")
+    });
+    t.send("fg\r");
+    t.wait_for("the workbench redrawn with the draft", |s| {
+        count(s, "ready") == 1 && s.contains("half a prompt")
+    });
+    t.send("\x11");
+    t.wait_for("the shell again", |s| {
+        s.contains("sh$ ") && !s.contains("ready")
+    });
+    t.send("exit\r");
+    let _ = t.wait_exit();
 }

@@ -172,7 +172,10 @@ fn help_overlay_80x24() {
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
     let screen = format!("{}", render(&mut app, 80, 24).backend());
     assert!(screen.contains(last), "{screen}");
-    assert!(screen.contains("↑ 2 more"), "{screen}");
+    assert!(
+        screen.contains("more · Esc closes") && screen.contains("╰ ↑ "),
+        "{screen}"
+    );
     update(&mut app, key(ratatui::crossterm::event::KeyCode::Char('x')));
     assert!(app.layers.is_empty());
 }

@@ -94,6 +94,14 @@ pub enum Action {
     Fork,
     /// Start a new, empty conversation.
     NewConversation,
+    /// The focused pane fills the width, or goes back.
+    Zoom,
+    /// The composer shows the prompt before the one it shows (or the last one sent).
+    PromptPrev,
+    /// The composer shows the next prompt (past the newest: empty again).
+    PromptNext,
+    /// Suspend to the shell (`fg` comes back).
+    Suspend,
 }
 
 /// Faults F6 can inject.
@@ -456,11 +464,30 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Wb,
-        &[ctrl('n')],
+        &[alt('n')],
         Action::AddPane,
         Row("add a pane / close the focused pane"),
     ),
     bind(Wb, &[ctrl('x')], Action::ClosePane, Joins),
+    bind(
+        Wb,
+        &[ctrl('g')],
+        Action::Zoom,
+        Row("zoom the focused pane / back"),
+    ),
+    bind(
+        Wb,
+        &[ctrl('p')],
+        Action::PromptPrev,
+        Row("earlier / later prompts (or ↑/↓)"),
+    ),
+    bind(Wb, &[ctrl('n')], Action::PromptNext, Joins),
+    bind(
+        Wb,
+        &[ctrl('z')],
+        Action::Suspend,
+        Row("suspend to the shell (fg comes back)"),
+    ),
     bind(
         Wb,
         &[with(SHIFT, KeyCode::Up), with(ALT, KeyCode::Up)],
@@ -588,9 +615,10 @@ pub const BINDINGS: &[Binding] = &[
         Joins,
     ),
     bind(Wb, &[ctrl('k')], Action::Edit(EditKey::DeleteToEnd), Joins),
+    // Ctrl+_ (also sent for Ctrl+/ and Ctrl+7): Ctrl+Z suspends, as in every shell.
     bind(
         Wb,
-        &[ctrl('z')],
+        &[ctrl('_'), ctrl('7'), ctrl('/'), alt('u')],
         Action::Edit(EditKey::Undo),
         Row("prompt: undo / redo"),
     ),

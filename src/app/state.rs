@@ -451,6 +451,12 @@ pub struct App {
     pub next_seq: u32,
     /// Whether history is kept (the status bar says when it is not).
     pub recording: Recording,
+    /// The focused pane fills the width (the others keep streaming, unseen).
+    pub zoom: bool,
+    /// Earlier prompts, oldest first (this run's and the history's), for Up / Ctrl+P.
+    pub prompts: Vec<String>,
+    /// The earlier prompt the composer shows while walking them.
+    pub walk: Option<usize>,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -500,6 +506,8 @@ pub const CUT_SHORT: &str = "[this answer was cut off before it finished]";
 
 /// Largest paste the composer accepts; larger text belongs in an attachment.
 pub const MAX_PASTE_BYTES: usize = 2 * 1024 * 1024;
+/// Earlier prompts kept for Up / Ctrl+P.
+pub const MAX_PROMPTS: usize = 1000;
 /// Most panes on screen.
 pub const MAX_PANES: usize = 8;
 
@@ -529,6 +537,9 @@ impl App {
             conversation: fresh_conversation(),
             next_seq: 0,
             recording: Recording::On,
+            zoom: false,
+            prompts: Vec::new(),
+            walk: None,
             next_pane: 1,
             next_req: 1,
         };

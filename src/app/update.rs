@@ -128,6 +128,8 @@ pub enum Effect {
     History(Box<crate::history::writer::Op>),
     /// Keep the panels' settings for the next run.
     SaveSettings(Box<crate::settings_store::SavedSettings>),
+    /// Give the terminal back and stop until `fg` (SIGTSTP), then take it again and redraw.
+    Suspend,
     /// Leave.
     Quit,
 }
@@ -355,12 +357,32 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
                 )
             }
         }
+        Action::Edit(EditKey::Up) if walking(app) || app.composer.is_empty() => {
+            walk_prompts(app, -1)
+        }
+        Action::Edit(EditKey::Down) if walking(app) => walk_prompts(app, 1),
         Action::Edit(e) => edit_composer(&mut app.composer, e),
         Action::RoutingPanel => super::layers::open_panel(app, PanelKind::Routing),
         Action::PrivacyPanel => super::layers::open_panel(app, PanelKind::Privacy),
         Action::StructuredPanel => super::layers::open_panel(app, PanelKind::Structured),
         Action::Quit => quit(app, fx),
         Action::History => super::history_view::Browser::open(app, fx),
+        Action::Zoom => {
+            app.zoom = !app.zoom;
+            if app.zoom && app.panes.len() > 1 {
+                app.notify(
+                    format!(
+                        "zoomed: {} · Tab moves the zoom · {} gives every pane back",
+                        app.focused().map(|p| p.model.as_str()).unwrap_or("-"),
+                        key_for(Action::Zoom)
+                    ),
+                    Level::Info,
+                );
+            }
+        }
+        Action::PromptPrev => walk_prompts(app, -1),
+        Action::PromptNext => walk_prompts(app, 1),
+        Action::Suspend => fx.push(Effect::Suspend),
         Action::NewConversation => {
             if app.panes.iter().any(|p| p.active_turn().is_some()) {
                 app.notify(
@@ -435,7 +457,10 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     }
     if app.panes.is_empty() {
-        app.notify("no panes: Ctrl+N adds one", Level::Error);
+        app.notify(
+            format!("no panes: {} adds one", key_for(Action::AddPane)),
+            Level::Error,
+        );
         return;
     }
     let targets: Vec<usize> = match app.target {
@@ -456,6 +481,7 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
         started.push(i);
     }
     record_turn(app, &prompt, &started, first, fx);
+    remember_prompt(app, &prompt);
     // The prompt now lives in each pane's turn or queue, so clearing the composer loses nothing.
     app.composer.clear();
     if !busy.is_empty() {
@@ -469,6 +495,53 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
     } else {
         app.notice = None;
     }
+}
+
+/// Whether the composer shows an earlier prompt, unedited (Up and Down then walk on).
+fn walking(app: &App) -> bool {
+    app.walk
+        .and_then(|i| app.prompts.get(i))
+        .is_some_and(|p| *p == app.composer_text())
+}
+
+/// Shows the earlier (`-1`) or later (`1`) prompt in the composer; past the newest the
+/// composer is empty again. What was typed is replaced as one undoable edit.
+fn walk_prompts(app: &mut App, dir: i8) {
+    if app.prompts.is_empty() {
+        app.notify("no earlier prompt yet", Level::Info);
+        return;
+    }
+    if !walking(app) {
+        app.walk = None;
+        if dir > 0 {
+            return;
+        }
+    }
+    let next = match (app.walk, dir) {
+        (None, _) => Some(app.prompts.len() - 1),
+        (Some(0), d) if d < 0 => Some(0),
+        (Some(i), d) if d < 0 => Some(i - 1),
+        (Some(i), _) if i + 1 < app.prompts.len() => Some(i + 1),
+        (Some(_), _) => None,
+    };
+    app.composer.delete_all();
+    if let Some(i) = next {
+        app.composer.insert_str(&app.prompts[i].clone());
+    }
+    app.walk = next;
+}
+
+/// Keeps a sent prompt for Up / Ctrl+P (not twice in a row).
+fn remember_prompt(app: &mut App, prompt: &str) {
+    if app.prompts.last().map(String::as_str) != Some(prompt) {
+        app.prompts.push(prompt.to_string());
+    }
+    // Bounded: the oldest go first.
+    if app.prompts.len() > MAX_PROMPTS {
+        let extra = app.prompts.len() - MAX_PROMPTS;
+        app.prompts.drain(..extra);
+    }
+    app.walk = None;
 }
 
 /// Sends pane `i`'s next queued prompt, if it has one and is idle.
@@ -1168,7 +1241,7 @@ mod tests {
         typed(&mut app, "draft");
         let fx = update(&mut app, ctrl('c'));
         assert!(fx.is_empty() && app.composer_text().is_empty());
-        update(&mut app, ctrl('z'));
+        update(&mut app, ctrl('7')); // Ctrl+_ as terminals send it: undo
         assert_eq!(app.composer_text(), "draft");
         update(&mut app, ctrl('u'));
         // Idle and empty: the first says, the second quits.
@@ -1327,6 +1400,53 @@ mod tests {
         assert_eq!(app.panes[0].turns[0].prompt, "q");
     }
 
+    #[test]
+    fn up_on_an_empty_prompt_and_ctrl_p_n_walk_earlier_prompts() {
+        let mut app = App::new(&["a/1".into()], "t");
+        app.prompts = vec!["from history".into()];
+        for p in ["one", "two"] {
+            typed(&mut app, p);
+            let fx = update(&mut app, key(KeyCode::Enter));
+            let (pane, req) = started(&fx)[0];
+            update(&mut app, ended(pane, req, "x", Ok("stop".into())));
+        }
+        update(&mut app, key(KeyCode::Up));
+        assert_eq!(app.composer_text(), "two");
+        update(&mut app, key(KeyCode::Up));
+        assert_eq!(app.composer_text(), "one");
+        update(&mut app, ctrl('p'));
+        assert_eq!(app.composer_text(), "from history");
+        update(&mut app, ctrl('p'));
+        assert_eq!(app.composer_text(), "from history", "the oldest stays");
+        update(&mut app, key(KeyCode::Down));
+        update(&mut app, ctrl('n'));
+        assert_eq!(app.composer_text(), "two");
+        update(&mut app, key(KeyCode::Down));
+        assert_eq!(app.composer_text(), "", "past the newest: empty again");
+        // Edited, the recalled prompt is the user's: Up moves the cursor, Enter resends it.
+        update(&mut app, key(KeyCode::Up));
+        typed(&mut app, " again");
+        update(&mut app, key(KeyCode::Up));
+        assert_eq!(app.composer_text(), "two again");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert_eq!(started(&fx).len(), 1);
+        assert_eq!(app.prompts.last().unwrap(), "two again");
+    }
+
+    #[test]
+    fn zoom_gives_the_focused_pane_the_whole_width_and_back() {
+        let mut app = app3();
+        app.size = (120, 30);
+        app.focus = 1;
+        update(&mut app, ctrl('g'));
+        let area = app.area();
+        let cells = crate::ui::layout::screen(&mut app, area).panes;
+        assert_eq!(cells[1].width, 120);
+        assert_eq!((cells[0].area(), cells[2].area()), (0, 0));
+        update(&mut app, ctrl('g'));
+        let cells = crate::ui::layout::screen(&mut app, area).panes;
+        assert!(cells.iter().all(|c| c.width > 0 && c.width < 120));
+    }
 
     #[test]
     fn a_prompt_for_a_busy_pane_is_queued_shown_and_sent_when_it_ends() {
@@ -1490,7 +1610,10 @@ mod tests {
             app.panes[0].model, "z/new",
             "with no catalog the typed id is used"
         );
-        update(&mut app, ctrl('n'));
+        update(
+            &mut app,
+            Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::ALT)),
+        );
         for c in "y/added".chars() {
             update(&mut app, key(KeyCode::Char(c)));
         }

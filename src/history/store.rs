@@ -687,6 +687,22 @@ impl Store {
         }
     }
 
+    /// The latest `limit` prompts sent, oldest first (for Up / Ctrl+P in the composer).
+    pub fn recent_prompts(&self, limit: usize) -> Result<Vec<String>, String> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT prompt FROM turns ORDER BY id DESC LIMIT ?1")
+            .map_err(other)?;
+        let mut v: Vec<String> = st
+            .query_map([limit as i64], |r| r.get(0))
+            .map_err(other)?
+            .filter_map(Result::ok)
+            .collect();
+        v.reverse();
+        v.dedup();
+        Ok(v)
+    }
+
     /// The most recently written conversation.
     pub fn last(&self) -> Result<Option<String>, String> {
         self.conn

@@ -46,8 +46,16 @@ pub fn screen(app: &mut App, area: Rect) -> Screen {
         None if app.has_panel() => Some(panes),
         None => None,
     };
+    // Zoomed: the focused pane takes the whole width; the others are not drawn (empty cells).
+    let cells = if app.zoom && !app.panes.is_empty() {
+        let mut v = vec![Rect::default(); app.panes.len()];
+        v[app.focus.min(app.panes.len() - 1)] = panes;
+        v
+    } else {
+        grid(panes, app.panes.len())
+    };
     Screen {
-        panes: grid(panes, app.panes.len()),
+        panes: cells,
         composer,
         status,
         panel,

@@ -28,7 +28,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     // One theme value for the whole frame (a clone: the draws below borrow `app` mutably).
     let th = app.theme.clone();
     for (i, (p, r)) in app.panes.iter_mut().zip(rects).enumerate() {
-        pane::draw_pane(frame, p, r, i == focus, spinner, &th);
+        if r.area() > 0 {
+            pane::draw_pane(frame, p, r, i == focus, spinner, &th);
+        }
     }
     draw_composer(frame, app, composer, &th);
     draw_status(frame, app, status, &th);

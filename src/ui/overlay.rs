@@ -14,7 +14,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
-/// The model picker (Ctrl+O, Ctrl+N).
+/// The model picker (Ctrl+O, Alt+N).
 pub(crate) fn draw_picker(frame: &mut Frame, app: &App, p: &Picker, th: &Theme) {
     let area = centered(frame.area(), 76, 20);
     let title = match p.mode {
