@@ -6,6 +6,14 @@ use switchyard::cli::{Cli, Command};
 use switchyard::{ask, models, source, tui};
 
 fn main() {
+    // glibc gives each thread that allocates its own arena and keeps what it frees there: the
+    // history thread's transient SQLite buffers would stay as memory no other thread reuses.
+    // Two arenas (the main thread's and one shared) measured 2026-12-01: BENCHMARKS.md.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called before any other thread exists; only tunes the allocator.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
