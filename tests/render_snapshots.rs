@@ -314,10 +314,14 @@ fn transcript_scrolls_and_follow_resumes() {
     );
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageUp));
     let t = render(&mut app, 80, 24);
-    assert!(
-        format!("{}", t.backend()).contains("more"),
-        "a 'more below' marker shows"
-    );
+    let screen = format!("{}", t.backend());
+    // The marker has its own row: nothing of the answer shares it.
+    let row = screen
+        .lines()
+        .find(|l| l.contains("↓ ") && l.contains(" more"))
+        .expect("a 'more below' marker shows");
+    let inside: String = row.chars().skip(2).take_while(|c| *c != '↓').collect();
+    assert!(inside.trim().is_empty(), "the marker covers text: {row}");
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
     update(&mut app, key(ratatui::crossterm::event::KeyCode::PageDown));
     assert_eq!(app.panes[0].scroll, switchyard::app::state::Scroll::Follow);
@@ -810,4 +814,14 @@ fn history_browser_list_and_hits_80x24() {
     });
     assert!(marked, "the hit is highlighted");
     insta::assert_snapshot!("history_hits_80x24", screen.backend());
+}
+
+#[test]
+fn a_terminal_too_small_says_so_and_a_bigger_one_draws_again() {
+    let mut app = workbench(3);
+    let small = format!("{}", render(&mut app, 19, 6).backend());
+    assert!(small.contains("terminal too"), "{small}");
+    assert!(small.contains("19×6"), "{small}");
+    let big = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(big.contains("Prompt → all panes"), "{big}");
 }

@@ -273,7 +273,20 @@ impl Layer for Picker {
                 let matches = picker_matches(&app.catalog, &p.query);
                 let chosen = match matches.get(p.selected.min(matches.len().saturating_sub(1))) {
                     Some(m) => m.id.clone(),
-                    None if !p.query.trim().is_empty() => p.query.trim().to_string(),
+                    // Without a catalog the typed id is the only way to name a model.
+                    None if !p.query.trim().is_empty() && app.catalog.is_empty() => {
+                        p.query.trim().to_string()
+                    }
+                    None if !p.query.trim().is_empty() => {
+                        app.notify(
+                            format!(
+                                "no model matches “{}”: nothing changed (Esc closes)",
+                                p.query.trim()
+                            ),
+                            Level::Error,
+                        );
+                        return Reply::Keep;
+                    }
                     None => {
                         app.notify("type a model id or pick one from the list", Level::Error);
                         return Reply::Keep;

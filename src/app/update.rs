@@ -1035,11 +1035,19 @@ fn on_history(app: &mut App, e: crate::history::writer::Event) {
     }
 }
 
+/// Opens the model picker; to replace a pane's model it opens on that model.
 fn open_picker(app: &mut App, mode: PickerMode) {
+    let selected = match (mode, app.focused()) {
+        (PickerMode::Replace, Some(p)) => picker_matches(&app.catalog, "")
+            .iter()
+            .position(|m| m.id == p.model)
+            .unwrap_or(0),
+        _ => 0,
+    };
     app.layers.push(Box::new(Picker {
         mode,
         query: String::new(),
-        selected: 0,
+        selected,
     }));
 }
 
@@ -1431,6 +1439,31 @@ mod tests {
         let fx = update(&mut app, key(KeyCode::Enter));
         assert_eq!(started(&fx).len(), 1);
         assert_eq!(app.prompts.last().unwrap(), "two again");
+    }
+
+    #[test]
+    fn the_picker_opens_on_the_pane_s_model_and_enter_with_no_match_changes_nothing() {
+        let mut app = app3();
+        app.catalog = ["a/1", "b/2", "c/3", "d/4"]
+            .iter()
+            .map(|id| Model {
+                id: id.to_string(),
+                ..Default::default()
+            })
+            .collect();
+        app.focus = 2;
+        update(&mut app, ctrl('o'));
+        let p = app.layer::<Picker>().unwrap();
+        let shown = picker_matches(&app.catalog, &p.query);
+        assert_eq!(shown[p.selected].id, "c/3");
+        typed(&mut app, "zzzz");
+        update(&mut app, key(KeyCode::Enter));
+        assert_eq!(app.panes[2].model, "c/3");
+        assert!(
+            app.layer::<Picker>().is_some(),
+            "still open to fix the query"
+        );
+        assert!(app.notice.as_ref().unwrap().0.contains("nothing changed"));
     }
 
     #[test]

@@ -15,8 +15,27 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
+/// Smallest screen the workbench draws on; below it, it says so.
+pub const MIN_SIZE: (u16, u16) = (20, 8);
+
 /// Paints the whole workbench.
 pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        // Nothing is lost meanwhile: streams go on and the next bigger frame shows them.
+        let msg = format!(
+            "terminal too small: {}×{} (needs {}×{}); Ctrl+Q quits",
+            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+        );
+        let th = &app.theme;
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(th.ui.warn)
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
     let layout::Screen {
         panes: rects,
         composer,

@@ -38,7 +38,7 @@ pub(crate) fn draw_picker(frame: &mut Frame, app: &App, p: &Picker, th: &Theme) 
         ));
     } else if matches.is_empty() {
         lines.push(Line::styled(
-            "no match — Enter uses the typed id as is",
+            "no model matches — Enter changes nothing",
             th.ui.dim,
         ));
     }

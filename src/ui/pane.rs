@@ -120,6 +120,9 @@ pub fn draw_pane(
         Scroll::At(t) => t.min(max_top),
     };
 
+    // Scrolled up, the last row is the "↓ N more" line's own, so it never covers text.
+    let scrolled = top < max_top && height > 1;
+    let height = if scrolled { height - 1 } else { height };
     let mut visible: Vec<Line<'static>> = Vec::with_capacity(height);
     let mut skip = top;
     for (t, &count) in pane.turns.iter_mut().zip(&counts) {
@@ -142,8 +145,8 @@ pub fn draw_pane(
         skip = 0;
     }
     frame.render_widget(Paragraph::new(visible), inner);
-    if top < max_top {
-        let more = format!(" ↓ {} more ", max_top - top);
+    if scrolled {
+        let more = format!(" ↓ {} more ", max_top - top + 1);
         let r = Rect {
             x: inner.x + inner.width.saturating_sub(more.chars().count() as u16),
             y: inner.y + inner.height.saturating_sub(1),

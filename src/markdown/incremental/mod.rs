@@ -634,18 +634,40 @@ impl StreamingMarkdown {
             }
             Current::Block(start) => {
                 let memo = memo_for(memo, *start);
-                let (lines, _) =
-                    block::render_block(&src[*start..], width, *codes + 1, Some(memo), md);
+                let shown = held_back(&src[*start..]);
+                let (lines, _) = block::render_block(shown, width, *codes + 1, Some(memo), md);
                 tail_block(lines, &mut view.tail);
             }
             Current::None => {
-                let (lines, _) =
-                    block::render_block(&src[splitter.pos()..], width, *codes + 1, None, md);
+                let shown = held_back(&src[splitter.pos()..]);
+                let (lines, _) = block::render_block(shown, width, *codes + 1, None, md);
                 tail_block(lines, &mut view.tail);
             }
         }
         view.fresh = true;
     }
+}
+
+/// The unfinished block as shown while it streams: a table row still arriving, and a `**`
+/// (or `__`, `` ` ``) still waiting for its close, are held back until their line completes,
+/// so raw pipes and asterisks never flash on screen. The finished message shows everything.
+pub(crate) fn held_back(block: &str) -> &str {
+    let start = block.rfind('\n').map_or(0, |i| i + 1);
+    let partial = &block[start..];
+    if partial.is_empty() {
+        return block;
+    }
+    if partial.trim_start().starts_with('|') {
+        return &block[..start];
+    }
+    for mark in ["**", "__", "`"] {
+        if partial.matches(mark).count() % 2 == 1
+            && let Some(i) = partial.rfind(mark)
+        {
+            return &block[..start + i];
+        }
+    }
+    block
 }
 
 /// Records a counted unit after the last one.
