@@ -396,3 +396,35 @@ fn export_then_import_is_lossless_and_fork_keeps_turns_up_to_one() {
     assert_eq!(s.load(&fork.uid).unwrap().unwrap().turns.len(), 2);
     assert_eq!(s.resolve(&fork.uid[..8]).unwrap(), fork.uid);
 }
+
+#[test]
+fn two_workbenches_share_one_database_without_losing_a_write() {
+    let path = tmp("shared");
+    Store::open(&path).unwrap();
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut s = Store::open(&path).unwrap();
+                s.begin_session().unwrap();
+                for seq in 0..50 {
+                    let ids = s
+                        .begin_turn(&head(&format!("w{w}")), seq, "p", 1, &[pane(1, "m")])
+                        .unwrap();
+                    s.append(&[(ids[0], 1, format!("text {w}/{seq}"))]).unwrap();
+                    s.finish(ids[0], &done(""), true).unwrap();
+                }
+                s.end_session().unwrap();
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let s = Store::open_read_only(&path).unwrap();
+    for w in 0..2 {
+        let c = s.load(&format!("w{w}")).unwrap().unwrap();
+        assert_eq!(c.turns.len(), 50);
+        assert_eq!(c.turns[49].messages[0].end.content, format!("text {w}/49"));
+    }
+}

@@ -825,3 +825,23 @@ fn a_terminal_too_small_says_so_and_a_bigger_one_draws_again() {
     let big = format!("{}", render(&mut app, 80, 24).backend());
     assert!(big.contains("Prompt → all panes"), "{big}");
 }
+
+/// The composer with a prompt longer than its width: soft-wrapped, growing to its cap, then
+/// scrolling with the cursor in view.
+#[test]
+fn composer_with_a_wrapped_prompt_80x24() {
+    let mut app = workbench(2);
+    let prompt = "Compare quicksort, mergesort and heapsort for a list of ten million \
+                  64-bit integers that is almost sorted, and say which one you would ship \
+                  in a standard library and why, with the worst cases spelled out";
+    for c in prompt.chars() {
+        update(&mut app, key(ratatui::crossterm::event::KeyCode::Char(c)));
+    }
+    let screen = render(&mut app, 80, 24);
+    let text = format!("{}", screen.backend());
+    // Every word is on screen, none cut at the border.
+    for w in ["million", "standard", "spelled out"] {
+        assert!(text.contains(w), "{w}: {text}");
+    }
+    insta::assert_snapshot!(screen.backend());
+}

@@ -7,7 +7,9 @@ use super::{
     Conversation, Finish, Hit, MARK_END, MARK_START, MessageEnd, MessageRecord, PaneRecord,
     Routing, Summary, Totals, TurnRecord,
 };
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -89,7 +91,10 @@ const BUSY: Duration = Duration::from_secs(5);
 /// What the writer says when an answer was cut by Switchyard stopping.
 pub const INTERRUPTED: &str = "Switchyard stopped before this answer finished";
 
-/// The open history database.
+/// The open history database. Every write transaction begins IMMEDIATE: with two workbenches
+/// on one file, a transaction that read first and then wanted to write would fail at once
+/// (SQLite cannot wait there without risking a deadlock); taking the write lock up front lets
+/// the busy timeout wait instead.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -271,9 +276,7 @@ impl Store {
         // time, and its memory counts against the workbench's.
         pragma("cache_size", "-1024")?;
         for (v, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self
-                .conn
-                .unchecked_transaction()
+            let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
                 .map_err(|e| OpenError::Other(other(e)))?;
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", v as i64 + 1))
@@ -345,7 +348,10 @@ impl Store {
     /// Folds the streamed chunks of the answers `select` names into their text, marks them
     /// incomplete and indexes them.
     fn recover(&mut self, select: &str, session: Option<i64>) -> Result<usize, String> {
-        let tx = self.conn.transaction().map_err(other)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         let ids: Vec<i64> = {
             let mut st = tx.prepare(select).map_err(other)?;
             let params: Vec<i64> = session.into_iter().collect();
@@ -434,7 +440,8 @@ impl Store {
         created: i64,
         panes: &[PaneRecord],
     ) -> Result<Vec<i64>, String> {
-        let tx = self.conn.unchecked_transaction().map_err(other)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(other)?;
         let conv = self.ensure_conversation(
             &head.uid,
             &head.title,
@@ -484,7 +491,10 @@ impl Store {
 
     /// Appends streamed text: `(message, chunk number, text)`, all in one transaction.
     pub fn append(&mut self, chunks: &[(i64, i64, String)]) -> Result<(), String> {
-        let tx = self.conn.transaction().map_err(other)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         {
             let mut st = tx
                 .prepare_cached(
@@ -509,7 +519,10 @@ impl Store {
     /// Ends an answer: its whole text (with `folded`, the chunks appended so far are its
     /// text), how it ended, its figures and routing; indexed.
     pub fn finish(&mut self, message: i64, end: &MessageEnd, folded: bool) -> Result<(), String> {
-        let tx = self.conn.transaction().map_err(other)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         let folded_text: String;
         let content = if folded {
             folded_text = tx
@@ -831,7 +844,10 @@ impl Store {
                 conv.uid
             ));
         }
-        let tx = self.conn.transaction().map_err(other)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         tx.execute(
             "INSERT INTO conversations(uid, title, created, updated, forked_from) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![conv.uid, conv.title, conv.created_ms, conv.updated_ms, conv.forked_from],
@@ -911,7 +927,10 @@ impl Store {
         let Some(cid) = self.conversation_id(uid)? else {
             return Err(format!("no conversation {uid}"));
         };
-        let tx = self.conn.transaction().map_err(other)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         tx.execute(
             "DELETE FROM search WHERE rowid IN (SELECT fts FROM turns WHERE conversation_id = ?1)
                OR rowid IN (SELECT m.fts FROM messages m JOIN turns t ON m.turn_id = t.id WHERE t.conversation_id = ?1)",
