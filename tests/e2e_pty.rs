@@ -1372,3 +1372,44 @@ fn ctrl_z_suspends_to_the_shell_and_fg_brings_the_screen_back() {
     t.send("exit\r");
     let _ = t.wait_exit();
 }
+
+#[test]
+fn a_full_history_says_so_once_and_the_answer_streams_on() {
+    // A cap below what the database already holds: every write that needs a new page fails,
+    // as on a full disk.
+    let fleet = r#"
+seed = 7
+[[providers]]
+name = "Hare"
+slug = "hare"
+[[providers.models]]
+id = "test/long"
+prompt_price = 0.5
+completion_price = 1.5
+ttft_ms = { mean = 50 }
+tokens_per_sec = { mean = 2000 }
+answer_tokens = 4000
+"#;
+    let config = "[history]\nmax_mb = 0.001\n";
+    let args = ["--fleet", "{dir}/fleet.toml", "-m", "test/long"];
+    let mut t = Tui::spawn(
+        "fulldisk",
+        &args,
+        &[
+            ("fleet.toml", fleet),
+            ("config/switchyard/config.toml", config),
+        ],
+    );
+    t.wait_for("a ready pane", |s| count(s, "ready") == 1);
+    t.send("write at length\r");
+    t.wait_for("the answer whole and the warning", |s| {
+        s.contains("✓ done") && s.contains("history not saved: the disk is full")
+    });
+    // The workbench goes on: another prompt streams too.
+    t.send("again\r");
+    t.wait_for("a second answer", |s| {
+        s.contains("\"again") && s.contains("✓ done")
+    });
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}
