@@ -370,12 +370,7 @@ impl Store {
             .map_err(other)?;
             tx.execute("DELETE FROM chunks WHERE message_id = ?1", [id])
                 .map_err(other)?;
-            let text: String = tx
-                .query_row("SELECT content FROM messages WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .map_err(other)?;
-            index_message(&tx, *id, &text)?;
+            index_stored_message(&tx, *id)?;
         }
         if let Some(s) = session {
             tx.execute(
@@ -523,29 +518,29 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(other)?;
-        let folded_text: String;
-        let content = if folded {
-            folded_text = tx
-                .query_row(
-                    "SELECT content || coalesce((SELECT group_concat(text, '') FROM
-                       (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), '')
-                     FROM messages WHERE id = ?1",
-                    [message],
-                    |r| r.get(0),
-                )
-                .map_err(other)?;
-            folded_text.as_str()
+        if folded {
+            // Folded inside SQLite: the text is never copied out and back for one write.
+            tx.execute(
+                "UPDATE messages SET content = content || coalesce((SELECT group_concat(text, '')
+                   FROM (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), '')
+                 WHERE id = ?1",
+                [message],
+            )
+            .map_err(other)?;
         } else {
-            end.content.as_str()
-        };
+            tx.execute(
+                "UPDATE messages SET content = ?2 WHERE id = ?1",
+                params![message, end.content],
+            )
+            .map_err(other)?;
+        }
         tx.execute(
-            "UPDATE messages SET content = ?2, state = ?3, finish_reason = ?4, error = ?5,
-               model_served = ?6, provider = ?7, ttft_ms = ?8, total_ms = ?9,
-               prompt_tokens = ?10, completion_tokens = ?11, cost = ?12, routing = ?13
+            "UPDATE messages SET state = ?2, finish_reason = ?3, error = ?4,
+               model_served = ?5, provider = ?6, ttft_ms = ?7, total_ms = ?8,
+               prompt_tokens = ?9, completion_tokens = ?10, cost = ?11, routing = ?12
              WHERE id = ?1",
             params![
                 message,
-                content,
                 end.state.unwrap_or(Finish::Incomplete).as_str(),
                 end.finish_reason,
                 end.error,
@@ -562,7 +557,7 @@ impl Store {
         .map_err(other)?;
         tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
             .map_err(other)?;
-        index_message(&tx, message, content)?;
+        index_stored_message(&tx, message)?;
         tx.execute(
             "UPDATE conversations SET updated = ?2 WHERE id =
                (SELECT t.conversation_id FROM turns t JOIN messages m ON m.turn_id = t.id WHERE m.id = ?1)",
@@ -1002,6 +997,26 @@ fn index_message(tx: &rusqlite::Transaction<'_>, message: i64, text: &str) -> Re
     tx.execute(
         "INSERT INTO search(text, ref) VALUES (?1, ?2)",
         params![text, message],
+    )
+    .map_err(other)?;
+    tx.execute(
+        "UPDATE messages SET fts = ?2 WHERE id = ?1",
+        params![message, tx.last_insert_rowid()],
+    )
+    .map_err(other)?;
+    Ok(())
+}
+
+/// Indexes an answer's stored text (replacing its earlier entry), inside SQLite.
+fn index_stored_message(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
+    tx.execute(
+        "DELETE FROM search WHERE rowid = (SELECT fts FROM messages WHERE id = ?1)",
+        [message],
+    )
+    .map_err(other)?;
+    tx.execute(
+        "INSERT INTO search(text, ref) SELECT content, id FROM messages WHERE id = ?1",
+        [message],
     )
     .map_err(other)?;
     tx.execute(
