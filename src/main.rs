@@ -236,10 +236,16 @@ async fn run(cli: Cli) -> i32 {
                 }) {
                     Some(Ok(Some(conv))) => {
                         let title = conv.title.clone();
+                        // The conversation's own panes: the models it was had with.
+                        let ignored = if cli.models.is_empty() {
+                            ""
+                        } else {
+                            " (its own panes; -m is not used with -c)"
+                        };
                         match app.open_conversation(&conv) {
                             Some(w) => app.notify(w, switchyard::app::state::Level::Error),
                             None => app.notify(
-                                format!("continuing “{title}”"),
+                                format!("continuing “{title}”{ignored}"),
                                 switchyard::app::state::Level::Info,
                             ),
                         }
