@@ -142,7 +142,7 @@ impl Runtime {
     /// `READY_WAIT` later: a slow disk delays a request, never stops it.
     pub fn spawn_after(
         &mut self,
-        ready: Option<tokio::sync::oneshot::Receiver<()>>,
+        ready: Option<tokio::sync::watch::Receiver<bool>>,
         id: u64,
         request: ChatRequest,
         opts: JobOptions,
@@ -151,8 +151,9 @@ impl Runtime {
         let client = self.client.clone();
         let limits = self.limits.clone();
         let wait = async move {
-            if let Some(r) = ready {
-                let _ = tokio::time::timeout(READY_WAIT, r).await;
+            // A writer gone before saying (closed channel) ends the wait at once.
+            if let Some(mut r) = ready {
+                let _ = tokio::time::timeout(READY_WAIT, r.wait_for(|written| *written)).await;
             }
         };
         let handle = if let Some(router) = self.router.clone() {

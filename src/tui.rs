@@ -198,7 +198,7 @@ fn is_input(m: &Msg) -> bool {
 /// The history writer and the prompts it has yet to confirm, per request.
 struct History {
     writer: Option<crate::history::writer::Writer>,
-    ready: std::collections::HashMap<u64, tokio::sync::oneshot::Receiver<()>>,
+    ready: std::collections::HashMap<u64, tokio::sync::watch::Receiver<bool>>,
 }
 
 fn run_effect(
@@ -213,22 +213,17 @@ fn run_effect(
         Effect::History(op) => {
             let Some(w) = &history.writer else { return };
             if let crate::history::writer::Op::Turn { starts, .. } = &*op {
-                // One ack for the whole turn: every pane's request waits for the prompt.
-                let mut senders = Vec::new();
+                // One signal for the whole turn: every pane's request waits for the prompt.
+                let (written, ready) = tokio::sync::watch::channel(false);
                 for s in starts {
-                    let (t, r) = tokio::sync::oneshot::channel();
-                    senders.push(t);
-                    history.ready.insert(s.req, r);
+                    history.ready.insert(s.req, ready.clone());
                 }
-                let (all, done) = tokio::sync::oneshot::channel();
-                tokio::spawn(async move {
-                    if done.await.is_ok() {
-                        for t in senders {
-                            let _ = t.send(());
-                        }
-                    }
-                });
-                w.send(*op, Some(all));
+                w.send(
+                    *op,
+                    Some(Box::new(move || {
+                        written.send_replace(true);
+                    })),
+                );
             } else {
                 w.send(*op, None);
             }

@@ -256,7 +256,7 @@ fn a_full_history_fails_writes_with_a_message_and_the_writer_goes_on() {
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let ev = events.clone();
     let w = Writer::spawn(s, move |e| ev.lock().unwrap().push(e));
-    let (ack_tx, ack_rx) = tokio::sync::oneshot::channel();
+    let (ack_tx, ack_rx) = std::sync::mpsc::channel();
     w.send(
         Op::Turn {
             head: head("c"),
@@ -267,9 +267,9 @@ fn a_full_history_fails_writes_with_a_message_and_the_writer_goes_on() {
                 pane: pane(1, "m"),
             }],
         },
-        Some(ack_tx),
+        Some(Box::new(move || ack_tx.send(()).unwrap())),
     );
-    ack_rx.blocking_recv().unwrap();
+    ack_rx.recv().unwrap();
     for i in 0..200 {
         w.send(
             Op::Append {
@@ -338,6 +338,14 @@ fn search_highlights_hits_in_prompts_and_answers_and_delete_removes_them() {
     assert!((list[1].totals.cost - 0.000_3).abs() < 1e-12);
     s.delete("c1").unwrap();
     assert!(s.search("monad", 10).unwrap().is_empty());
+    // Its turns, answers and panes went with it; the other conversation's stay.
+    let db = rusqlite::Connection::open(&path).unwrap();
+    for (table, left) in [("turns", 1), ("messages", 1), ("panes", 1), ("chunks", 0)] {
+        let n: i64 = db
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, left, "{table}");
+    }
     assert_eq!(s.list(10).unwrap().len(), 1);
     assert!(s.load("c1").unwrap().is_none());
 }

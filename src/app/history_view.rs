@@ -6,7 +6,7 @@
 use super::keymap::{Action, Context, hints};
 use super::layers::{Layer, Reply};
 use super::state::{App, Level, Recording};
-use super::update::{Effect, quit};
+use super::update::Effect;
 use crate::history::writer::Op;
 use crate::history::{Hit, Summary};
 use crate::theme::Theme;
@@ -125,10 +125,6 @@ impl Layer for Browser {
         typed: Option<char>,
         fx: &mut Vec<Effect>,
     ) -> Reply {
-        if action == Some(Action::Quit) {
-            quit(app, fx);
-            return Reply::Close;
-        }
         // Typing a new title: keys edit it.
         if let Some(title) = &mut self.rename {
             match action {

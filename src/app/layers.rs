@@ -91,6 +91,11 @@ pub fn key_to_top(
         Some(Action::Interrupt) => Some(Action::Close),
         a => a,
     };
+    // Quit is reachable from every layer, whatever the layer does with its keys.
+    if action == Some(Action::Quit) {
+        quit(app, fx);
+        return true;
+    }
     let reply = top.key(app, action, super::keymap::typed_char(key), fx);
     if reply == Reply::Keep && !app.quitting {
         // A layer it opened goes above it.
@@ -138,11 +143,8 @@ impl Layer for Popup {
         app: &mut App,
         a: Option<Action>,
         _: Option<char>,
-        fx: &mut Vec<Effect>,
+        _: &mut Vec<Effect>,
     ) -> Reply {
-        if a == Some(Action::Quit) {
-            quit(app, fx);
-        }
         if let Popup::Help(top) = self {
             let rows = super::keymap::help_rows().len() + 1;
             let page = app.size.1.saturating_sub(4).max(1) as isize;
@@ -196,10 +198,6 @@ impl Layer for Health {
             return Reply::Close;
         };
         let kind = match a {
-            Some(Action::Quit) => {
-                quit(app, fx);
-                return Reply::Close;
-            }
             Some(Action::Select(d)) => {
                 h.selected = h
                     .selected
@@ -259,10 +257,6 @@ impl Layer for Picker {
     ) -> Reply {
         let p = self;
         match a {
-            Some(Action::Quit) => {
-                quit(app, fx);
-                return Reply::Close;
-            }
             Some(Action::Close) => return Reply::Close,
             Some(Action::Select(d)) => p.selected = p.selected.saturating_add_signed(d as isize),
             Some(Action::Erase) => {
@@ -352,16 +346,9 @@ impl Layer for Panel {
         fx: &mut Vec<Effect>,
     ) -> Reply {
         self.rev += 1;
-        match a {
-            Some(Action::Quit) => {
-                quit(app, fx);
-                return Reply::Close;
-            }
-            Some(Action::ToggleTarget) => {
-                self.all = !self.all;
-                return Reply::Keep;
-            }
-            _ => {}
+        if a == Some(Action::ToggleTarget) {
+            self.all = !self.all;
+            return Reply::Keep;
         }
         let outcome = self.form.key(a, typed);
         panel_outcome(self, app, outcome, fx)

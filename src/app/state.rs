@@ -453,6 +453,9 @@ pub struct App {
     pub recording: Recording,
     /// The focused pane fills the width (the others keep streaming, unseen).
     pub zoom: bool,
+    /// Tokens and cost of the answers this run received (kept as they end, so the status bar
+    /// never sums the transcript; spent stays spent when a turn is retried or a pane closed).
+    pub run: crate::history::Totals,
     /// Earlier prompts, oldest first (this run's and the history's), for Up / Ctrl+P.
     pub prompts: Vec<String>,
     /// The earlier prompt the composer shows while walking them.
@@ -538,6 +541,7 @@ impl App {
             next_seq: 0,
             recording: Recording::On,
             zoom: false,
+            run: Default::default(),
             prompts: Vec::new(),
             walk: None,
             next_pane: 1,
@@ -607,24 +611,6 @@ impl App {
     /// The composer's text.
     pub fn composer_text(&self) -> String {
         self.composer.text()
-    }
-
-    /// Tokens and cost of the answers this run has received (not those read back from
-    /// history), for the status bar.
-    pub fn run_totals(&self) -> crate::history::Totals {
-        let mut t = crate::history::Totals::default();
-        for turn in self
-            .panes
-            .iter()
-            .flat_map(|p| &p.turns)
-            .filter(|t| t.req != 0)
-        {
-            if let Some(u) = &turn.usage {
-                t.tokens += (u.prompt_tokens + u.completion_tokens) as i64;
-                t.cost += u.cost.unwrap_or(0.0);
-            }
-        }
-        t
     }
 
     /// Replaces the panes with a conversation read back from history, to continue it.

@@ -178,18 +178,21 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             provider,
             model,
         } => {
+            let on = app.recording == Recording::On;
             if let Some(t) = active_turn(app, pane, req) {
                 t.attempts += 1;
                 t.endpoint = Some(endpoint);
                 t.served.provider = Some(provider.clone());
                 t.served.model = Some(model.clone());
-                record(
-                    &mut fx,
-                    Op::Attempt {
-                        req,
-                        attempt: crate::history::Attempt { provider, model },
-                    },
-                );
+                if on {
+                    record(
+                        &mut fx,
+                        Op::Attempt {
+                            req,
+                            attempt: crate::history::Attempt { provider, model },
+                        },
+                    );
+                }
             }
         }
         Msg::Rerouted {
@@ -198,6 +201,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             note,
             restart,
         } => {
+            let on = app.recording == Recording::On;
             if let Some(t) = active_turn(app, pane, req) {
                 if restart {
                     // The cut answer is replaced by the next attempt's whole answer.
@@ -207,7 +211,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     t.est_tokens = 0;
                     t.appended = 0;
                     t.state = TurnState::Waiting { keepalives: 0 };
-                    record(&mut fx, Op::Restart { req });
+                    if on {
+                        record(&mut fx, Op::Restart { req });
+                    }
                 }
                 t.notes
                     .push(crate::safe_text::neutralise(&note).into_owned());
@@ -978,6 +984,7 @@ fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer, fx: &mut V
     if outcome.usage.is_some() {
         turn.usage = outcome.usage;
     }
+    let spent = turn.usage.clone();
     merge_served(&mut turn.served, outcome.served);
     if turn.ttft.is_none() {
         turn.ttft = outcome.timings.ttft;
@@ -994,6 +1001,9 @@ fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer, fx: &mut V
     };
     if on {
         record(fx, turn.finish_op());
+    }
+    if let Some(u) = &spent {
+        app.run.add_usage(u);
     }
     if let Some(i) = app.panes.iter().position(|p| p.id == pane) {
         send_queued(app, i, fx);
@@ -1190,6 +1200,16 @@ mod tests {
         let fx = update(&mut off, key(KeyCode::Enter));
         let (pane, req) = started(&fx)[0];
         let mut all = fx;
+        all.extend(update(
+            &mut off,
+            Msg::Attempt {
+                pane,
+                req,
+                endpoint: 1,
+                provider: "P".into(),
+                model: "a/1".into(),
+            },
+        ));
         all.extend(update(&mut off, content(pane, req, "x")));
         all.extend(update(&mut off, ended(pane, req, "x", Ok("stop".into()))));
         assert!(history_ops(&all).is_empty());
@@ -1464,6 +1484,23 @@ mod tests {
             "still open to fix the query"
         );
         assert!(app.notice.as_ref().unwrap().0.contains("nothing changed"));
+    }
+
+    #[test]
+    fn ctrl_q_quits_from_every_layer() {
+        for open in [
+            key(KeyCode::F(1)),
+            ctrl('o'),
+            key(KeyCode::F(2)),
+            key(KeyCode::F(4)),
+            key(KeyCode::F(7)),
+        ] {
+            let mut app = app3();
+            update(&mut app, open);
+            assert!(!app.layers.is_empty());
+            let fx = update(&mut app, ctrl('q'));
+            assert!(app.quitting && fx.contains(&Effect::Quit));
+        }
     }
 
     #[test]

@@ -194,6 +194,12 @@ impl Totals {
         self.tokens += m.prompt_tokens.unwrap_or(0) + m.completion_tokens.unwrap_or(0);
         self.cost += m.cost.unwrap_or(0.0);
     }
+
+    /// Adds an answer's `usage` as it ended.
+    pub fn add_usage(&mut self, u: &crate::wire::chunk::Usage) {
+        self.tokens += (u.prompt_tokens + u.completion_tokens) as i64;
+        self.cost += u.cost.unwrap_or(0.0);
+    }
 }
 
 /// A line of the history list.

@@ -97,7 +97,6 @@ pub const INTERRUPTED: &str = "Switchyard stopped before this answer finished";
 /// the busy timeout wait instead.
 pub struct Store {
     conn: Connection,
-    path: PathBuf,
     session: Option<i64>,
 }
 
@@ -141,6 +140,15 @@ fn is_corrupt(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// An error while opening: damaged, or anything else.
+fn open_error(e: rusqlite::Error) -> OpenError {
+    if is_corrupt(&e) {
+        OpenError::Corrupt(e.to_string())
+    } else {
+        OpenError::Other(other(e))
+    }
+}
+
 fn other(e: rusqlite::Error) -> String {
     match e.sqlite_error_code() {
         Some(ErrorCode::DiskFull) => "the disk is full (or history reached its size cap)".into(),
@@ -150,11 +158,6 @@ fn other(e: rusqlite::Error) -> String {
         Some(ErrorCode::ReadOnly) => "the history is read-only".into(),
         _ => e.to_string(),
     }
-}
-
-/// Whether an error means no space is left (the writer keeps going in memory).
-pub fn is_full(e: &str) -> bool {
-    e.starts_with("the disk is full")
 }
 
 impl Store {
@@ -167,7 +170,6 @@ impl Store {
         let conn = Connection::open(path).map_err(|e| OpenError::Other(other(e)))?;
         let mut store = Store {
             conn,
-            path: path.to_path_buf(),
             session: None,
         };
         store.setup(true)?;
@@ -183,7 +185,6 @@ impl Store {
         .map_err(|e| OpenError::Other(format!("cannot open {}: {}", path.display(), other(e))))?;
         let mut store = Store {
             conn,
-            path: path.to_path_buf(),
             session: None,
         };
         store.setup(false)?;
@@ -228,22 +229,10 @@ impl Store {
         // Reading the schema is the first access that reads the file: garbage fails here.
         let version: i64 = c
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| {
-                if is_corrupt(&e) {
-                    OpenError::Corrupt(e.to_string())
-                } else {
-                    OpenError::Other(other(e))
-                }
-            })?;
+            .map_err(open_error)?;
         let tables: i64 = c
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| {
-                if is_corrupt(&e) {
-                    OpenError::Corrupt(e.to_string())
-                } else {
-                    OpenError::Other(other(e))
-                }
-            })?;
+            .map_err(open_error)?;
         if version == 0 && tables > 0 {
             return Err(OpenError::Foreign);
         }
@@ -259,15 +248,7 @@ impl Store {
                 Ok(())
             };
         }
-        let pragma = |k: &str, v: &str| {
-            c.pragma_update(None, k, v).map_err(|e| {
-                if is_corrupt(&e) {
-                    OpenError::Corrupt(e.to_string())
-                } else {
-                    OpenError::Other(other(e))
-                }
-            })
-        };
+        let pragma = |k: &str, v: &str| c.pragma_update(None, k, v).map_err(open_error);
         pragma("journal_mode", "WAL")?;
         // WAL + NORMAL survives a killed process (not a power cut) without a sync per batch.
         pragma("synchronous", "NORMAL")?;
@@ -286,11 +267,6 @@ impl Store {
                 })?;
         }
         Ok(())
-    }
-
-    /// Where the database is.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Caps the database's size (beyond it, writes fail as on a full disk).
@@ -361,15 +337,12 @@ impl Store {
                 .collect()
         };
         for id in &ids {
+            fold_chunks(&tx, *id)?;
             tx.execute(
-                "UPDATE messages SET content = content || coalesce((SELECT group_concat(text, '')
-                   FROM (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), ''),
-                   state = 'incomplete', error = ?2 WHERE id = ?1",
+                "UPDATE messages SET state = 'incomplete', error = ?2 WHERE id = ?1",
                 params![id, INTERRUPTED],
             )
             .map_err(other)?;
-            tx.execute("DELETE FROM chunks WHERE message_id = ?1", [id])
-                .map_err(other)?;
             index_stored_message(&tx, *id)?;
         }
         if let Some(s) = session {
@@ -519,14 +492,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(other)?;
         if folded {
-            // Folded inside SQLite: the text is never copied out and back for one write.
-            tx.execute(
-                "UPDATE messages SET content = content || coalesce((SELECT group_concat(text, '')
-                   FROM (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), '')
-                 WHERE id = ?1",
-                [message],
-            )
-            .map_err(other)?;
+            fold_chunks(&tx, message)?;
         } else {
             tx.execute(
                 "UPDATE messages SET content = ?2 WHERE id = ?1",
@@ -555,6 +521,7 @@ impl Store {
             ],
         )
         .map_err(other)?;
+        // Whole text given: what streamed before it is replaced.
         tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
             .map_err(other)?;
         index_stored_message(&tx, message)?;
@@ -895,8 +862,7 @@ impl Store {
                     ],
                 )
                 .map_err(other)?;
-                let mid = tx.last_insert_rowid();
-                index_message(&tx, mid, &e.content)?;
+                index_stored_message(&tx, tx.last_insert_rowid())?;
             }
         }
         tx.commit().map_err(other)
@@ -932,20 +898,8 @@ impl Store {
             [cid],
         )
         .map_err(other)?;
-        tx.execute(
-            "DELETE FROM chunks WHERE message_id IN (SELECT m.id FROM messages m JOIN turns t ON m.turn_id = t.id WHERE t.conversation_id = ?1)",
-            [cid],
-        )
-        .map_err(other)?;
-        tx.execute(
-            "DELETE FROM messages WHERE turn_id IN (SELECT id FROM turns WHERE conversation_id = ?1)",
-            [cid],
-        )
-        .map_err(other)?;
-        tx.execute("DELETE FROM turns WHERE conversation_id = ?1", [cid])
-            .map_err(other)?;
-        tx.execute("DELETE FROM panes WHERE conversation_id = ?1", [cid])
-            .map_err(other)?;
+        // Panes, turns, messages and chunks go with it (foreign keys cascade, on for every
+        // writing connection).
         tx.execute("DELETE FROM conversations WHERE id = ?1", [cid])
             .map_err(other)?;
         tx.commit().map_err(other)
@@ -987,23 +941,18 @@ fn index_prompt(tx: &rusqlite::Transaction<'_>, turn: i64, text: &str) -> Result
     Ok(())
 }
 
-/// Indexes an answer's text (replacing its earlier entry).
-fn index_message(tx: &rusqlite::Transaction<'_>, message: i64, text: &str) -> Result<(), String> {
+/// Appends an answer's streamed chunks to its text and drops them, inside SQLite (the text is
+/// never copied out and back).
+fn fold_chunks(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
     tx.execute(
-        "DELETE FROM search WHERE rowid = (SELECT fts FROM messages WHERE id = ?1)",
+        "UPDATE messages SET content = content || coalesce((SELECT group_concat(text, '')
+           FROM (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), '')
+         WHERE id = ?1",
         [message],
     )
     .map_err(other)?;
-    tx.execute(
-        "INSERT INTO search(text, ref) VALUES (?1, ?2)",
-        params![text, message],
-    )
-    .map_err(other)?;
-    tx.execute(
-        "UPDATE messages SET fts = ?2 WHERE id = ?1",
-        params![message, tx.last_insert_rowid()],
-    )
-    .map_err(other)?;
+    tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
+        .map_err(other)?;
     Ok(())
 }
 

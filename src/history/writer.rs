@@ -136,9 +136,12 @@ struct Live {
     attempts: Vec<Attempt>,
 }
 
+/// Called on the writer thread once an op is written (or failed).
+pub type Ack = Box<dyn FnOnce() + Send>;
+
 /// A handle on the writer thread: send ops; `close` flushes and waits.
 pub struct Writer {
-    tx: Option<mpsc::Sender<(Op, Option<tokio::sync::oneshot::Sender<()>>)>>,
+    tx: Option<mpsc::Sender<(Op, Option<Ack>)>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -177,8 +180,8 @@ impl Writer {
         }
     }
 
-    /// Sends an op; `ack` fires once it is written (or failed).
-    pub fn send(&self, op: Op, ack: Option<tokio::sync::oneshot::Sender<()>>) {
+    /// Sends an op; `ack` is called once it is written (or failed).
+    pub fn send(&self, op: Op, ack: Option<Ack>) {
         if let Some(tx) = &self.tx {
             let _ = tx.send((op, ack));
         }
@@ -208,7 +211,7 @@ struct Worker {
     report: Box<dyn Fn(Event) + Send>,
 }
 
-type Inbox = mpsc::Receiver<(Op, Option<tokio::sync::oneshot::Sender<()>>)>;
+type Inbox = mpsc::Receiver<(Op, Option<Ack>)>;
 
 impl Worker {
     fn run(&mut self, store: &mut Store, rx: Inbox) {
@@ -227,7 +230,7 @@ impl Worker {
             if let Some((op, ack)) = msg {
                 self.apply(store, op);
                 if let Some(a) = ack {
-                    let _ = a.send(());
+                    a();
                 }
             }
             if self.pending_bytes >= BATCH_BYTES || self.due.is_some_and(|d| Instant::now() >= d) {
@@ -239,11 +242,8 @@ impl Worker {
     fn problem(&mut self, e: String) {
         if !self.failing {
             self.failing = true;
-            let what = if super::store::is_full(&e) {
-                format!("history not saved: {e}; answers stay on screen")
-            } else {
-                format!("history not saved: {e}")
-            };
+            // The answers stay on screen whatever failed: only the disk copy is missing.
+            let what = format!("history not saved: {e}; answers stay on screen");
             (self.report)(Event::Problem(what));
         }
     }

@@ -105,7 +105,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
         }
     }
     // What this run has cost so far, beside the source.
-    let run = app.run_totals();
+    let run = app.run;
     if run.tokens > 0 {
         left.push(Span::styled(
             format!(
