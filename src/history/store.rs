@@ -300,8 +300,8 @@ impl Store {
                 .map_err(other)?;
             st.query_map([me], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(other)?
-                .filter_map(Result::ok)
-                .collect()
+                .collect::<Result<_, _>>()
+                .map_err(other)?
         };
         for (id, spid) in open {
             if spid == pid || !process_alive(spid) {
@@ -333,8 +333,8 @@ impl Store {
             let params: Vec<i64> = session.into_iter().collect();
             st.query_map(rusqlite::params_from_iter(params), |r| r.get(0))
                 .map_err(other)?
-                .filter_map(Result::ok)
-                .collect()
+                .collect::<Result<_, _>>()
+                .map_err(other)?
         };
         for id in &ids {
             fold_chunks(&tx, *id)?;
@@ -563,7 +563,7 @@ impl Store {
                 })
             })
             .map_err(other)?;
-        let mut out: Vec<Summary> = rows.filter_map(Result::ok).collect();
+        let mut out: Vec<Summary> = rows.collect::<Result<_, _>>().map_err(other)?;
         let mut tot = self
             .conn
             .prepare_cached(
@@ -603,8 +603,8 @@ impl Store {
         let raw: Vec<(i64, String)> = st
             .query_map(params![q, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(other)?
-            .filter_map(Result::ok)
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(other)?;
         let mut out = Vec::with_capacity(raw.len());
         type Found = (String, String, i64, Option<String>);
         for (rowid, snippet) in raw {
@@ -651,8 +651,8 @@ impl Store {
         let found: Vec<String> = st
             .query_map([uid], |r| r.get(0))
             .map_err(other)?
-            .filter_map(Result::ok)
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(other)?;
         match found.as_slice() {
             [one] => Ok(one.clone()),
             [] => Err(format!("no conversation `{uid}` in the history")),
@@ -671,8 +671,8 @@ impl Store {
         let mut v: Vec<String> = st
             .query_map([limit as i64], |r| r.get(0))
             .map_err(other)?
-            .filter_map(Result::ok)
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(other)?;
         v.reverse();
         v.dedup();
         Ok(v)
@@ -734,8 +734,8 @@ impl Store {
                 })
             })
             .map_err(other)?
-            .filter_map(Result::ok)
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(other)?;
         let mut st = self
             .conn
             .prepare_cached(
@@ -755,8 +755,8 @@ impl Store {
                 ))
             })
             .map_err(other)?
-            .filter_map(Result::ok)
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(other)?;
         let mut st = self
             .conn
             .prepare_cached(
@@ -791,8 +791,8 @@ impl Store {
                     })
                 })
                 .map_err(other)?
-                .filter_map(Result::ok)
-                .collect();
+                .collect::<Result<_, _>>()
+                .map_err(other)?;
             conv.turns.push(turn);
         }
         Ok(Some(conv))
