@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod ask;
+pub mod attach;
 pub mod cli;
 pub mod client;
 pub mod clipboard;

@@ -6,6 +6,13 @@ use switchyard::cli::{Cli, Command};
 use switchyard::{ask, models, source, tui};
 
 fn main() {
+    // The isolated PDF reader (`attach::pdf`): a child of our own binary, never a user command.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "extract-pdf")
+    {
+        std::process::exit(switchyard::attach::pdf::run_child());
+    }
     // glibc gives each thread that allocates its own arena and keeps what it frees there: the
     // history thread's transient SQLite buffers would stay as memory no other thread reuses.
     // Two arenas (the main thread's and one shared) measured 2026-12-01: BENCHMARKS.md.

@@ -28,6 +28,12 @@ impl std::fmt::Display for ReadError {
 
 /// The whole text of the regular file at `path`, at most `max` bytes.
 pub fn read(path: &Path, max: u64) -> Result<String, ReadError> {
+    String::from_utf8(read_bytes(path, max)?)
+        .map_err(|_| ReadError::Other("it is not UTF-8 text".into()))
+}
+
+/// The whole content of the regular file at `path`, at most `max` bytes.
+pub fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::NotFound,
         _ => ReadError::Other(format!("cannot read the file: {e}")),
@@ -48,15 +54,15 @@ pub fn read(path: &Path, max: u64) -> Result<String, ReadError> {
             meta.len()
         )));
     }
-    let mut text = String::new();
+    let mut data = Vec::with_capacity(meta.len() as usize);
     // The cap holds even if the file grows between the check and the read.
     std::fs::File::open(path)
-        .and_then(|f| f.take(max + 1).read_to_string(&mut text))
+        .and_then(|f| f.take(max + 1).read_to_end(&mut data))
         .map_err(|e| ReadError::Other(format!("cannot read the file: {e}")))?;
-    if text.len() as u64 > max {
+    if data.len() as u64 > max {
         return Err(ReadError::Other(format!("it is over {max} bytes")));
     }
-    Ok(text)
+    Ok(data)
 }
 
 #[cfg(test)]

@@ -55,6 +55,10 @@ pub async fn run(
     // ratatui's hook restores raw mode and the screen; ours also turns off mouse, paste and keys.
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // An attachment decoder's panic is caught and shown as a message: the screen stays.
+        if std::thread::current().name() == Some(crate::attach::load::WORKER) {
+            return;
+        }
         leave_terminal();
         prev(info);
     }));

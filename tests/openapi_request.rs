@@ -460,7 +460,7 @@ fn part() -> BoxedStrategy<ContentPart> {
         }),
         ("[a-z]{1,8}", detail).prop_map(|(p, detail)| ContentPart::ImageUrl {
             image_url: ImageUrl {
-                url: format!("https://x/{p}.png"),
+                url: format!("https://x/{p}.png").into(),
                 detail
             }
         }),

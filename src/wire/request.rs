@@ -5,6 +5,7 @@
 //! (e.g. `provider.max_price` values are decimal strings) and what we *accept* is lenient.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -319,7 +320,7 @@ impl ContentPart {
         }
     }
     /// An image by URL (https or `data:` URL).
-    pub fn image_url(url: impl Into<String>) -> Self {
+    pub fn image_url(url: impl Into<Arc<str>>) -> Self {
         Self::ImageUrl {
             image_url: ImageUrl {
                 url: url.into(),
@@ -332,7 +333,7 @@ impl ContentPart {
         Self::image_url(format!("data:{mime};base64,{bytes_b64}"))
     }
     /// A PDF (or other file) by URL or `data:application/pdf;base64,…` URL.
-    pub fn pdf(filename: impl Into<String>, data_url: impl Into<String>) -> Self {
+    pub fn pdf(filename: impl Into<String>, data_url: impl Into<Arc<str>>) -> Self {
         Self::File {
             file: FileRef {
                 filename: Some(filename.into()),
@@ -355,8 +356,8 @@ impl ContentPart {
 /// An image reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageUrl {
-    /// `https://…` or `data:image/png;base64,…`.
-    pub url: String,
+    /// `https://…` or `data:image/png;base64,…` (shared: a large image is not copied per pane).
+    pub url: Arc<str>,
     /// Resolution hint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<ImageDetail>,
@@ -382,9 +383,9 @@ pub struct FileRef {
     /// File name, e.g. `doc.pdf`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
-    /// `https://…` or `data:<mime>;base64,…`.
+    /// `https://…` or `data:<mime>;base64,…` (shared: a large file is not copied per pane).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<String>,
+    pub file_data: Option<Arc<str>>,
     /// Id of an uploaded file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,

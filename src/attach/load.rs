@@ -1,0 +1,277 @@
+//! Reading an attachment: a file (regular files only, capped), a URL (capped in size and time) or
+//! clipboard bytes, judged from its content, checked against the caps, images prepared and PDFs
+//! read by the isolated child. Blocking work; the workbench runs it on `WORKER` threads.
+
+use super::{Attachment, Kind, Limits, Origin, pdf, picture};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The name of the threads that decode attachments: the terminal's panic hook leaves the screen
+/// alone for a panic on one of them (it becomes a message instead).
+pub const WORKER: &str = "switchyard-attach";
+
+/// An attachment and its preview.
+pub struct Loaded {
+    /// What is sent.
+    pub attachment: Attachment,
+    /// Images: a small picture for the preview.
+    pub thumb: Option<Arc<image::DynamicImage>>,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("attachment", &self.attachment.chip())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the user typed or pasted, as a path or a URL: `~/x.png`, `file:///x.pdf`,
+/// `'/a b.png'` (quotes and backslash escapes, as a terminal drop gives), `https://…`.
+pub fn parse_target(s: &str) -> Option<Target> {
+    let s = s.trim();
+    if s.is_empty() || s.contains('\n') {
+        return None;
+    }
+    if s.starts_with("https://") || s.starts_with("http://") {
+        return Some(Target::Url(s.to_string()));
+    }
+    let unquoted = if s.len() >= 2
+        && ((s.starts_with('\'') && s.ends_with('\'')) || (s.starts_with('"') && s.ends_with('"')))
+    {
+        s[1..s.len() - 1].to_string()
+    } else {
+        // A drop escapes spaces and the like with backslashes.
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => out.extend(chars.next()),
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let path = if let Some(rest) = unquoted.strip_prefix("file://") {
+        percent_decode(rest.strip_prefix("localhost").unwrap_or(rest))
+    } else if let Some(rest) = unquoted.strip_prefix("~/") {
+        let home = std::env::var_os("HOME")?;
+        Path::new(&home).join(rest).to_string_lossy().into_owned()
+    } else {
+        unquoted
+    };
+    Some(Target::Path(path))
+}
+
+/// A path or a URL to attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A local file.
+    Path(String),
+    /// An `http(s)://` URL.
+    Url(String),
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads the file at `path` (`already`: bytes the message already carries).
+pub fn from_path(path: &Path, limits: &Limits, already: u64) -> Result<Loaded, String> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let bytes = crate::small_file::read_bytes(path, limits.per_file).map_err(|e| match e {
+        crate::small_file::ReadError::NotFound => format!("{}: no such file", path.display()),
+        crate::small_file::ReadError::Other(m) if m.contains("bytes; at most") => {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            format!("{name}: {}", limits.check(size, 0).err().unwrap_or(m))
+        }
+        crate::small_file::ReadError::Other(m) => format!("{}: {m}", path.display()),
+    })?;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    from_bytes(
+        name,
+        Origin::Path(abs.to_string_lossy().into_owned()),
+        bytes,
+        limits,
+        already,
+    )
+}
+
+/// Checks and prepares bytes already read.
+pub fn from_bytes(
+    name: String,
+    origin: Origin,
+    bytes: Vec<u8>,
+    limits: &Limits,
+    already: u64,
+) -> Result<Loaded, String> {
+    let fail = |m: String| format!("{name}: {m}");
+    let size = bytes.len() as u64;
+    limits.check(size, already).map_err(fail)?;
+    let Some(kind) = super::detect(&bytes) else {
+        return Err(fail(super::refusal(&bytes)));
+    };
+    let hash = super::sha256(&bytes);
+    let url = match &origin {
+        Origin::Url(u) if u.starts_with("https://") => Some(u.clone()),
+        _ => None,
+    };
+    if kind == Kind::Pdf {
+        let t = pdf::extract(&bytes).map_err(fail)?;
+        let data: Arc<str> = url.map_or_else(|| super::data_url(kind, &bytes).into(), Into::into);
+        return Ok(Loaded {
+            attachment: Attachment {
+                name,
+                kind,
+                origin,
+                size,
+                hash,
+                pixels: None,
+                original_pixels: None,
+                pages: Some(t.pages),
+                text: Some(t.text.into()),
+                first_page: Some(t.first_page.into()),
+                data,
+            },
+            thumb: None,
+        });
+    }
+    // A URL image is sent as the URL, so it is never downscaled.
+    let downscale = if url.is_some() {
+        None
+    } else {
+        limits.downscale_to
+    };
+    let p = picture::prepare(bytes, kind, downscale).map_err(fail)?;
+    let name = match (p.kind == kind, name.rsplit_once('.')) {
+        (false, Some((stem, _))) => format!(
+            "{stem}.{}",
+            if p.kind == Kind::Jpeg { "jpg" } else { "png" }
+        ),
+        _ => name,
+    };
+    let data: Arc<str> = url.map_or_else(|| super::data_url(p.kind, &p.bytes).into(), Into::into);
+    Ok(Loaded {
+        attachment: Attachment {
+            name,
+            kind: p.kind,
+            origin,
+            size,
+            hash,
+            pixels: Some(p.pixels),
+            original_pixels: p.original,
+            pages: None,
+            text: None,
+            first_page: None,
+            data,
+        },
+        thumb: Some(Arc::new(p.thumb)),
+    })
+}
+
+/// Runs `job` on a `WORKER` thread, a panic there becoming an error (blocking: call it from a
+/// blocking task or thread).
+pub fn isolated<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    std::thread::Builder::new()
+        .name(WORKER.into())
+        .spawn(job)
+        .map_err(|e| format!("cannot start a worker: {e}"))?
+        .join()
+        .unwrap_or_else(|_| {
+            Err("reading it failed inside its decoder; it is probably damaged".into())
+        })
+}
+
+/// The file name a URL gives (its last path segment), or `what`.
+pub fn url_name(url: &str, what: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let seg = path.rsplit('/').next().unwrap_or("");
+    if seg.is_empty() || path.ends_with("//") || !path.contains("://") {
+        what.to_string()
+    } else {
+        percent_decode(seg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_read_as_a_terminal_gives_them() {
+        assert_eq!(
+            parse_target("/tmp/a.png"),
+            Some(Target::Path("/tmp/a.png".into()))
+        );
+        assert_eq!(
+            parse_target("'/tmp/a b.png' "),
+            Some(Target::Path("/tmp/a b.png".into()))
+        );
+        assert_eq!(
+            parse_target("/tmp/a\\ b.png"),
+            Some(Target::Path("/tmp/a b.png".into()))
+        );
+        assert_eq!(
+            parse_target("file:///tmp/a%20b.pdf"),
+            Some(Target::Path("/tmp/a b.pdf".into()))
+        );
+        assert_eq!(
+            parse_target("https://x.test/cat.png"),
+            Some(Target::Url("https://x.test/cat.png".into()))
+        );
+        assert_eq!(parse_target("two\nlines"), None);
+        assert_eq!(
+            url_name("https://x.test/a/cat%20one.png?s=1", "image"),
+            "cat one.png"
+        );
+        assert_eq!(url_name("https://x.test/", "image"), "image");
+    }
+
+    #[test]
+    fn refusals_name_the_file_and_why() {
+        let l = Limits::default();
+        let e = from_bytes(
+            "cat.png".into(),
+            Origin::Clipboard,
+            b"just text".to_vec(),
+            &l,
+            0,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("cat.png: it is text"), "{e}");
+        let e = from_bytes("empty.pdf".into(), Origin::Clipboard, Vec::new(), &l, 0).unwrap_err();
+        assert!(e.contains("empty"), "{e}");
+        let e = from_path(Path::new("/no/such.png"), &l, 0).unwrap_err();
+        assert!(e.contains("no such file"), "{e}");
+        let small = Limits { per_file: 4, ..l };
+        let e = from_bytes("big.png".into(), Origin::Clipboard, vec![0; 5], &small, 0).unwrap_err();
+        assert!(e.contains("max_file_mb"), "{e}");
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_is_an_error() {
+        let r: Result<(), String> = isolated(|| panic!("decoder bug"));
+        assert!(r.unwrap_err().contains("damaged"));
+    }
+}
