@@ -31,6 +31,10 @@ pub struct AskOptions {
     pub json: bool,
     /// Print request bodies instead of sending.
     pub print_request: bool,
+    /// Files or URLs to attach, in order.
+    pub attach: Vec<String>,
+    /// Caps on attachments (`[attachments]`).
+    pub limits: crate::attach::Limits,
 }
 
 enum Report {
@@ -79,10 +83,49 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         eprintln!("switchyard: the prompt is empty");
         return 2;
     }
+    // Every file is read and checked before any server is contacted.
+    let mut files = Vec::new();
+    if !opts.attach.is_empty() {
+        let client = match crate::client::HttpClient::new() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("switchyard: {e}");
+                return 1;
+            }
+        };
+        let mut already = 0;
+        for t in &opts.attach {
+            let Some(target) = crate::attach::load::parse_target(t) else {
+                eprintln!("switchyard: --attach {t:?}: name one file or URL");
+                return 2;
+            };
+            match crate::attach::load::target(&target, opts.limits, already, &client).await {
+                Ok(l) => {
+                    already += l.attachment.size;
+                    files.push(l.attachment);
+                }
+                Err(e) => {
+                    eprintln!("switchyard: --attach: {e}");
+                    return 2;
+                }
+            }
+        }
+    }
     let requests: Vec<ChatRequest> = opts
         .models
         .iter()
-        .map(|m| crate::settings::build(m, &opts.settings, [], &opts.prompt))
+        .map(|m| {
+            crate::settings::build(
+                m,
+                &opts.settings,
+                [],
+                crate::settings::Prompt::new(&opts.prompt, &files),
+            )
+        })
+        .collect();
+    let pdfs: Vec<&crate::attach::Attachment> = files
+        .iter()
+        .filter(|a| a.kind == crate::attach::Kind::Pdf)
         .collect();
     if opts.print_request {
         // Exactly what goes on the wire: Switchyard's router sends each endpoint a plain
@@ -122,6 +165,7 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         let model = opts.models[i].clone();
         let job = JobOptions {
             eu: opts.settings.eu,
+            text_alternative: crate::attach::pdfs_as_text(&req, &pdfs).map(std::sync::Arc::new),
             ..JobOptions::default()
         };
         rt.spawn(i as u64, req, job, move |ev| {

@@ -150,6 +150,9 @@ pub struct AskArgs {
     /// Print the exact request bodies instead of sending them.
     #[arg(long)]
     pub print_request: bool,
+    /// Attach a file (PNG, JPEG, WebP, GIF or PDF) or an http(s) URL; repeatable.
+    #[arg(long = "attach", value_name = "FILE|URL")]
+    pub attach: Vec<String>,
     /// The prompt ("-" reads standard input).
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
     pub prompt: Vec<String>,

@@ -629,6 +629,50 @@ impl HttpClient {
             .map(|r| r.data)
     }
 
+    /// GETs any URL's body (an attachment by URL): at most `cap` bytes and `limit` in all; the
+    /// `Content-Type` comes back beside it.
+    pub async fn get_bytes(
+        &self,
+        url: &str,
+        cap: usize,
+        limit: Duration,
+    ) -> Result<(Option<String>, Vec<u8>), String> {
+        let fetch = async {
+            let mut resp = self
+                .inner
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| describe_reqwest(&e))?;
+            let status = resp.status();
+            if !status.is_success() {
+                return Err(format!("the server answered {status}"));
+            }
+            if resp.content_length().is_some_and(|n| n > cap as u64) {
+                return Err(format!(
+                    "it is {} bytes; at most {cap} are read",
+                    resp.content_length().unwrap_or(0)
+                ));
+            }
+            let ctype = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let mut body = Vec::new();
+            while let Some(c) = resp.chunk().await.map_err(|e| describe_reqwest(&e))? {
+                if body.len() + c.len() > cap {
+                    return Err(format!("it is over {cap} bytes"));
+                }
+                body.extend_from_slice(&c);
+            }
+            Ok((ctype, body))
+        };
+        tokio::time::timeout(limit, fetch)
+            .await
+            .map_err(|_| format!("it did not arrive within {} s", limit.as_secs()))?
+    }
+
     /// GETs `path` and decodes the JSON body; `what` names it in errors.
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,

@@ -30,6 +30,50 @@ pub struct Config {
     /// `[history]`: whether conversations are kept, and how much.
     #[serde(default)]
     pub history: HistoryConfig,
+    /// `[attachments]`: size caps and downscaling.
+    #[serde(default)]
+    pub attachments: AttachmentsConfig,
+}
+
+/// The `[attachments]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttachmentsConfig {
+    /// Largest file attached, in MB (32: Anthropic's request limit).
+    pub max_file_mb: f64,
+    /// Largest total of one message's files, in MB (50: OpenAI's).
+    pub max_message_mb: f64,
+    /// Downscale images larger than `downscale_px` on their long side before sending.
+    pub downscale: bool,
+    /// The long side downscaled images get.
+    pub downscale_px: u32,
+    /// Files larger than this (MB) are kept in history by path and hash only, not their bytes.
+    pub keep_bytes_up_to_mb: f64,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        let l = crate::attach::Limits::default();
+        Self {
+            max_file_mb: (l.per_file >> 20) as f64,
+            max_message_mb: (l.per_message >> 20) as f64,
+            downscale: true,
+            downscale_px: l.downscale_to.unwrap_or(2048),
+            keep_bytes_up_to_mb: 32.0,
+        }
+    }
+}
+
+impl AttachmentsConfig {
+    /// The caps these settings give.
+    pub fn limits(&self) -> crate::attach::Limits {
+        let mb = |v: f64| (v.max(0.0) * 1_048_576.0) as u64;
+        crate::attach::Limits {
+            per_file: mb(self.max_file_mb),
+            per_message: mb(self.max_message_mb),
+            downscale_to: self.downscale.then_some(self.downscale_px.max(64)),
+        }
+    }
 }
 
 /// The `[history]` table.

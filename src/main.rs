@@ -165,6 +165,8 @@ async fn run(cli: Cli) -> i32 {
                 prompt,
                 json: a.json,
                 print_request: a.print_request,
+                attach: a.attach.clone(),
+                limits: cfg.attachments.limits(),
             };
             ask::run(opts, &src).await
         }

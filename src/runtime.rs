@@ -46,7 +46,7 @@ pub enum JobEvent {
 pub const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Per-job options.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct JobOptions {
     /// Reads are batched to the workbench's frame rate (`Timeouts::for_screen`).
     pub screen: bool,
@@ -54,6 +54,8 @@ pub struct JobOptions {
     pub affinity: Option<u32>,
     /// Only EU processing: Switchyard's router keeps EU endpoints; OpenRouter gets its EU host.
     pub eu: bool,
+    /// The request with its PDFs as extracted text, for when no endpoint reads files.
+    pub text_alternative: Option<std::sync::Arc<ChatRequest>>,
 }
 
 /// Runs requests against one source.
@@ -163,6 +165,7 @@ impl Runtime {
                 let mut exec = crate::routing::exec::ExecOptions {
                     affinity: opts.affinity.map(crate::routing::EndpointId),
                     eu_only: opts.eu,
+                    text_alternative: opts.text_alternative.clone(),
                     jitter_seed: fresh_seed(),
                     ..router.exec_options()
                 };

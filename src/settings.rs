@@ -35,6 +35,8 @@ pub struct RequestSettings {
     /// Keep this pane's prompts and answers out of the history (with zero-retention routing,
     /// nothing of it is kept anywhere).
     pub unrecorded: bool,
+    /// OpenRouter's `file-parser` engine for PDFs (sent only with a PDF attached).
+    pub pdf_engine: Option<crate::wire::request::PdfEngine>,
 }
 
 impl RequestSettings {
@@ -70,21 +72,28 @@ impl RequestSettings {
 pub fn build<'a>(
     model: &str,
     settings: &RequestSettings,
-    history: impl IntoIterator<Item = (&'a str, &'a str)>,
-    prompt: &str,
+    history: impl IntoIterator<Item = (Prompt<'a>, &'a str)>,
+    prompt: impl Into<Prompt<'a>>,
 ) -> ChatRequest {
+    let prompt = prompt.into();
     let mut messages = Vec::new();
     if let Some(s) = &settings.system {
         messages.push(Message::system(s.clone()));
     }
+    let mut pdf = prompt.has_pdf();
     for (p, a) in history {
         if a.is_empty() {
             continue;
         }
-        messages.push(Message::user(p.to_string()));
+        pdf |= p.has_pdf();
+        messages.push(p.message());
         messages.push(Message::assistant(a.to_string()));
     }
-    messages.push(Message::user(prompt.to_string()));
+    messages.push(prompt.message());
+    let plugins = settings
+        .pdf_engine
+        .filter(|_| pdf)
+        .map(|e| vec![crate::wire::request::Plugin::file_parser(e)]);
     let mut provider = settings.provider.clone();
     if matches!(
         settings.response_format,
@@ -110,7 +119,54 @@ pub fn build<'a>(
             ..Default::default()
         }),
         response_format: settings.response_format.clone(),
+        plugins,
         ..Default::default()
+    }
+}
+
+/// A prompt and what is attached to it, as the builder takes them.
+#[derive(Debug, Clone, Copy)]
+pub struct Prompt<'a> {
+    /// What the user typed.
+    pub text: &'a str,
+    /// Files sent with it, in order.
+    pub attachments: &'a [crate::attach::Attachment],
+}
+
+impl<'a> Prompt<'a> {
+    /// A prompt with attachments.
+    pub fn new(text: &'a str, attachments: &'a [crate::attach::Attachment]) -> Self {
+        Self { text, attachments }
+    }
+
+    fn has_pdf(&self) -> bool {
+        self.attachments
+            .iter()
+            .any(|a| a.kind == crate::attach::Kind::Pdf)
+    }
+
+    /// The user message: plain text, or the text first and then each attachment's part.
+    fn message(&self) -> Message {
+        Message {
+            role: crate::wire::request::Role::User,
+            content: crate::attach::content(self.text, self.attachments, false),
+            ..Default::default()
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Prompt<'a> {
+    fn from(text: &'a str) -> Self {
+        Self {
+            text,
+            attachments: &[],
+        }
+    }
+}
+
+impl<'a> From<&'a String> for Prompt<'a> {
+    fn from(text: &'a String) -> Self {
+        text.as_str().into()
     }
 }
 
@@ -198,6 +254,7 @@ pub fn overlay_settings(base: RequestSettings, over: RequestSettings) -> Request
         eu: over.eu || base.eu,
         no_require_parameters: over.no_require_parameters || base.no_require_parameters,
         unrecorded: over.unrecorded || base.unrecorded,
+        pdf_engine: over.pdf_engine.or(base.pdf_engine),
     }
 }
 
@@ -249,6 +306,23 @@ pub struct RequestArgs {
         conflicts_with = "require_parameters"
     )]
     pub no_require_parameters: bool,
+    /// How OpenRouter reads attached PDFs: native (the model reads the file), cloudflare-ai
+    /// (free) or mistral-ocr ($2 per 1 000 pages).
+    #[arg(long = "pdf-engine", global = true, value_name = "ENGINE",
+          value_parser = ["native", "cloudflare-ai", "mistral-ocr"])]
+    #[serde(rename = "pdf_engine")]
+    pub pdf_engine: Option<String>,
+}
+
+/// The `file-parser` engine a flag or config value names.
+pub fn pdf_engine(name: &str) -> Option<crate::wire::request::PdfEngine> {
+    use crate::wire::request::PdfEngine;
+    Some(match name {
+        "native" => PdfEngine::Native,
+        "cloudflare-ai" => PdfEngine::CloudflareAi,
+        "mistral-ocr" => PdfEngine::MistralOcr,
+        _ => return None,
+    })
 }
 
 impl RequestArgs {
@@ -271,6 +345,10 @@ impl RequestArgs {
                 .clone()
                 .or_else(|| defaults.schema_name.clone()),
             no_require_parameters: self.no_require_parameters || defaults.no_require_parameters,
+            pdf_engine: self
+                .pdf_engine
+                .clone()
+                .or_else(|| defaults.pdf_engine.clone()),
         }
     }
 
@@ -335,6 +413,12 @@ impl RequestArgs {
             eu: self.eu,
             no_require_parameters: self.no_require_parameters,
             unrecorded: false,
+            pdf_engine: match self.pdf_engine.as_deref() {
+                None => None,
+                Some(n) => Some(pdf_engine(n).ok_or_else(|| {
+                    format!("pdf_engine `{n}`: use native, cloudflare-ai or mistral-ocr")
+                })?),
+            },
         };
         s.check().map_err(|(field, msg)| {
             let flag = match field {
@@ -408,7 +492,13 @@ mod tests {
             fallbacks: vec!["m/b".into()],
             ..Default::default()
         };
-        let v = serde_json::to_value(build("m/a", &s, [("q1", "a1"), ("q2", "")], "q3")).unwrap();
+        let v = serde_json::to_value(build(
+            "m/a",
+            &s,
+            [("q1".into(), "a1"), ("q2".into(), "")],
+            "q3",
+        ))
+        .unwrap();
         assert_eq!(
             v["messages"][0],
             serde_json::json!({"role": "system", "content": "be brief"})

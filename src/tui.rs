@@ -236,6 +236,7 @@ fn run_effect(
             pane,
             req,
             request,
+            text_alternative,
             affinity,
             eu,
         } => {
@@ -244,6 +245,7 @@ fn run_effect(
                 screen: true,
                 affinity,
                 eu,
+                text_alternative: text_alternative.map(|r| std::sync::Arc::new(*r)),
             };
             let ready = history.ready.remove(&req);
             rt.spawn_after(ready, req, *request, opts, move |ev| {

@@ -1,6 +1,10 @@
 //! Attachments read as the workbench reads them: PDFs through the real `switchyard extract-pdf`
-//! child, images decoded and downscaled, every bad file a message naming it.
+//! child, images decoded and downscaled, every bad file a message naming it; and `ask --attach`
+//! run as the real binary against a fleet whose endpoints declare what they take.
 
+mod common;
+
+use std::process::{Command, Output};
 use std::time::Duration;
 use switchyard::attach::{self, Kind, Limits, Origin, fixtures, load, pdf};
 
@@ -134,4 +138,281 @@ fn tempdir() -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// `test/vision`: Eye reads images and files, Glass (cheaper) only images. `test/plain`: text
+/// only.
+const FLEET: &str = r#"
+seed = 5
+[[providers]]
+name = "Eye"
+slug = "eye"
+[[providers.models]]
+id = "test/vision"
+prompt_price = 2
+completion_price = 4
+input_modalities = ["text", "image", "file"]
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 5000 }
+[[providers]]
+name = "Glass"
+slug = "glass"
+[[providers.models]]
+id = "test/vision"
+prompt_price = 0.1
+completion_price = 0.2
+input_modalities = ["text", "image"]
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 5000 }
+[[providers]]
+name = "Plain"
+slug = "plain"
+[[providers.models]]
+id = "test/plain"
+prompt_price = 0.1
+completion_price = 0.2
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 5000 }
+"#;
+
+fn fixtures_dir() -> std::path::PathBuf {
+    let d = tempdir();
+    std::fs::write(d.join("cat.png"), fixtures::png(640, 480)).unwrap();
+    std::fs::write(
+        d.join("report.pdf"),
+        fixtures::pdf(&["Quarterly report\nRevenue grew", "Costs fell"]),
+    )
+    .unwrap();
+    std::fs::write(d.join("notes.png"), "plain words, not a picture").unwrap();
+    std::fs::write(d.join("fleet.toml"), FLEET).unwrap();
+    d
+}
+
+fn sy(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", dir.join("noconfig"))
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .current_dir(dir)
+        .arg("--fleet")
+        .arg(dir.join("fleet.toml"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ask_attach_sends_both_and_the_fleet_acknowledges_them() {
+    let d = fixtures_dir();
+    let o = sy(
+        &d,
+        &[
+            "ask",
+            "-m",
+            "test/vision",
+            "--attach",
+            "cat.png",
+            "--attach",
+            "report.pdf",
+            "what is this?",
+        ],
+    );
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("Received 2 attachment(s)"), "{stdout}");
+    assert!(stdout.contains("image (PNG): 640×480"), "{stdout}");
+    assert!(
+        stdout.contains("PDF `report.pdf`: 2 pages")
+            && stdout.contains("Quarterly report Revenue grew"),
+        "{stdout}"
+    );
+    // Glass is cheaper but reads no files: the aggregator skips it for a PDF.
+    assert!(stdout.contains("Files read natively by Eye"), "{stdout}");
+}
+
+#[test]
+fn switchyards_router_skips_endpoints_that_cannot_take_the_file() {
+    let d = fixtures_dir();
+    for _ in 0..3 {
+        let o = sy(
+            &d,
+            &[
+                "--route-locally",
+                "ask",
+                "--json",
+                "-m",
+                "test/vision",
+                "--attach",
+                "report.pdf",
+                "sum up",
+            ],
+        );
+        let (stdout, stderr) = out(&o);
+        assert!(o.status.success(), "{stderr}");
+        let attempts: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.contains(r#""type":"attempt""#))
+            .collect();
+        assert!(
+            !attempts.is_empty() && attempts.iter().all(|l| l.contains(r#""provider":"Eye""#)),
+            "{stdout}"
+        );
+    }
+    // An image alone may go to the cheaper Glass, which sees images.
+    let o = sy(
+        &d,
+        &[
+            "--route-locally",
+            "ask",
+            "--json",
+            "--sort",
+            "price",
+            "-m",
+            "test/vision",
+            "--attach",
+            "cat.png",
+            "look",
+        ],
+    );
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains(r#""provider":"Glass""#), "{stdout}");
+}
+
+#[test]
+fn a_pdf_for_a_text_only_model_goes_as_locally_extracted_text_with_a_note() {
+    let d = fixtures_dir();
+    let o = sy(
+        &d,
+        &[
+            "--route-locally",
+            "ask",
+            "--json",
+            "-m",
+            "test/plain",
+            "--attach",
+            "report.pdf",
+            "sum up",
+        ],
+    );
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("extracted here by Switchyard, was sent instead"),
+        "{stdout}"
+    );
+    // What was sent: the prompt, then the PDF's text (checked on the wire).
+    let o = sy(
+        &d,
+        &[
+            "--route-locally",
+            "ask",
+            "--print-request",
+            "-m",
+            "test/plain",
+            "--attach",
+            "report.pdf",
+            "sum up",
+        ],
+    );
+    let (stdout, _) = out(&o);
+    assert!(
+        stdout.contains(r#""type": "file""#),
+        "print-request shows the request as built: {stdout}"
+    );
+}
+
+#[test]
+fn an_image_for_a_model_that_sees_none_is_not_sent_and_says_why() {
+    let d = fixtures_dir();
+    let o = sy(
+        &d,
+        &[
+            "--route-locally",
+            "ask",
+            "-m",
+            "test/plain",
+            "--attach",
+            "cat.png",
+            "look",
+        ],
+    );
+    let (_, stderr) = out(&o);
+    assert!(!o.status.success());
+    assert!(stderr.contains("input modality"), "{stderr}");
+    // Through the aggregator: OpenRouter's words.
+    let o = sy(
+        &d,
+        &["ask", "-m", "test/plain", "--attach", "cat.png", "look"],
+    );
+    let (_, stderr) = out(&o);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("No endpoints found that support image input"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_attachments_stop_ask_before_anything_is_sent() {
+    let d = fixtures_dir();
+    for (file, says) in [
+        ("notes.png", "notes.png: it is text"),
+        ("missing.pdf", "no such file"),
+    ] {
+        let o = sy(&d, &["ask", "-m", "test/vision", "--attach", file, "hi"]);
+        let (stdout, stderr) = out(&o);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(stdout.is_empty(), "nothing answered: {stdout}");
+    }
+}
+
+#[test]
+fn a_url_is_fetched_checked_and_a_failing_one_is_a_message() {
+    use std::net::TcpListener;
+    let d = fixtures_dir();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let png = fixtures::png(50, 40);
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let mut s = s;
+            let Some((line, _)) = common::read_request(&s) else {
+                continue;
+            };
+            use std::io::Write;
+            if line.contains("/cat.png") {
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    png.len()
+                );
+                let _ = s.write_all(&png);
+            } else {
+                common::reply(&mut s, "404 Not Found", "text/plain", "gone");
+            }
+        }
+    });
+    let ok = format!("http://127.0.0.1:{port}/cat.png");
+    let o = sy(&d, &["ask", "-m", "test/vision", "--attach", &ok, "look"]);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    // An http (not https) URL goes inline: the provider may not reach it.
+    assert!(stdout.contains("image (PNG): 50×40"), "{stdout}");
+    let bad = format!("http://127.0.0.1:{port}/gone.png");
+    let o = sy(&d, &["ask", "-m", "test/vision", "--attach", &bad, "look"]);
+    let (_, stderr) = out(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr.contains("gone.png") && stderr.contains("404"),
+        "{stderr}"
+    );
 }

@@ -650,7 +650,7 @@ async fn oversized_body_is_413_over_a_raw_socket() {
     let mut s = tokio::net::TcpStream::connect(f.addr()).await.unwrap();
     let head = format!(
         "POST /api/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{{",
-        33 * 1024 * 1024
+        96 * 1024 * 1024 + 1
     );
     s.write_all(head.as_bytes()).await.unwrap();
     let mut out = Vec::new();
@@ -661,7 +661,7 @@ async fn oversized_body_is_413_over_a_raw_socket() {
         "{text}"
     );
     assert!(
-        text.contains("\"code\":413") && text.contains("32 MiB"),
+        text.contains("\"code\":413") && text.contains("96 MiB"),
         "{text}"
     );
 }

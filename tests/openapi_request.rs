@@ -832,6 +832,82 @@ proptest! {
 }
 
 #[test]
+fn attachments_validate_against_the_spec_text_first() {
+    use switchyard::attach::{Kind, Limits, Origin, fixtures, load};
+    use switchyard::settings::{Prompt, RequestSettings, build};
+    switchyard::attach::pdf::set_program(env!("CARGO_BIN_EXE_switchyard"));
+    let read = |name: &str, bytes: Vec<u8>| {
+        load::from_bytes(name.into(), Origin::Clipboard, bytes, &Limits::default(), 0)
+            .unwrap()
+            .attachment
+    };
+    let png = read("a.png", fixtures::png(32, 16));
+    let jpeg = read("b.jpg", fixtures::jpeg(40, 30));
+    let pdf = read("c.pdf", fixtures::pdf(&["one page of text"]));
+    assert_eq!(
+        (png.kind, jpeg.kind, pdf.kind),
+        (Kind::Png, Kind::Jpeg, Kind::Pdf)
+    );
+    let earlier = [png.clone()];
+    let now = [jpeg, pdf.clone()];
+    for engine in [
+        None,
+        Some(switchyard::wire::request::PdfEngine::CloudflareAi),
+    ] {
+        let s = RequestSettings {
+            pdf_engine: engine,
+            ..Default::default()
+        };
+        let r = build(
+            "m/a",
+            &s,
+            [(Prompt::new("the first", &earlier), "seen")],
+            Prompt::new("and these", &now),
+        );
+        assert_valid(&r);
+        let v = serde_json::to_value(&r).unwrap();
+        let parts = v["messages"][2]["content"].as_array().unwrap();
+        assert_eq!(
+            parts[0],
+            serde_json::json!({"type": "text", "text": "and these"})
+        );
+        assert_eq!(parts[1]["type"], "image_url");
+        assert!(
+            parts[1]["image_url"]["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/jpeg;base64,")
+        );
+        assert_eq!(parts[2]["type"], "file");
+        assert_eq!(parts[2]["file"]["filename"], "c.pdf");
+        assert!(
+            parts[2]["file"]["file_data"]
+                .as_str()
+                .unwrap()
+                .starts_with("data:application/pdf;base64,")
+        );
+        // An earlier turn's image goes again with its prompt.
+        assert_eq!(v["messages"][0]["content"][1]["type"], "image_url");
+        match engine {
+            None => assert!(v.get("plugins").is_none()),
+            Some(_) => assert_eq!(
+                v["plugins"],
+                serde_json::json!([{"id": "file-parser", "pdf": {"engine": "cloudflare-ai"}}])
+            ),
+        }
+        // The same request with the PDF as its locally extracted text: valid too.
+        let alt = switchyard::attach::pdfs_as_text(&r, &[&pdf]).unwrap();
+        assert_valid(&alt);
+        let v = serde_json::to_value(&alt).unwrap();
+        let text = v["messages"][2]["content"][2]["text"].as_str().unwrap();
+        assert!(
+            text.contains("one page of text") && text.contains("\"c.pdf\""),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn every_request_setting_validates_against_the_spec() {
     use switchyard::settings::{RequestSettings, build};
     let s = RequestSettings {
@@ -855,8 +931,9 @@ fn every_request_setting_validates_against_the_spec() {
         eu: true,
         no_require_parameters: false,
         unrecorded: false,
+        pdf_engine: Some(switchyard::wire::request::PdfEngine::MistralOcr),
     };
-    let r = build("m/a", &s, [("earlier", "answer")], "now");
+    let r = build("m/a", &s, [("earlier".into(), "answer")], "now");
     assert_valid(&r);
     let v = serde_json::to_value(&r).unwrap();
     assert_eq!(

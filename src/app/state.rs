@@ -7,6 +7,7 @@ use crate::wire::catalog::Model;
 use crate::wire::chunk::{ServedBy, Usage};
 use crate::wire::request::ChatRequest;
 use ratatui::layout::Rect;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Stable identity of a pane (indices shift when panes close).
@@ -55,6 +56,8 @@ impl TurnState {
 pub struct Turn {
     /// The user's prompt, kept verbatim whatever happens.
     pub prompt: String,
+    /// What was attached to the prompt (sent again with it on later turns).
+    pub attachments: crate::attach::Files,
     /// The answer, rendered incrementally.
     pub answer: StreamingMarkdown,
     /// Reasoning text received (shown as a count; not part of the answer).
@@ -103,6 +106,7 @@ impl Turn {
     pub fn new(prompt: String, req: ReqId) -> Self {
         Self {
             prompt,
+            attachments: Arc::from([]),
             answer: StreamingMarkdown::new(),
             reasoning_chars: 0,
             state: TurnState::Waiting { keepalives: 0 },
@@ -292,7 +296,7 @@ pub struct Pane {
     /// Scroll position.
     pub scroll: Scroll,
     /// Prompts sent while it streamed, sent in order as each answer ends.
-    pub queued: std::collections::VecDeque<String>,
+    pub queued: std::collections::VecDeque<(String, crate::attach::Files)>,
 }
 
 impl Pane {
@@ -318,7 +322,7 @@ impl Pane {
     /// the prompt (the one builder, `settings::build`).
     /// A cut answer (cancelled, failed, interrupted) goes back marked as cut, so the model
     /// never takes it for a whole reply; a turn with no answer at all is left out.
-    pub fn build_request(&self, prompt: &str) -> ChatRequest {
+    pub fn build_request(&self, prompt: &str, files: &[crate::attach::Attachment]) -> ChatRequest {
         let answers: Vec<std::borrow::Cow<'_, str>> = self
             .turns
             .iter()
@@ -333,12 +337,18 @@ impl Pane {
                 _ => "".into(),
             })
             .collect();
-        let history = self
-            .turns
-            .iter()
-            .zip(&answers)
-            .map(|(t, a)| (t.prompt.as_str(), a.as_ref()));
-        crate::settings::build(&self.model, &self.settings, history, prompt)
+        let history = self.turns.iter().zip(&answers).map(|(t, a)| {
+            (
+                crate::settings::Prompt::new(&t.prompt, &t.attachments),
+                a.as_ref(),
+            )
+        });
+        crate::settings::build(
+            &self.model,
+            &self.settings,
+            history,
+            crate::settings::Prompt::new(prompt, files),
+        )
     }
 }
 
@@ -460,6 +470,14 @@ pub struct App {
     pub prompts: Vec<String>,
     /// The earlier prompt the composer shows while walking them.
     pub walk: Option<usize>,
+    /// What the next message carries, in order (the F5 panel lists them).
+    pub attachments: Vec<crate::attach::Attachment>,
+    /// Attachments still being read (a message is not sent until they are in).
+    pub attach_loading: usize,
+    /// Preview pictures of images, by content hash.
+    pub thumbs: std::collections::HashMap<String, Arc<image::DynamicImage>>,
+    /// Caps and downscaling of attachments (`[attachments]`).
+    pub attach_limits: crate::attach::Limits,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -544,6 +562,10 @@ impl App {
             run: Default::default(),
             prompts: Vec::new(),
             walk: None,
+            attachments: Vec::new(),
+            attach_loading: 0,
+            thumbs: Default::default(),
+            attach_limits: Default::default(),
             next_pane: 1,
             next_req: 1,
         };

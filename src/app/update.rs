@@ -101,6 +101,9 @@ pub enum Effect {
         req: ReqId,
         /// Body.
         request: Box<ChatRequest>,
+        /// The body with its PDFs as their extracted text, for a model no endpoint of which
+        /// reads files (Switchyard's router uses it only then).
+        text_alternative: Option<Box<ChatRequest>>,
         /// The local router's endpoint that answered this conversation's last turn, so it stays
         /// there while healthy (prompt caches keep working).
         affinity: Option<u32>,
@@ -459,7 +462,22 @@ pub(crate) fn saved_settings(app: &App) -> crate::settings_store::SavedSettings 
 fn send(app: &mut App, fx: &mut Vec<Effect>) {
     let prompt = app.composer_text();
     if prompt.trim().is_empty() {
-        app.notify("nothing to send: the prompt is empty", Level::Error);
+        let msg = match app.attachments.len() {
+            0 => "nothing to send: the prompt is empty".to_string(),
+            n => format!("type what to ask about the {n} attachment(s), then send"),
+        };
+        app.notify(msg, Level::Error);
+        return;
+    }
+    if app.attach_loading > 0 {
+        // Never a half-built message: it waits for every file being read.
+        app.notify(
+            format!(
+                "not sent: {} attachment(s) still being read; send again when they are listed",
+                app.attach_loading
+            ),
+            Level::Error,
+        );
         return;
     }
     if app.panes.is_empty() {
@@ -476,14 +494,17 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
     let mut started = Vec::new();
     let mut busy = Vec::new();
     let first = fx.len();
+    let files: crate::attach::Files = std::mem::take(&mut app.attachments).into();
     for i in targets {
         if app.panes[i].active_turn().is_some() {
             // Queued, not skipped: it goes when this pane's answer ends.
-            app.panes[i].queued.push_back(prompt.clone());
+            app.panes[i]
+                .queued
+                .push_back((prompt.clone(), files.clone()));
             busy.push(app.panes[i].model.clone());
             continue;
         }
-        start_turn(app, i, prompt.clone(), fx);
+        start_turn(app, i, prompt.clone(), files.clone(), fx);
         started.push(i);
     }
     record_turn(app, &prompt, &started, first, fx);
@@ -558,11 +579,11 @@ fn send_queued(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     if p.active_turn().is_some() {
         return;
     }
-    let Some(prompt) = p.queued.pop_front() else {
+    let Some((prompt, files)) = p.queued.pop_front() else {
         return;
     };
     let first = fx.len();
-    start_turn(app, i, prompt.clone(), fx);
+    start_turn(app, i, prompt.clone(), files, fx);
     record_turn(app, &prompt, &[i], first, fx);
 }
 
@@ -601,10 +622,25 @@ fn record_turn(app: &mut App, prompt: &str, started: &[usize], first: usize, fx:
     fx.insert(first, Effect::History(Box::new(op)));
 }
 
-fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
+fn start_turn(
+    app: &mut App,
+    idx: usize,
+    prompt: String,
+    files: crate::attach::Files,
+    fx: &mut Vec<Effect>,
+) {
     let req = app.next_req_id();
     let pane = &mut app.panes[idx];
-    let request = pane.build_request(&prompt);
+    let request = pane.build_request(&prompt, &files);
+    // PDFs as their extracted text, for a model no endpoint of which reads files.
+    let pdfs: Vec<&crate::attach::Attachment> = pane
+        .turns
+        .iter()
+        .flat_map(|t| t.attachments.iter())
+        .chain(files.iter())
+        .filter(|a| a.kind == crate::attach::Kind::Pdf)
+        .collect();
+    let text_alternative = crate::attach::pdfs_as_text(&request, &pdfs).map(Box::new);
     let affinity = pane
         .turns
         .last()
@@ -612,6 +648,7 @@ fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
         .filter(|_| pane.turns.len() > pane.routed_from)
         .and_then(|t| t.endpoint);
     let mut turn = Turn::new(prompt, req);
+    turn.attachments = files;
     if let Some(crate::wire::request::ResponseFormat::JsonSchema { json_schema }) =
         &request.response_format
     {
@@ -623,6 +660,7 @@ fn start_turn(app: &mut App, idx: usize, prompt: String, fx: &mut Vec<Effect>) {
         pane: pane.id,
         req,
         request: Box::new(request),
+        text_alternative,
         affinity,
         eu: pane.settings.eu,
     });
@@ -693,7 +731,12 @@ pub(crate) fn cancel_pane(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     if let Some(p) = app.panes.get_mut(i)
         && !p.queued.is_empty()
     {
-        let waiting: Vec<String> = p.queued.drain(..).collect();
+        let (waiting, files): (Vec<String>, Vec<crate::attach::Files>) = p.queued.drain(..).unzip();
+        if app.attachments.is_empty()
+            && let Some(f) = files.into_iter().find(|f| !f.is_empty())
+        {
+            app.attachments = f.to_vec();
+        }
         let sep = if app.composer.is_empty() { "" } else { "\n\n" };
         app.composer
             .insert_str(&format!("{sep}{}", waiting.join("\n\n")));
@@ -740,13 +783,14 @@ fn retry_focused(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     };
     let prompt = last.prompt.clone();
+    let files = last.attachments.clone();
     if matches!(last.state, TurnState::Done(_)) {
         // A finished answer stays; retry sends the same prompt again as a new turn.
         pane.turns.push(last);
     }
     // History keeps the failed attempt as it was; the retry is a turn of its own.
     let first = fx.len();
-    start_turn(app, idx, prompt.clone(), fx);
+    start_turn(app, idx, prompt.clone(), files, fx);
     record_turn(app, &prompt, &[idx], first, fx);
 }
 
@@ -1533,7 +1577,14 @@ mod tests {
         let fx = update(&mut app, key(KeyCode::Enter));
         assert_eq!(started(&fx).len(), 1, "only the idle pane starts now");
         assert!(app.composer_text().is_empty());
-        assert_eq!(app.panes[1].queued, ["two"]);
+        assert_eq!(
+            app.panes[1]
+                .queued
+                .iter()
+                .map(|q| q.0.as_str())
+                .collect::<Vec<_>>(),
+            ["two"]
+        );
         assert!(
             app.notice
                 .as_ref()

@@ -203,6 +203,42 @@ pub fn isolated<T: Send + 'static>(
         })
 }
 
+/// How long a URL may take to arrive.
+pub const URL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads what the user named (a path or a URL), off the calling task: a file and its decoding
+/// on a `WORKER` thread, a URL through `client` (capped in size and time).
+pub async fn target(
+    what: &Target,
+    limits: Limits,
+    already: u64,
+    client: &crate::client::HttpClient,
+) -> Result<Loaded, String> {
+    match what {
+        Target::Path(p) => {
+            let path = std::path::PathBuf::from(p);
+            tokio::task::spawn_blocking(move || {
+                isolated(move || from_path(&path, &limits, already))
+            })
+            .await
+            .unwrap_or_else(|_| Err("reading it failed".into()))
+        }
+        Target::Url(u) => {
+            let name = url_name(u, "attachment");
+            let (_, bytes) = client
+                .get_bytes(u, limits.per_file as usize, URL_TIMEOUT)
+                .await
+                .map_err(|e| format!("{u}: {e}"))?;
+            let origin = Origin::Url(u.clone());
+            tokio::task::spawn_blocking(move || {
+                isolated(move || from_bytes(name, origin, bytes, &limits, already))
+            })
+            .await
+            .unwrap_or_else(|_| Err("reading it failed".into()))
+        }
+    }
+}
+
 /// The file name a URL gives (its last path segment), or `what`.
 pub fn url_name(url: &str, what: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);

@@ -9,8 +9,11 @@ pub mod load;
 pub mod pdf;
 pub mod picture;
 
-use crate::wire::request::{ContentPart, MessageContent};
+use crate::wire::request::{ChatRequest, ContentPart, MessageContent};
 use std::sync::Arc;
+
+/// A message's attachments, shared by every pane it went to.
+pub type Files = Arc<[Attachment]>;
 
 /// What an attachment is, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -231,10 +234,7 @@ impl Attachment {
     pub fn estimated_tokens(&self, model: &str) -> u64 {
         match (self.kind, self.pixels) {
             (Kind::Pdf, _) => {
-                let text = self
-                    .text
-                    .as_deref()
-                    .map_or(0, crate::tokens::estimate);
+                let text = self.text.as_deref().map_or(0, crate::tokens::estimate);
                 // Native readers also see each page as an image.
                 let per_page = if model.starts_with("anthropic/") || model.starts_with("google/") {
                     258
@@ -291,6 +291,38 @@ pub fn content(text: &str, attachments: &[Attachment], pdf_as_text: bool) -> Mes
         }
     }
     MessageContent::Parts(parts)
+}
+
+/// `req` with every PDF part of `pdfs` replaced by its extracted text (None when it has none):
+/// what goes to a model no endpoint of which reads files.
+pub fn pdfs_as_text(req: &ChatRequest, pdfs: &[&Attachment]) -> Option<ChatRequest> {
+    if pdfs.is_empty() {
+        return None;
+    }
+    let mut out = req.clone();
+    let mut changed = false;
+    for m in &mut out.messages {
+        let MessageContent::Parts(parts) = &mut m.content else {
+            continue;
+        };
+        for p in parts.iter_mut() {
+            let ContentPart::File { file } = p else {
+                continue;
+            };
+            let Some(data) = &file.file_data else {
+                continue;
+            };
+            // The same shared bytes the builder put there (never a copy to compare).
+            if let Some(a) = pdfs.iter().find(|a| Arc::ptr_eq(&a.data, data)) {
+                *p = ContentPart::text(
+                    a.as_text()
+                        .unwrap_or_else(|| format!("[Attached PDF \"{}\": no text]", a.name)),
+                );
+                changed = true;
+            }
+        }
+    }
+    changed.then_some(out)
 }
 
 /// Caps on what is attached (`[attachments]` in the config).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Largest accepted request body (413 above).
-pub const MAX_BODY: u64 = 32 * 1024 * 1024;
+pub const MAX_BODY: u64 = 96 * 1024 * 1024;
 /// Largest accepted request head (431 above).
 const MAX_HEAD: usize = 64 * 1024;
 /// How long a client may take to send its request; idle connections must not pile up.
@@ -142,7 +142,10 @@ async fn read_request_inner<S: AsyncRead + AsyncWrite + Unpin>(
     if len > MAX_BODY {
         return Err(ReadError::Reject(
             413,
-            format!("request body of {len} bytes exceeds the 32 MiB limit"),
+            format!(
+                "request body of {len} bytes exceeds the {} MiB limit",
+                MAX_BODY >> 20
+            ),
         ));
     }
     let len = len as usize;

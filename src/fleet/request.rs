@@ -120,6 +120,25 @@ pub struct ChatParams {
     pub format: Format,
     /// The request's parameters an endpoint must list under `require_parameters`.
     pub used_params: Vec<&'static str>,
+    /// Input modalities the messages use beyond text (`image`, `file`).
+    pub inputs: Vec<&'static str>,
+    /// What the last user message attached, in order.
+    pub attached: Vec<Attached>,
+    /// The answer's opening lines acknowledging each attachment (set by the server).
+    pub ack: Option<String>,
+}
+
+/// One image or file part of the last user message, as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attached {
+    /// `image_url` or `file`.
+    pub part: &'static str,
+    /// The file's `filename`.
+    pub name: Option<String>,
+    /// The URL, when it is not a `data:` URL.
+    pub url: Option<String>,
+    /// A `data:` URL's MIME type and bytes.
+    pub data: Option<(String, Vec<u8>)>,
 }
 
 /// `response_format`, as the fleet answers it.
@@ -232,6 +251,8 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
     let mut chars = 0usize;
     let mut last_user = String::new();
     let mut prefill = None;
+    let mut inputs: Vec<&'static str> = Vec::new();
+    let mut attached = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let Some(m) = m.as_object() else {
             return Err(Failure::bad_request(format!(
@@ -255,8 +276,16 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         let text = message_text(m, i)?;
         chars += text.chars().count();
         prefill = (role == "assistant" && i + 1 == messages.len()).then(|| text.clone());
+        let parts = attached_parts(m, i)?;
+        for a in &parts {
+            let modality = if a.part == "file" { "file" } else { "image" };
+            if !inputs.contains(&modality) {
+                inputs.push(modality);
+            }
+        }
         if role == "user" {
             last_user = text;
+            attached = parts;
         }
     }
 
@@ -352,7 +381,56 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         prefs,
         format,
         used_params,
+        inputs,
+        attached,
+        ack: None,
     })
+}
+
+/// The image and file parts of a message, their `data:` URLs decoded.
+fn attached_parts(m: &Map<String, Value>, i: usize) -> Result<Vec<Attached>, Failure> {
+    let Some(Value::Array(parts)) = m.get("content") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (j, p) in parts.iter().enumerate() {
+        let (part, url, name) = match p.get("type").and_then(Value::as_str) {
+            Some("image_url") => (
+                "image_url",
+                p.pointer("/image_url/url").and_then(Value::as_str),
+                None,
+            ),
+            Some("file") => (
+                "file",
+                p.pointer("/file/file_data").and_then(Value::as_str),
+                p.pointer("/file/filename").and_then(Value::as_str),
+            ),
+            _ => continue,
+        };
+        let Some(url) = url else {
+            let field = if part == "file" {
+                "file.file_data"
+            } else {
+                "image_url.url"
+            };
+            return Err(Failure::bad_request(format!(
+                "messages[{i}].content[{j}].{field} must be a string"
+            )));
+        };
+        let data = crate::attach::decode_data_url(url, super::http::MAX_BODY as usize);
+        if url.starts_with("data:") && data.is_none() {
+            return Err(Failure::bad_request(format!(
+                "messages[{i}].content[{j}]: the data URL is not valid base64 (`data:<mime>;base64,…`)"
+            )));
+        }
+        out.push(Attached {
+            part,
+            name: name.map(str::to_string),
+            url: data.is_none().then(|| url.to_string()),
+            data,
+        });
+    }
+    Ok(out)
 }
 
 /// The text of a message: a string, or the `text` parts of a content array.

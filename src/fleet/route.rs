@@ -43,8 +43,18 @@ fn filters<'p>(
     prompt_tokens: u64,
     prefill: bool,
     used: &'p [&'static str],
+    inputs: &[&'static str],
 ) -> Vec<Filter<'p>> {
     let mut f: Vec<Filter<'p>> = Vec::new();
+    // Images need an endpoint that sees them; files do not: the aggregator parses a PDF itself
+    // for an endpoint that cannot read one (OpenRouter's file-parser).
+    if inputs.contains(&"image") {
+        f.push(Filter {
+            field: "image input",
+            code: "image_input",
+            keep: Box::new(|_, e| e.input_modalities.iter().any(|m| m == "image")),
+        });
+    }
     if let Some(only) = &prefs.only {
         f.push(Filter {
             field: "provider.only",
@@ -149,6 +159,7 @@ pub fn plan<'a>(spec: &'a FleetSpec, params: &ChatParams) -> Result<Vec<Candidat
         params.prompt_tokens,
         params.prefill.is_some(),
         &params.used_params,
+        &params.inputs,
     );
     // (field, code, excluded provider names), accumulated over all requested models. Every
     // filter is checked against every endpoint so the error names all causes, not just the first.
@@ -173,6 +184,12 @@ pub fn plan<'a>(spec: &'a FleetSpec, params: &ChatParams) -> Result<Vec<Candidat
                 eps.push(Candidate { provider, endpoint });
             }
         }
+        // A file goes to an endpoint that reads it natively when the model has one; the
+        // file-parser is for models that have none.
+        let reads = |c: &Candidate<'_>| c.endpoint.input_modalities.iter().any(|m| m == "file");
+        if params.inputs.contains(&"file") && eps.iter().any(reads) {
+            eps.retain(reads);
+        }
         sort(&mut eps, prefs);
         if !prefs.allow_fallbacks && prefs.order.is_empty() {
             eps.truncate(1);
@@ -191,11 +208,16 @@ pub fn plan<'a>(spec: &'a FleetSpec, params: &ChatParams) -> Result<Vec<Candidat
                 codes.push(code);
             }
         }
-        let message = format!(
-            "No endpoints found for {} that match your provider preferences: {}.",
-            requested.join(", "),
-            causes.join("; ")
-        );
+        let message = if codes == ["image_input"] {
+            // OpenRouter's own words for it.
+            "No endpoints found that support image input".to_string()
+        } else {
+            format!(
+                "No endpoints found for {} that match your provider preferences: {}.",
+                requested.join(", "),
+                causes.join("; ")
+            )
+        };
         let filters: Vec<_> = excluded
             .iter()
             .map(

@@ -541,6 +541,9 @@ async fn completions(
         Err(f) => return send(stream, reply(f)).await,
     };
     params.prefs.eu_only = eu;
+    if !params.attached.is_empty() {
+        params.ack = Some(acknowledge(std::mem::take(&mut params.attached)).await);
+    }
     let candidates = match direct {
         None => route::plan(&shared.spec, &params),
         Some(p) => direct_candidate(p, &params),
@@ -650,6 +653,17 @@ fn direct_candidate<'a>(
             p.name
         )));
     }
+    // A provider's own API refuses what its model cannot take, as real ones do.
+    if let Some(m) = params
+        .inputs
+        .iter()
+        .find(|m| !e.input_modalities.iter().any(|x| x == *m))
+    {
+        return Err(Failure::bad_request(format!(
+            "{} on {} does not support {m} input",
+            e.id, p.name
+        )));
+    }
     Ok(vec![Candidate {
         provider: p,
         endpoint: e,
@@ -697,6 +711,58 @@ fn provider_failure(
         Style::OpenAi => Failure::new(status, raw),
     };
     Failure { retry_after, ..f }
+}
+
+/// The answer's opening: one line per attachment of the last user message, with what the fleet
+/// found in it (type, size, pixels; a PDF's pages and first words, read by the isolated reader).
+async fn acknowledge(attached: Vec<super::request::Attached>) -> String {
+    use crate::attach::{self, Kind};
+    let mut lines = Vec::new();
+    for (n, a) in attached.into_iter().enumerate() {
+        let name = a
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("attachment {}", n + 1));
+        let line = match (a.data, a.url) {
+            (_, Some(url)) => format!("- {} by URL: {url} (not fetched by the fleet)", a.part),
+            (Some((mime, bytes)), None) => {
+                let size = attach::human_bytes(bytes.len() as u64);
+                match attach::detect(&bytes) {
+                    Some(Kind::Pdf) => {
+                        let read =
+                            tokio::task::spawn_blocking(move || attach::pdf::extract(&bytes))
+                                .await
+                                .unwrap_or_else(|_| Err("the reader failed".into()));
+                        match read {
+                            Ok(t) => {
+                                let words: Vec<&str> = t.text.split_whitespace().take(8).collect();
+                                format!(
+                                    "- PDF `{name}`: {} page{}, {size}, begins \"{}\"",
+                                    t.pages,
+                                    if t.pages == 1 { "" } else { "s" },
+                                    words.join(" ")
+                                )
+                            }
+                            Err(e) => format!("- PDF `{name}`: {size}, unreadable: {e}"),
+                        }
+                    }
+                    Some(k) => {
+                        let px = attach::image_size(&bytes, k)
+                            .map_or_else(|| "size unknown".into(), |(w, h)| format!("{w}×{h}"));
+                        format!("- image ({}): {px}, {size}", k.label())
+                    }
+                    None => format!("- {} ({mime}): {size}, not an image or PDF", a.part),
+                }
+            }
+            (None, None) => format!("- {} with no data", a.part),
+        };
+        lines.push(line);
+    }
+    format!(
+        "Received {} attachment(s):\n{}",
+        lines.len(),
+        lines.join("\n")
+    )
 }
 
 /// `mean ± jitter`, never negative.
@@ -773,12 +839,28 @@ impl<'a> Generation<'a> {
         let e = c.endpoint;
         let answer = structured_answer(shared.spec.seed, params, e, faults.break_schema)
             .unwrap_or_else(|| {
-                text::answer_at_least(
+                let body = text::answer_at_least(
                     shared.spec.seed,
                     &e.id,
                     &params.last_user,
                     e.answer_tokens.unwrap_or(0),
-                )
+                );
+                match &params.ack {
+                    None => body,
+                    Some(ack) => {
+                        let how = if !params.inputs.contains(&"file") {
+                            String::new()
+                        } else if e.input_modalities.iter().any(|m| m == "file") {
+                            format!("\nFiles read natively by {}.", c.provider.name)
+                        } else {
+                            format!(
+                                "\n{} reads no files: the fleet's file-parser gave it the PDF's text.",
+                                c.provider.name
+                            )
+                        };
+                        format!("{ack}{how}\n\n{body}")
+                    }
+                }
             });
         let mut all: Vec<&str> = text::tokenize(&answer);
         if let Some(prefix) = &params.prefill {

@@ -8,7 +8,9 @@
 //! partial answer marked incomplete. A truncated answer is never reported as complete.
 
 use super::actor::{PlanQuery, RouterHandle};
-use super::{EndpointId, EndpointRegistry, Outcome, ParamSet, Plan, RequestFeatures, Rng, Sample};
+use super::{
+    EndpointId, EndpointRegistry, Modalities, Outcome, ParamSet, Plan, RequestFeatures, Rng, Sample,
+};
 use crate::client::{Answer, ChatError, Endpoint, HttpClient, Secret, ServerKind, Timeouts};
 use crate::wire::chunk::StreamEvent;
 use crate::wire::request::ChatRequest;
@@ -200,6 +202,8 @@ pub struct ExecOptions {
     pub gates: Option<std::sync::Arc<super::gate::Gates>>,
     /// Only endpoints that process in the EU.
     pub eu_only: bool,
+    /// The request with its PDFs as their extracted text: used when no endpoint reads files.
+    pub text_alternative: Option<std::sync::Arc<ChatRequest>>,
 }
 
 impl Default for ExecOptions {
@@ -216,6 +220,7 @@ impl Default for ExecOptions {
             affinity: None,
             gates: None,
             eu_only: false,
+            text_alternative: None,
         }
     }
 }
@@ -854,13 +859,13 @@ pub async fn execute(
     let started = Instant::now();
     let mut models: Vec<String> = req.model.iter().cloned().collect();
     models.extend(req.models.iter().flatten().cloned());
-    let query = PlanQuery {
+    let query_for = |req: &ChatRequest| PlanQuery {
         features: RequestFeatures {
             eu_only: opts.eu_only,
             ..RequestFeatures::from_request(req)
         },
         prefs: req.provider.clone().unwrap_or_default(),
-        models,
+        models: models.clone(),
         affinity: opts.affinity,
     };
     let empty = |msg: String| Answer {
@@ -870,7 +875,23 @@ pub async fn execute(
         timings: Default::default(),
         result: Err(ChatError::NoRoute(msg)),
     };
-    let plan = match router.plan(query).await {
+    let mut planned = router.plan(query_for(req)).await;
+    // No endpoint reads files: the PDFs go as the text Switchyard extracted, if that routes.
+    let mut req = req;
+    if let (Ok(Err(_)), Some(alt)) = (&planned, opts.text_alternative.as_deref())
+        && RequestFeatures::from_request(req)
+            .input
+            .contains(Modalities::FILE)
+        && let Ok(Ok(p)) = router.plan(query_for(alt)).await
+    {
+        planned = Ok(Ok(p));
+        req = alt;
+        on_event(ExecEvent::Notice(format!(
+            "no endpoint of {} reads PDFs: their text, extracted here by Switchyard, was sent instead",
+            models.join(", ")
+        )));
+    }
+    let plan = match planned {
         Ok(Ok(p)) => p,
         Ok(Err(no)) => {
             let msg = format!("no endpoint qualifies: {no}");
