@@ -27,14 +27,53 @@ impl Clipboard {
         }
     }
 
+    /// The clipboard's image as PNG bytes, or why there is none.
+    pub fn image_png(&mut self) -> Result<Vec<u8>, String> {
+        #[cfg(feature = "clipboard")]
+        {
+            if !self.has_display() {
+                return Err("no clipboard to read here (no display: DISPLAY and WAYLAND_DISPLAY are unset; OSC 52 cannot read); save the image and attach its file".into());
+            }
+            if !self.tried {
+                self.tried = true;
+                self.native = arboard::Clipboard::new().ok();
+            }
+            let Some(cb) = &mut self.native else {
+                return Err(
+                    "the system clipboard could not be opened; save the image and attach its file"
+                        .into(),
+                );
+            };
+            let img = cb
+                .get_image()
+                .map_err(|e| format!("the clipboard holds no image ({e})"))?;
+            let rgba = image::RgbaImage::from_raw(
+                img.width as u32,
+                img.height as u32,
+                img.bytes.into_owned(),
+            )
+            .ok_or("the clipboard's image is malformed")?;
+            crate::attach::picture::png(&image::DynamicImage::ImageRgba8(rgba))
+        }
+        #[cfg(not(feature = "clipboard"))]
+        Err(
+            "this build has no clipboard support (feature `clipboard`); attach the image's file"
+                .into(),
+        )
+    }
+
+    #[cfg(feature = "clipboard")]
+    fn has_display(&self) -> bool {
+        std::env::var_os("DISPLAY").is_some()
+            || std::env::var_os("WAYLAND_DISPLAY").is_some()
+            || cfg!(any(target_os = "macos", target_os = "windows"))
+    }
+
     /// Puts `text` on the clipboard. Returns a description of the route taken.
     pub fn copy(&mut self, text: &str, out: &mut impl Write) -> Result<&'static str, String> {
         #[cfg(feature = "clipboard")]
         {
-            let has_display = std::env::var_os("DISPLAY").is_some()
-                || std::env::var_os("WAYLAND_DISPLAY").is_some()
-                || cfg!(any(target_os = "macos", target_os = "windows"));
-            if !self.tried && has_display {
+            if !self.tried && self.has_display() {
                 self.tried = true;
                 // Kept alive: on X11 the owning process serves the clipboard contents.
                 self.native = arboard::Clipboard::new().ok();

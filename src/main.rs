@@ -210,6 +210,7 @@ async fn run(cli: Cli) -> i32 {
             }
             app.defaults = switchyard::settings::overlay_settings(saved.defaults, settings);
             app.server_kind = src.endpoint.kind;
+            app.attach_limits = cfg.attachments.limits();
             app.faults = src.fleet.is_some();
             if let Some(e) = damaged {
                 app.notify(e, switchyard::app::state::Level::Error);

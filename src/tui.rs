@@ -30,6 +30,24 @@ const TICK: Duration = Duration::from_millis(100);
 /// Whether keyboard enhancement flags were pushed (and so must be popped).
 static ENHANCED: AtomicBool = AtomicBool::new(false);
 
+/// How pictures are drawn: a terminal known to answer (kitty, WezTerm, ghostty, iTerm2, foot,
+/// Konsole) is asked for its protocol and font size; any other gets half-blocks, which work
+/// everywhere, tmux included — asking a terminal that never answers would leave a reader on
+/// stdin. `SWITCHYARD_IMAGES=halfblocks` never asks.
+fn image_picker() -> ratatui_image::picker::Picker {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let answers = std::env::var_os("KITTY_WINDOW_ID").is_some()
+        || var("TERM").contains("kitty")
+        || var("TERM").contains("foot")
+        || std::env::var_os("KONSOLE_VERSION").is_some()
+        || ["WezTerm", "iTerm.app", "ghostty"].contains(&var("TERM_PROGRAM").as_str());
+    if var("SWITCHYARD_IMAGES") == "halfblocks" || !answers {
+        return ratatui_image::picker::Picker::halfblocks();
+    }
+    ratatui_image::picker::Picker::from_query_stdio()
+        .unwrap_or_else(|_| ratatui_image::picker::Picker::halfblocks())
+}
+
 /// Undoes everything `run` turned on. Safe to call twice, and from the panic hook.
 fn leave_terminal() {
     let mut out = std::io::stdout();
@@ -72,6 +90,8 @@ pub async fn run(
             PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
         );
     }
+    // Before the input thread reads the terminal: only one that says it draws pictures is asked.
+    app.image_picker = image_picker();
     // Syntax definitions take a moment to load; do it before the first code block needs them.
     std::thread::spawn(crate::markdown::warm_up);
 
@@ -281,6 +301,52 @@ fn run_effect(
             });
         }
         Effect::Cancel(req) => rt.cancel(req),
+        Effect::Attach {
+            target,
+            already,
+            limits,
+            paste,
+        } => {
+            let tx = tx.clone();
+            let client = rt.client().clone();
+            tokio::spawn(async move {
+                // A pasted path that names no file was words for the prompt after all.
+                if let (Some(text), crate::attach::load::Target::Path(p)) = (&paste, &target)
+                    && !std::path::Path::new(p).exists()
+                {
+                    let _ = tx.send(Msg::PasteBack(text.clone()));
+                    return;
+                }
+                let r = crate::attach::load::target(&target, limits, already, &client).await;
+                let _ = tx.send(Msg::Attached(r.map(Box::new)));
+            });
+        }
+        Effect::Complete(input) => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let list =
+                    crate::attach::load::complete(&input, crate::app::attach_view::MAX_COMPLETIONS);
+                let _ = tx.send(Msg::Completions { input, list });
+            });
+        }
+        Effect::ClipboardImage { already, limits } => {
+            let png = clipboard.image_png();
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let r = png.and_then(|bytes| {
+                    crate::attach::load::isolated(move || {
+                        crate::attach::load::from_bytes(
+                            "clipboard.png".into(),
+                            crate::attach::Origin::Clipboard,
+                            bytes,
+                            &limits,
+                            already,
+                        )
+                    })
+                });
+                let _ = tx.send(Msg::Attached(r.map(Box::new)));
+            });
+        }
         Effect::Copy(text) => {
             let mut out = std::io::stdout();
             if let Err(err) = clipboard.copy(&text, &mut out) {

@@ -102,6 +102,14 @@ pub enum Action {
     PromptNext,
     /// Suspend to the shell (`fg` comes back).
     Suspend,
+    /// Open the attachments panel (F5).
+    Attachments,
+    /// Complete the typed path.
+    Complete,
+    /// Move the selected entry up (-1) or down (1) in its list.
+    Reorder(i8),
+    /// Attach the clipboard's image.
+    PasteImage,
 }
 
 /// Faults F6 can inject.
@@ -185,6 +193,8 @@ pub enum Context {
     Panel,
     /// The history browser (F7).
     History,
+    /// The attachments panel (F5).
+    Attach,
 }
 
 /// One key: a code and exact modifiers (Shift is part of a character, so ignored for those).
@@ -382,7 +392,8 @@ const fn hinted(b: Binding, hint: &'static str) -> Binding {
 }
 
 use Context::{
-    Any, Health as HealthCtx, History as HistoryCtx, Panel, Picker, Popup, Workbench as Wb,
+    Any, Attach as AttachCtx, Health as HealthCtx, History as HistoryCtx, Panel, Picker, Popup,
+    Workbench as Wb,
 };
 use Help::{Hidden, Joins, Row};
 
@@ -549,6 +560,15 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Wb, &[k(KeyCode::F(3))], Action::PrivacyPanel, Joins),
     bind(Wb, &[k(KeyCode::F(4))], Action::StructuredPanel, Joins),
+    hinted(
+        bind(
+            Wb,
+            &[k(KeyCode::F(5))],
+            Action::Attachments,
+            Row("attachments: images and PDFs to send"),
+        ),
+        "attach",
+    ),
     hinted(
         bind(
             Wb,
@@ -780,6 +800,51 @@ pub const BINDINGS: &[Binding] = &[
         bind(HistoryCtx, &[k(KeyCode::Esc)], Action::Close, Hidden),
         "close",
     ),
+    // The attachments panel.
+    hinted(
+        bind(AttachCtx, &[k(KeyCode::Enter)], Action::Choose, Hidden),
+        "attach path",
+    ),
+    hinted(
+        bind(AttachCtx, &[k(KeyCode::Tab)], Action::Complete, Hidden),
+        "complete",
+    ),
+    hinted_pair(
+        bind(
+            AttachCtx,
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
+            Hidden,
+        ),
+        "select",
+    ),
+    hinted_pair(
+        bind(
+            AttachCtx,
+            &[with(ALT, KeyCode::Up), with(ALT, KeyCode::Down)],
+            Action::Reorder(0),
+            Hidden,
+        ),
+        "move",
+    ),
+    hinted(
+        bind(
+            AttachCtx,
+            &[k(KeyCode::Delete), ctrl('d')],
+            Action::Delete,
+            Hidden,
+        ),
+        "remove",
+    ),
+    hinted(
+        bind(AttachCtx, &[ctrl('v')], Action::PasteImage, Hidden),
+        "clipboard image",
+    ),
+    bind(AttachCtx, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
+    hinted(
+        bind(AttachCtx, &[k(KeyCode::Esc)], Action::Close, Hidden),
+        "close",
+    ),
     // Settings panels.
     hinted_pair(
         bind(
@@ -852,6 +917,8 @@ pub fn action_for(ctx: Context, key: &KeyEvent) -> Option<Action> {
         // `0` stands for "the direction of the arrow pressed".
         (Action::Select(0), KeyCode::Up) => Action::Select(-1),
         (Action::Select(0), KeyCode::Down) => Action::Select(1),
+        (Action::Reorder(0), KeyCode::Up) => Action::Reorder(-1),
+        (Action::Reorder(0), KeyCode::Down) => Action::Reorder(1),
         (Action::Sideways(0), KeyCode::Left) => Action::Sideways(-8),
         (Action::Sideways(0), KeyCode::Right) => Action::Sideways(8),
         (a, _) => a,

@@ -1,5 +1,6 @@
 //! The workbench model: state, key bindings and the pure `update` reducer.
 
+pub mod attach_view;
 pub mod form;
 pub mod history_view;
 pub mod keymap;

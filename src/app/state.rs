@@ -478,6 +478,8 @@ pub struct App {
     pub thumbs: std::collections::HashMap<String, Arc<image::DynamicImage>>,
     /// Caps and downscaling of attachments (`[attachments]`).
     pub attach_limits: crate::attach::Limits,
+    /// How pictures are drawn in this terminal (half-blocks unless it says it can do better).
+    pub image_picker: ratatui_image::picker::Picker,
     next_pane: PaneId,
     next_req: ReqId,
 }
@@ -566,6 +568,7 @@ impl App {
             attach_loading: 0,
             thumbs: Default::default(),
             attach_limits: Default::default(),
+            image_picker: ratatui_image::picker::Picker::halfblocks(),
             next_pane: 1,
             next_req: 1,
         };

@@ -84,6 +84,17 @@ pub enum Msg {
     Notice(String, Level),
     /// The history writer answered or reported.
     History(Box<crate::history::writer::Event>),
+    /// An attachment was read, or why it was not.
+    Attached(Result<Box<crate::attach::load::Loaded>, String>),
+    /// A pasted path named no file: the text goes into the prompt after all.
+    PasteBack(String),
+    /// What completes a path typed in the attachments panel.
+    Completions {
+        /// The path as typed when Tab was pressed.
+        input: String,
+        /// Matching paths (directories end with `/`).
+        list: Vec<String>,
+    },
     /// Time passed while requests run (animates spinners).
     Tick,
     /// Quit (signal).
@@ -129,6 +140,27 @@ pub enum Effect {
     },
     /// Write to (or ask) the history.
     History(Box<crate::history::writer::Op>),
+    /// Read an attachment off the UI task (`paste`: put this text in the prompt instead if the
+    /// path names no file).
+    Attach {
+        /// The path or URL.
+        target: crate::attach::load::Target,
+        /// Bytes the next prompt already carries.
+        already: u64,
+        /// The caps.
+        limits: crate::attach::Limits,
+        /// The pasted text it came from.
+        paste: Option<String>,
+    },
+    /// List the paths that complete what is typed.
+    Complete(String),
+    /// Read the clipboard's image as an attachment.
+    ClipboardImage {
+        /// Bytes the next prompt already carries.
+        already: u64,
+        /// The caps.
+        limits: crate::attach::Limits,
+    },
     /// Keep the panels' settings for the next run.
     SaveSettings(Box<crate::settings_store::SavedSettings>),
     /// Give the terminal back and stop until `fg` (SIGTSTP), then take it again and redraw.
@@ -157,7 +189,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(app, key, &mut fx),
         Msg::Key(_) => {}
         Msg::Resize(w, h) => app.size = (w, h),
-        Msg::Paste(text) => on_paste(app, text),
+        Msg::Paste(text) => on_paste(app, text, &mut fx),
         Msg::Mouse(m) => on_mouse(app, m),
         Msg::Stream {
             pane,
@@ -174,6 +206,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Catalog(Err(e)) => app.notify(format!("model list unavailable: {e}"), Level::Error),
         Msg::Notice(m, l) => app.notify(m, l),
         Msg::History(e) => on_history(app, *e),
+        Msg::Attached(r) => super::attach_view::on_attached(app, r),
+        Msg::PasteBack(text) => {
+            app.attach_loading = app.attach_loading.saturating_sub(1);
+            app.composer.insert_str(&text);
+        }
+        Msg::Completions { input, list } => super::attach_view::on_completions(app, input, list),
         Msg::Attempt {
             pane,
             req,
@@ -376,6 +414,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Action::StructuredPanel => super::layers::open_panel(app, PanelKind::Structured),
         Action::Quit => quit(app, fx),
         Action::History => super::history_view::Browser::open(app, fx),
+        Action::Attachments => super::attach_view::AttachPanel::open(app),
         Action::Zoom => {
             app.zoom = !app.zoom;
             if app.zoom && app.panes.len() > 1 {
@@ -422,6 +461,9 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::Rename
         | Action::Delete
         | Action::Fork
+        | Action::Complete
+        | Action::Reorder(_)
+        | Action::PasteImage
         | Action::Close => {}
     }
 }
@@ -630,7 +672,22 @@ fn start_turn(
     fx: &mut Vec<Effect>,
 ) {
     let req = app.next_req_id();
+    let refused = refuses_images(app, idx, &files);
     let pane = &mut app.panes[idx];
+    if let Some(why) = refused {
+        // Nothing goes to a model that cannot see the images: the pane says so.
+        let mut turn = Turn::new(prompt, req);
+        turn.attachments = files;
+        turn.state = TurnState::Failed(crate::client::ChatError::NoRoute(why));
+        turn.answer.finish();
+        pane.turns.push(turn);
+        pane.scroll = Scroll::Follow;
+        if app.recording == Recording::On && !pane.settings.unrecorded {
+            let op = pane.turns.last().expect("just pushed").finish_op();
+            record(fx, op);
+        }
+        return;
+    }
     let request = pane.build_request(&prompt, &files);
     // PDFs as their extracted text, for a model no endpoint of which reads files.
     let pdfs: Vec<&crate::attach::Attachment> = pane
@@ -664,6 +721,24 @@ fn start_turn(
         affinity,
         eu: pane.settings.eu,
     });
+}
+
+/// Why pane `idx`'s model cannot be sent these images, when the catalog says it reads none
+/// (with no catalog entry the route decides, and says so if it cannot).
+fn refuses_images(app: &App, idx: usize, files: &[crate::attach::Attachment]) -> Option<String> {
+    if !files.iter().any(|a| a.kind.is_image()) {
+        return None;
+    }
+    let model = &app.panes[idx].model;
+    let entry = app.catalog.iter().find(|m| &m.id == model)?;
+    let inputs = &entry.architecture.as_ref()?.input_modalities;
+    (!inputs.is_empty() && !inputs.iter().any(|m| m == "image")).then(|| {
+        format!(
+            "nothing sent: {model} takes no images (its model list says {}); remove the image in {} or ask a vision model",
+            inputs.join(", "),
+            key_for(Action::Attachments)
+        )
+    })
 }
 
 /// Ctrl+C, as chat users expect: stop the focused stream (a second one stops them all); with
@@ -882,13 +957,18 @@ pub fn paste_refused(bytes: usize) -> String {
     )
 }
 
-fn on_paste(app: &mut App, text: String) {
+fn on_paste(app: &mut App, text: String, fx: &mut Vec<Effect>) {
     if text.len() > MAX_PASTE_BYTES {
         app.notify(paste_refused(text.len()), Level::Error);
         return;
     }
     // An open overlay or panel takes the paste (the picker its first line, a panel's field).
-    if super::layers::paste_to_top(app, &text, &mut Vec::new()) {
+    if super::layers::paste_to_top(app, &text, fx) {
+        return;
+    }
+    // A dropped or pasted file (or an image or PDF URL) is attached, not typed.
+    if let Some(target) = super::attach_view::paste_is_target(&text) {
+        super::attach_view::begin(app, target, Some(text), fx);
         return;
     }
     // One edit, however long; CR line ends (terminals send them in pastes) become newlines.

@@ -239,6 +239,41 @@ pub async fn target(
     }
 }
 
+/// Paths that complete `input` (a partial path; `~/` is the home folder), sorted, directories
+/// ending in `/`, hidden ones only when asked for with a leading dot; at most `max`.
+pub fn complete(input: &str, max: usize) -> Vec<String> {
+    let (shown_dir, prefix) = match input.rfind('/') {
+        Some(i) => (&input[..=i], &input[i + 1..]),
+        None => ("", input),
+    };
+    let real_dir = match shown_dir.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(h) => Path::new(&h).join(rest),
+            None => return Vec::new(),
+        },
+        None if shown_dir.is_empty() => Path::new(".").to_path_buf(),
+        None => Path::new(shown_dir).to_path_buf(),
+    };
+    let Ok(entries) = std::fs::read_dir(&real_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .take(10_000)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
+                return None;
+            }
+            let dir = e.file_type().is_ok_and(|t| t.is_dir());
+            Some(format!("{shown_dir}{name}{}", if dir { "/" } else { "" }))
+        })
+        .collect();
+    out.sort();
+    out.truncate(max);
+    out
+}
+
 /// The file name a URL gives (its last path segment), or `what`.
 pub fn url_name(url: &str, what: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);

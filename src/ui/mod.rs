@@ -1,5 +1,6 @@
 //! Drawing: reads the workbench state and paints a frame. Only memo caches are written back.
 
+pub(crate) mod attach;
 mod composer;
 pub(crate) mod history;
 pub mod layout;
@@ -104,6 +105,19 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
             left.push(Span::styled("history unavailable ", th.ui.error))
         }
     }
+    // What the next prompt carries.
+    if !app.attachments.is_empty() || app.attach_loading > 0 {
+        let reading = if app.attach_loading > 0 {
+            format!(" +{} reading", app.attach_loading)
+        } else {
+            String::new()
+        };
+        left.push(Span::styled(
+            format!(" {} attached{reading} ", app.attachments.len()),
+            th.ui.chip,
+        ));
+        left.push(Span::raw(" "));
+    }
     // What this run has cost so far, beside the source.
     let run = app.run;
     if run.tokens > 0 {
@@ -145,7 +159,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
 
 /// Key hints (from the key table) that fit in `room` columns, whole: help first and quit
 /// last stay, the middle ones go first.
-fn hints(mut all: Vec<(String, &'static str)>, room: usize) -> String {
+pub(crate) fn hints(mut all: Vec<(String, &'static str)>, room: usize) -> String {
     if let Some(i) = all.iter().position(|(_, w)| *w == "help") {
         let help = all.remove(i);
         all.insert(0, help);
@@ -230,7 +244,7 @@ mod tests {
         let wb = || crate::app::keymap::hints(crate::app::keymap::Context::Workbench);
         assert_eq!(
             hints(wb(), 200),
-            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · F7 history · Ctrl+Q quit"
+            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · F5 attach · F7 history · Ctrl+Q quit"
         );
         assert_eq!(hints(wb(), 40), "F1 help · Ctrl+T target · Ctrl+Q quit");
         assert_eq!(hints(wb(), 5), "");

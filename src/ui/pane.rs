@@ -161,7 +161,7 @@ pub fn draw_pane(
 fn prompt_lines<'t>(t: &'t mut Turn, width: u16, th: &Theme) -> &'t [Line<'static>] {
     let key = (width, th.id);
     if t.prompt_cache.as_ref().is_none_or(|(k, _)| *k != key) {
-        t.prompt_cache = Some((key, render_prompt(&t.prompt, width, th)));
+        t.prompt_cache = Some((key, render_prompt(&t.prompt, &t.attachments, width, th)));
     }
     &t.prompt_cache.as_ref().expect("just filled").1
 }
@@ -171,7 +171,12 @@ fn prompt_lines<'t>(t: &'t mut Turn, width: u16, th: &Theme) -> &'t [Line<'stati
 const PROMPT_MAX_LINES: usize = 12;
 const PROMPT_HEAD: usize = 6;
 
-fn render_prompt(prompt: &str, width: u16, th: &Theme) -> Vec<Line<'static>> {
+fn render_prompt(
+    prompt: &str,
+    files: &[crate::attach::Attachment],
+    width: u16,
+    th: &Theme,
+) -> Vec<Line<'static>> {
     let style = th.ui.accent.add_modifier(Modifier::BOLD);
     let mut out = Vec::new();
     let lines = prompt.lines().count();
@@ -199,6 +204,15 @@ fn render_prompt(prompt: &str, width: u16, th: &Theme) -> Vec<Line<'static>> {
             format!("  … {more} more lines (sent whole)"),
             th.ui.dim,
         ));
+    }
+    // Each attachment as a chip of its own, wrapped rather than cut.
+    for a in files {
+        let chip = format!("▪ {}", crate::safe_text::neutralise(&a.chip()));
+        for l in wrap_text(&chip, width.saturating_sub(2).max(1), th.ui.chip) {
+            let mut spans = vec![Span::raw("  ")];
+            spans.extend(l.spans);
+            out.push(Line::from(spans));
+        }
     }
     out.push(Line::raw(""));
     out
