@@ -1413,3 +1413,84 @@ answer_tokens = 4000
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
+
+const VISION_FLEET: &str = r#"
+seed = 3
+[[providers]]
+name = "Eye"
+slug = "eye"
+[[providers.models]]
+id = "test/vis-a"
+prompt_price = 0.5
+completion_price = 1
+input_modalities = ["text", "image", "file"]
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 2000 }
+[[providers.models]]
+id = "test/vis-b"
+prompt_price = 0.2
+completion_price = 0.4
+input_modalities = ["text", "image", "file"]
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 2000 }
+"#;
+
+#[test]
+fn an_image_typed_in_f5_and_a_pdf_dropped_on_the_prompt_reach_every_pane() {
+    use switchyard::attach::fixtures;
+    let dir = TempDir::new("attach");
+    std::fs::write(dir.0.join("cat.png"), fixtures::png(320, 200)).unwrap();
+    std::fs::write(
+        dir.0.join("report.pdf"),
+        fixtures::pdf(&["Quarterly report\nRevenue grew", "Costs fell"]),
+    )
+    .unwrap();
+    let pdf_path = dir.0.join("report.pdf").display().to_string();
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "-m",
+        "test/vis-a",
+        "-m",
+        "test/vis-b",
+    ];
+    let mut t = Tui::spawn_in(dir, &args, &[("fleet.toml", VISION_FLEET)]);
+    t.wait_for("two ready panes", |s| count(s, "ready") == 2);
+    t.send("\x1b[15~"); // F5
+    t.wait_for("the panel", |s| {
+        s.contains("Attachments for the next prompt")
+    });
+    t.send("~/ca\t");
+    t.wait_for("the path completed", |s| {
+        s.contains("path or URL › ~/cat.png")
+    });
+    t.send("\r");
+    t.wait_for("the image listed", |s| {
+        s.contains("1. cat.png  PNG 320×200")
+    });
+    t.send("\x1b");
+    t.wait_for("the panel closed", |s| {
+        !s.contains("Attachments for the next prompt")
+    });
+    // A file dropped on the prompt (a terminal pastes its path) is attached, not typed.
+    t.send(&format!("\x1b[200~{pdf_path}\x1b[201~"));
+    t.wait_for("the PDF attached", |s| s.contains("2 attached"));
+    t.send("what do these show?");
+    t.wait_for("the prompt typed", |s| s.contains("what do these show?"));
+    t.send("\r");
+    t.wait_for("both answers", |s| count(s, "✓ done") == 2);
+    // Each pane from its top (Ctrl+Home), the focus moved with Tab: the fleet's opening lines
+    // acknowledge both files.
+    t.send("\x1b[1;5H\t\x1b[1;5H");
+    t.wait_for("both panes acknowledge both files", |s| {
+        count(s, "Received 2 attachment(s)") == 2
+            && count(s, "image (PNG): 320×200") == 2
+            && count(s, "PDF report.pdf: 2 pages") == 2
+    });
+    // The prompt's chips are in each pane, and nothing stays attached for the next prompt.
+    let s = t.screen();
+    assert_eq!(count(&s, "▪ cat.png · PNG 320×200"), 2, "{s}");
+    assert!(!s.contains("2 attached"), "{s}");
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+}

@@ -845,3 +845,101 @@ fn composer_with_a_wrapped_prompt_80x24() {
     }
     insta::assert_snapshot!(screen.backend());
 }
+
+/// Two attachments read the way the workbench reads them, handed to `update` as the loader's
+/// messages: a gradient PNG and a two-page PDF.
+fn with_attachments(app: &mut App) {
+    use switchyard::attach::{Limits, Origin, fixtures, load};
+    switchyard::attach::pdf::set_program(env!("CARGO_BIN_EXE_switchyard"));
+    for (name, bytes) in [
+        ("gradient.png", fixtures::png(96, 64)),
+        (
+            "quarterly-report.pdf",
+            fixtures::pdf(&[
+                "Quarterly report\nRevenue grew twelve percent",
+                "Costs fell",
+            ]),
+        ),
+    ] {
+        let l = load::from_bytes(name.into(), Origin::Clipboard, bytes, &Limits::default(), 0);
+        update(app, Msg::Attached(l.map(Box::new)));
+    }
+}
+
+#[test]
+fn attachments_panel_with_a_half_block_preview_80x24_and_160x48() {
+    let mut app = App::new(
+        &MODELS[..2]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        "simulated fleet",
+    );
+    with_attachments(&mut app);
+    assert_eq!(app.attachments.len(), 2);
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::F(5)));
+    // The image is selected and previewed.
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::Up));
+    insta::assert_snapshot!(
+        "attachments_image_80x24",
+        render(&mut app, 80, 24).backend()
+    );
+    insta::assert_snapshot!(
+        "attachments_image_160x48",
+        render(&mut app, 160, 48).backend()
+    );
+    // The PDF's first page.
+    update(&mut app, key(ratatui::crossterm::event::KeyCode::Down));
+    insta::assert_snapshot!("attachments_pdf_80x24", render(&mut app, 80, 24).backend());
+    // A refused file is said in the panel, whole.
+    let bad = switchyard::attach::load::from_bytes(
+        "notes.png".into(),
+        switchyard::attach::Origin::Clipboard,
+        b"just words".to_vec(),
+        &Default::default(),
+        0,
+    );
+    update(&mut app, Msg::Attached(bad.map(Box::new)));
+    insta::assert_snapshot!(
+        "attachments_refused_80x24",
+        render(&mut app, 80, 24).backend()
+    );
+}
+
+#[test]
+fn a_sent_prompt_shows_its_attachments_as_chips_120x30() {
+    let mut app = App::new(
+        &MODELS[..2]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        "simulated fleet",
+    );
+    with_attachments(&mut app);
+    for c in "What do these show?".chars() {
+        update(&mut app, key(ratatui::crossterm::event::KeyCode::Char(c)));
+    }
+    let fx = update(&mut app, key(ratatui::crossterm::event::KeyCode::Enter));
+    assert!(app.attachments.is_empty(), "they went with the prompt");
+    let starts: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            switchyard::app::update::Effect::Start { request, .. } => Some(request),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts.len(), 2);
+    let body = serde_json::to_value(starts[0].as_ref()).unwrap();
+    let parts = body["messages"][0]["content"].as_array().unwrap();
+    assert_eq!(
+        parts
+            .iter()
+            .map(|p| p["type"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["text", "image_url", "file"]
+    );
+    insta::assert_snapshot!(
+        "attachment_chips_120x30",
+        render(&mut app, 120, 30).backend()
+    );
+}

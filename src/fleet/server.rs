@@ -851,10 +851,10 @@ impl<'a> Generation<'a> {
                         let how = if !params.inputs.contains(&"file") {
                             String::new()
                         } else if e.input_modalities.iter().any(|m| m == "file") {
-                            format!("\nFiles read natively by {}.", c.provider.name)
+                            format!("\n\nFiles read natively by {}.", c.provider.name)
                         } else {
                             format!(
-                                "\n{} reads no files: the fleet's file-parser gave it the PDF's text.",
+                                "\n\n{} reads no files: the fleet's file-parser gave it the PDF's text.",
                                 c.provider.name
                             )
                         };

@@ -59,7 +59,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, p: &mut AttachPanel, th: &Theme
         (None, n) if n > 0 => top.push(Line::styled(format!("reading {n} file(s)…"), th.ui.warn)),
         (None, _) => top.push(Line::styled(
             fit(
-                "type or paste a path (Tab completes), drop a file, or paste an image or PDF URL",
+                "type a path (Tab completes), drop a file, or paste an image or PDF URL",
                 room,
             ),
             th.ui.dim,
@@ -149,7 +149,8 @@ fn draw_list(frame: &mut Frame, app: &App, p: &AttachPanel, area: Rect, th: &The
         let sel = i == p.selected;
         let what = match (a.pixels, a.pages) {
             (Some((w, h)), _) => format!("{} {w}×{h}", a.kind.label()),
-            (_, Some(n)) => format!("{} {n} p.", a.kind.label()),
+            (_, Some(1)) => format!("{} 1 page", a.kind.label()),
+            (_, Some(n)) => format!("{} {n} pages", a.kind.label()),
             _ => a.kind.label().to_string(),
         };
         // The facts keep their place; a long name gives way.
