@@ -211,6 +211,8 @@ async fn run(cli: Cli) -> i32 {
             app.defaults = switchyard::settings::overlay_settings(saved.defaults, settings);
             app.server_kind = src.endpoint.kind;
             app.attach_limits = cfg.attachments.limits();
+            app.attach_keep_bytes =
+                (cfg.attachments.keep_bytes_up_to_mb.max(0.0) * 1_048_576.0) as u64;
             app.faults = src.fleet.is_some();
             if let Some(e) = damaged {
                 app.notify(e, switchyard::app::state::Level::Error);

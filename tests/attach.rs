@@ -416,3 +416,78 @@ fn a_url_is_fetched_checked_and_a_failing_one_is_a_message() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_conversation_with_attachments_is_exported_imported_and_reopened_with_them() {
+    use switchyard::history::store::Store;
+    use switchyard::history::writer::Head;
+    use switchyard::history::{AttachmentRecord, MessageEnd, PaneRecord, export};
+    setup();
+    let png = load_bytes("cat.png", fixtures::png(64, 48))
+        .unwrap()
+        .attachment;
+    let pdf = load_bytes("report.pdf", fixtures::pdf(&["Quarterly report"]))
+        .unwrap()
+        .attachment;
+    let dir = tempdir();
+    let mut a = Store::open(&dir.join("a.db")).unwrap();
+    let head = Head {
+        uid: "c-attach".into(),
+        title: "with files".into(),
+        created_ms: 1,
+        forked_from: None,
+    };
+    let pane = PaneRecord {
+        slot: 1,
+        model: "test/vision".into(),
+        settings: serde_json::json!({}),
+    };
+    // The PDF is above the kept size: only where it came from is kept.
+    let records = vec![
+        AttachmentRecord::of(&png, 1 << 20),
+        AttachmentRecord::of(&pdf, 10),
+    ];
+    let ids = a
+        .begin_turn_with(&head, 0, "what are these?", 2, &[pane], &records)
+        .unwrap();
+    let end = MessageEnd {
+        content: "a cat and a report".into(),
+        state: Some(switchyard::history::Finish::Complete),
+        ..Default::default()
+    };
+    a.finish(ids[0], &end, false).unwrap();
+    let conv = a.load("c-attach").unwrap().unwrap();
+    assert_eq!(conv.turns[0].attachments, records);
+    assert!(records[1].data.is_none() && records[0].data.is_some());
+    // Export, import into another history: the same, byte for byte.
+    let json = export::to_json(std::slice::from_ref(&conv));
+    let back = export::from_json(&json).unwrap();
+    assert_eq!(back[0], conv);
+    let mut b = Store::open(&dir.join("b.db")).unwrap();
+    b.insert(&back[0]).unwrap();
+    let again = b.load("c-attach").unwrap().unwrap();
+    assert_eq!(again.turns[0].attachments, records);
+    let md = export::to_markdown(&again);
+    assert!(md.contains("- attached: cat.png · PNG 64×48"), "{md}");
+    assert!(
+        md.contains("report.pdf · PDF 1 page") && md.contains("kept by path only"),
+        "{md}"
+    );
+    // Reopened in the workbench: the chips are back and the image goes again with the next
+    // prompt (the PDF, kept by path only, does not).
+    let mut app = switchyard::app::state::App::new(&["test/vision".into()], "t");
+    assert_eq!(app.open_conversation(&again), None);
+    let t = &app.panes[0].turns[0];
+    assert_eq!(t.attachments.len(), 2);
+    assert_eq!(t.attachments[0].data, png.data);
+    let req = app.panes[0].build_request("and now?", &[]);
+    let v = serde_json::to_value(&req).unwrap();
+    let first = v["messages"][0]["content"].as_array().unwrap();
+    assert_eq!(
+        first
+            .iter()
+            .map(|p| p["type"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["text", "image_url"]
+    );
+}

@@ -175,6 +175,19 @@ fn every_earlier_schema_version_opens_and_reads() {
         );
         assert_eq!(m[1].end.state, Some(Finish::Incomplete));
         assert_eq!(s.search("stable", 5).unwrap().len(), 1);
+        if v >= 2 {
+            // Attachments: one with its bytes, one kept by path only.
+            let a = &c.turns[0].attachments;
+            assert_eq!(a.len(), 2);
+            assert_eq!((a[0].name.as_str(), a[0].pixels), ("dot.png", Some((1, 1))));
+            assert!(
+                a[0].data
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("data:image/png;base64,iVBORw0KGgo")
+            );
+            assert_eq!((a[1].pages, a[1].data.as_deref()), (Some(300), None));
+        }
         // And the upgraded database takes new turns.
         s.begin_turn(
             &Head {
@@ -266,6 +279,7 @@ fn a_full_history_fails_writes_with_a_message_and_the_writer_goes_on() {
                 req: 7,
                 pane: pane(1, "m"),
             }],
+            attachments: Vec::new(),
         },
         Some(Box::new(move || ack_tx.send(()).unwrap())),
     );

@@ -478,6 +478,8 @@ pub struct App {
     pub thumbs: std::collections::HashMap<String, Arc<image::DynamicImage>>,
     /// Caps and downscaling of attachments (`[attachments]`).
     pub attach_limits: crate::attach::Limits,
+    /// Attachments larger than this are kept in history by origin only, not their bytes.
+    pub attach_keep_bytes: u64,
     /// How pictures are drawn in this terminal (half-blocks unless it says it can do better).
     pub image_picker: ratatui_image::picker::Picker,
     next_pane: PaneId,
@@ -569,6 +571,7 @@ impl App {
             thumbs: Default::default(),
             attach_limits: Default::default(),
             image_picker: ratatui_image::picker::Picker::halfblocks(),
+            attach_keep_bytes: 32 << 20,
             next_pane: 1,
             next_req: 1,
         };
@@ -661,9 +664,16 @@ impl App {
             panes.push(pane);
         }
         for turn in &conv.turns {
+            let files: crate::attach::Files = turn
+                .attachments
+                .iter()
+                .map(crate::history::AttachmentRecord::attachment)
+                .collect();
             for m in &turn.messages {
                 if let Some(p) = panes.iter_mut().find(|p| p.id == PaneId::from(m.slot)) {
-                    p.turns.push(Turn::restored(turn.prompt.clone(), &m.end));
+                    let mut t = Turn::restored(turn.prompt.clone(), &m.end);
+                    t.attachments = files.clone();
+                    p.turns.push(t);
                 }
             }
         }

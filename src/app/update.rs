@@ -633,6 +633,17 @@ fn send_queued(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
 /// `Start`s); panes kept out of history are left out, and a prompt no kept pane got is not
 /// written at all.
 fn record_turn(app: &mut App, prompt: &str, started: &[usize], first: usize, fx: &mut Vec<Effect>) {
+    // Every pane's turn carries the same shared files: the first one's are the prompt's.
+    let files: Vec<crate::history::AttachmentRecord> = started
+        .first()
+        .and_then(|&i| app.panes[i].turns.last())
+        .map(|t| {
+            t.attachments
+                .iter()
+                .map(|a| crate::history::AttachmentRecord::of(a, app.attach_keep_bytes))
+                .collect()
+        })
+        .unwrap_or_default();
     let starts: Vec<crate::history::writer::Start> = started
         .iter()
         .map(|&i| &app.panes[i])
@@ -659,6 +670,7 @@ fn record_turn(app: &mut App, prompt: &str, started: &[usize], first: usize, fx:
         seq: app.next_seq,
         prompt: prompt.to_string(),
         starts,
+        attachments: files,
     };
     app.next_seq += 1;
     fx.insert(first, Effect::History(Box::new(op)));
@@ -1278,6 +1290,7 @@ mod tests {
             seq,
             prompt,
             starts,
+            ..
         } = &**op
         else {
             panic!("{op:?}")

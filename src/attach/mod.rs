@@ -198,6 +198,7 @@ impl Attachment {
     /// A short line for chips and lists: `cat.png · PNG 640×480 · 12 KB`.
     pub fn chip(&self) -> String {
         let mut s = format!("{} · {}", self.name, self.kind.label());
+
         if let Some((w, h)) = self.pixels {
             s.push_str(&format!(" {w}×{h}"));
         }
@@ -205,6 +206,9 @@ impl Attachment {
             s.push_str(&format!(" {p} page{}", if p == 1 { "" } else { "s" }));
         }
         s.push_str(&format!(" · {}", human_bytes(self.size)));
+        if self.data.is_empty() {
+            s.push_str(" (kept by path only: not sent again)");
+        }
         s
     }
 
@@ -281,7 +285,8 @@ pub fn content(text: &str, attachments: &[Attachment], pdf_as_text: bool) -> Mes
         return MessageContent::Text(text.to_string());
     }
     let mut parts = vec![ContentPart::text(text)];
-    for a in attachments {
+    // One history kept by origin only has nothing to send again.
+    for a in attachments.iter().filter(|a| !a.data.is_empty()) {
         match (a.kind, pdf_as_text) {
             (Kind::Pdf, true) => parts
                 .push(ContentPart::text(a.as_text().unwrap_or_else(|| {
@@ -390,7 +395,7 @@ pub fn decode_data_url(url: &str, max: usize) -> Option<(String, Vec<u8>)> {
     let rest = url.strip_prefix("data:")?;
     let (head, b64) = rest.split_once(',')?;
     let mime = head.strip_suffix(";base64")?;
-    if b64.len() / 4 * 3 > max + 3 {
+    if b64.len() / 4 * 3 > max.saturating_add(3) {
         return None;
     }
     let bytes = base64::engine::general_purpose::STANDARD

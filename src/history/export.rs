@@ -81,6 +81,16 @@ pub fn to_markdown(c: &Conversation) -> String {
         for line in turn.prompt.lines() {
             out.push_str(&format!("> {line}\n"));
         }
+        if !turn.attachments.is_empty() {
+            out.push('\n');
+            for a in &turn.attachments {
+                out.push_str(&format!(
+                    "- attached: {} (sha256 {})\n",
+                    a.attachment().chip(),
+                    &a.hash[..a.hash.len().min(12)]
+                ));
+            }
+        }
         for m in &turn.messages {
             let e = &m.end;
             out.push_str(&format!("\n### {}\n\n", m.model));

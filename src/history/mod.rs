@@ -146,6 +146,80 @@ pub struct TurnRecord {
     pub created_ms: i64,
     /// The answers, one per pane it was sent to.
     pub messages: Vec<MessageRecord>,
+    /// What was attached to the prompt, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRecord>,
+}
+
+/// An attachment as history keeps it: what it is, its hash, and its bytes unless it was larger
+/// than `[attachments] keep_bytes_up_to_mb` (then only where it came from).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRecord {
+    /// Name shown and sent.
+    pub name: String,
+    /// What it is.
+    pub kind: crate::attach::Kind,
+    /// Where it came from.
+    pub origin: crate::attach::Origin,
+    /// Bytes of the file as read.
+    pub size: u64,
+    /// SHA-256 of the file as read.
+    pub hash: String,
+    /// Width and height as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixels: Option<(u32, u32)>,
+    /// The original's size, when downscaled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_pixels: Option<(u32, u32)>,
+    /// PDF page count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    /// PDF text as extracted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<std::sync::Arc<str>>,
+    /// PDF first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_page: Option<std::sync::Arc<str>>,
+    /// What was sent (a `data:` URL, or an `https://` URL); none when only the origin is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<std::sync::Arc<str>>,
+}
+
+impl AttachmentRecord {
+    /// The record of an attachment; its data kept when it is at most `keep_bytes` (or a URL).
+    pub fn of(a: &crate::attach::Attachment, keep_bytes: u64) -> Self {
+        let keep = a.size <= keep_bytes || !a.data.starts_with("data:");
+        Self {
+            name: a.name.clone(),
+            kind: a.kind,
+            origin: a.origin.clone(),
+            size: a.size,
+            hash: a.hash.clone(),
+            pixels: a.pixels,
+            original_pixels: a.original_pixels,
+            pages: a.pages,
+            text: a.text.clone(),
+            first_page: a.first_page.clone(),
+            data: keep.then(|| a.data.clone()),
+        }
+    }
+
+    /// The attachment back (one kept by origin only has no data: shown, not sent again).
+    pub fn attachment(&self) -> crate::attach::Attachment {
+        crate::attach::Attachment {
+            name: self.name.clone(),
+            kind: self.kind,
+            origin: self.origin.clone(),
+            size: self.size,
+            hash: self.hash.clone(),
+            pixels: self.pixels,
+            original_pixels: self.original_pixels,
+            pages: self.pages,
+            text: self.text.clone(),
+            first_page: self.first_page.clone(),
+            data: self.data.clone().unwrap_or_else(|| "".into()),
+        }
+    }
 }
 
 /// A whole conversation.

@@ -80,6 +80,21 @@ const MIGRATIONS: &[&str] = &[
     -- first without scoring every match); `ref` is a message's id, or minus a turn's id for
     -- its prompt; `fts` in turns and messages points back, for deletes.
     CREATE VIRTUAL TABLE search USING fts5(text, ref UNINDEXED, tokenize = 'unicode61');",
+    // Version 2: a prompt's attachments, their bytes unless too large to keep.
+    "CREATE TABLE attachments(
+        turn_id INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+        ord INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        meta TEXT NOT NULL DEFAULT '{}',
+        mime TEXT,
+        bytes BLOB,
+        url TEXT,
+        PRIMARY KEY(turn_id, ord)
+    );",
 ];
 
 /// The schema version this build writes.
@@ -408,6 +423,19 @@ impl Store {
         created: i64,
         panes: &[PaneRecord],
     ) -> Result<Vec<i64>, String> {
+        self.begin_turn_with(head, seq, prompt, created, panes, &[])
+    }
+
+    /// `begin_turn` for a prompt with attachments.
+    pub fn begin_turn_with(
+        &mut self,
+        head: &super::writer::Head,
+        seq: u32,
+        prompt: &str,
+        created: i64,
+        panes: &[PaneRecord],
+        attachments: &[super::AttachmentRecord],
+    ) -> Result<Vec<i64>, String> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(other)?;
         let conv = self.ensure_conversation(
@@ -438,6 +466,7 @@ impl Store {
             )
             .map_err(other)?;
         index_prompt(&tx, turn, prompt)?;
+        write_attachments(&tx, turn, attachments)?;
         let mut ids = Vec::with_capacity(panes.len());
         for p in panes {
             tx.execute(
@@ -751,6 +780,7 @@ impl Store {
                         prompt: r.get(2)?,
                         created_ms: r.get(3)?,
                         messages: Vec::new(),
+                        attachments: Vec::new(),
                     },
                 ))
             })
@@ -768,6 +798,7 @@ impl Store {
             )
             .map_err(other)?;
         for (tid, mut turn) in turns {
+            turn.attachments = read_attachments(&self.conn, tid)?;
             turn.messages = st
                 .query_map([tid], |r| {
                     let routing: String = r.get(13)?;
@@ -831,6 +862,7 @@ impl Store {
             .map_err(|e| format!("turn {}: {}", t.seq, other(e)))?;
             let tid = tx.last_insert_rowid();
             index_prompt(&tx, tid, &t.prompt)?;
+            write_attachments(&tx, tid, &t.attachments)?;
             for m in &t.messages {
                 let e = &m.end;
                 // A message still streaming elsewhere is kept as what it is here: incomplete.
@@ -919,6 +951,130 @@ impl Store {
         self.insert(&conv)?;
         Ok(conv)
     }
+}
+
+/// What an attachment row keeps beside its bytes.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct AttachMeta {
+    #[serde(default)]
+    pixels: Option<(u32, u32)>,
+    #[serde(default)]
+    original_pixels: Option<(u32, u32)>,
+    #[serde(default)]
+    pages: Option<u32>,
+    #[serde(default)]
+    text: Option<std::sync::Arc<str>>,
+    #[serde(default)]
+    first_page: Option<std::sync::Arc<str>>,
+}
+
+/// Writes a prompt's attachments (replacing any it had): a `data:` URL as its bytes.
+fn write_attachments(
+    tx: &rusqlite::Transaction<'_>,
+    turn: i64,
+    list: &[super::AttachmentRecord],
+) -> Result<(), String> {
+    tx.execute("DELETE FROM attachments WHERE turn_id = ?1", [turn])
+        .map_err(other)?;
+    for (i, a) in list.iter().enumerate() {
+        let meta = AttachMeta {
+            pixels: a.pixels,
+            original_pixels: a.original_pixels,
+            pages: a.pages,
+            text: a.text.clone(),
+            first_page: a.first_page.clone(),
+        };
+        let (mime, bytes, url) = match a.data.as_deref() {
+            Some(d) if d.starts_with("data:") => {
+                match crate::attach::decode_data_url(d, usize::MAX) {
+                    Some((m, b)) => (Some(m), Some(b), None),
+                    None => (None, None, Some(d.to_string())),
+                }
+            }
+            Some(d) => (None, None, Some(d.to_string())),
+            None => (None, None, None),
+        };
+        tx.execute(
+            "INSERT INTO attachments(turn_id, ord, name, kind, origin, size, hash, meta, mime, bytes, url)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                turn,
+                i as i64,
+                a.name,
+                serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)),
+                serde_json::to_string(&a.origin).unwrap_or_default(),
+                a.size as i64,
+                a.hash,
+                serde_json::to_string(&meta).unwrap_or_else(|_| "{}".into()),
+                mime,
+                bytes,
+                url,
+            ],
+        )
+        .map_err(other)?;
+    }
+    Ok(())
+}
+
+/// A turn's attachments, in order; one that does not decode is an error naming it.
+fn read_attachments(
+    conn: &rusqlite::Connection,
+    turn: i64,
+) -> Result<Vec<super::AttachmentRecord>, String> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT ord, name, kind, origin, size, hash, meta, mime, bytes, url
+             FROM attachments WHERE turn_id = ?1 ORDER BY ord",
+        )
+        .map_err(other)?;
+    let rows = st
+        .query_map([turn], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<Vec<u8>>>(8)?,
+                r.get::<_, Option<String>>(9)?,
+            ))
+        })
+        .map_err(other)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (ord, name, kind, origin, size, hash, meta, mime, bytes, url) = row.map_err(other)?;
+        let bad =
+            |what: &str| format!("attachment {ord} of turn {turn}: its {what} does not decode");
+        let kind: crate::attach::Kind =
+            serde_json::from_value(serde_json::Value::String(kind)).map_err(|_| bad("kind"))?;
+        let origin = serde_json::from_str(&origin).map_err(|_| bad("origin"))?;
+        let meta: AttachMeta = serde_json::from_str(&meta).map_err(|_| bad("meta"))?;
+        let data: Option<std::sync::Arc<str>> = match (mime, bytes, url) {
+            (Some(m), Some(b), _) => {
+                let k = crate::attach::Kind::from_mime(&m).unwrap_or(kind);
+                Some(crate::attach::data_url(k, &b).into())
+            }
+            (_, _, Some(u)) => Some(u.into()),
+            _ => None,
+        };
+        out.push(super::AttachmentRecord {
+            name,
+            kind,
+            origin,
+            size: size.max(0) as u64,
+            hash,
+            pixels: meta.pixels,
+            original_pixels: meta.original_pixels,
+            pages: meta.pages,
+            text: meta.text,
+            first_page: meta.first_page,
+            data,
+        });
+    }
+    Ok(out)
 }
 
 /// Indexes a prompt (replacing its earlier entry).

@@ -50,6 +50,8 @@ pub enum Op {
         prompt: String,
         /// One answer per pane it went to.
         starts: Vec<Start>,
+        /// What was attached to the prompt.
+        attachments: Vec<super::AttachmentRecord>,
     },
     /// Text received for a request.
     Append {
@@ -279,9 +281,17 @@ impl Worker {
                 seq,
                 prompt,
                 starts,
+                attachments,
             } => {
                 let panes: Vec<PaneRecord> = starts.iter().map(|s| s.pane.clone()).collect();
-                let r = store.begin_turn(&head, seq, &prompt, super::now_ms(), &panes);
+                let r = store.begin_turn_with(
+                    &head,
+                    seq,
+                    &prompt,
+                    super::now_ms(),
+                    &panes,
+                    &attachments,
+                );
                 if let Some(ids) = self.ok(r) {
                     for (s, id) in starts.iter().zip(ids) {
                         self.live.insert(
