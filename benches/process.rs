@@ -180,6 +180,20 @@ impl Tui {
             .unwrap();
         kb / 1024.0
     }
+    /// Resident memory now, MB.
+    fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .unwrap()
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .unwrap();
+        kb / 1024.0
+    }
     fn quit(mut self) {
         self.send("\x11");
         let start = Instant::now();
@@ -422,6 +436,80 @@ fn memory(dir: &std::path::Path) {
     );
 }
 
+/// A 20 MB PDF and a 4000×3000 photo dropped on the prompt of two panes, previewed in F5, then
+/// sent: resident memory before, the peak while they are read, decoded and previewed, and what
+/// stays once both answers are in.
+fn attach_memory(dir: &std::path::Path) {
+    use switchyard::attach::fixtures;
+    let models = ["bench/eye-0".to_string(), "bench/eye-1".to_string()];
+    let refs: Vec<&str> = models.iter().map(|s| s.as_str()).collect();
+    let toml = fleet_toml(&refs, 5000.0, 5.0, 300).replace(
+        "answer_tokens",
+        "input_modalities = [\"text\", \"image\", \"file\"]\nanswer_tokens",
+    );
+    let fleet = start_fleet(dir, &toml);
+    let pages: Vec<String> = (0..40).map(|i| format!("Page {i}: figures")).collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let pdf = dir.join("big.pdf");
+    std::fs::write(&pdf, fixtures::heavy_pdf(&pages, 20 << 20)).unwrap();
+    let photo = dir.join("photo.jpg");
+    std::fs::write(&photo, fixtures::jpeg(4000, 3000)).unwrap();
+    let mut rows = Vec::new();
+    for run in 1..=runs() {
+        let mut args: Vec<String> = vec!["--base-url".into(), fleet.openai_base()];
+        for m in &models {
+            args.push("-m".into());
+            args.push(m.clone());
+        }
+        let mut tui = spawn_tui(&args, dir);
+        tui.wait_for("2 panes", |s| s.matches("ready").count() == 2);
+        let before = tui.rss_mb();
+        let t0 = Instant::now();
+        tui.send(&format!("\x1b[200~{}\x1b[201~", pdf.display()));
+        tui.wait_for("the PDF attached", |s| s.contains(" 1 attached "));
+        tui.send(&format!("\x1b[200~{}\x1b[201~", photo.display()));
+        tui.wait_for("the photo attached", |s| s.contains(" 2 attached "));
+        let read = t0.elapsed().as_secs_f64();
+        tui.send("\x1b[15~");
+        tui.wait_for("the panel", |s| {
+            s.contains("Attachments for the next prompt")
+        });
+        tui.send("\x1b[B");
+        tui.wait_for("the photo's preview", |s| {
+            s.contains("┌ photo.jpg · JPEG 2048×1536")
+        });
+        let peak = tui.peak_rss_mb();
+        let attached = tui.rss_mb();
+        tui.send("\x1b");
+        tui.wait_for("the panel closed", |s| {
+            !s.contains("Attachments for the next prompt")
+        });
+        tui.send("summarise both");
+        tui.send("\r");
+        tui.wait_for("both answers", |s| s.matches("✓ done").count() == 2);
+        let after = tui.rss_mb();
+        tui.quit();
+        println!(
+            "attach run {run}: RSS before {before:.1} MB; both read in {read:.2} s; peak {peak:.1} MB, with both attached {attached:.1} MB; after the send and both answers {after:.1} MB"
+        );
+        rows.push((before, peak, attached, after));
+    }
+    let med = |f: fn(&(f64, f64, f64, f64)) -> f64| {
+        let mut v: Vec<f64> = rows.iter().map(f).collect();
+        spread(&mut v)
+    };
+    let (b, p, a, z) = (med(|r| r.0), med(|r| r.1), med(|r| r.2), med(|r| r.3));
+    println!(
+        "attach: {} run(s), medians: before {:.1} MB, peak {:.1} MB, attached {:.1} MB, after the send {:.1} MB (after/peak {:.0} %)",
+        rows.len(),
+        b.1,
+        p.1,
+        a.1,
+        z.1,
+        100.0 * z.1 / p.1
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         // `cargo test --benches` lists benches; nothing to list here.
@@ -441,6 +529,9 @@ fn main() {
     }
     if only.is_empty() || only.iter().any(|a| a == "memory") {
         memory(&dir);
+    }
+    if only.is_empty() || only.iter().any(|a| a == "attach") {
+        attach_memory(&dir);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

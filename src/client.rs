@@ -368,6 +368,8 @@ impl HttpClient {
                 return out;
             }
         };
+        // A body carrying attachments is tens of MB: its memory goes back once it is sent.
+        let large_body = bytes.len() > 8 << 20;
         let send = self
             .request(reqwest::Method::POST, ep, "chat/completions")
             .header("Content-Type", "application/json")
@@ -393,6 +395,9 @@ impl HttpClient {
             }
             Ok(Ok(r)) => r,
         };
+        if large_body {
+            crate::attach::load::trim_heap();
+        }
         let status = resp.status();
         if !status.is_success() {
             let retry_after = resp

@@ -657,8 +657,9 @@ fn server_registry(
         let mut e = EndpointMeta::new(slug.clone(), id.to_string());
         e.provider_name = server.name.clone();
         e.base_url = server.base_url.clone();
-        // Unknown context: never a reason to exclude the endpoint.
+        // Unknown context or inputs: never a reason to exclude the endpoint.
         e.context_length = u32::MAX;
+        e.input_modalities = crate::routing::Modalities::ALL;
         e.pricing.unknown = true;
         e.data = DataPolicy {
             // Unknown means "may collect", so `data_collection: deny` and `zdr` stay safe.
@@ -685,6 +686,13 @@ fn server_registry(
             e.pricing.unknown = false;
         }
         e.supported = ParamSet::from_names(&m.supported_parameters);
+        if let Some(a) = m
+            .architecture
+            .as_ref()
+            .filter(|a| !a.input_modalities.is_empty())
+        {
+            e.input_modalities = crate::routing::Modalities::from_names(&a.input_modalities);
+        }
         metas.push(e);
     }
     for m in cfg.map(|p| p.models.as_slice()).unwrap_or_default() {

@@ -13,18 +13,24 @@ fn escape(s: &str) -> String {
 /// A PDF with one page per entry, each page showing its lines of text (an empty entry: a page
 /// with no text). `extra` is one more object, referred to from the trailer under that key.
 fn pdf_with(pages: &[&str], extra: Option<(&str, String)>) -> Vec<u8> {
+    pdf_with_raw(pages, extra.map(|(k, o)| (k, o.into_bytes())))
+}
+
+fn pdf_with_raw(pages: &[&str], extra: Option<(&str, Vec<u8>)>) -> Vec<u8> {
     let n = pages.len();
     // Objects: 1 catalog, 2 pages, 3 font, then a page and its content per page.
-    let mut objects: Vec<String> = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         format!(
             "<< /Type /Pages /Kids [{}] /Count {n} >>",
             (0..n)
                 .map(|i| format!("{} 0 R", 4 + 2 * i))
                 .collect::<Vec<_>>()
                 .join(" ")
-        ),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+        )
+        .into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
     ];
     for (i, text) in pages.iter().enumerate() {
         let mut content = String::new();
@@ -38,11 +44,14 @@ fn pdf_with(pages: &[&str], extra: Option<(&str, String)>) -> Vec<u8> {
         objects.push(format!(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
             5 + 2 * i
-        ));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len() + 1
-        ));
+        ).into_bytes());
+        objects.push(
+            format!(
+                "<< /Length {} >>\nstream\n{content}\nendstream",
+                content.len() + 1
+            )
+            .into_bytes(),
+        );
     }
     let mut trailer_extra = String::new();
     if let Some((key, obj)) = extra {
@@ -53,7 +62,9 @@ fn pdf_with(pages: &[&str], extra: Option<(&str, String)>) -> Vec<u8> {
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {
         offsets.push(out.len());
-        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).bytes());
+        out.extend(format!("{} 0 obj\n", i + 1).bytes());
+        out.extend_from_slice(o);
+        out.extend(b"\nendobj\n");
     }
     let xref = out.len();
     out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).bytes());
@@ -73,6 +84,25 @@ fn pdf_with(pages: &[&str], extra: Option<(&str, String)>) -> Vec<u8> {
 /// A PDF of the given pages of text.
 pub fn pdf(pages: &[&str]) -> Vec<u8> {
     pdf_with(pages, None)
+}
+
+/// A PDF of the given pages that also carries `payload` bytes of image-like data in a stream
+/// of its own (a scan's weight without its decoding cost): a large PDF for benchmarks.
+pub fn heavy_pdf(pages: &[&str], payload: usize) -> Vec<u8> {
+    let mut data = Vec::with_capacity(payload);
+    let mut x: u32 = 0x9E37_79B9;
+    while data.len() < payload {
+        // xorshift: incompressible, like a real scan's bytes.
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    data.truncate(payload);
+    let mut obj = format!("<< /Length {} >>\nstream\n", payload).into_bytes();
+    obj.extend_from_slice(&data);
+    obj.extend_from_slice(b"\nendstream");
+    pdf_with_raw(pages, Some(("PieceInfo", obj)))
 }
 
 /// A PDF that says it is encrypted with a password nobody knows.

@@ -82,15 +82,7 @@ impl FleetHandle {
                 m.max_output = u32::try_from(e.max_completion_tokens).ok();
                 m.quantization = p.quantization;
                 m.supported = ParamSet::from_names(&e.supported_parameters);
-                m.input_modalities = e.input_modalities.iter().fold(Modalities::TEXT, |acc, x| {
-                    acc.union(match x.as_str() {
-                        "image" => Modalities::IMAGE,
-                        "file" => Modalities::FILE,
-                        "audio" => Modalities::AUDIO,
-                        "video" => Modalities::VIDEO,
-                        _ => Modalities::TEXT,
-                    })
-                });
+                m.input_modalities = Modalities::from_names(&e.input_modalities);
                 m.data = DataPolicy {
                     collects_data: p.collects_data,
                     zdr: p.zdr,

@@ -221,6 +221,23 @@ impl Modalities {
     /// Video.
     pub const VIDEO: Self = Self(16);
 
+    /// Every modality: what an endpoint whose listing says nothing is assumed to take (the
+    /// server decides, and says so if it cannot).
+    pub const ALL: Self = Self(31);
+
+    /// The set a listing's names give (`text`, `image`, `file`, `audio`, `video`); text always.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Self {
+        names.iter().fold(Self::TEXT, |acc, x| {
+            acc.union(match x.as_ref() {
+                "image" => Self::IMAGE,
+                "file" => Self::FILE,
+                "audio" => Self::AUDIO,
+                "video" => Self::VIDEO,
+                _ => Self::TEXT,
+            })
+        })
+    }
+
     /// Both sets together.
     pub const fn union(self, other: Self) -> Self {
         Self(self.0 | other.0)
