@@ -491,3 +491,59 @@ fn a_conversation_with_attachments_is_exported_imported_and_reopened_with_them()
         ["text", "image_url"]
     );
 }
+
+#[test]
+fn a_plain_openai_server_whose_listing_names_no_inputs_still_gets_the_image() {
+    use std::io::Write;
+    use std::net::TcpListener;
+    let d = fixtures_dir();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let mut s = s;
+            let Some((line, body)) = common::read_request(&s) else {
+                continue;
+            };
+            if line.starts_with("GET") {
+                common::reply(
+                    &mut s,
+                    "200 OK",
+                    "application/json",
+                    r#"{"object":"list","data":[{"id":"local/llava"}]}"#,
+                );
+                continue;
+            }
+            let saw = String::from_utf8_lossy(&body).contains(r#""type":"image_url""#);
+            let text = if saw { "got the image" } else { "no image" };
+            let sse = format!(
+                "data: {{\"id\":\"1\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\ndata: {{\"id\":\"1\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\ndata: [DONE]\n\n"
+            );
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sse}",
+                sse.len()
+            );
+        }
+    });
+    let o = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", d.join("noconfig"))
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .current_dir(&d)
+        .args([
+            "--base-url",
+            &format!("http://127.0.0.1:{port}/v1"),
+            "ask",
+            "-m",
+            "local/llava",
+            "--attach",
+            "cat.png",
+            "look",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(stdout.trim(), "got the image", "{stderr}");
+}
