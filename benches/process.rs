@@ -167,25 +167,20 @@ impl Tui {
         let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
         ticks / 100.0
     }
+    /// Peak resident memory so far, MB.
     fn peak_rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .unwrap()
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .unwrap();
-        kb / 1024.0
+        self.status_mb("VmHWM:")
     }
     /// Resident memory now, MB.
     fn rss_mb(&self) -> f64 {
+        self.status_mb("VmRSS:")
+    }
+    /// A `kB` field of `/proc/<pid>/status`, in MB.
+    fn status_mb(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();
         let kb: f64 = status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .unwrap()
             .trim()
             .trim_end_matches("kB")

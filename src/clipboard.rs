@@ -27,46 +27,9 @@ impl Clipboard {
         }
     }
 
-    /// The clipboard's image as PNG bytes, or why there is none.
-    pub fn image_png(&mut self) -> Result<Vec<u8>, String> {
-        #[cfg(feature = "clipboard")]
-        {
-            if !self.has_display() {
-                return Err("no clipboard to read here (no display: DISPLAY and WAYLAND_DISPLAY are unset; OSC 52 cannot read); save the image and attach its file".into());
-            }
-            if !self.tried {
-                self.tried = true;
-                self.native = arboard::Clipboard::new().ok();
-            }
-            let Some(cb) = &mut self.native else {
-                return Err(
-                    "the system clipboard could not be opened; save the image and attach its file"
-                        .into(),
-                );
-            };
-            let img = cb
-                .get_image()
-                .map_err(|e| format!("the clipboard holds no image ({e})"))?;
-            let rgba = image::RgbaImage::from_raw(
-                img.width as u32,
-                img.height as u32,
-                img.bytes.into_owned(),
-            )
-            .ok_or("the clipboard's image is malformed")?;
-            crate::attach::picture::png(&image::DynamicImage::ImageRgba8(rgba))
-        }
-        #[cfg(not(feature = "clipboard"))]
-        Err(
-            "this build has no clipboard support (feature `clipboard`); attach the image's file"
-                .into(),
-        )
-    }
-
     #[cfg(feature = "clipboard")]
     fn has_display(&self) -> bool {
-        std::env::var_os("DISPLAY").is_some()
-            || std::env::var_os("WAYLAND_DISPLAY").is_some()
-            || cfg!(any(target_os = "macos", target_os = "windows"))
+        has_display()
     }
 
     /// Puts `text` on the clipboard. Returns a description of the route taken.
@@ -90,6 +53,38 @@ impl Clipboard {
             .map(|_| "OSC 52")
             .map_err(|e| format!("copy failed: {e}"))
     }
+}
+
+#[cfg(feature = "clipboard")]
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some()
+        || cfg!(any(target_os = "macos", target_os = "windows"))
+}
+
+/// The clipboard's image as PNG bytes, or why there is none. Blocking (X11 may take its time):
+/// call it off the UI task. Reading needs no clipboard kept alive, so it opens its own.
+pub fn image_png() -> Result<Vec<u8>, String> {
+    #[cfg(feature = "clipboard")]
+    {
+        if !has_display() {
+            return Err("no clipboard to read here (no display: DISPLAY and WAYLAND_DISPLAY are unset; OSC 52 cannot read); save the image and attach its file".into());
+        }
+        let mut cb = arboard::Clipboard::new().map_err(|e| {
+            format!(
+                "the system clipboard could not be opened ({e}); save the image and attach its file"
+            )
+        })?;
+        let img = cb
+            .get_image()
+            .map_err(|e| format!("the clipboard holds no image ({e})"))?;
+        let rgba =
+            image::RgbaImage::from_raw(img.width as u32, img.height as u32, img.bytes.into_owned())
+                .ok_or("the clipboard's image is malformed")?;
+        crate::attach::picture::png(&image::DynamicImage::ImageRgba8(rgba))
+    }
+    #[cfg(not(feature = "clipboard"))]
+    Err("this build has no clipboard support (feature `clipboard`); attach the image's file".into())
 }
 
 /// Writes the OSC 52 "set clipboard" sequence (wrapped for tmux when inside it).

@@ -149,7 +149,7 @@ impl<'a> Prompt<'a> {
     fn message(&self) -> Message {
         Message {
             role: crate::wire::request::Role::User,
-            content: crate::attach::content(self.text, self.attachments, false),
+            content: crate::attach::content(self.text, self.attachments),
             ..Default::default()
         }
     }

@@ -330,10 +330,9 @@ fn run_effect(
             });
         }
         Effect::ClipboardImage { already, limits } => {
-            let png = clipboard.image_png();
             let tx = tx.clone();
             tokio::task::spawn_blocking(move || {
-                let r = png.and_then(|bytes| {
+                let r = crate::clipboard::image_png().and_then(|bytes| {
                     crate::attach::load::isolated(move || {
                         crate::attach::load::from_bytes(
                             "clipboard.png".into(),

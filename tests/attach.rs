@@ -188,12 +188,19 @@ fn fixtures_dir() -> std::path::PathBuf {
     d
 }
 
-fn sy(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .env_remove("OPENROUTER_API_KEY")
+/// The binary with no key, no user config and a fresh state directory, run in `dir`.
+fn sy_cmd(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+    c.env_remove("OPENROUTER_API_KEY")
         .env("XDG_CONFIG_HOME", dir.join("noconfig"))
         .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
-        .current_dir(dir)
+        .current_dir(dir);
+    c
+}
+
+/// `sy_cmd` against the test fleet.
+fn sy(dir: &std::path::Path, args: &[&str]) -> Output {
+    sy_cmd(dir)
         .arg("--fleet")
         .arg(dir.join("fleet.toml"))
         .args(args)
@@ -308,7 +315,9 @@ fn a_pdf_for_a_text_only_model_goes_as_locally_extracted_text_with_a_note() {
         stdout.contains("extracted here by Switchyard, was sent instead"),
         "{stdout}"
     );
-    // What was sent: the prompt, then the PDF's text (checked on the wire).
+    // The answer above is itself the wire check: Plain's own API refuses a file part with a 400,
+    // so it completed only because the PDF went as text. `--print-request` shows the request
+    // as built, before the router swaps the PDF for its text.
     let o = sy(
         &d,
         &[
@@ -526,11 +535,7 @@ fn a_plain_openai_server_whose_listing_names_no_inputs_still_gets_the_image() {
             );
         }
     });
-    let o = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .env_remove("OPENROUTER_API_KEY")
-        .env("XDG_CONFIG_HOME", d.join("noconfig"))
-        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
-        .current_dir(&d)
+    let o = sy_cmd(&d)
         .args([
             "--base-url",
             &format!("http://127.0.0.1:{port}/v1"),

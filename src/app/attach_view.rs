@@ -78,14 +78,16 @@ pub fn paste_is_target(text: &str) -> Option<Target> {
     }
 }
 
+/// The open attachments panel, if any.
+fn panel(app: &mut App) -> Option<&mut AttachPanel> {
+    app.layers
+        .iter_mut()
+        .find_map(|l| l.as_any_mut().downcast_mut::<AttachPanel>())
+}
+
 /// What a read attachment does to the workbench (from `Msg::Attached`).
 pub fn on_attached(app: &mut App, result: Result<Box<Loaded>, String>) {
     app.attach_loading = app.attach_loading.saturating_sub(1);
-    fn panel(app: &mut App) -> Option<&mut AttachPanel> {
-        app.layers
-            .iter_mut()
-            .find_map(|l| l.as_any_mut().downcast_mut::<AttachPanel>())
-    }
     match result {
         Ok(l) => {
             let a = l.attachment;
@@ -140,11 +142,7 @@ pub fn on_attached(app: &mut App, result: Result<Box<Loaded>, String>) {
 /// Completions of what is typed (from `Msg::Completions`): one is taken at once, several fill
 /// in their common start and are listed.
 pub fn on_completions(app: &mut App, input: String, list: Vec<String>) {
-    let Some(p) = app
-        .layers
-        .iter_mut()
-        .find_map(|l| l.as_any_mut().downcast_mut::<AttachPanel>())
-    else {
+    let Some(p) = panel(app) else {
         return;
     };
     if p.input != input {

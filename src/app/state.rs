@@ -537,6 +537,17 @@ pub const MAX_PROMPTS: usize = 1000;
 pub const MAX_PANES: usize = 8;
 
 impl App {
+    /// The input modalities the model list gives `model` (None: not listed, or it says none).
+    pub fn catalog_inputs(&self, model: &str) -> Option<&[String]> {
+        let a = self
+            .catalog
+            .iter()
+            .find(|m| m.id == model)?
+            .architecture
+            .as_ref()?;
+        (!a.input_modalities.is_empty()).then_some(a.input_modalities.as_slice())
+    }
+
     /// A workbench with one pane per model.
     pub fn new(models: &[String], source_label: impl Into<String>) -> Self {
         let mut app = Self {

@@ -742,9 +742,8 @@ fn refuses_images(app: &App, idx: usize, files: &[crate::attach::Attachment]) ->
         return None;
     }
     let model = &app.panes[idx].model;
-    let entry = app.catalog.iter().find(|m| &m.id == model)?;
-    let inputs = &entry.architecture.as_ref()?.input_modalities;
-    (!inputs.is_empty() && !inputs.iter().any(|m| m == "image")).then(|| {
+    let inputs = app.catalog_inputs(model)?;
+    (!inputs.iter().any(|m| m == "image")).then(|| {
         format!(
             "nothing sent: {model} takes no images (its model list says {}); remove the image in {} or ask a vision model",
             inputs.join(", "),

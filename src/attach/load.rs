@@ -98,12 +98,16 @@ pub fn from_path(path: &Path, limits: &Limits, already: u64) -> Result<Loaded, S
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
+    // The caps are said in their own words before anything is read.
+    if let Ok(m) = std::fs::metadata(path)
+        && m.is_file()
+    {
+        limits
+            .check(m.len(), already)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
     let bytes = crate::small_file::read_bytes(path, limits.per_file).map_err(|e| match e {
         crate::small_file::ReadError::NotFound => format!("{}: no such file", path.display()),
-        crate::small_file::ReadError::Other(m) if m.contains("bytes; at most") => {
-            let size = std::fs::metadata(path).map_or(0, |m| m.len());
-            format!("{name}: {}", limits.check(size, 0).err().unwrap_or(m))
-        }
         crate::small_file::ReadError::Other(m) => format!("{}: {m}", path.display()),
     })?;
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());

@@ -222,16 +222,16 @@ impl Attachment {
     }
 
     /// A PDF as text, for a model no endpoint of which reads files (extracted locally).
-    pub fn as_text(&self) -> Option<String> {
-        let text = self.text.as_deref()?;
+    pub fn as_text(&self) -> String {
+        let text = self.text.as_deref().unwrap_or("");
         let pages = self.pages.unwrap_or(0);
-        Some(format!(
+        format!(
             "[Attached PDF \"{}\", {pages} page{}; its text, extracted by Switchyard:]\n{}\n[End of \"{}\"]",
             self.name,
             if pages == 1 { "" } else { "s" },
             text.trim(),
             self.name
-        ))
+        )
     }
 
     /// Estimated prompt tokens for `model` (providers count images differently).
@@ -278,23 +278,20 @@ pub fn image_tokens(model: &str, w: u32, h: u32) -> u64 {
     }
 }
 
-/// A message's content: the text first, then each attachment's part; PDFs listed in
-/// `pdf_as_text` go as their extracted text instead (a part of its own after the prompt).
-pub fn content(text: &str, attachments: &[Attachment], pdf_as_text: bool) -> MessageContent {
+/// A message's content: the text first, then each attachment's part (`pdfs_as_text` swaps the
+/// PDFs for their text when no endpoint reads files).
+pub fn content(text: &str, attachments: &[Attachment]) -> MessageContent {
     if attachments.is_empty() {
         return MessageContent::Text(text.to_string());
     }
     let mut parts = vec![ContentPart::text(text)];
     // One history kept by origin only has nothing to send again.
-    for a in attachments.iter().filter(|a| !a.data.is_empty()) {
-        match (a.kind, pdf_as_text) {
-            (Kind::Pdf, true) => parts
-                .push(ContentPart::text(a.as_text().unwrap_or_else(|| {
-                    format!("[Attached PDF \"{}\": no text]", a.name)
-                }))),
-            _ => parts.push(a.part()),
-        }
-    }
+    parts.extend(
+        attachments
+            .iter()
+            .filter(|a| !a.data.is_empty())
+            .map(Attachment::part),
+    );
     MessageContent::Parts(parts)
 }
 
@@ -319,10 +316,7 @@ pub fn pdfs_as_text(req: &ChatRequest, pdfs: &[&Attachment]) -> Option<ChatReque
             };
             // The same shared bytes the builder put there (never a copy to compare).
             if let Some(a) = pdfs.iter().find(|a| Arc::ptr_eq(&a.data, data)) {
-                *p = ContentPart::text(
-                    a.as_text()
-                        .unwrap_or_else(|| format!("[Attached PDF \"{}\": no text]", a.name)),
-                );
+                *p = ContentPart::text(a.as_text());
                 changed = true;
             }
         }
@@ -497,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn content_puts_text_first_and_pdfs_as_text_when_asked() {
+    fn content_puts_text_first_and_pdfs_become_text_when_swapped() {
         let a = Attachment {
             name: "r.pdf".into(),
             kind: Kind::Pdf,
@@ -511,22 +505,27 @@ mod tests {
             first_page: None,
             data: "data:application/pdf;base64,eA==".into(),
         };
-        let MessageContent::Parts(p) = content("sum it up", std::slice::from_ref(&a), false) else {
+        let MessageContent::Parts(p) = content("sum it up", std::slice::from_ref(&a)) else {
             panic!()
         };
         assert_eq!(p[0], ContentPart::text("sum it up"));
         assert!(
             matches!(&p[1], ContentPart::File { file } if file.filename.as_deref() == Some("r.pdf"))
         );
-        let MessageContent::Parts(p) = content("sum it up", &[a], true) else {
+        let req = ChatRequest {
+            messages: vec![crate::wire::request::Message {
+                content: content("sum it up", std::slice::from_ref(&a)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let swapped = pdfs_as_text(&req, &[&a]).expect("it has a PDF");
+        let MessageContent::Parts(p) = &swapped.messages[0].content else {
             panic!()
         };
         assert!(
             matches!(&p[1], ContentPart::Text { text, .. } if text.contains("2 pages") && text.contains("Quarterly figures"))
         );
-        assert_eq!(
-            content("plain", &[], false),
-            MessageContent::Text("plain".into())
-        );
+        assert_eq!(content("plain", &[]), MessageContent::Text("plain".into()));
     }
 }

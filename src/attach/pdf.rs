@@ -73,33 +73,40 @@ pub fn extract_with(bytes: &[u8], timeout: Duration) -> Result<PdfText, String> 
         .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
     let mut stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || {
-        // A child that dies early closes the pipe; that is judged by its exit below.
-        let _ = stdin.write_all(&input);
-    });
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = (&mut stdout)
-            .take((MAX_TEXT * 4 + 64 * 1024) as u64)
-            .read_to_end(&mut out);
-        out
-    });
     let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
+    // Scoped threads feed and drain the pipes from the caller's bytes (a 20 MB PDF is not copied).
+    let (status, out) = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            // A child that dies early closes the pipe; that is judged by its exit below.
+            let _ = stdin.write_all(bytes);
+        });
+        let reader = scope.spawn(move || {
+            let mut out = Vec::new();
+            let _ = (&mut stdout)
+                .take((MAX_TEXT * 4 + 64 * 1024) as u64)
+                .read_to_end(&mut out);
+            out
+        });
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(s)) => break Ok(Some(s)),
+                Ok(None) if Instant::now() >= deadline => {
+                    // Killing it closes both pipes, so the threads above end too.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Ok(None);
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(format!("the PDF reader failed: {e}"));
+                }
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("the PDF reader failed: {e}")),
-        }
-    };
-    let _ = writer.join();
-    let out = reader.join().unwrap_or_default();
+        };
+        (status, reader.join().unwrap_or_default())
+    });
+    let status = status?;
     let Some(status) = status else {
         return Err(format!(
             "reading the PDF took over {} s and was stopped; it may be hostile or very large",

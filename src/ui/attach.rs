@@ -190,11 +190,8 @@ fn draw_list(frame: &mut Frame, app: &App, p: &AttachPanel, area: Rect, th: &The
 
 /// `≈ 765 tok · $0.0001 · model` for one pane's model (the price from the catalog, when known).
 fn pane_estimate(app: &App, model: &str, a: &Attachment) -> String {
-    let entry = app.catalog.iter().find(|m| m.id == model);
-    let inputs: &[String] = entry
-        .and_then(|m| m.architecture.as_ref())
-        .map_or(&[], |x| &x.input_modalities);
-    let takes = |m: &str| inputs.is_empty() || inputs.iter().any(|x| x == m);
+    let inputs = app.catalog_inputs(model);
+    let takes = |m: &str| inputs.is_none_or(|i| i.iter().any(|x| x == m));
     if a.kind.is_image() && !takes("image") {
         return "takes no images: nothing is sent to it".into();
     }
@@ -204,7 +201,11 @@ fn pane_estimate(app: &App, model: &str, a: &Attachment) -> String {
     } else {
         a.estimated_tokens(model)
     };
-    let price = entry.and_then(|m| m.pricing.prompt);
+    let price = app
+        .catalog
+        .iter()
+        .find(|m| m.id == model)
+        .and_then(|m| m.pricing.prompt);
     let cost = price.map_or_else(
         || "price unknown".to_string(),
         |p| crate::wire::catalog::format_cost(p.per_token() * tokens as f64),
