@@ -230,6 +230,26 @@ impl Layer for AttachPanel {
                     limits: app.attach_limits,
                 });
             }
+            Some(Action::PdfEngine) => {
+                // Every pane (and new ones) reads the message's PDFs the same way.
+                let now = app.focused().and_then(|p| p.settings.pdf_engine);
+                let next = crate::attach::next_pdf_engine(now);
+                for p in &mut app.panes {
+                    p.settings.pdf_engine = next;
+                }
+                app.defaults.pdf_engine = next;
+                fx.push(Effect::SaveSettings(Box::new(
+                    super::update::saved_settings(app),
+                )));
+                let pages = app.attachments.iter().filter_map(|a| a.pages).sum();
+                app.notify(
+                    format!(
+                        "PDF engine for every pane: {}",
+                        crate::attach::pdf_engine_terms(next, pages)
+                    ),
+                    Level::Info,
+                );
+            }
             Some(Action::Erase) => {
                 self.input.pop();
                 self.completions.clear();

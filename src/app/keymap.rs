@@ -110,6 +110,8 @@ pub enum Action {
     Reorder(i8),
     /// Attach the clipboard's image.
     PasteImage,
+    /// Change how OpenRouter reads the attached PDFs (the file-parser engine).
+    PdfEngine,
 }
 
 /// Faults F6 can inject.
@@ -839,6 +841,10 @@ pub const BINDINGS: &[Binding] = &[
     hinted(
         bind(AttachCtx, &[ctrl('v')], Action::PasteImage, Hidden),
         "clipboard image",
+    ),
+    hinted(
+        bind(AttachCtx, &[ctrl('e')], Action::PdfEngine, Hidden),
+        "PDF engine",
     ),
     bind(AttachCtx, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
     hinted(

@@ -464,6 +464,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::Complete
         | Action::Reorder(_)
         | Action::PasteImage
+        | Action::PdfEngine
         | Action::Close => {}
     }
 }
@@ -1219,6 +1220,51 @@ mod tests {
     fn typed(app: &mut App, s: &str) {
         for c in s.chars() {
             update(app, key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn the_pdf_engine_chosen_in_f5_reaches_every_panes_request_with_the_pdf() {
+        use crate::wire::request::{PdfEngine, Plugin};
+        let mut app = app3();
+        app.attachments.push(crate::attach::Attachment {
+            name: "r.pdf".into(),
+            kind: crate::attach::Kind::Pdf,
+            origin: crate::attach::Origin::Path("/r.pdf".into()),
+            size: 10,
+            hash: crate::attach::sha256(b"x"),
+            pixels: None,
+            original_pixels: None,
+            pages: Some(3),
+            text: Some("Quarterly figures".into()),
+            first_page: None,
+            data: "data:application/pdf;base64,eA==".into(),
+        });
+        update(&mut app, key(KeyCode::F(5)));
+        let fx = update(&mut app, ctrl('e'));
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::SaveSettings(_))),
+            "kept for next time"
+        );
+        assert!(
+            app.notice
+                .as_ref()
+                .is_some_and(|(s, _)| s.contains("native"))
+        );
+        update(&mut app, ctrl('e'));
+        update(&mut app, key(KeyCode::Esc));
+        typed(&mut app, "sum it up");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let engines: Vec<_> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Start { request, .. } => Some(request.plugins.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(engines.len(), 3);
+        for p in engines {
+            assert_eq!(p, Some(vec![Plugin::file_parser(PdfEngine::CloudflareAi)]));
         }
     }
 

@@ -9,7 +9,7 @@ pub mod load;
 pub mod pdf;
 pub mod picture;
 
-use crate::wire::request::{ChatRequest, ContentPart, MessageContent};
+use crate::wire::request::{ChatRequest, ContentPart, MessageContent, PdfEngine};
 use std::sync::Arc;
 
 /// A message's attachments, shared by every pane it went to.
@@ -367,6 +367,41 @@ impl Limits {
     }
 }
 
+/// OpenRouter's file-parser engines in the order a key steps through them (`None`: OpenRouter
+/// chooses, native where the model reads PDFs, else mistral-ocr).
+pub const PDF_ENGINES: [Option<PdfEngine>; 4] = [
+    None,
+    Some(PdfEngine::Native),
+    Some(PdfEngine::CloudflareAi),
+    Some(PdfEngine::MistralOcr),
+];
+
+/// mistral-ocr's price per page ($2 per 1,000 pages, ../shared/openrouter-api.md §6).
+pub const MISTRAL_OCR_PER_PAGE: f64 = 0.002;
+
+/// The engine after `e` in [`PDF_ENGINES`].
+pub fn next_pdf_engine(e: Option<PdfEngine>) -> Option<PdfEngine> {
+    let i = PDF_ENGINES.iter().position(|x| *x == e).unwrap_or(0);
+    PDF_ENGINES[(i + 1) % PDF_ENGINES.len()]
+}
+
+/// An engine's name and what it costs for `pages` pages, as the panel shows it.
+pub fn pdf_engine_terms(e: Option<PdfEngine>, pages: u32) -> String {
+    let ocr = crate::wire::catalog::format_cost(MISTRAL_OCR_PER_PAGE * f64::from(pages));
+    let pages = match pages {
+        1 => "1 page".to_string(),
+        n => format!("{n} pages"),
+    };
+    match e {
+        None => format!("auto: native, else mistral-ocr at {ocr} for {pages}"),
+        Some(PdfEngine::Native) => "native: the model reads it, as input tokens".into(),
+        Some(PdfEngine::CloudflareAi | PdfEngine::PdfText) => {
+            "cloudflare-ai: made markdown, free".into()
+        }
+        Some(PdfEngine::MistralOcr) => format!("mistral-ocr: {ocr} for {pages} ($2 per 1,000)"),
+    }
+}
+
 /// Bytes as people read them: `812 B`, `12 KB`, `3.4 MB`.
 pub fn human_bytes(n: u64) -> String {
     const K: f64 = 1024.0;
@@ -418,6 +453,21 @@ pub fn sha256(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pdf_engine_key_steps_through_every_engine_and_back_to_auto() {
+        let mut e = None;
+        let mut seen = Vec::new();
+        for _ in 0..PDF_ENGINES.len() {
+            e = next_pdf_engine(e);
+            seen.push(e);
+        }
+        assert_eq!(seen.last(), Some(&None), "back to auto");
+        assert_eq!(seen.len(), 4);
+        assert!(pdf_engine_terms(Some(PdfEngine::MistralOcr), 12).contains("$0.024 for 12 pages"));
+        assert!(pdf_engine_terms(Some(PdfEngine::CloudflareAi), 3).contains("free"));
+        assert!(pdf_engine_terms(None, 1).contains("$0.002 for 1 page"));
+    }
 
     #[test]
     fn kinds_come_from_content_not_names() {

@@ -92,6 +92,33 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, p: &mut AttachPanel, th: &Theme
         ),
         th.ui.label,
     ));
+    // How OpenRouter reads the PDFs: only its aggregator (and the fleet's) parse files.
+    let pages: Option<u32> = app
+        .attachments
+        .iter()
+        .filter(|a| !a.kind.is_image())
+        .map(|a| a.pages.unwrap_or(1))
+        .reduce(|a, b| a + b);
+    if let Some(pages) = pages {
+        let engine = app.focused().and_then(|p| p.settings.pdf_engine);
+        let key = crate::app::keymap::key_in(
+            crate::app::keymap::Context::Attach,
+            crate::app::keymap::Action::PdfEngine,
+        );
+        // The price stays whole; the key's reminder goes first (the border names it too).
+        let terms = crate::attach::pdf_engine_terms(engine, pages);
+        let with_key = format!("{terms} · {key} changes");
+        let room = room.saturating_sub(11);
+        let text = if with_key.chars().count() <= room {
+            with_key
+        } else {
+            fit(&terms, room)
+        };
+        top.push(Line::from(vec![
+            Span::styled("PDF engine ", th.ui.label),
+            Span::styled(text, th.ui.dim),
+        ]));
+    }
     let top_h = (top.len() as u16).min(inner.height);
     frame.render_widget(
         Paragraph::new(top),
