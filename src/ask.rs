@@ -422,7 +422,8 @@ fn event_json(model: &str, t_ms: u128, ev: &StreamEvent) -> Option<serde_json::V
     })
 }
 
-fn end_json(model: &str, o: &Answer, started: Instant) -> serde_json::Value {
+/// The `done` (or `error`) object that ends one answer in `--json` output.
+pub(crate) fn end_json(model: &str, o: &Answer, started: Instant) -> serde_json::Value {
     let timings = json!({
         "ttft_ms": o.timings.ttft.map(|d| d.as_millis() as u64),
         "total_ms": o.timings.total.as_millis() as u64,

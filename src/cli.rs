@@ -76,6 +76,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Show the route each model's request would take now, and the body; sends nothing.
     Plan(PlanArgs),
+    /// Send the same cases to every model named with -m and report cost, speed and quality.
+    Bakeoff(BakeoffArgs),
     /// List, search, show, export, import and delete kept conversations.
     #[command(subcommand)]
     History(HistoryCommand),
@@ -155,6 +157,33 @@ pub struct AskArgs {
     pub attach: Vec<String>,
     /// The prompt ("-" reads standard input).
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+}
+
+/// `switchyard bakeoff`.
+#[derive(Debug, Args)]
+pub struct BakeoffArgs {
+    /// The cases: a JSON Lines file (`{"prompt": …, "expected": …, "schema": …,
+    /// "attachments": […]}` per line), a folder of .txt/.md prompts, or an earlier report's
+    /// .json (to run its cases again on other models).
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "prompt")]
+    pub cases: Option<PathBuf>,
+    /// A model that grades every answer from 0 to 10 (against the case's expected answer).
+    #[arg(long, value_name = "MODEL")]
+    pub judge: Option<String>,
+    /// Write the report here: .md, .csv or .json; repeatable (default: Markdown on standard
+    /// output).
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// Print one JSON object per finished answer and verdict on standard output (the `done`
+    /// objects of `ask --json`, with the case).
+    #[arg(long)]
+    pub json: bool,
+    /// Most requests in flight at once, shared fairly between the models.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// One prompt as the only case (instead of --cases).
+    #[arg(num_args = 0.., value_name = "PROMPT")]
     pub prompt: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod ask;
 pub mod attach;
+pub mod bakeoff;
 pub mod cli;
 pub mod client;
 pub mod clipboard;

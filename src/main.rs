@@ -53,7 +53,10 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    if cli.models.len() > switchyard::app::state::MAX_PANES {
+    // Panes are for the screen: a headless bake-off may compare more models than fit.
+    if cli.models.len() > switchyard::app::state::MAX_PANES
+        && !matches!(cli.command, Some(Command::Bakeoff(_)))
+    {
         eprintln!(
             "switchyard: {} models named with -m; at most {} panes fit (one model each)",
             cli.models.len(),
@@ -171,6 +174,40 @@ async fn run(cli: Cli) -> i32 {
             ask::run(opts, &src).await
         }
         Some(Command::Models(m)) => models::list(&src, &m).await,
+        Some(Command::Bakeoff(b)) => {
+            let cases = match (&b.cases, b.prompt.is_empty()) {
+                (Some(path), _) => match switchyard::bakeoff::cases::read(path) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("switchyard: --cases {e}");
+                        return 2;
+                    }
+                },
+                (None, false) => switchyard::bakeoff::cases::Cases {
+                    cases: vec![switchyard::bakeoff::cases::Case {
+                        id: "prompt".into(),
+                        prompt: b.prompt.join(" "),
+                        ..Default::default()
+                    }],
+                    errors: Vec::new(),
+                },
+                (None, true) => {
+                    eprintln!("switchyard: bakeoff: give --cases FILE or a prompt");
+                    return 2;
+                }
+            };
+            let opts = switchyard::bakeoff::run::BakeoffOptions {
+                models: cli.models.clone(),
+                settings,
+                cases,
+                concurrency: usize::from(b.concurrency),
+                judge: b.judge.clone(),
+                reports: b.report.clone(),
+                json: b.json,
+                limits: cfg.attachments.limits(),
+            };
+            switchyard::bakeoff::run::run(opts, &src).await
+        }
         Some(Command::Plan(p)) => {
             if models.is_empty() {
                 eprintln!("switchyard: plan needs a model: -m MODEL");

@@ -263,6 +263,17 @@ impl Pricing {
     pub fn is_zero(&self) -> bool {
         matches!((self.prompt, self.completion), (Some(p), Some(c)) if p.is_zero() && c.is_zero())
     }
+
+    /// What `prompt` and `completion` tokens cost at the list prices (and the per-request
+    /// price); `None` when either price is missing or variable.
+    pub fn cost(&self, prompt: u64, completion: u64) -> Option<f64> {
+        let (p, c) = (self.prompt?, self.completion?);
+        if p.is_variable() || c.is_variable() {
+            return None;
+        }
+        let request = self.request.map_or(0.0, Price::per_token);
+        Some(p.per_token() * prompt as f64 + c.per_token() * completion as f64 + request)
+    }
 }
 
 /// A conditional pricing override.

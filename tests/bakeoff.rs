@@ -1,0 +1,224 @@
+//! `switchyard bakeoff`, run as the real binary: on the built-in simulated fleet from a fresh
+//! home, as a user would, and on a small fleet file whose judge always fails.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary with no key, no user config, a fresh home and state directory.
+fn sy(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .env_remove("OPENROUTER_API_KEY")
+        .env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("home/.config"))
+        .env("XDG_DATA_HOME", dir.join("home/.local/share"))
+        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sy-bakeoff-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("home")).unwrap();
+    d
+}
+
+const CASES: &str = r#"{"id":"capital","prompt":"What is the capital of France?","expected":"Paris"}
+{"id":"haiku","prompt":"Write a haiku about rivers."}
+{"id":"tcp","prompt":"Explain TCP in one paragraph."}
+{"id":"sort","prompt":"Write a sort in Rust."}
+"What is a monad?"
+"#;
+
+#[test]
+fn five_cases_on_three_fleet_models_report_exactly_what_the_answers_carried() {
+    let dir = workdir("fleet");
+    std::fs::write(dir.join("cases.jsonl"), CASES).unwrap();
+    let models = [
+        "openai/gpt-4o-mini",
+        "google/gemini-2.5-flash",
+        "anthropic/claude-sonnet-4.5",
+    ];
+    let mut args = vec!["bakeoff", "--cases", "cases.jsonl", "--json"];
+    for m in &models {
+        args.extend(["-m", m]);
+    }
+    args.extend([
+        "--report", "out.json", "--report", "out.csv", "--report", "out.md",
+    ]);
+    let out = sy(&dir, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+
+    // What each answer's `done` event carried, summed per model.
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(events.len(), 15, "one per case and model");
+    let mut by_model: HashMap<String, (usize, f64, u64)> = HashMap::new();
+    let mut by_row: HashMap<(String, String), f64> = HashMap::new();
+    for e in &events {
+        assert_eq!(e["type"], "done", "{e}");
+        let model = e["model"].as_str().unwrap().to_string();
+        let cost = e["cost"].as_f64().expect("the fleet's usage carries cost");
+        let tokens = e["usage"]["prompt_tokens"].as_u64().unwrap()
+            + e["usage"]["completion_tokens"].as_u64().unwrap();
+        let t = by_model.entry(model.clone()).or_default();
+        *t = (t.0 + 1, t.1 + cost, t.2 + tokens);
+        by_row.insert((e["case"].as_str().unwrap().to_string(), model), cost);
+    }
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    assert!(report["partial"].is_null());
+    let totals = report["totals"].as_array().unwrap();
+    assert_eq!(totals.len(), 3);
+    for (t, m) in totals.iter().zip(models) {
+        assert_eq!(t["model"], m, "in the order asked");
+        let (n, cost, tokens) = by_model[m];
+        assert_eq!(t["answered"].as_u64(), Some(n as u64));
+        assert!(
+            (t["cost"].as_f64().unwrap() - cost).abs() < 1e-12,
+            "{m}: {t}"
+        );
+        assert_eq!(t["tokens"].as_u64(), Some(tokens), "{m}");
+    }
+
+    // The CSV: one row per case and model, each cost the one its answer carried.
+    let mut csv = csv::Reader::from_path(dir.join("out.csv")).unwrap();
+    let head = csv.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 15);
+    for r in &rows {
+        let key = (r[col("case")].to_string(), r[col("model")].to_string());
+        let cost: f64 = r[col("cost_usd")].parse().unwrap();
+        assert!((cost - by_row[&key]).abs() < 1e-15, "{key:?}");
+        assert_eq!(&r[col("finish")], "complete");
+        assert!(r[col("ttft_ms")].parse::<u64>().unwrap() > 0);
+        assert!(!r[col("provider")].is_empty());
+    }
+
+    let md = std::fs::read_to_string(dir.join("out.md")).unwrap();
+    assert!(md.starts_with("# Bake-off: 5 cases × 3 models"), "{md}");
+    assert!(md.contains("### capital") && md.contains("Expected: Paris"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const FLEET: &str = r#"
+seed = 5
+[[providers]]
+name = "Quick"
+slug = "quick"
+[[providers.models]]
+id = "t/a"
+prompt_price = 1
+completion_price = 2
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 4000 }
+[[providers.models]]
+id = "t/b"
+prompt_price = 0.5
+completion_price = 1
+ttft_ms = { mean = 5 }
+tokens_per_sec = { mean = 4000 }
+[[providers.models]]
+id = "t/judge"
+prompt_price = 1
+completion_price = 1
+error_rate = 1.0
+ttft_ms = { mean = 1 }
+tokens_per_sec = { mean = 4000 }
+"#;
+
+#[test]
+fn a_broken_case_and_a_failing_judge_are_reported_and_the_rest_completes() {
+    let dir = workdir("judge");
+    std::fs::write(dir.join("fleet.toml"), FLEET).unwrap();
+    std::fs::write(
+        dir.join("cases.jsonl"),
+        "{\"id\":\"one\",\"prompt\":\"First\"}\n{\"prompt\": oops\n\"Third\"\n",
+    )
+    .unwrap();
+    let out = sy(
+        &dir,
+        &[
+            "--fleet",
+            "fleet.toml",
+            "bakeoff",
+            "--cases",
+            "cases.jsonl",
+            "-m",
+            "t/a",
+            "-m",
+            "t/b",
+            "--judge",
+            "t/judge",
+            "--report",
+            "r.json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("case line 2: not JSON"), "{stderr}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(r["case_errors"][0]["at"], "line 2");
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "2 cases × 2 models");
+    for row in rows {
+        assert_eq!(row["finish"], "complete", "{row}");
+        let j = &row["judge"];
+        assert!(j["score"].is_null());
+        assert!(
+            j["error"].as_str().unwrap().starts_with("the judge failed"),
+            "{j}"
+        );
+    }
+
+    // A model the source does not have is refused before anything is sent.
+    let out = sy(
+        &dir,
+        &[
+            "--fleet",
+            "fleet.toml",
+            "bakeoff",
+            "-m",
+            "t/a",
+            "-m",
+            "t/zz",
+            "hello",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`t/zz` is not in the catalog"), "{stderr}");
+    // An earlier report's cases run again on another model.
+    let out = sy(
+        &dir,
+        &[
+            "--fleet",
+            "fleet.toml",
+            "bakeoff",
+            "--cases",
+            "r.json",
+            "-m",
+            "t/b",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("# Bake-off: 2 cases × 1 model"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
