@@ -9,6 +9,7 @@ pub mod client;
 pub mod clipboard;
 pub mod config;
 pub mod fleet;
+pub mod free_tier;
 pub mod health_store;
 pub mod history;
 pub mod history_cmd;

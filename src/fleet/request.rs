@@ -19,6 +19,8 @@ pub struct Failure {
     pub metadata: Option<Value>,
     /// `Retry-After` seconds, for 429/503.
     pub retry_after: Option<u64>,
+    /// Other headers (a platform 429's `X-RateLimit-*`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Failure {
@@ -29,7 +31,14 @@ impl Failure {
             message: message.into(),
             metadata: None,
             retry_after: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds response headers.
+    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.headers.extend(headers);
+        self
     }
 
     /// A 400 for a malformed request.
@@ -88,10 +97,14 @@ impl Failure {
     }
 
     fn finish(&self, r: Response) -> Response {
-        match self.retry_after {
+        let mut r = match self.retry_after {
             Some(s) => r.with_header("Retry-After", s.to_string()),
             None => r,
+        };
+        for (k, v) in &self.headers {
+            r = r.with_header(k, v.clone());
         }
+        r
     }
 }
 
@@ -687,6 +700,7 @@ mod tests {
         assert_eq!(b["user_id"], USER_ID);
         let r = Failure {
             retry_after: Some(7),
+            headers: Vec::new(),
             ..f
         }
         .response();

@@ -52,7 +52,22 @@ pub(crate) struct Shared {
     next_fault: AtomicU64,
     /// Hits so far of faults with a `times` limit, by fault.
     hits: Mutex<std::collections::HashMap<FaultKey, u64>>,
+    /// `:free` requests the aggregator took (its free-tier limits).
+    free: Mutex<crate::free_tier::Counter>,
+    /// The last generations served, for `GET /generation?id=`, and what they all cost.
+    ledger: Mutex<Ledger>,
 }
+
+/// What the aggregator has served: the latest generations by id (bounded) and the total spent.
+#[derive(Default)]
+struct Ledger {
+    generations: std::collections::VecDeque<(String, Value)>,
+    spent: f64,
+    spent_today: (i64, f64),
+}
+
+/// Generations kept for `GET /generation`.
+const LEDGER_MAX: usize = 10_000;
 
 /// Identifies one fault for its hit count.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -74,7 +89,97 @@ impl Shared {
             injected: Mutex::new(Vec::new()),
             next_fault: AtomicU64::new(1),
             hits: Mutex::new(std::collections::HashMap::new()),
+            free: Mutex::new(Default::default()),
+            ledger: Mutex::new(Ledger::default()),
         }
+    }
+
+    /// Wall time in ms, plus the fleet clock's skew (so tests can jump past a minute or a day).
+    fn wall_ms(&self) -> i64 {
+        crate::free_tier::now_ms() + self.skew_ms.load(Ordering::Relaxed) as i64
+    }
+
+    /// Takes one `:free` request, or the 429 OpenRouter answers once a limit is reached.
+    fn take_free(&self) -> Result<(), Failure> {
+        let now = self.wall_ms();
+        let l = crate::free_tier::Limits {
+            per_minute: self.spec.free.per_minute,
+            per_day: self.spec.free.per_day,
+            from_key: true,
+        };
+        let mut c = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        let counts = c.counts(now);
+        let (kind, limit, reset) = if counts.day >= l.per_day {
+            let tomorrow = (now.div_euclid(86_400_000) + 1) * 86_400_000;
+            ("free-models-per-day", l.per_day, tomorrow)
+        } else if counts.minute >= l.per_minute {
+            let at = c.minute_frees_at(now, l).unwrap_or(now + 60_000);
+            ("free-models-per-min", l.per_minute, at)
+        } else {
+            c.record(now);
+            return Ok(());
+        };
+        let extra = if kind == "free-models-per-day" && self.spec.free.is_free_tier {
+            format!(". Add 10 credits to unlock {} free model requests per day", crate::free_tier::PER_DAY_PAID)
+        } else {
+            String::new()
+        };
+        let retry = ((reset - now).max(0) as u64).div_ceil(1000);
+        let headers = json!({
+            "X-RateLimit-Limit": limit.to_string(),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": reset.to_string(),
+        });
+        let mut f = Failure::new(429, format!("Rate limit exceeded: {kind}{extra}"))
+            .with_metadata(json!({ "headers": headers }))
+            .with_headers(vec![
+                ("X-RateLimit-Limit".into(), limit.to_string()),
+                ("X-RateLimit-Remaining".into(), "0".into()),
+                ("X-RateLimit-Reset".into(), reset.to_string()),
+            ]);
+        f.retry_after = Some(retry);
+        Err(f)
+    }
+
+    /// `GET /key`: the fleet's key, as OpenRouter describes one.
+    fn key_info(&self) -> Value {
+        let l = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        let day = self.wall_ms().div_euclid(86_400_000);
+        let today = if l.spent_today.0 == day { l.spent_today.1 } else { 0.0 };
+        json!({ "data": {
+            "label": "sk-sim-…fleet",
+            "limit": null,
+            "limit_reset": null,
+            "limit_remaining": null,
+            "include_byok_in_limit": false,
+            "usage": l.spent,
+            "usage_daily": today,
+            "is_free_tier": self.spec.free.is_free_tier,
+            "is_management_key": false,
+            "is_provisioning_key": false,
+            "expires_at": null,
+        }})
+    }
+
+    /// A generation served, by id.
+    fn generation(&self, id: &str) -> Option<Value> {
+        let l = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        l.generations.iter().rev().find(|(g, _)| g == id).map(|(_, v)| v.clone())
+    }
+
+    /// Keeps a served generation for `GET /generation?id=`.
+    fn keep_generation(&self, id: &str, record: Value, cost: f64) {
+        let mut l = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        l.spent += cost;
+        let day = self.wall_ms().div_euclid(86_400_000);
+        if l.spent_today.0 != day {
+            l.spent_today = (day, 0.0);
+        }
+        l.spent_today.1 += cost;
+        if l.generations.len() >= LEDGER_MAX {
+            l.generations.pop_front();
+        }
+        l.generations.push_back((id.to_string(), record));
     }
 
     /// The request's random stream, and a separate one for fault probabilities (so faults never
@@ -421,6 +526,25 @@ async fn dispatch(shared: &Shared, req: &Request, stream: &mut TcpStream) -> io:
                 }
             };
         }
+        if rest == "/key" {
+            return match method {
+                "GET" => send(stream, Response::json(200, &shared.key_info())).await,
+                _ => send(stream, not_allowed("GET")).await,
+            };
+        }
+        if rest == "/generation" {
+            if method != "GET" {
+                return send(stream, not_allowed("GET")).await;
+            }
+            let id = req.query("id").unwrap_or_default();
+            return match shared.generation(&id) {
+                Some(v) => send(stream, Response::json(200, &json!({ "data": v }))).await,
+                None => {
+                    let f = Failure::new(404, format!("Generation {id} not found"));
+                    send(stream, f.response()).await
+                }
+            };
+        }
         if rest == "/chat/completions" {
             if method != "POST" {
                 return send(stream, not_allowed("POST")).await;
@@ -541,6 +665,13 @@ async fn completions(
         Err(f) => return send(stream, reply(f)).await,
     };
     params.prefs.eu_only = eu;
+    // The platform's own limit on free models, before any provider is asked.
+    if direct.is_none()
+        && crate::free_tier::is_free(&params.model)
+        && let Err(f) = shared.take_free()
+    {
+        return send(stream, reply(f)).await;
+    }
     if !params.attached.is_empty() {
         params.ack = Some(acknowledge(std::mem::take(&mut params.attached)).await);
     }
@@ -608,11 +739,16 @@ async fn completions(
             }
             None => {
                 let g = Generation::new(shared, &params, c, style, &mut rng, fx.during);
-                return if params.stream {
+                let sent = if params.stream {
                     g.stream(shared, stream).await
                 } else {
                     g.respond(shared, stream).await
                 };
+                if style == Style::OpenRouter {
+                    let (record, cost) = g.record(sent.is_err());
+                    shared.keep_generation(&g.id, record, cost);
+                }
+                return sent;
             }
         }
     }
@@ -912,6 +1048,31 @@ impl<'a> Generation<'a> {
             gaps_ms,
             faults,
         }
+    }
+
+    /// What `GET /generation?id=` says of it, and its cost.
+    fn record(&self, cancelled: bool) -> (Value, f64) {
+        let u = self.usage();
+        let cost = u.cost.unwrap_or(0.0);
+        let v = json!({
+            "id": self.id,
+            "model": self.model_label,
+            "provider_name": self.provider.name,
+            "created_at": self.created,
+            "total_cost": cost,
+            "usage": cost,
+            "is_byok": false,
+            "tokens_prompt": u.prompt_tokens,
+            "tokens_completion": u.completion_tokens,
+            "native_tokens_prompt": u.prompt_tokens,
+            "native_tokens_completion": u.completion_tokens,
+            "latency": self.ttft_ms.round() as u64,
+            "generation_time": self.gaps_ms.iter().sum::<f64>().round() as u64,
+            "finish_reason": self.finish_reason,
+            "streamed": true,
+            "cancelled": cancelled,
+        });
+        (v, cost)
     }
 
     fn usage(&self) -> UsageOut {

@@ -27,6 +27,31 @@ pub struct FleetSpec {
     pub providers: Vec<Provider>,
     /// Optional model-level metadata (names, descriptions) for `/models`.
     pub models: Vec<ModelMeta>,
+    /// OpenRouter's limits on `:free` models, enforced by the aggregator.
+    pub free: FreeLimits,
+}
+
+/// The aggregator's limits on `:free` models (OpenRouter's: 20 a minute; 50 a day for a key
+/// that has bought less than $10 of credits, which is what `GET /key` says the fleet's key is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FreeLimits {
+    /// Requests a minute.
+    pub per_minute: u32,
+    /// Requests a UTC day.
+    pub per_day: u32,
+    /// What `GET /key` says of `is_free_tier` (true: the 50-a-day limit).
+    pub is_free_tier: bool,
+}
+
+impl Default for FreeLimits {
+    fn default() -> Self {
+        FreeLimits {
+            per_minute: crate::free_tier::PER_MINUTE,
+            per_day: crate::free_tier::PER_DAY_FREE,
+            is_free_tier: true,
+        }
+    }
 }
 
 /// One simulated upstream provider.
@@ -263,6 +288,8 @@ struct RawFleet {
     providers: Option<Spanned<Vec<Spanned<RawProvider>>>>,
     #[serde(default)]
     models: Vec<Spanned<RawMeta>>,
+    #[serde(default)]
+    free_limits: FreeLimits,
 }
 
 #[derive(Deserialize)]
@@ -495,6 +522,7 @@ impl Validator<'_> {
             api_key,
             providers,
             models,
+            free: raw.free_limits,
         })
     }
 
