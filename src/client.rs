@@ -622,6 +622,28 @@ impl HttpClient {
             .map(|l| l.data)
     }
 
+    /// The key's limit, usage and tier (OpenRouter's `GET /key`).
+    pub async fn key_info(
+        &self,
+        ep: &Endpoint,
+    ) -> Result<crate::wire::account::KeyInfo, ChatError> {
+        self.get_json::<crate::wire::account::KeyResponse>(ep, "key", "the key's details")
+            .await
+            .map(|r| r.data)
+    }
+
+    /// What one answer cost, as the gateway recorded it (OpenRouter's `GET /generation?id=`).
+    pub async fn generation(
+        &self,
+        ep: &Endpoint,
+        id: &str,
+    ) -> Result<crate::wire::account::Generation, ChatError> {
+        let path = format!("generation?id={}", percent_encode(id));
+        self.get_json::<crate::wire::account::GenerationResponse>(ep, &path, "the generation")
+            .await
+            .map(|r| r.data)
+    }
+
     /// The providers serving `model` (OpenRouter's `GET /models/{id}/endpoints`).
     pub async fn list_endpoints(
         &self,
@@ -706,6 +728,18 @@ impl HttpClient {
             })
         })
     }
+}
+
+/// `s` safe inside a URL's query: every byte but letters, digits and `-_.~` as `%XX`.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Merges runs of `Content` events into one, in place.

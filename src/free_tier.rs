@@ -51,7 +51,11 @@ impl Limits {
             per_minute: PER_MINUTE,
             // A key that has bought credits may still have bought less than $10, which the
             // key does not say: 1000 is what it gets once it has.
-            per_day: if is_free_tier { PER_DAY_FREE } else { PER_DAY_PAID },
+            per_day: if is_free_tier {
+                PER_DAY_FREE
+            } else {
+                PER_DAY_PAID
+            },
             from_key: true,
         }
     }
@@ -65,6 +69,10 @@ pub struct Counter {
     /// Those not yet saved.
     #[serde(skip)]
     unsaved: Vec<i64>,
+    /// The UTC day (days since 1970) the server said its daily limit was reached: its word
+    /// beats our count (requests from another machine count too).
+    #[serde(default)]
+    exhausted: Option<i64>,
 }
 
 /// Where the counts stand at a moment.
@@ -88,9 +96,16 @@ impl Counter {
     pub fn counts(&self, now: i64) -> Counts {
         let today = now.div_euclid(DAY_MS);
         Counts {
-            minute: self.stamps.iter().filter(|&&t| t > now - MINUTE_MS && t <= now).count()
-                as u32,
-            day: self.stamps.iter().filter(|&&t| t.div_euclid(DAY_MS) == today).count() as u32,
+            minute: self
+                .stamps
+                .iter()
+                .filter(|&&t| t > now - MINUTE_MS && t <= now)
+                .count() as u32,
+            day: self
+                .stamps
+                .iter()
+                .filter(|&&t| t.div_euclid(DAY_MS) == today)
+                .count() as u32,
         }
     }
 
@@ -99,12 +114,20 @@ impl Counter {
         let c = self.counts(now);
         l.per_minute
             .saturating_sub(c.minute)
-            .min(l.per_day.saturating_sub(c.day))
+            .min(self.room_today(now, l))
     }
 
     /// How many more can be sent today.
     pub fn room_today(&self, now: i64, l: Limits) -> u32 {
+        if self.exhausted == Some(now.div_euclid(DAY_MS)) {
+            return 0;
+        }
         l.per_day.saturating_sub(self.counts(now).day)
+    }
+
+    /// The server answered that today's limit is reached (`free-models-per-day`).
+    pub fn mark_exhausted(&mut self, now: i64) {
+        self.exhausted = Some(now.div_euclid(DAY_MS));
     }
 
     /// When the minute's window next has room (ms), if it is full now.
@@ -128,13 +151,17 @@ impl Counter {
     /// are left; `None` when they fit.
     pub fn warning(&self, now: i64, n: u32, l: Limits) -> Option<String> {
         let c = self.counts(now);
-        let day_left = l.per_day.saturating_sub(c.day);
+        let day_left = self.room_today(now, l);
         let minute_left = l.per_minute.saturating_sub(c.minute);
         let what = match n {
             1 => "1 :free request".to_string(),
             n => format!("{n} :free requests"),
         };
-        let assumed = if l.from_key { "" } else { " (assumed until the key says)" };
+        let assumed = if l.from_key {
+            ""
+        } else {
+            " (assumed until the key says)"
+        };
         if n > day_left {
             Some(format!(
                 "this takes {what}; {day_left} left today of {}{assumed}",
@@ -160,6 +187,7 @@ impl Counter {
 
     /// Takes in what another process saved (its requests are not ours to lose).
     fn merge(&mut self, saved: &Counter, now: i64) {
+        self.exhausted = self.exhausted.max(saved.exhausted);
         for t in &saved.stamps {
             if !self.stamps.contains(t) {
                 self.stamps.push(*t);
@@ -222,10 +250,20 @@ mod tests {
         for i in 0..20 {
             c.record(LATE - 5_000 + i * 100);
         }
-        assert_eq!(c.counts(LATE), Counts { minute: 20, day: 20 });
+        assert_eq!(
+            c.counts(LATE),
+            Counts {
+                minute: 20,
+                day: 20
+            }
+        );
         assert_eq!(c.room(LATE, l), 0, "the minute is full");
         assert_eq!(c.minute_frees_at(LATE, l), Some(LATE - 5_000 + MINUTE_MS));
-        assert!(c.warning(LATE, 1, l).unwrap().contains("0 left this minute of 20"));
+        assert!(
+            c.warning(LATE, 1, l)
+                .unwrap()
+                .contains("0 left this minute of 20")
+        );
         // 40 s later it is a new UTC day: the day starts afresh, the minute still counts.
         let next = LATE + 40_000;
         assert_eq!(c.counts(next), Counts { minute: 20, day: 0 });
@@ -243,8 +281,15 @@ mod tests {
         }
         let now = start + 48 * 61_000;
         let w = c.warning(now, 3, Limits::default()).unwrap();
-        assert_eq!(w, "this takes 3 :free requests; 2 left today of 50 (assumed until the key says)");
-        assert_eq!(c.warning(now, 3, Limits::for_key(false)), None, "1000 a day with credits");
+        assert_eq!(
+            w,
+            "this takes 3 :free requests; 2 left today of 50 (assumed until the key says)"
+        );
+        assert_eq!(
+            c.warning(now, 3, Limits::for_key(false)),
+            None,
+            "1000 a day with credits"
+        );
         assert_eq!(c.warning(now, 2, Limits::default()), None);
     }
 
@@ -261,7 +306,22 @@ mod tests {
         save(&path, &mut a, LATE).unwrap();
         save(&path, &mut b, LATE).unwrap();
         let again = load(&path).unwrap();
-        assert_eq!(again.counts(LATE).day, 3, "a restart sees both processes' requests");
+        assert_eq!(
+            again.counts(LATE).day,
+            3,
+            "a restart sees both processes' requests"
+        );
+        // The server's word that the day is used up survives too, until the next UTC day.
+        let mut c = again;
+        c.mark_exhausted(LATE);
+        save(&path, &mut c, LATE).unwrap();
+        let back = load(&path).unwrap();
+        assert_eq!(back.room_today(LATE, Limits::default()), 0);
+        assert_eq!(
+            back.room_today(LATE + 60_000, Limits::default()),
+            50,
+            "a new day"
+        );
         std::fs::write(&path, "{oops").unwrap();
         assert!(load(&path).unwrap_err().contains("damaged"));
         std::fs::remove_dir_all(&dir).unwrap();

@@ -9,12 +9,17 @@ use std::process::{Command, Output};
 
 /// The binary with no key, no user config, a fresh home and state directory.
 fn sy(dir: &Path, args: &[&str]) -> Output {
+    sy_in(dir, &common::fresh_state_dir(), args)
+}
+
+/// The same with a given state directory (what a restart keeps).
+fn sy_in(dir: &Path, state: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .env_remove("OPENROUTER_API_KEY")
         .env("HOME", dir.join("home"))
         .env("XDG_CONFIG_HOME", dir.join("home/.config"))
         .env("XDG_DATA_HOME", dir.join("home/.local/share"))
-        .env("SWITCHYARD_STATE_DIR", common::fresh_state_dir())
+        .env("SWITCHYARD_STATE_DIR", state)
         .current_dir(dir)
         .args(args)
         .output()
@@ -220,5 +225,99 @@ fn a_broken_case_and_a_failing_judge_are_reported_and_the_rest_completes() {
     );
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.starts_with("# Bake-off: 2 cases × 1 model"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bakeoff_past_the_free_tier_warns_stops_at_the_limit_and_the_count_survives_a_restart() {
+    let dir = workdir("free");
+    let fleet = format!(
+        "{}\n[[providers.models]]\nid = \"t/b:free\"\nprompt_price = 0\ncompletion_price = 0\nttft_ms = {{ mean = 5 }}\ntokens_per_sec = {{ mean = 4000 }}\n[free_limits]\nper_minute = 100\nper_day = 3\n",
+        FLEET
+    );
+    std::fs::write(dir.join("fleet.toml"), fleet).unwrap();
+    std::fs::write(
+        dir.join("cases.jsonl"),
+        "\"one\"\n\"two\"\n\"three\"\n\"four\"\n\"five\"\n",
+    )
+    .unwrap();
+    let state = common::fresh_state_dir();
+    let args = [
+        "--fleet",
+        "fleet.toml",
+        "bakeoff",
+        "--cases",
+        "cases.jsonl",
+        "-m",
+        "t/a",
+        "-m",
+        "t/b:free",
+        "--report",
+        "r.json",
+    ];
+    let out = sy_in(&dir, &state, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "partial: {stderr}");
+    // The key says "free tier" (50 a day); the fleet's own day limit is 3, and its 429 stops
+    // the free lane: the server's word beats our count.
+    assert!(
+        stderr.contains("stopped at the free tier's limit"),
+        "{stderr}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    assert!(
+        r["partial"].as_str().unwrap().contains("free tier's limit"),
+        "{}",
+        r["partial"]
+    );
+    let finish = |m: &str| -> Vec<String> {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["model"] == m)
+            .map(|row| row["finish"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        finish("t/a"),
+        ["complete"; 5],
+        "the paid model answers every case"
+    );
+    let free = finish("t/b:free");
+    assert_eq!(
+        free.iter().filter(|f| *f == "complete").count(),
+        3,
+        "{free:?}"
+    );
+    let refused = free.iter().filter(|f| *f == "error").count();
+    assert!(
+        (1..=2).contains(&refused),
+        "the 429s in flight when it stopped: {free:?}"
+    );
+    assert_eq!(
+        free.iter().filter(|f| *f == "skipped").count(),
+        2 - refused,
+        "{free:?}"
+    );
+
+    // After a restart the day's count is still there: no :free request is sent at all.
+    let out = sy_in(&dir, &state, &args);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("free tier: this takes 5 :free requests; 0 left today of 50"),
+        "warned before it starts: {stderr}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    let skipped = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["model"] == "t/b:free" && row["finish"] == "skipped")
+        .count();
+    assert_eq!(skipped, 5);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -787,7 +787,8 @@ async fn shutdown_closes_the_port() {
 
 #[tokio::test]
 async fn free_models_are_held_to_the_free_tier_limits_per_minute_and_per_day() {
-    let spec = format!("{FLEET}\n[free_limits]\nper_minute = 3\nper_day = 5\nis_free_tier = true\n");
+    let spec =
+        format!("{FLEET}\n[free_limits]\nper_minute = 3\nper_day = 5\nis_free_tier = true\n");
     let f = fleet_from(&spec).await;
     let url = format!("{}/chat/completions", f.base_url());
     let free = "meta-llama/llama-3.3-70b-instruct:free";
@@ -804,7 +805,10 @@ async fn free_models_are_held_to_the_free_tier_limits_per_minute_and_per_day() {
     assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
     assert!(resp.headers().contains_key("retry-after"));
     let v = json_of(resp).await;
-    assert_eq!(v["error"]["message"], "Rate limit exceeded: free-models-per-min");
+    assert_eq!(
+        v["error"]["message"],
+        "Rate limit exceeded: free-models-per-min"
+    );
     // Paid models are not limited.
     assert_eq!(post(&url, &chat(MINI, false)).await.status(), 200);
     // A minute on, two more fit before the day's 5 are used.
@@ -829,12 +833,22 @@ async fn free_models_are_held_to_the_free_tier_limits_per_minute_and_per_day() {
 #[tokio::test]
 async fn a_generation_can_be_looked_up_by_its_id_with_the_cost_its_usage_said() {
     let f = fleet().await;
-    let v = json_of(post(&format!("{}/chat/completions", f.base_url()), &chat(MINI, false)).await).await;
+    let v = json_of(
+        post(
+            &format!("{}/chat/completions", f.base_url()),
+            &chat(MINI, false),
+        )
+        .await,
+    )
+    .await;
     let id = v["id"].as_str().unwrap();
     let g = json_of(get(&format!("{}/generation?id={id}", f.base_url())).await).await;
     assert_eq!(g["data"]["id"], id);
     assert_eq!(g["data"]["total_cost"], v["usage"]["cost"]);
-    assert_eq!(g["data"]["tokens_completion"], v["usage"]["completion_tokens"]);
+    assert_eq!(
+        g["data"]["tokens_completion"],
+        v["usage"]["completion_tokens"]
+    );
     assert_eq!(g["data"]["cancelled"], false);
     let missing = get(&format!("{}/generation?id=gen-nope", f.base_url())).await;
     assert_eq!(missing.status(), 404);

@@ -218,17 +218,144 @@ pub fn row_of(case: &Case, model: &str, a: &Answer, catalog: &[Model]) -> Row {
     }
 }
 
+/// The free tier's state for one run: the counter kept in the state directory and the limits
+/// the key says apply.
+struct FreeTier {
+    counter: crate::free_tier::Counter,
+    limits: crate::free_tier::Limits,
+    path: Option<PathBuf>,
+}
+
+impl FreeTier {
+    /// Where a gateway routes (its `:free` limits apply): the counter and the key's limits,
+    /// with a warning when the run needs more `:free` requests than today has left.
+    async fn start(
+        source: &Source,
+        client: &crate::client::HttpClient,
+        opts: &BakeoffOptions,
+        cases: usize,
+    ) -> Option<FreeTier> {
+        let free_models = opts
+            .models
+            .iter()
+            .filter(|m| crate::free_tier::is_free(m))
+            .count();
+        let judge_free = opts.judge.as_deref().is_some_and(crate::free_tier::is_free);
+        if source.router.is_some() || (free_models == 0 && !judge_free) {
+            return None;
+        }
+        let key = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            client.key_info(&source.endpoint),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok);
+        let limits = match key.and_then(|k| k.is_free_tier) {
+            Some(free) => crate::free_tier::Limits::for_key(free),
+            None => crate::free_tier::Limits::default(),
+        };
+        let path = crate::free_tier::path();
+        let counter = match path.as_deref().map(crate::free_tier::load) {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                eprintln!("switchyard: {e}");
+                Default::default()
+            }
+            None => Default::default(),
+        };
+        let needed = (cases * (free_models + usize::from(judge_free) * opts.models.len())) as u32;
+        let now = crate::free_tier::now_ms();
+        if needed > counter.room_today(now, limits) {
+            if let Some(w) = counter.warning(now, needed, limits) {
+                eprintln!(
+                    "switchyard: free tier: {w}; the bake-off stops asking :free models at the limit and reports what it has, marked partial"
+                );
+            }
+        } else if needed > limits.per_minute {
+            eprintln!(
+                "switchyard: free tier: {needed} :free requests are paced to {} a minute",
+                limits.per_minute
+            );
+        }
+        Some(FreeTier {
+            counter,
+            limits,
+            path,
+        })
+    }
+
+    fn save(&mut self) {
+        if let Some(p) = &self.path
+            && let Err(e) = crate::free_tier::save(p, &mut self.counter, crate::free_tier::now_ms())
+        {
+            eprintln!("switchyard: {e}");
+        }
+    }
+}
+
+/// Whether an error is the gateway saying today's free-model requests are used up.
+fn is_day_limit(error: &str) -> bool {
+    error.contains("free-models-per-day")
+}
+
+/// Replaces each answered row's cost with the gateway's record of its generation, where it has
+/// one (a record may lag the stream's end by a moment: each is asked up to three times).
+async fn exact_costs(
+    client: &crate::client::HttpClient,
+    ep: &crate::client::Endpoint,
+    rows: &mut [Row],
+) {
+    use futures_util::StreamExt;
+    let asks: Vec<(usize, String)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.ok())
+        .filter_map(|(i, r)| r.generation_id.clone().map(|g| (i, g)))
+        .collect();
+    let found: Vec<(usize, Option<f64>)> = futures_util::stream::iter(asks)
+        .map(|(i, id)| async move {
+            for attempt in 0..3u64 {
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                }
+                let got = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    client.generation(ep, &id),
+                )
+                .await;
+                if let Ok(Ok(g)) = got {
+                    return (i, g.total_cost);
+                }
+            }
+            (i, None)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (i, cost) in found {
+        if let Some(c) = cost {
+            rows[i].cost = Some(c);
+            rows[i].cost_from = CostFrom::Generation;
+        }
+    }
+}
+
 /// Picks the next job: the lane (model; the judge is a lane of its own) with the fewest
 /// requests in flight, ties to the earliest, so every model keeps one going.
-fn next_job(lanes: &mut [VecDeque<Job>], in_flight: &[usize]) -> Option<(usize, Job)> {
+fn next_job(
+    lanes: &mut [VecDeque<Job>],
+    in_flight: &[usize],
+    blocked: &[bool],
+) -> Option<(usize, Job)> {
     let lane = (0..lanes.len())
-        .filter(|&l| !lanes[l].is_empty())
+        .filter(|&l| !lanes[l].is_empty() && !blocked.get(l).copied().unwrap_or(false))
         .min_by_key(|&l| in_flight[l])?;
     lanes[lane].pop_front().map(|j| (lane, j))
 }
 
 /// Runs the bake-off; returns the exit code (0 done, 1 partial, 2 bad input).
-pub async fn run(opts: BakeoffOptions, source: &Source) -> i32 {
+pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
     let formats = match opts
         .reports
         .iter()
@@ -292,7 +419,7 @@ pub async fn run(opts: BakeoffOptions, source: &Source) -> i32 {
     // Each case's files are read and checked before anything is sent; a case whose file cannot
     // be attached is reported and left out.
     let mut cases: Vec<(Case, crate::attach::Files)> = Vec::new();
-    'cases: for c in opts.cases.cases {
+    'cases: for c in std::mem::take(&mut opts.cases.cases) {
         let mut files = Vec::new();
         let mut already = 0;
         for p in &c.attachments {
@@ -379,11 +506,56 @@ pub async fn run(opts: BakeoffOptions, source: &Source) -> i32 {
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
 
+    // The free tier: where a gateway routes, `:free` models are paced to the minute's limit and
+    // stop at the day's, so the other models' answers still come.
+    let lane_free: Vec<bool> = models
+        .iter()
+        .chain(&opts.judge)
+        .map(|m| crate::free_tier::is_free(m))
+        .chain(std::iter::repeat(false))
+        .take(n_models + 1)
+        .collect();
+    let mut free = FreeTier::start(source, &client, &opts, cases.len()).await;
+
     loop {
-        while running.len() < concurrency && partial.is_none() {
-            let Some((lane, job)) = next_job(&mut lanes, &in_flight) else {
+        while running.len() < concurrency {
+            let now = crate::free_tier::now_ms();
+            let blocked: Vec<bool> = lane_free
+                .iter()
+                .map(|&f| {
+                    f && free
+                        .as_ref()
+                        .is_some_and(|t| t.counter.room(now, t.limits) == 0)
+                })
+                .collect();
+            if let Some(t) = &free
+                && t.counter.room_today(now, t.limits) == 0
+            {
+                // The day's limit: the free lanes' remaining jobs stay `skipped`.
+                let mut left = 0;
+                for (l, lane) in lanes.iter_mut().enumerate() {
+                    if lane_free[l] && !lane.is_empty() {
+                        left += lane.len();
+                        lane.clear();
+                    }
+                }
+                if left > 0 {
+                    let why = format!(
+                        "stopped at the free tier's limit of {} :free requests a day; {left} requests to :free models not sent",
+                        t.limits.per_day
+                    );
+                    eprintln!("switchyard: {why}");
+                    partial = Some(why);
+                }
+            }
+            let Some((lane, job)) = next_job(&mut lanes, &in_flight, &blocked) else {
                 break;
             };
+            if lane_free[lane]
+                && let Some(t) = &mut free
+            {
+                t.counter.record(now);
+            }
             let request = match job {
                 Job::Answer { case, model } => {
                     let (c, files) = &cases[case];
@@ -443,10 +615,23 @@ pub async fn run(opts: BakeoffOptions, source: &Source) -> i32 {
             in_flight[lane] += 1;
             next_id += 1;
         }
-        if running.is_empty() {
+        // A free lane waiting for the minute to pass wakes the loop when it has.
+        let wake = free.as_ref().and_then(|t| {
+            let now = crate::free_tier::now_ms();
+            let waiting = lanes
+                .iter()
+                .enumerate()
+                .any(|(l, q)| lane_free[l] && !q.is_empty());
+            waiting
+                .then(|| t.counter.minute_frees_at(now, t.limits))
+                .flatten()
+                .map(|at| std::time::Duration::from_millis((at - now).max(1) as u64))
+        });
+        if running.is_empty() && wake.is_none() {
             break;
         }
         let (lane, job, answer) = tokio::select! {
+            _ = tokio::time::sleep(wake.unwrap_or(std::time::Duration::from_secs(3600))), if wake.is_some() => continue,
             got = rx.recv() => match got {
                 Some((id, a)) => match running.remove(&id) {
                     Some((lane, job)) => (lane, job, a),
@@ -454,7 +639,7 @@ pub async fn run(opts: BakeoffOptions, source: &Source) -> i32 {
                 },
                 None => break,
             },
-            _ = &mut ctrl_c, if partial.is_none() => {
+            _ = &mut ctrl_c => {
                 partial = Some("interrupted (Ctrl+C); the answers in flight were cancelled".into());
                 rt.cancel_all();
                 running.clear();
@@ -483,6 +668,11 @@ pub async fn run(opts: BakeoffOptions, source: &Source) -> i32 {
             Job::Answer { case, model } => {
                 let row = case * n_models + model;
                 rows[row] = row_of(&cases[case].0, &models[model], &answer, &catalog);
+                if let Some(t) = &mut free
+                    && rows[row].error.as_deref().is_some_and(is_day_limit)
+                {
+                    t.counter.mark_exhausted(crate::free_tier::now_ms());
+                }
                 if !rows[row].ok() {
                     failed += 1;
                 }
@@ -519,6 +709,13 @@ pub async fn run(opts: BakeoffOptions, source: &Source) -> i32 {
     }
     if progress {
         let _ = writeln!(std::io::stderr());
+    }
+    if let Some(t) = &mut free {
+        t.save();
+    }
+    // A gateway's own record of each generation is the exact cost.
+    if source.router.is_none() {
+        exact_costs(&client, &source.endpoint, &mut rows).await;
     }
     let report = Report {
         started: started_at,
@@ -624,15 +821,25 @@ mod tests {
             .collect();
         let mut in_flight = vec![0; 3];
         let mut picked = Vec::new();
+        let open = [false; 3];
         for _ in 0..3 {
-            let (l, _) = next_job(&mut lanes, &in_flight).unwrap();
+            let (l, _) = next_job(&mut lanes, &in_flight, &open).unwrap();
             in_flight[l] += 1;
             picked.push(l);
         }
         assert_eq!(picked, [0, 1, 2]);
         // Lane 1 finishes first: its next case goes next, not lane 0's second.
         in_flight[1] -= 1;
-        assert_eq!(next_job(&mut lanes, &in_flight).unwrap().0, 1);
+        assert_eq!(next_job(&mut lanes, &in_flight, &open).unwrap().0, 1);
+        // A lane the free tier holds back is passed over while others have work.
+        in_flight[1] += 1;
+        in_flight[0] -= 1;
+        assert_eq!(
+            next_job(&mut lanes, &in_flight, &[true, false, false])
+                .unwrap()
+                .0,
+            1
+        );
     }
 
     #[test]

@@ -19,8 +19,6 @@ pub struct Failure {
     pub metadata: Option<Value>,
     /// `Retry-After` seconds, for 429/503.
     pub retry_after: Option<u64>,
-    /// Other headers (a platform 429's `X-RateLimit-*`).
-    pub headers: Vec<(String, String)>,
 }
 
 impl Failure {
@@ -31,15 +29,9 @@ impl Failure {
             message: message.into(),
             metadata: None,
             retry_after: None,
-            headers: Vec::new(),
         }
     }
 
-    /// Adds response headers.
-    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
-        self.headers.extend(headers);
-        self
-    }
 
     /// A 400 for a malformed request.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -101,8 +93,12 @@ impl Failure {
             Some(s) => r.with_header("Retry-After", s.to_string()),
             None => r,
         };
-        for (k, v) in &self.headers {
-            r = r.with_header(k, v.clone());
+        // A platform 429 names its limit in `metadata.headers`; the response carries them too.
+        let headers = self.metadata.as_ref().and_then(|m| m.get("headers")?.as_object());
+        for (k, v) in headers.into_iter().flatten() {
+            if let Some(v) = v.as_str() {
+                r = r.with_header(k, v);
+            }
         }
         r
     }
@@ -700,7 +696,6 @@ mod tests {
         assert_eq!(b["user_id"], USER_ID);
         let r = Failure {
             retry_after: Some(7),
-            headers: Vec::new(),
             ..f
         }
         .response();

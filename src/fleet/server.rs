@@ -120,7 +120,10 @@ impl Shared {
             return Ok(());
         };
         let extra = if kind == "free-models-per-day" && self.spec.free.is_free_tier {
-            format!(". Add 10 credits to unlock {} free model requests per day", crate::free_tier::PER_DAY_PAID)
+            format!(
+                ". Add 10 credits to unlock {} free model requests per day",
+                crate::free_tier::PER_DAY_PAID
+            )
         } else {
             String::new()
         };
@@ -131,12 +134,7 @@ impl Shared {
             "X-RateLimit-Reset": reset.to_string(),
         });
         let mut f = Failure::new(429, format!("Rate limit exceeded: {kind}{extra}"))
-            .with_metadata(json!({ "headers": headers }))
-            .with_headers(vec![
-                ("X-RateLimit-Limit".into(), limit.to_string()),
-                ("X-RateLimit-Remaining".into(), "0".into()),
-                ("X-RateLimit-Reset".into(), reset.to_string()),
-            ]);
+            .with_metadata(json!({ "headers": headers }));
         f.retry_after = Some(retry);
         Err(f)
     }
@@ -145,7 +143,11 @@ impl Shared {
     fn key_info(&self) -> Value {
         let l = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
         let day = self.wall_ms().div_euclid(86_400_000);
-        let today = if l.spent_today.0 == day { l.spent_today.1 } else { 0.0 };
+        let today = if l.spent_today.0 == day {
+            l.spent_today.1
+        } else {
+            0.0
+        };
         json!({ "data": {
             "label": "sk-sim-…fleet",
             "limit": null,
@@ -164,7 +166,11 @@ impl Shared {
     /// A generation served, by id.
     fn generation(&self, id: &str) -> Option<Value> {
         let l = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-        l.generations.iter().rev().find(|(g, _)| g == id).map(|(_, v)| v.clone())
+        l.generations
+            .iter()
+            .rev()
+            .find(|(g, _)| g == id)
+            .map(|(_, v)| v.clone())
     }
 
     /// Keeps a served generation for `GET /generation?id=`.

@@ -1,5 +1,6 @@
 //! The OpenRouter / OpenAI-compatible wire protocol: request, stream chunk, error and catalog types.
 
+pub mod account;
 pub mod catalog;
 pub mod chunk;
 pub mod error;
