@@ -107,6 +107,23 @@ pub async fn run(
             let _ = tx.send(Msg::Catalog(res));
         });
     }
+    // Where a gateway routes, its free-tier limits apply: the day's count so far, then the key's.
+    if source.router.is_none() {
+        let counter = match crate::free_tier::path().map(|p| crate::free_tier::load(&p)) {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                let _ = tx.send(Msg::Notice(e, crate::app::state::Level::Error));
+                Default::default()
+            }
+            None => Default::default(),
+        };
+        app.free = Some(crate::app::state::FreeState {
+            counter,
+            asking: true,
+            ..Default::default()
+        });
+        fetch_key(&rt, &source, &tx);
+    }
     // The panes' models, so F6 lists their providers before the first answer.
     for p in &app.panes {
         rt.learn(&p.model);
@@ -142,11 +159,11 @@ pub async fn run(
             msg = rx.recv(), if !dirty => {
                 let Some(msg) = msg else { break Ok(()) };
                 input_dirty |= is_input(&msg);
-                let mut fx = update(&mut app, msg);
+                let mut fx = step(&mut app, msg);
                 // Drain whatever else is queued so a burst of tokens costs one frame.
                 while let Ok(m) = rx.try_recv() {
                     input_dirty |= is_input(&m);
-                    fx.extend(update(&mut app, m));
+                    fx.extend(step(&mut app, m));
                 }
                 let stop = fx.iter().any(|e| matches!(e, Effect::Suspend));
                 for e in fx {
@@ -164,7 +181,7 @@ pub async fn run(
                 // Take in everything that queued up while the frame was pending, then draw.
                 let mut fx = Vec::new();
                 while let Ok(m) = rx.try_recv() {
-                    fx.extend(update(&mut app, m));
+                    fx.extend(step(&mut app, m));
                 }
                 let stop = fx.iter().any(|e| matches!(e, Effect::Suspend));
                 for e in fx {
@@ -190,7 +207,7 @@ pub async fn run(
                 input_dirty = false;
             }
             _ = ticker.tick(), if busy => {
-                update(&mut app, Msg::Tick);
+                step(&mut app, Msg::Tick);
                 dirty = true;
             }
         }
@@ -220,6 +237,25 @@ fn is_input(m: &Msg) -> bool {
 }
 
 /// The history writer and the prompts it has yet to confirm, per request.
+/// One message through `update`, with the wall clock read first (update itself reads none).
+fn step(app: &mut App, msg: Msg) -> Vec<Effect> {
+    app.now_ms = crate::free_tier::now_ms();
+    update(app, msg)
+}
+
+/// Asks the gateway for the key's limits and usage; the answer comes back as `Msg::KeyInfo`.
+fn fetch_key(rt: &Runtime, source: &Source, tx: &mpsc::UnboundedSender<Msg>) {
+    let (client, ep, tx) = (rt.client().clone(), source.endpoint.clone(), tx.clone());
+    tokio::spawn(async move {
+        let got = tokio::time::timeout(Duration::from_secs(15), client.key_info(&ep)).await;
+        let res = match got {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err("GET /key did not answer in 15 s".into()),
+        };
+        let _ = tx.send(Msg::KeyInfo(res));
+    });
+}
+
 struct History {
     writer: Option<crate::history::writer::Writer>,
     ready: std::collections::HashMap<u64, tokio::sync::watch::Receiver<bool>>,
@@ -391,6 +427,18 @@ fn run_effect(
                 let _ = tx.send(Msg::Notice(msg, level));
             });
         }
+        Effect::SaveFreeTier(mut counter) => {
+            if let Some(path) = crate::free_tier::path() {
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let now = crate::free_tier::now_ms();
+                    if let Err(e) = crate::free_tier::save(&path, &mut counter, now) {
+                        let _ = tx.send(Msg::Notice(e, crate::app::state::Level::Error));
+                    }
+                });
+            }
+        }
+        Effect::FetchKey => fetch_key(rt, source, tx),
         Effect::SaveSettings(saved) => {
             if let Some(path) = crate::settings_store::path() {
                 let tx = tx.clone();

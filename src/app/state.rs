@@ -482,8 +482,27 @@ pub struct App {
     pub attach_keep_bytes: u64,
     /// How pictures are drawn in this terminal (half-blocks unless it says it can do better).
     pub image_picker: ratatui_image::picker::Picker,
+    /// The free tier's count and limits, where a gateway routes (its `:free` limits apply).
+    pub free: Option<FreeState>,
+    /// The prompt a free-tier warning held back: sending it again sends it anyway.
+    pub free_confirm: Option<String>,
+    /// Wall time in ms, set before each message (so `update` stays a function of its input).
+    pub now_ms: i64,
     next_pane: PaneId,
     next_req: ReqId,
+}
+
+/// The free tier as the workbench sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FreeState {
+    /// `:free` requests sent (by every Switchyard on this machine, as of the last load).
+    pub counter: crate::free_tier::Counter,
+    /// The limits that apply (the key's, once `GET /key` has answered).
+    pub limits: crate::free_tier::Limits,
+    /// What `GET /key` said last.
+    pub key: Option<crate::wire::account::KeyInfo>,
+    /// A `GET /key` is on its way.
+    pub asking: bool,
 }
 
 /// Whether this run keeps history.
@@ -583,6 +602,9 @@ impl App {
             attach_limits: Default::default(),
             image_picker: ratatui_image::picker::Picker::halfblocks(),
             attach_keep_bytes: 32 << 20,
+            free: None,
+            free_confirm: None,
+            now_ms: 0,
             next_pane: 1,
             next_req: 1,
         };

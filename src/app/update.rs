@@ -45,6 +45,8 @@ pub enum Msg {
     },
     /// The source's catalog arrived (or failed).
     Catalog(Result<Vec<Model>, String>),
+    /// What `GET /key` said (or why it could not).
+    KeyInfo(Result<crate::wire::account::KeyInfo, String>),
     /// Local routing started an attempt on an endpoint.
     Attempt {
         /// Pane.
@@ -163,6 +165,10 @@ pub enum Effect {
     },
     /// Keep the panels' settings for the next run.
     SaveSettings(Box<crate::settings_store::SavedSettings>),
+    /// Save the free tier's count (merged with what another process saved).
+    SaveFreeTier(Box<crate::free_tier::Counter>),
+    /// Ask the gateway for the key's limits and usage (`GET /key`); answered by `Msg::Key`.
+    FetchKey,
     /// Give the terminal back and stop until `fg` (SIGTSTP), then take it again and redraw.
     Suspend,
     /// Leave.
@@ -204,6 +210,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Ended { pane, req, outcome } => on_ended(app, pane, req, *outcome, &mut fx),
         Msg::Catalog(Ok(models)) => app.catalog = models,
         Msg::Catalog(Err(e)) => app.notify(format!("model list unavailable: {e}"), Level::Error),
+        Msg::KeyInfo(k) => {
+            if let Some(f) = &mut app.free {
+                f.asking = false;
+                // Without an answer the stricter assumption stands.
+                if let Ok(k) = k {
+                    if let Some(tier) = k.is_free_tier {
+                        f.limits = crate::free_tier::Limits::for_key(tier);
+                    }
+                    f.key = Some(k);
+                }
+            }
+        }
         Msg::Notice(m, l) => app.notify(m, l),
         Msg::History(e) => on_history(app, *e),
         Msg::Attached(r) => super::attach_view::on_attached(app, r),
@@ -534,6 +552,30 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
         Target::All => (0..app.panes.len()).collect(),
         Target::Focused => vec![app.focus.min(app.panes.len() - 1)],
     };
+    // Before a send would pass the free tier's limit, say so once; the same prompt again goes.
+    if let Some(f) = &app.free {
+        let n = targets
+            .iter()
+            .filter(|&&i| crate::free_tier::is_free(&app.panes[i].model))
+            .count() as u32;
+        let warning = (n > 0)
+            .then(|| f.counter.warning(app.now_ms, n, f.limits))
+            .flatten();
+        if let Some(w) = warning
+            && app.free_confirm.as_deref() != Some(prompt.as_str())
+        {
+            app.free_confirm = Some(prompt);
+            app.notify(
+                format!(
+                    "free tier: {w}; {} again sends anyway",
+                    key_for(Action::Send)
+                ),
+                Level::Error,
+            );
+            return;
+        }
+    }
+    app.free_confirm = None;
     let mut started = Vec::new();
     let mut busy = Vec::new();
     let first = fx.len();
@@ -726,6 +768,7 @@ fn start_turn(
     }
     pane.turns.push(turn);
     pane.scroll = Scroll::Follow;
+    let free = crate::free_tier::is_free(&pane.model);
     fx.push(Effect::Start {
         pane: pane.id,
         req,
@@ -734,6 +777,10 @@ fn start_turn(
         affinity,
         eu: pane.settings.eu,
     });
+    if free && let Some(f) = &mut app.free {
+        f.counter.record(app.now_ms);
+        fx.push(Effect::SaveFreeTier(Box::new(f.counter.clone())));
+    }
 }
 
 /// Why pane `idx`'s model cannot be sent these images, when the catalog says it reads none
@@ -1106,6 +1153,20 @@ fn merge_served(into: &mut crate::wire::chunk::ServedBy, from: crate::wire::chun
 }
 
 fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer, fx: &mut Vec<Effect>) {
+    if let Some(f) = &mut app.free {
+        // The gateway's word that today's free requests are used up beats our count.
+        if let Err(e) = &outcome.result
+            && e.to_string().contains("free-models-per-day")
+        {
+            f.counter.mark_exhausted(app.now_ms);
+            fx.push(Effect::SaveFreeTier(Box::new(f.counter.clone())));
+        }
+        // The key's usage (and tier) after each answer.
+        if !f.asking {
+            f.asking = true;
+            fx.push(Effect::FetchKey);
+        }
+    }
     let on = app.recording == Recording::On;
     let Some(turn) = active_turn(app, pane, req) else {
         return;
@@ -1266,6 +1327,82 @@ mod tests {
         for p in engines {
             assert_eq!(p, Some(vec![Plugin::file_parser(PdfEngine::CloudflareAi)]));
         }
+    }
+
+    #[test]
+    fn a_broadcast_past_the_free_tier_warns_once_and_the_same_prompt_again_sends() {
+        let mut app = App::new(
+            &["m/a:free".into(), "m/b:free".into(), "m/c".into()],
+            "test",
+        );
+        app.now_ms = 1_796_200_000_000;
+        let mut free = crate::app::state::FreeState::default();
+        for i in 0..49 {
+            free.counter.record(app.now_ms - 3_600_000 + i * 61_000);
+        }
+        app.free = Some(free);
+        typed(&mut app, "hello");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(started(&fx).is_empty(), "held back");
+        let (msg, _) = app.notice.clone().unwrap();
+        assert!(
+            msg.contains("this takes 2 :free requests; 1 left today of 50"),
+            "{msg}"
+        );
+        assert_eq!(app.composer_text(), "hello", "the prompt is kept");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert_eq!(started(&fx).len(), 3, "sent anyway");
+        let saves = fx
+            .iter()
+            .filter(|e| matches!(e, Effect::SaveFreeTier(_)))
+            .count();
+        assert_eq!(saves, 2, "one per :free request");
+        let f = app.free.as_ref().unwrap();
+        assert_eq!(f.counter.counts(app.now_ms).day, 51);
+    }
+
+    #[test]
+    fn the_keys_tier_sets_the_day_limit_and_a_per_day_refusal_stops_the_count() {
+        let mut app = App::new(&["m/a:free".into()], "test");
+        app.now_ms = 1_796_200_000_000;
+        app.free = Some(Default::default());
+        update(
+            &mut app,
+            Msg::KeyInfo(Ok(crate::wire::account::KeyInfo {
+                is_free_tier: Some(false),
+                ..Default::default()
+            })),
+        );
+        let f = app.free.as_ref().unwrap();
+        assert_eq!(f.limits.per_day, crate::free_tier::PER_DAY_PAID);
+        typed(&mut app, "hi");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        let refusal = Answer {
+            text: String::new(),
+            served: Default::default(),
+            usage: None,
+            timings: Timings::default(),
+            result: Err(ChatError::Api(crate::wire::error::ApiError {
+                status: Some(429),
+                message: "Rate limit exceeded: free-models-per-day".into(),
+                ..Default::default()
+            })),
+        };
+        let fx = update(
+            &mut app,
+            Msg::Ended {
+                pane,
+                req,
+                outcome: Box::new(refusal),
+            },
+        );
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::FetchKey)),
+            "usage asked again"
+        );
+        let f = app.free.as_ref().unwrap();
+        assert_eq!(f.counter.room_today(app.now_ms, f.limits), 0);
     }
 
     fn app3() -> App {

@@ -32,7 +32,6 @@ impl Failure {
         }
     }
 
-
     /// A 400 for a malformed request.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, message)
@@ -94,7 +93,10 @@ impl Failure {
             None => r,
         };
         // A platform 429 names its limit in `metadata.headers`; the response carries them too.
-        let headers = self.metadata.as_ref().and_then(|m| m.get("headers")?.as_object());
+        let headers = self
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("headers")?.as_object());
         for (k, v) in headers.into_iter().flatten() {
             if let Some(v) = v.as_str() {
                 r = r.with_header(k, v);

@@ -118,6 +118,34 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
         ));
         left.push(Span::raw(" "));
     }
+    // The free tier, while it matters: a pane on a `:free` model, or requests already counted.
+    if let Some(f) = &app.free {
+        let c = f.counter.counts(app.now_ms);
+        let on_free = app
+            .panes
+            .iter()
+            .any(|p| crate::free_tier::is_free(&p.model));
+        if on_free || c.day > 0 {
+            let room = f.counter.room(app.now_ms, f.limits);
+            let style = match room {
+                0 => th.ui.error,
+                r if r * 5 <= f.limits.per_minute => th.ui.warn,
+                _ => th.ui.chip,
+            };
+            let day_left = f.counter.room_today(app.now_ms, f.limits);
+            left.push(Span::styled(
+                format!(
+                    " free {}/{} min · {}/{} day ",
+                    c.minute,
+                    f.limits.per_minute,
+                    f.limits.per_day - day_left.min(f.limits.per_day),
+                    f.limits.per_day
+                ),
+                style,
+            ));
+            left.push(Span::raw(" "));
+        }
+    }
     // What this run has cost so far, beside the source.
     let run = app.run;
     if run.tokens > 0 {
