@@ -19,7 +19,8 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Whether requests for `model` count against the free tier.
 pub fn is_free(model: &str) -> bool {
-    model.ends_with(":free")
+    // `openrouter/free` routes to free models and is held to their limits.
+    model.ends_with(":free") || model == "openrouter/free"
 }
 
 /// The limits that apply.

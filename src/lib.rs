@@ -4,6 +4,7 @@ pub mod app;
 pub mod ask;
 pub mod attach;
 pub mod bakeoff;
+pub mod catalog_query;
 pub mod cli;
 pub mod client;
 pub mod clipboard;

@@ -251,3 +251,101 @@ fn openai_style_list_parses() {
     assert_eq!(models[0].created, Some(1_700_000_000));
     assert_eq!(fuzzy_filter(&models, "llama")[0].id, "llama3.1:8b");
 }
+
+/// The ids the raw JSON says pass `keep`, in catalog order (the browser's filters, recomputed
+/// from the snapshot's own fields without Switchyard's types).
+fn raw_ids(keep: impl Fn(&serde_json::Value) -> bool) -> Vec<String> {
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(MODELS).unwrap()).unwrap();
+    raw["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| keep(m))
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn browse(line: &str, sort: switchyard::catalog_query::Sort) -> Vec<String> {
+    let q = switchyard::catalog_query::parse(line);
+    switchyard::catalog_query::run(&CATALOG, &q, sort)
+        .into_iter()
+        .map(|m| m.id.clone())
+        .collect()
+}
+
+#[test]
+fn the_browsers_filters_match_what_the_snapshot_says() {
+    use switchyard::catalog_query::Sort::Relevance;
+    let num = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<f64>().ok());
+    let params = |m: &serde_json::Value, p: &str| {
+        m["supported_parameters"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == p))
+    };
+    // Free: zero-priced and answering only in text (Lyria's 0/0 music bills per clip).
+    let free = browse("free", Relevance);
+    assert_eq!(free.len(), 31);
+    assert_eq!(
+        free,
+        raw_ids(|m| num(&m["pricing"]["prompt"]) == Some(0.0)
+            && num(&m["pricing"]["completion"]) == Some(0.0)
+            && m["architecture"]["output_modalities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o == "text"))
+    );
+    assert_eq!(
+        browse("img tools", Relevance),
+        raw_ids(|m| m["architecture"]["input_modalities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "image")
+            && params(m, "tools"))
+    );
+    assert_eq!(
+        browse("ctx>1m", Relevance),
+        raw_ids(|m| m["context_length"].as_u64().is_some_and(|c| c >= 1_000_000))
+    );
+    assert_eq!(
+        browse("@google $<0.5", Relevance),
+        raw_ids(|m| m["id"].as_str().unwrap().starts_with("google/")
+            && num(&m["pricing"]["prompt"]).is_some_and(|p| p >= 0.0 && p * 1e6 <= 0.5))
+    );
+    assert_eq!(
+        browse("json", Relevance),
+        raw_ids(|m| params(m, "structured_outputs") || params(m, "response_format"))
+    );
+    assert_eq!(
+        browse("gemini 2.5 pro", Relevance)[0],
+        "google/gemini-2.5-pro"
+    );
+    assert!(browse("free zzzz-no-such-model", Relevance).is_empty());
+}
+
+#[test]
+fn the_browser_sorts_by_price_context_and_age() {
+    use switchyard::catalog_query::Sort;
+    let by = |s| browse("", s);
+    let price = |id: &String| {
+        let p = &model(id).pricing;
+        match (p.prompt, p.completion) {
+            (Some(a), Some(b)) if !a.is_variable() && !b.is_variable() => {
+                a.per_token() + b.per_token()
+            }
+            _ => f64::INFINITY,
+        }
+    };
+    let cheap = by(Sort::Price);
+    assert_eq!(cheap.len(), 371);
+    assert!(cheap.windows(2).all(|w| price(&w[0]) <= price(&w[1])));
+    let ctx = by(Sort::Context);
+    let c = |id: &String| model(id).context_length.unwrap_or(0);
+    assert!(ctx.windows(2).all(|w| c(&w[0]) >= c(&w[1])));
+    assert!(c(&ctx[0]) >= 1_000_000);
+    let new = by(Sort::Newest);
+    let t = |id: &String| model(id).created.unwrap_or(i64::MIN);
+    assert!(new.windows(2).all(|w| t(&w[0]) >= t(&w[1])));
+}
