@@ -72,7 +72,7 @@ fn size(s: &str) -> Option<u64> {
         },
     };
     let v: f64 = num.parse().ok()?;
-    (v.is_finite() && v >= 0.0).then(|| (v * mult) as u64)
+    (v.is_finite() && v >= 0.0).then_some((v * mult) as u64)
 }
 
 /// Reads a search line.
