@@ -3,7 +3,7 @@
 //! `audio`, `json` (structured outputs), `tools`, `ctx>128k`, `$<1` (USD per million prompt
 //! tokens at most), `@author`; every other word is searched for in ids and names.
 
-use crate::wire::catalog::{Model, Pricing, fuzzy_filter};
+use crate::wire::catalog::{Model, Pricing, SearchIndex};
 
 /// What a search line asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -200,9 +200,20 @@ fn only_text_out(m: &Model) -> bool {
         .is_none_or(|a| a.output_modalities.iter().all(|o| o == "text"))
 }
 
-/// The models `q` admits, in `sort` order.
+/// The models `q` admits, in `sort` order (indexing `models` first: a browser keeps its index).
 pub fn run<'a>(models: &'a [Model], q: &Query, sort: Sort) -> Vec<&'a Model> {
-    let mut hits: Vec<&Model> = fuzzy_filter(models, &q.text)
+    run_indexed(models, &SearchIndex::new(models), q, sort)
+}
+
+/// [`run`] with the catalog's index made once, as the browser does per keystroke.
+pub fn run_indexed<'a>(
+    models: &'a [Model],
+    index: &SearchIndex,
+    q: &Query,
+    sort: Sort,
+) -> Vec<&'a Model> {
+    let mut hits: Vec<&Model> = index
+        .filter(models, &q.text)
         .into_iter()
         .filter(|m| q.admits(m))
         .collect();

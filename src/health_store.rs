@@ -26,6 +26,12 @@ pub fn state_dir() -> Option<PathBuf> {
 /// that are not already safe file names get a short hash of the whole key, so two keys never
 /// share a file, and long keys are shortened.
 pub fn path_for(key: &str) -> Option<PathBuf> {
+    file_for("health", key)
+}
+
+/// The state directory's `{prefix}-{key}.json`, `key` made a safe file name (a hash added
+/// when it had to be changed, so two keys never share a file).
+pub fn file_for(prefix: &str, key: &str) -> Option<PathBuf> {
     let safe: String = key
         .chars()
         .map(|c| {
@@ -46,7 +52,7 @@ pub fn path_for(key: &str) -> Option<PathBuf> {
         });
         format!("{safe}-{:08x}", h as u32)
     };
-    Some(state_dir()?.join(format!("health-{name}.json")))
+    Some(state_dir()?.join(format!("{prefix}-{name}.json")))
 }
 
 /// Largest health file read back.

@@ -5,6 +5,7 @@ pub mod ask;
 pub mod attach;
 pub mod bakeoff;
 pub mod catalog_query;
+pub mod catalog_store;
 pub mod cli;
 pub mod client;
 pub mod clipboard;

@@ -98,12 +98,35 @@ pub async fn run(
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     spawn_input(tx.clone());
     spawn_signals(tx.clone());
+    app.gateway = source.router.is_none();
     if let Some(models) = source.local_catalog() {
         let _ = tx.send(Msg::Catalog(Ok(models)));
     } else {
+        // The list kept from the last run shows at once; the fresh one replaces it and is kept.
         let (client, ep, tx) = (rt.client().clone(), source.endpoint.clone(), tx.clone());
+        let cache = crate::catalog_store::path(&source.label);
         tokio::spawn(async move {
+            if let Some(p) = cache.clone() {
+                match tokio::task::spawn_blocking(move || crate::catalog_store::load(&p)).await {
+                    Ok(Ok(Some(c))) => {
+                        let _ = tx.send(Msg::CatalogCached(c.models, c.fetched_ms));
+                    }
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Msg::Notice(e, crate::app::state::Level::Error));
+                    }
+                    _ => {}
+                }
+            }
             let res = client.list_models(&ep).await.map_err(|e| e.to_string());
+            if let (Ok(models), Some(p)) = (&res, cache) {
+                let models = models.clone();
+                let now = crate::free_tier::now_ms();
+                // A failed save is only a slower next start: not worth a message.
+                let _ = tokio::task::spawn_blocking(move || {
+                    crate::catalog_store::save(&p, &models, now)
+                })
+                .await;
+            }
             let _ = tx.send(Msg::Catalog(res));
         });
     }
@@ -439,6 +462,21 @@ fn run_effect(
             }
         }
         Effect::FetchKey => fetch_key(rt, source, tx),
+        Effect::FetchEndpoints(model) => {
+            let (client, ep, tx) = (rt.client().clone(), source.endpoint.clone(), tx.clone());
+            tokio::spawn(async move {
+                let got = tokio::time::timeout(
+                    Duration::from_secs(20),
+                    client.list_endpoints(&ep, &model),
+                )
+                .await;
+                let res = match got {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err("the listing did not arrive in 20 s".into()),
+                };
+                let _ = tx.send(Msg::Endpoints(model, res));
+            });
+        }
         Effect::SaveSettings(saved) => {
             if let Some(path) = crate::settings_store::path() {
                 let tx = tx.clone();

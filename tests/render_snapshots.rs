@@ -30,6 +30,13 @@ fn key(code: ratatui::crossterm::event::KeyCode) -> Msg {
     ))
 }
 
+fn ctrl(c: char) -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        ratatui::crossterm::event::KeyCode::Char(c),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    ))
+}
+
 /// Builds a workbench with `n` panes in assorted states, driven only through `update`.
 fn workbench(n: usize) -> App {
     let models: Vec<String> = MODELS[..n].iter().map(|s| s.to_string()).collect();
@@ -942,4 +949,57 @@ fn a_sent_prompt_shows_its_attachments_as_chips_120x30() {
         "attachment_chips_120x30",
         render(&mut app, 120, 30).backend()
     );
+}
+
+#[test]
+fn catalog_browser_with_filters_details_and_endpoints_80x24_and_160x48() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = App::new(
+        &[
+            "google/gemini-2.5-pro".to_string(),
+            "openai/gpt-4o-mini".to_string(),
+        ],
+        "OpenRouter",
+    );
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/openrouter-models.json"
+    ))
+    .unwrap();
+    update(
+        &mut app,
+        Msg::Catalog(Ok(serde_json::from_str::<
+            switchyard::wire::catalog::ModelList,
+        >(&text)
+        .unwrap()
+        .data)),
+    );
+    app.now_ms = 1_796_200_000_000;
+    app.catalog_age = Some((app.now_ms - 3 * 60_000, false));
+    app.gateway = true;
+    let fx = update(&mut app, key(KeyCode::F(8)));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, switchyard::app::update::Effect::FetchEndpoints(m) if m == "google/gemini-2.5-pro")),
+        "the focused pane's model is highlighted and its endpoints asked for"
+    );
+    for c in "gemini img ctx>1m".chars() {
+        update(&mut app, key(KeyCode::Char(c)));
+    }
+    let listing = r#"{"data":{"id":"google/gemini-2.5-pro","endpoints":[
+      {"name":"Google | google/gemini-2.5-pro","provider_name":"Google Vertex","context_length":1048576,
+       "pricing":{"prompt":"0.00000125","completion":"0.00001"},"quantization":null,"status":0,
+       "uptime_last_30m":99.2,"latency_last_30m":{"p50":1.84},"throughput_last_30m":{"p50":88.1}},
+      {"name":"Google AI Studio | google/gemini-2.5-pro","provider_name":"Google AI Studio","context_length":1048576,
+       "pricing":{"prompt":"0.00000125","completion":"0.00001"},"status":-2,"uptime_last_30m":71.5}]}}"#;
+    let e: switchyard::wire::catalog::EndpointsResponse = serde_json::from_str(listing).unwrap();
+    update(
+        &mut app,
+        Msg::Endpoints("google/gemini-2.5-pro".into(), Ok(e.data)),
+    );
+    insta::assert_snapshot!("catalog_80x24", render(&mut app, 80, 24).backend());
+    insta::assert_snapshot!("catalog_160x48", render(&mut app, 160, 48).backend());
+    // Sorted by price, then the choice replaces the focused pane's model.
+    update(&mut app, ctrl('s'));
+    insta::assert_snapshot!("catalog_by_price_80x24", render(&mut app, 80, 24).backend());
 }

@@ -112,6 +112,12 @@ pub enum Action {
     PasteImage,
     /// Change how OpenRouter reads the attached PDFs (the file-parser engine).
     PdfEngine,
+    /// Open the catalog browser (F8).
+    Catalog,
+    /// Put the chosen model in the focused pane instead of a new one.
+    ReplaceModel,
+    /// Cycle the list's order.
+    Sort,
 }
 
 /// Faults F6 can inject.
@@ -197,6 +203,8 @@ pub enum Context {
     History,
     /// The attachments panel (F5).
     Attach,
+    /// The catalog browser (F8).
+    Catalog,
 }
 
 /// One key: a code and exact modifiers (Shift is part of a character, so ignored for those).
@@ -394,8 +402,8 @@ const fn hinted(b: Binding, hint: &'static str) -> Binding {
 }
 
 use Context::{
-    Any, Attach as AttachCtx, Health as HealthCtx, History as HistoryCtx, Panel, Picker, Popup,
-    Workbench as Wb,
+    Any, Attach as AttachCtx, Catalog as CatalogCtx, Health as HealthCtx, History as HistoryCtx,
+    Panel, Picker, Popup, Workbench as Wb,
 };
 use Help::{Hidden, Joins, Row};
 
@@ -579,6 +587,15 @@ pub const BINDINGS: &[Binding] = &[
             Row("history: search, reopen, fork, rename"),
         ),
         "history",
+    ),
+    hinted(
+        bind(
+            Wb,
+            &[k(KeyCode::F(8))],
+            Action::Catalog,
+            Row("catalog: every model, filters, prices, endpoints"),
+        ),
+        "models",
     ),
     bind(
         Wb,
@@ -849,6 +866,42 @@ pub const BINDINGS: &[Binding] = &[
     bind(AttachCtx, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
     hinted(
         bind(AttachCtx, &[k(KeyCode::Esc)], Action::Close, Hidden),
+        "close",
+    ),
+    // The catalog browser.
+    hinted(
+        bind(CatalogCtx, &[k(KeyCode::Enter)], Action::Choose, Hidden),
+        "new pane",
+    ),
+    hinted(
+        bind(CatalogCtx, &[ctrl('r')], Action::ReplaceModel, Hidden),
+        "use here",
+    ),
+    hinted(bind(CatalogCtx, &[ctrl('s')], Action::Sort, Hidden), "sort"),
+    hinted_pair(
+        bind(
+            CatalogCtx,
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
+            Hidden,
+        ),
+        "select",
+    ),
+    bind(
+        CatalogCtx,
+        &[k(KeyCode::PageUp)],
+        Action::Select(-10),
+        Hidden,
+    ),
+    bind(
+        CatalogCtx,
+        &[k(KeyCode::PageDown)],
+        Action::Select(10),
+        Hidden,
+    ),
+    bind(CatalogCtx, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
+    hinted(
+        bind(CatalogCtx, &[k(KeyCode::Esc)], Action::Close, Hidden),
         "close",
     ),
     // Settings panels.

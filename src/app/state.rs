@@ -488,8 +488,27 @@ pub struct App {
     pub free_confirm: Option<String>,
     /// Wall time in ms, set before each message (so `update` stays a function of its input).
     pub now_ms: i64,
+    /// The catalog's search index, made when the catalog arrives (not per keystroke).
+    pub catalog_index: crate::wire::catalog::SearchIndex,
+    /// A gateway routes (OpenRouter, the fleet's aggregator): it lists each model's endpoints.
+    pub gateway: bool,
+    /// When the catalog was fetched (ms), and whether it is the disk cache of an earlier run.
+    pub catalog_age: Option<(i64, bool)>,
+    /// Each model's endpoints listing, as the catalog browser asked for it.
+    pub endpoints: std::collections::HashMap<String, Listing>,
     next_pane: PaneId,
     next_req: ReqId,
+}
+
+/// A model's endpoints listing (`GET /models/{id}/endpoints`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listing {
+    /// Asked for.
+    Loading,
+    /// What the gateway listed.
+    Ready(Box<crate::wire::catalog::ModelEndpoints>),
+    /// Why there is none.
+    Failed(String),
 }
 
 /// The free tier as the workbench sees it.
@@ -605,6 +624,10 @@ impl App {
             free: None,
             free_confirm: None,
             now_ms: 0,
+            catalog_index: Default::default(),
+            gateway: false,
+            catalog_age: None,
+            endpoints: Default::default(),
             next_pane: 1,
             next_req: 1,
         };

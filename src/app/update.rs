@@ -45,6 +45,10 @@ pub enum Msg {
     },
     /// The source's catalog arrived (or failed).
     Catalog(Result<Vec<Model>, String>),
+    /// A catalog read from the disk cache, fetched at this time (ms); the live one follows.
+    CatalogCached(Vec<Model>, i64),
+    /// A model's endpoints listing arrived (or failed).
+    Endpoints(String, Result<crate::wire::catalog::ModelEndpoints, String>),
     /// What `GET /key` said (or why it could not).
     KeyInfo(Result<crate::wire::account::KeyInfo, String>),
     /// Local routing started an attempt on an endpoint.
@@ -169,6 +173,8 @@ pub enum Effect {
     SaveFreeTier(Box<crate::free_tier::Counter>),
     /// Ask the gateway for the key's limits and usage (`GET /key`); answered by `Msg::Key`.
     FetchKey,
+    /// Ask for a model's endpoints listing; answered by `Msg::Endpoints`.
+    FetchEndpoints(String),
     /// Give the terminal back and stop until `fg` (SIGTSTP), then take it again and redraw.
     Suspend,
     /// Leave.
@@ -208,8 +214,34 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Ended { pane, req, outcome } => on_ended(app, pane, req, *outcome, &mut fx),
-        Msg::Catalog(Ok(models)) => app.catalog = models,
-        Msg::Catalog(Err(e)) => app.notify(format!("model list unavailable: {e}"), Level::Error),
+        Msg::Catalog(Ok(models)) => {
+            app.catalog_index = crate::wire::catalog::SearchIndex::new(&models);
+            app.catalog = models;
+            app.catalog_age = Some((app.now_ms, false));
+        }
+        Msg::CatalogCached(models, at) => {
+            // The live list wins whenever it came first.
+            if app.catalog.is_empty() {
+                app.catalog_index = crate::wire::catalog::SearchIndex::new(&models);
+                app.catalog = models;
+                app.catalog_age = Some((at, true));
+            }
+        }
+        Msg::Endpoints(model, res) => {
+            let l = match res {
+                Ok(e) => crate::app::state::Listing::Ready(Box::new(e)),
+                Err(e) => crate::app::state::Listing::Failed(e),
+            };
+            app.endpoints.insert(model, l);
+        }
+        Msg::Catalog(Err(e)) => {
+            let kept = if app.catalog.is_empty() {
+                ""
+            } else {
+                "; the list kept from an earlier run stays"
+            };
+            app.notify(format!("model list unavailable: {e}{kept}"), Level::Error)
+        }
         Msg::KeyInfo(k) => {
             if let Some(f) = &mut app.free {
                 f.asking = false;
@@ -432,6 +464,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Action::StructuredPanel => super::layers::open_panel(app, PanelKind::Structured),
         Action::Quit => quit(app, fx),
         Action::History => super::history_view::Browser::open(app, fx),
+        Action::Catalog => super::catalog_view::Browser::open(app, fx),
         Action::Attachments => super::attach_view::AttachPanel::open(app),
         Action::Zoom => {
             app.zoom = !app.zoom;
@@ -483,6 +516,8 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::Reorder(_)
         | Action::PasteImage
         | Action::PdfEngine
+        | Action::ReplaceModel
+        | Action::Sort
         | Action::Close => {}
     }
 }
@@ -1403,6 +1438,44 @@ mod tests {
         );
         let f = app.free.as_ref().unwrap();
         assert_eq!(f.counter.room_today(app.now_ms, f.limits), 0);
+    }
+
+    #[test]
+    fn the_catalog_browser_opens_a_model_in_a_new_pane_or_the_focused_one() {
+        let mut app = app3();
+        let model = |id: &str, free: bool| Model {
+            id: id.into(),
+            pricing: serde_json::from_value(if free {
+                serde_json::json!({"prompt": "0", "completion": "0"})
+            } else {
+                serde_json::json!({"prompt": "0.000001", "completion": "0.000002"})
+            })
+            .unwrap(),
+            ..Default::default()
+        };
+        update(
+            &mut app,
+            Msg::Catalog(Ok(vec![model("x/paid", false), model("x/chat:free", true)])),
+        );
+        update(&mut app, key(KeyCode::F(8)));
+        typed(&mut app, "free");
+        update(&mut app, key(KeyCode::Enter));
+        assert_eq!(app.panes.len(), 4);
+        assert_eq!(app.panes[3].model, "x/chat:free");
+        assert_eq!(app.focus, 3);
+        assert!(app.layers.is_empty(), "closed");
+        // Ctrl+R puts the choice in the focused pane instead.
+        update(&mut app, key(KeyCode::F(8)));
+        typed(&mut app, "paid");
+        update(&mut app, ctrl('r'));
+        assert_eq!(app.panes.len(), 4);
+        assert_eq!(app.panes[3].model, "x/paid");
+        // Nothing matches: nothing changes, and it says so.
+        update(&mut app, key(KeyCode::F(8)));
+        typed(&mut app, "zzz");
+        update(&mut app, key(KeyCode::Enter));
+        assert_eq!(app.panes.len(), 4);
+        assert!(app.notice.as_ref().unwrap().0.contains("no model matches"));
     }
 
     fn app3() -> App {

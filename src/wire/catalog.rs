@@ -564,16 +564,74 @@ pub fn format_cost(c: f64) -> String {
 /// so "gemini 2.5 pro" is an exact hit on `google/gemini-2.5-pro`. Ties go to the shorter id,
 /// then catalog order. An empty query returns every model.
 pub fn fuzzy_filter<'a>(models: &'a [Model], query: &str) -> Vec<&'a Model> {
-    let q = normalize(query);
-    if q.is_empty() {
-        return models.iter().collect();
+    SearchIndex::new(models).filter(models, query)
+}
+
+/// Each model's searchable forms, normalized once (per catalog, not per keystroke).
+#[derive(Debug, Clone, Default)]
+pub struct SearchIndex {
+    /// Per model, in catalog order: each form, and its characters without separators.
+    forms: Vec<Vec<(String, Vec<char>)>>,
+}
+
+impl SearchIndex {
+    /// Indexes `models`.
+    pub fn new(models: &[Model]) -> Self {
+        let forms = models
+            .iter()
+            .map(|m| {
+                let mut forms = vec![m.id.as_str()];
+                if let Some((_, slug)) = m.id.split_once('/') {
+                    forms.push(slug);
+                }
+                if let Some(name) = m.name.as_deref() {
+                    forms.push(name);
+                    if let Some((_, rest)) = name.split_once(": ") {
+                        forms.push(rest);
+                    }
+                }
+                forms
+                    .into_iter()
+                    .map(|f| {
+                        let n = normalize(f);
+                        let chars = n.chars().filter(|c| *c != ' ').collect();
+                        (n, chars)
+                    })
+                    .collect()
+            })
+            .collect();
+        SearchIndex { forms }
     }
-    let mut hits: Vec<((u8, usize, usize), &Model)> = models
-        .iter()
-        .filter_map(|m| score(m, &q).map(|s| ((s.0, s.1, m.id.len()), m)))
-        .collect();
-    hits.sort_by_key(|(s, _)| *s); // stable: catalog order breaks remaining ties
-    hits.into_iter().map(|(_, m)| m).collect()
+
+    /// Whether this index was made from a list of `n` models.
+    pub fn covers(&self, n: usize) -> bool {
+        self.forms.len() == n
+    }
+
+    /// [`fuzzy_filter`] over `models`, which must be the list this index was made from.
+    pub fn filter<'a>(&self, models: &'a [Model], query: &str) -> Vec<&'a Model> {
+        let q = normalize(query);
+        if q.is_empty() {
+            return models.iter().collect();
+        }
+        if !self.covers(models.len()) {
+            return SearchIndex::new(models).filter(models, query);
+        }
+        let qc: Vec<char> = q.chars().filter(|c| *c != ' ').collect();
+        let mut hits: Vec<((u8, usize, usize), &Model)> = models
+            .iter()
+            .zip(&self.forms)
+            .filter_map(|(m, forms)| {
+                forms
+                    .iter()
+                    .filter_map(|(s, chars)| score_form(s, chars, &q, &qc))
+                    .min()
+                    .map(|s| ((s.0, s.1, m.id.len()), m))
+            })
+            .collect();
+        hits.sort_by_key(|(s, _)| *s); // stable: catalog order breaks remaining ties
+        hits.into_iter().map(|(_, m)| m).collect()
+    }
 }
 
 /// Lowercases and folds separators into single spaces.
@@ -592,25 +650,8 @@ fn normalize(s: &str) -> String {
     out
 }
 
-/// Best (tier, tiebreak) over the model's searchable forms; lower is better.
-fn score(m: &Model, q: &str) -> Option<(u8, usize)> {
-    let mut forms = vec![m.id.as_str()];
-    if let Some((_, slug)) = m.id.split_once('/') {
-        forms.push(slug);
-    }
-    if let Some(name) = m.name.as_deref() {
-        forms.push(name);
-        if let Some((_, rest)) = name.split_once(": ") {
-            forms.push(rest);
-        }
-    }
-    forms
-        .iter()
-        .filter_map(|f| score_form(&normalize(f), q))
-        .min()
-}
-
-fn score_form(s: &str, q: &str) -> Option<(u8, usize)> {
+/// Best (tier, tiebreak) of one normalized form; lower is better.
+fn score_form(s: &str, s_chars: &[char], q: &str, q_chars: &[char]) -> Option<(u8, usize)> {
     if s == q {
         Some((0, 0))
     } else if s.starts_with(q) {
@@ -619,9 +660,7 @@ fn score_form(s: &str, q: &str) -> Option<(u8, usize)> {
         Some((2, pos))
     } else {
         // Separators are optional in scattered matches ("gem25pro").
-        let s: Vec<char> = s.chars().filter(|c| *c != ' ').collect();
-        let q: Vec<char> = q.chars().filter(|c| *c != ' ').collect();
-        tightest_subsequence(&s, &q).map(|span| (3, span))
+        tightest_subsequence(s_chars, q_chars).map(|span| (3, span))
     }
 }
 
