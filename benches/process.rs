@@ -10,6 +10,11 @@
 //! 3. `memory`: 8 panes each receive a ~1 MB answer at full speed; reports the TUI's peak RSS
 //!    (`VmHWM`).
 //!
+//! 5. `bakeoff`: `switchyard bakeoff` of 50 cases × 4 models on the built-in fleet (its delays
+//!    scaled by 0.05 so a run takes seconds), concurrency 4; reports the wall time against the
+//!    slowest lane (the sum of one model's answer times: what that model alone takes one case
+//!    at a time) and the whole process's CPU (the embedded fleet included), from `getrusage`.
+//!
 //! Run: `cargo bench --bench process` (Linux only; prints a table). History is on, in the run's
 //! own state directory; `HISTORY=off` runs the same with `--no-history`.
 
@@ -505,6 +510,95 @@ fn attach_memory(dir: &std::path::Path) {
     );
 }
 
+/// CPU seconds (user + system) of every waited-for child so far.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+fn bakeoff(dir: &std::path::Path) {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let builtin =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fleet.toml"))
+            .unwrap()
+            .replace("time_scale = 1.0", "time_scale = 0.05");
+    let fleet = dir.join("bakeoff-fleet.toml");
+    std::fs::write(&fleet, builtin).unwrap();
+    let cases = dir.join("cases.jsonl");
+    let text: String = (1..=50)
+        .map(|i| format!("{{\"id\":\"c{i}\",\"prompt\":\"Case {i}: explain idea number {i}\"}}\n"))
+        .collect();
+    std::fs::write(&cases, text).unwrap();
+    let models = [
+        "openai/gpt-4o-mini",
+        "google/gemini-2.5-flash",
+        "deepseek/deepseek-chat-v3.1",
+        "meta-llama/llama-3.3-70b-instruct",
+    ];
+    let mut rows = Vec::new();
+    for run in 0..runs {
+        let state = dir.join(format!("bakeoff-state-{run}"));
+        let report = dir.join(format!("bakeoff-{run}.json"));
+        let mut cmd = Command::new(BIN);
+        cmd.env_remove("OPENROUTER_API_KEY")
+            .env("SWITCHYARD_STATE_DIR", &state)
+            .env("XDG_CONFIG_HOME", dir.join("no-config"))
+            .args(["--fleet", fleet.to_str().unwrap(), "bakeoff", "--cases"])
+            .arg(&cases)
+            .args(["--concurrency", "4", "--report"])
+            .arg(&report);
+        for m in models {
+            cmd.args(["-m", m]);
+        }
+        let cpu0 = children_cpu();
+        let t0 = Instant::now();
+        let out = cmd.output().unwrap();
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = children_cpu() - cpu0;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let lane = |m: &str| -> f64 {
+            r["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|row| row["model"] == m)
+                .map(|row| row["total_ms"].as_f64().unwrap())
+                .sum::<f64>()
+                / 1000.0
+        };
+        let slowest = models.iter().map(|m| lane(m)).fold(0.0, f64::max);
+        let answered = r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["finish"] == "complete")
+            .count();
+        println!(
+            "bakeoff run {run}: 50 cases × 4 models, concurrency 4: wall {wall:.2} s, slowest lane {slowest:.2} s ({:.0} %), {answered}/200 complete, CPU {cpu:.2} s",
+            100.0 * wall / slowest
+        );
+        rows.push((wall, slowest, cpu));
+    }
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let m = rows[rows.len() / 2];
+    println!(
+        "bakeoff median of {runs}: wall {:.2} s against the slowest lane's {:.2} s, CPU {:.2} s",
+        m.0, m.1, m.2
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         // `cargo test --benches` lists benches; nothing to list here.
@@ -527,6 +621,9 @@ fn main() {
     }
     if only.is_empty() || only.iter().any(|a| a == "attach") {
         attach_memory(&dir);
+    }
+    if only.is_empty() || only.iter().any(|a| a == "bakeoff") {
+        bakeoff(&dir);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -462,6 +462,22 @@ fn run_effect(
             }
         }
         Effect::FetchKey => fetch_key(rt, source, tx),
+        Effect::WriteReport { path, text } => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let (msg, level) = match std::fs::write(&path, text) {
+                    Ok(()) => (
+                        format!("report saved to {}", path.display()),
+                        crate::app::state::Level::Info,
+                    ),
+                    Err(e) => (
+                        format!("the report could not be saved to {}: {e}", path.display()),
+                        crate::app::state::Level::Error,
+                    ),
+                };
+                let _ = tx.send(Msg::Notice(msg, level));
+            });
+        }
         Effect::FetchEndpoints(model) => {
             let (client, ep, tx) = (rt.client().clone(), source.endpoint.clone(), tx.clone());
             tokio::spawn(async move {

@@ -1003,3 +1003,115 @@ fn catalog_browser_with_filters_details_and_endpoints_80x24_and_160x48() {
     update(&mut app, ctrl('s'));
     insta::assert_snapshot!("catalog_by_price_80x24", render(&mut app, 80, 24).backend());
 }
+
+/// Sends `prompt` to every pane and ends each answer: pane `i` answers with its first token
+/// after `ttft[i]` ms and costs `cost[i]`; a `None` cost is a failure.
+fn answer_all(app: &mut App, prompt: &str, ttft: &[u64], cost: &[Option<f64>]) {
+    use ratatui::crossterm::event::KeyCode;
+    for c in prompt.chars() {
+        update(app, key(KeyCode::Char(c)));
+    }
+    let fx = update(app, key(KeyCode::Enter));
+    let starts: Vec<(u64, u64)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            switchyard::app::update::Effect::Start { pane, req, .. } => Some((*pane, *req)),
+            _ => None,
+        })
+        .collect();
+    for (i, (pane, req)) in starts.into_iter().enumerate() {
+        let at = Duration::from_millis(ttft[i]);
+        let text = format!("Answer {i} to {prompt}: a short reply.");
+        update(
+            app,
+            Msg::Stream {
+                pane,
+                req,
+                at,
+                events: vec![
+                    StreamEvent::Served(ServedBy {
+                        id: Some(format!("gen-{i}")),
+                        provider: Some(format!("Provider{i}")),
+                        model: None,
+                    }),
+                    StreamEvent::Content(text.clone()),
+                ],
+            },
+        );
+        update(
+            app,
+            Msg::Stream {
+                pane,
+                req,
+                at: at + Duration::from_millis(900),
+                events: vec![StreamEvent::Content(" More words follow here.".into())],
+            },
+        );
+        let result = match cost[i] {
+            Some(_) => Ok("stop".to_string()),
+            None => Err(ChatError::Api(ApiError {
+                status: Some(429),
+                message: "Rate limit exceeded: free-models-per-min".into(),
+                ..Default::default()
+            })),
+        };
+        update(
+            app,
+            Msg::Ended {
+                pane,
+                req,
+                outcome: Box::new(Answer {
+                    text: format!("{text} More words follow here."),
+                    served: ServedBy::default(),
+                    usage: cost[i].map(|c| Usage {
+                        prompt_tokens: 20,
+                        completion_tokens: 60,
+                        total_tokens: 80,
+                        cost: Some(c),
+                        ..Default::default()
+                    }),
+                    timings: Timings {
+                        ttft: Some(at),
+                        total: at + Duration::from_millis(900),
+                        chunks: 2,
+                    },
+                    result,
+                }),
+            },
+        );
+    }
+}
+
+#[test]
+fn bakeoff_view_with_totals_votes_and_the_cost_latency_chart_80x24_and_160x48() {
+    use ratatui::crossterm::event::KeyCode;
+    let models = [
+        "openai/gpt-4o-mini",
+        "anthropic/claude-sonnet-4.5",
+        "meta-llama/llama-3.3-70b-instruct:free",
+    ];
+    let mut app = App::new(&models.map(String::from), "simulated fleet");
+    answer_all(
+        &mut app,
+        "Capital of France?",
+        &[350, 900, 1400],
+        &[Some(0.0002), Some(0.004), Some(0.0)],
+    );
+    answer_all(
+        &mut app,
+        "Explain TCP",
+        &[330, 850, 1500],
+        &[Some(0.0003), Some(0.005), None],
+    );
+    update(&mut app, key(KeyCode::F(10)));
+    // Case 2 is highlighted; vote the second model best.
+    update(&mut app, key(KeyCode::Right));
+    update(&mut app, key(KeyCode::Enter));
+    let r = switchyard::app::bakeoff_view::report(&app);
+    let t = r.totals();
+    assert_eq!(t[1].votes, 1, "{:?} {:?}", app.notice, app.votes);
+    assert_eq!((t[2].answered, t[2].failed), (1, 1));
+    assert!((t[1].cost - 0.009).abs() < 1e-12);
+    insta::assert_snapshot!("bakeoff_80x24", render(&mut app, 80, 24).backend());
+    insta::assert_snapshot!("bakeoff_160x48", render(&mut app, 160, 48).backend());
+}

@@ -118,6 +118,12 @@ pub enum Action {
     ReplaceModel,
     /// Cycle the list's order.
     Sort,
+    /// Open the bake-off view (F9).
+    Bakeoff,
+    /// Vote the highlighted answer its case's best.
+    Vote,
+    /// Save the bake-off's report to a file.
+    SaveReport,
 }
 
 /// Faults F6 can inject.
@@ -205,6 +211,8 @@ pub enum Context {
     Attach,
     /// The catalog browser (F8).
     Catalog,
+    /// The bake-off view (F9).
+    Bakeoff,
 }
 
 /// One key: a code and exact modifiers (Shift is part of a character, so ignored for those).
@@ -402,8 +410,8 @@ const fn hinted(b: Binding, hint: &'static str) -> Binding {
 }
 
 use Context::{
-    Any, Attach as AttachCtx, Catalog as CatalogCtx, Health as HealthCtx, History as HistoryCtx,
-    Panel, Picker, Popup, Workbench as Wb,
+    Any, Attach as AttachCtx, Bakeoff as BakeoffCtx, Catalog as CatalogCtx, Health as HealthCtx,
+    History as HistoryCtx, Panel, Picker, Popup, Workbench as Wb,
 };
 use Help::{Hidden, Joins, Row};
 
@@ -596,6 +604,15 @@ pub const BINDINGS: &[Binding] = &[
             Row("catalog: every model, filters, prices, endpoints"),
         ),
         "models",
+    ),
+    hinted(
+        bind(
+            Wb,
+            &[k(KeyCode::F(10))],
+            Action::Bakeoff,
+            Row("bake-off: the panes' answers scored, votes, report"),
+        ),
+        "bake-off",
     ),
     bind(
         Wb,
@@ -866,6 +883,38 @@ pub const BINDINGS: &[Binding] = &[
     bind(AttachCtx, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
     hinted(
         bind(AttachCtx, &[k(KeyCode::Esc)], Action::Close, Hidden),
+        "close",
+    ),
+    // The bake-off view.
+    hinted(
+        bind(BakeoffCtx, &[k(KeyCode::Enter)], Action::Vote, Hidden),
+        "vote best",
+    ),
+    hinted(
+        bind(BakeoffCtx, &[ctrl('s')], Action::SaveReport, Hidden),
+        "save report",
+    ),
+    hinted_pair(
+        bind(
+            BakeoffCtx,
+            &[k(KeyCode::Up), k(KeyCode::Down)],
+            Action::Select(0),
+            Hidden,
+        ),
+        "case",
+    ),
+    hinted_pair(
+        bind(
+            BakeoffCtx,
+            &[k(KeyCode::Left), k(KeyCode::Right)],
+            Action::Sideways(0),
+            Hidden,
+        ),
+        "model",
+    ),
+    bind(BakeoffCtx, &[k(KeyCode::Backspace)], Action::Erase, Hidden),
+    hinted(
+        bind(BakeoffCtx, &[k(KeyCode::Esc)], Action::Close, Hidden),
         "close",
     ),
     // The catalog browser.

@@ -488,6 +488,8 @@ pub struct App {
     pub free_confirm: Option<String>,
     /// Wall time in ms, set before each message (so `update` stays a function of its input).
     pub now_ms: i64,
+    /// The bake-off's votes: each case (turn index) and the pane voted its best answer.
+    pub votes: std::collections::HashMap<usize, PaneId>,
     /// The catalog's search index, made when the catalog arrives (not per keystroke).
     pub catalog_index: crate::wire::catalog::SearchIndex,
     /// A gateway routes (OpenRouter, the fleet's aggregator): it lists each model's endpoints.
@@ -624,6 +626,7 @@ impl App {
             free: None,
             free_confirm: None,
             now_ms: 0,
+            votes: Default::default(),
             catalog_index: Default::default(),
             gateway: false,
             catalog_age: None,

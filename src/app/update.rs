@@ -175,6 +175,13 @@ pub enum Effect {
     FetchKey,
     /// Ask for a model's endpoints listing; answered by `Msg::Endpoints`.
     FetchEndpoints(String),
+    /// Write a report to a file (off the UI task; the outcome comes back as a notice).
+    WriteReport {
+        /// Where.
+        path: std::path::PathBuf,
+        /// What.
+        text: String,
+    },
     /// Give the terminal back and stop until `fg` (SIGTSTP), then take it again and redraw.
     Suspend,
     /// Leave.
@@ -465,6 +472,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Action::Quit => quit(app, fx),
         Action::History => super::history_view::Browser::open(app, fx),
         Action::Catalog => super::catalog_view::Browser::open(app, fx),
+        Action::Bakeoff => super::bakeoff_view::Board::open(app),
         Action::Attachments => super::attach_view::AttachPanel::open(app),
         Action::Zoom => {
             app.zoom = !app.zoom;
@@ -518,6 +526,8 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::PdfEngine
         | Action::ReplaceModel
         | Action::Sort
+        | Action::Vote
+        | Action::SaveReport
         | Action::Close => {}
     }
 }

@@ -1,6 +1,7 @@
 //! Drawing: reads the workbench state and paints a frame. Only memo caches are written back.
 
 pub(crate) mod attach;
+pub(crate) mod bakeoff;
 pub(crate) mod catalog;
 mod composer;
 pub(crate) mod history;
@@ -273,7 +274,7 @@ mod tests {
         let wb = || crate::app::keymap::hints(crate::app::keymap::Context::Workbench);
         assert_eq!(
             hints(wb(), 200),
-            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · F5 attach · F7 history · F8 models · Ctrl+Q quit"
+            "F1 help · Ctrl+T target · Esc cancel · Ctrl+O model · F2 routing · F5 attach · F7 history · F8 models · F10 bake-off · Ctrl+Q quit"
         );
         assert_eq!(hints(wb(), 40), "F1 help · Ctrl+T target · Ctrl+Q quit");
         assert_eq!(hints(wb(), 5), "");
