@@ -1494,3 +1494,101 @@ fn an_image_typed_in_f5_and_a_pdf_dropped_on_the_prompt_reach_every_pane() {
     t.send("\x11");
     assert!(t.wait_exit().success());
 }
+
+const BAKEOFF_FLEET: &str = r#"
+seed = 12
+[[providers]]
+name = "Hare"
+slug = "hare"
+[[providers.models]]
+id = "test/a"
+prompt_price = 0.5
+completion_price = 1.5
+ttft_ms = { mean = 30 }
+tokens_per_sec = { mean = 800 }
+answer_tokens = 60
+[[providers.models]]
+id = "test/b"
+prompt_price = 0.2
+completion_price = 0.4
+ttft_ms = { mean = 60 }
+tokens_per_sec = { mean = 600 }
+answer_tokens = 60
+[[providers.models]]
+id = "test/c"
+prompt_price = 1
+completion_price = 3
+ttft_ms = { mean = 90 }
+tokens_per_sec = { mean = 500 }
+answer_tokens = 60
+"#;
+
+#[test]
+fn a_bakeoff_of_five_prompts_on_three_models_in_f10_saves_what_history_recorded() {
+    let args = [
+        "--fleet",
+        "{dir}/fleet.toml",
+        "-m",
+        "test/a",
+        "-m",
+        "test/b",
+        "-m",
+        "test/c",
+    ];
+    let mut t = Tui::spawn("bakeoff", &args, &[("fleet.toml", BAKEOFF_FLEET)]);
+    t.wait_for("three ready panes", |s| count(s, "ready") == 3);
+    // Five prompts sent at once: each pane answers them in order (a lane per model).
+    for i in 1..=5 {
+        t.send(&format!("case {i}: name a colour"));
+        t.wait_for("the prompt typed", |s| {
+            s.contains(&format!("case {i}: name a colour"))
+        });
+        t.send("\r");
+        t.wait_for("the composer empty again", |s| s.contains("Type a prompt"));
+    }
+    t.send("\x1b[21~"); // F10
+    t.wait_for("every case answered by every model", |s| {
+        s.contains("Bake-off · 5 prompts × 3 models") && count(s, "   5    0 ") == 3
+    });
+    // The highlighted case is the last; vote the second model's answer.
+    t.send("\x1b[C");
+    t.send("\r");
+    t.wait_for("the vote", |s| s.contains("case 5: test/b voted best"));
+    t.send("\x13"); // Ctrl+S
+    t.wait_for("save as", |s| s.contains("save as › bakeoff.md"));
+    t.send(&"\x7f".repeat(10));
+    t.send("r.json");
+    t.wait_for("the path typed", |s| s.contains("save as › r.json"));
+    t.send("\r");
+    t.wait_for("saved", |s| s.contains("report saved to r.json"));
+    t.send("\x11");
+    assert!(t.wait_exit().success());
+
+    let dir = &t._dir.0;
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    // What history recorded of each answer as it ended (the done events' usage and cost).
+    let c = rusqlite::Connection::open_with_flags(
+        dir.join("state/history.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    for total in r["totals"].as_array().unwrap() {
+        let model = total["model"].as_str().unwrap();
+        let (n, cost, tokens): (i64, f64, i64) = c
+            .query_row(
+                "SELECT count(*), sum(cost), sum(prompt_tokens + completion_tokens) FROM messages WHERE model_asked = ?1 AND state = 'complete'",
+                [model],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(n, 5, "{model}");
+        assert_eq!(total["answered"], 5, "{model}");
+        assert!(
+            (total["cost"].as_f64().unwrap() - cost).abs() < 1e-12,
+            "{model}: {total}"
+        );
+        assert_eq!(total["tokens"].as_i64(), Some(tokens), "{model}");
+        assert_eq!(total["votes"], u32::from(model == "test/b"), "{model}");
+    }
+}

@@ -16,8 +16,8 @@ use std::any::Any;
 /// The view's state.
 #[derive(Default)]
 pub struct Board {
-    /// The highlighted case (turn index).
-    pub case: usize,
+    /// The highlighted case (turn index), once the user picks one; until then the latest.
+    pub case: Option<usize>,
     /// The highlighted model (pane index).
     pub model: usize,
     /// The path being typed to save the report to, while saving.
@@ -35,10 +35,16 @@ impl Board {
             );
         }
         app.layers.push(Box::new(Board {
-            case: cases.saturating_sub(1),
+            case: None,
             model: app.focus,
             save_as: None,
         }));
+    }
+
+    /// The case shown: the one picked, else the latest (it follows new prompts as they start).
+    pub fn current(&self, app: &App) -> usize {
+        let last = cases(app).saturating_sub(1);
+        self.case.map_or(last, |c| c.min(last))
     }
 }
 
@@ -182,10 +188,11 @@ impl Layer for Board {
         match action {
             Some(Action::Close | Action::Interrupt) => return Reply::Close,
             Some(Action::Select(d)) => {
-                self.case = self
-                    .case
-                    .saturating_add_signed(d as isize)
-                    .min(n.saturating_sub(1));
+                let now = self.current(app);
+                self.case = Some(
+                    now.saturating_add_signed(d as isize)
+                        .min(n.saturating_sub(1)),
+                );
             }
             Some(Action::Sideways(d)) => {
                 self.model = self
@@ -194,25 +201,26 @@ impl Layer for Board {
                     .min(app.panes.len().saturating_sub(1));
             }
             Some(Action::Vote) => {
+                let case = self.current(app);
                 let Some(p) = app.panes.get(self.model) else {
                     return Reply::Keep;
                 };
-                if p.turns.get(self.case).is_none() {
+                if p.turns.get(case).is_none() {
                     app.notify(
-                        format!("{} has no answer to case {}", p.model, self.case + 1),
+                        format!("{} has no answer to case {}", p.model, case + 1),
                         Level::Error,
                     );
                     return Reply::Keep;
                 }
                 let (id, model) = (p.id, p.model.clone());
                 // One best answer per case: a second vote moves it; voting again takes it back.
-                if app.votes.get(&self.case) == Some(&id) {
-                    app.votes.remove(&self.case);
+                if app.votes.get(&case) == Some(&id) {
+                    app.votes.remove(&case);
                     app.notify(format!("vote taken back from {model}"), Level::Info);
                 } else {
-                    app.votes.insert(self.case, id);
+                    app.votes.insert(case, id);
                     app.notify(
-                        format!("case {}: {model} voted best", self.case + 1),
+                        format!("case {}: {model} voted best", case + 1),
                         Level::Info,
                     );
                 }

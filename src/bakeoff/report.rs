@@ -92,7 +92,13 @@ pub struct Row {
 impl Row {
     /// Whether the answer came whole.
     pub fn ok(&self) -> bool {
-        self.error.is_none() && self.finish != "skipped"
+        self.error.is_none() && !self.pending() && self.finish != "skipped"
+    }
+
+    /// Still streaming (the workbench's view of a bake-off in progress): neither answered nor
+    /// failed yet.
+    pub fn pending(&self) -> bool {
+        self.finish == "streaming"
     }
 }
 
@@ -180,12 +186,15 @@ impl Report {
                     .filter_map(|r| r.judge.as_ref().and_then(|j| j.score))
                     .collect();
                 let with_schema: Vec<bool> = rows.iter().filter_map(|r| r.schema_valid).collect();
-                let asked: Vec<&&Row> = rows.iter().filter(|r| r.finish != "skipped").collect();
+                let asked: Vec<&&Row> = rows
+                    .iter()
+                    .filter(|r| r.finish != "skipped" && !r.pending())
+                    .collect();
                 Total {
                     model: m.clone(),
                     answered: rows.iter().filter(|r| r.ok()).count(),
                     failed: asked.iter().filter(|r| !r.ok()).count(),
-                    skipped: rows.len() - asked.len(),
+                    skipped: rows.iter().filter(|r| r.finish == "skipped").count(),
                     ttft_p50_ms: (!ttft.is_empty()).then(|| ttft[(ttft.len() - 1) / 2]),
                     tokens_per_s: mean(&tps),
                     tokens: rows

@@ -108,11 +108,12 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Board, th: &Theme) {
     }
     lines.push(Line::raw(""));
     // The highlighted case: its prompt and each model's answer.
-    if let Some(c) = r.cases.get(b.case) {
+    let shown = b.current(app);
+    if let Some(c) = r.cases.get(shown) {
         let first = c.prompt.lines().next().unwrap_or("");
         lines.push(Line::from(vec![
             Span::styled(
-                format!("case {} of {} › ", b.case + 1, r.cases.len()),
+                format!("case {} of {} › ", shown + 1, r.cases.len()),
                 th.ui.accent,
             ),
             Span::styled(
