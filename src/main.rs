@@ -205,6 +205,14 @@ async fn run(cli: Cli) -> i32 {
                 reports: b.report.clone(),
                 json: b.json,
                 limits: cfg.attachments.limits(),
+                history: {
+                    let (store, _, note) =
+                        switchyard::history_cmd::open_for_workbench(&cfg.history, cli.no_history);
+                    if let Some(n) = note {
+                        eprintln!("switchyard: {n}");
+                    }
+                    store
+                },
             };
             switchyard::bakeoff::run::run(opts, &src).await
         }

@@ -151,8 +151,10 @@ fn a_broken_case_and_a_failing_judge_are_reported_and_the_rest_completes() {
         "{\"id\":\"one\",\"prompt\":\"First\"}\n{\"prompt\": oops\n\"Third\"\n",
     )
     .unwrap();
-    let out = sy(
+    let state = common::fresh_state_dir();
+    let out = sy_in(
         &dir,
+        &state,
         &[
             "--fleet",
             "fleet.toml",
@@ -187,6 +189,17 @@ fn a_broken_case_and_a_failing_judge_are_reported_and_the_rest_completes() {
         );
     }
 
+    // The bake-off is kept in history: a case a turn, a model a pane, every answer complete.
+    let out = sy_in(&dir, &state, &["history", "list", "--json"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(list.contains("Bake-off: 2 cases × 2 models"), "{list}");
+    let out = sy_in(&dir, &state, &["history", "show"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("First") && shown.contains("Third"),
+        "{shown}"
+    );
+    assert_eq!(shown.matches("t/a").count(), shown.matches("t/b").count());
     // A model the source does not have is refused before anything is sent.
     let out = sy(
         &dir,

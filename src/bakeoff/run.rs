@@ -36,6 +36,110 @@ pub struct BakeoffOptions {
     pub json: bool,
     /// Caps on the cases' attachments.
     pub limits: crate::attach::Limits,
+    /// Where the bake-off is kept as a conversation (a case a turn, a model a pane).
+    pub history: Option<crate::history::store::Store>,
+}
+
+/// The bake-off kept in history as it runs: each case a turn, each model a pane, each answer
+/// written when it ends; one still running when the process dies is marked incomplete at the
+/// next start, like any other.
+struct Kept {
+    store: crate::history::store::Store,
+    /// The message of each row (case × model), in row order.
+    messages: Vec<i64>,
+}
+
+impl Kept {
+    fn start(
+        mut store: crate::history::store::Store,
+        cases: &[(Case, crate::attach::Files)],
+        models: &[String],
+        settings: &crate::settings::RequestSettings,
+    ) -> Result<Kept, String> {
+        let head = crate::history::writer::Head {
+            uid: crate::history::new_uid(),
+            title: format!(
+                "Bake-off: {} case{} × {} model{}",
+                cases.len(),
+                if cases.len() == 1 { "" } else { "s" },
+                models.len(),
+                if models.len() == 1 { "" } else { "s" }
+            ),
+            created_ms: crate::history::now_ms(),
+            forked_from: None,
+        };
+        let panes: Vec<crate::history::PaneRecord> = models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| crate::history::PaneRecord {
+                slot: i as u32 + 1,
+                model: m.clone(),
+                settings: serde_json::to_value(settings).unwrap_or_default(),
+            })
+            .collect();
+        let mut messages = Vec::new();
+        for (seq, (c, files)) in cases.iter().enumerate() {
+            let files: Vec<crate::history::AttachmentRecord> = files
+                .iter()
+                .map(|a| crate::history::AttachmentRecord::of(a, 0))
+                .collect();
+            let ids = store.begin_turn_with(
+                &head,
+                seq as u32,
+                &c.prompt,
+                crate::history::now_ms(),
+                &panes,
+                &files,
+            )?;
+            messages.extend(ids);
+        }
+        Ok(Kept { store, messages })
+    }
+
+    fn finish(&mut self, row: usize, a: &Answer) {
+        use crate::history::Finish;
+        let (state, finish_reason, error) = match &a.result {
+            Ok(r) => (Finish::Complete, Some(r.clone()), None),
+            Err(e) if a.text.is_empty() => (Finish::Error, None, Some(e.to_string())),
+            Err(e) => (Finish::Incomplete, None, Some(e.to_string())),
+        };
+        let ms = |d: std::time::Duration| d.as_millis() as i64;
+        let end = crate::history::MessageEnd {
+            content: a.text.clone(),
+            state: Some(state),
+            finish_reason,
+            error,
+            model_served: a.served.model.clone(),
+            provider: a.served.provider.clone(),
+            ttft_ms: a.timings.ttft.map(ms),
+            total_ms: Some(ms(a.timings.total)),
+            prompt_tokens: a.usage.as_ref().map(|u| u.prompt_tokens as i64),
+            completion_tokens: a.usage.as_ref().map(|u| u.completion_tokens as i64),
+            cost: a.usage.as_ref().and_then(|u| u.cost),
+            routing: Default::default(),
+        };
+        if let Some(&id) = self.messages.get(row)
+            && let Err(e) = self.store.finish(id, &end, false)
+        {
+            eprintln!("switchyard: history: {e}");
+        }
+    }
+
+    /// Rows never asked (a limit, Ctrl+C) are kept as cancelled, not left streaming.
+    fn close(&mut self, rows: &[Row]) {
+        for (i, r) in rows.iter().enumerate() {
+            if r.finish == "skipped"
+                && let Some(&id) = self.messages.get(i)
+            {
+                let end = crate::history::MessageEnd {
+                    state: Some(crate::history::Finish::Cancelled),
+                    error: Some("not asked: the bake-off stopped first".into()),
+                    ..Default::default()
+                };
+                let _ = self.store.finish(id, &end, false);
+            }
+        }
+    }
 }
 
 /// A report's format, from its file's extension.
@@ -516,6 +620,18 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
         .take(n_models + 1)
         .collect();
     let mut free = FreeTier::start(source, &client, &opts, cases.len()).await;
+    let mut kept = match opts
+        .history
+        .take()
+        .map(|s| Kept::start(s, &cases, &models, &opts.settings))
+    {
+        Some(Ok(k)) => Some(k),
+        Some(Err(e)) => {
+            eprintln!("switchyard: history: {e}; the bake-off is not kept");
+            None
+        }
+        None => None,
+    };
 
     loop {
         while running.len() < concurrency {
@@ -668,6 +784,9 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
             Job::Answer { case, model } => {
                 let row = case * n_models + model;
                 rows[row] = row_of(&cases[case].0, &models[model], &answer, &catalog);
+                if let Some(k) = &mut kept {
+                    k.finish(row, &answer);
+                }
                 if let Some(t) = &mut free
                     && rows[row].error.as_deref().is_some_and(is_day_limit)
                 {
@@ -712,6 +831,9 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
     }
     if let Some(t) = &mut free {
         t.save();
+    }
+    if let Some(k) = &mut kept {
+        k.close(&rows);
     }
     // A gateway's own record of each generation is the exact cost.
     if source.router.is_none() {
