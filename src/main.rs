@@ -175,7 +175,24 @@ async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Models(m)) => models::list(&src, &m).await,
         Some(Command::Bakeoff(b)) => {
+            let resume = match &b.resume {
+                None => None,
+                Some(p) => match switchyard::small_file::read(p, 64 << 20)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| switchyard::bakeoff::report::Report::from_json(&t))
+                {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        eprintln!("switchyard: --resume {}: {e}", p.display());
+                        return 2;
+                    }
+                },
+            };
             let cases = match (&b.cases, b.prompt.is_empty()) {
+                (_, _) if resume.is_some() => {
+                    switchyard::bakeoff::cases::read(b.resume.as_deref().expect("resume was given"))
+                        .unwrap_or_default()
+                }
                 (Some(path), _) => match switchyard::bakeoff::cases::read(path) {
                     Ok(c) => c,
                     Err(e) => {
@@ -196,12 +213,17 @@ async fn run(cli: Cli) -> i32 {
                     return 2;
                 }
             };
+            // Resuming asks the same models (and judge) as the earlier run.
+            let (models, judge) = match &resume {
+                Some(r) => (r.models.clone(), r.judge.clone()),
+                None => (cli.models.clone(), b.judge.clone()),
+            };
             let opts = switchyard::bakeoff::run::BakeoffOptions {
-                models: cli.models.clone(),
+                models,
                 settings,
                 cases,
                 concurrency: usize::from(b.concurrency),
-                judge: b.judge.clone(),
+                judge,
                 reports: b.report.clone(),
                 json: b.json,
                 limits: cfg.attachments.limits(),
@@ -213,6 +235,7 @@ async fn run(cli: Cli) -> i32 {
                     }
                     store
                 },
+                resume,
             };
             switchyard::bakeoff::run::run(opts, &src).await
         }

@@ -38,6 +38,8 @@ pub struct BakeoffOptions {
     pub limits: crate::attach::Limits,
     /// Where the bake-off is kept as a conversation (a case a turn, a model a pane).
     pub history: Option<crate::history::store::Store>,
+    /// An earlier (partial) report: its complete answers are kept, only the rest are asked.
+    pub resume: Option<Report>,
 }
 
 /// The bake-off kept in history as it runs: each case a turn, each model a pane, each answer
@@ -575,11 +577,6 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
     let models = opts.models.clone();
     let n_models = models.len();
     let mut lanes: Vec<VecDeque<Job>> = vec![VecDeque::new(); n_models + 1];
-    for case in 0..cases.len() {
-        for (model, lane) in lanes.iter_mut().take(n_models).enumerate() {
-            lane.push_back(Job::Answer { case, model });
-        }
-    }
     let judge_lane = n_models;
     let mut in_flight = vec![0usize; n_models + 1];
     let concurrency = opts.concurrency.max(1);
@@ -595,7 +592,33 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
             })
         })
         .collect();
-    let total_jobs = rows.len() * if opts.judge.is_some() { 2 } else { 1 };
+    // Resuming: an answer the earlier report has whole is kept, not asked again.
+    if let Some(earlier) = &opts.resume {
+        for row in rows.iter_mut() {
+            if let Some(done) = earlier
+                .rows
+                .iter()
+                .find(|r| r.case == row.case && r.model == row.model && r.ok())
+            {
+                *row = done.clone();
+            }
+        }
+    }
+    for case in 0..cases.len() {
+        for (model, lane) in lanes.iter_mut().take(n_models).enumerate() {
+            if rows[case * n_models + model].finish == "skipped" {
+                lane.push_back(Job::Answer { case, model });
+            }
+        }
+    }
+    let asking = lanes.iter().map(VecDeque::len).sum::<usize>();
+    let total_jobs = asking * if opts.judge.is_some() { 2 } else { 1 };
+    if opts.resume.is_some() {
+        eprintln!(
+            "switchyard: resuming: {} answers kept from the earlier report, {asking} to ask",
+            rows.len() - asking
+        );
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Box<Answer>)>();
     let started_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
