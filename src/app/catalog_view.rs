@@ -30,8 +30,13 @@ impl Browser {
     /// Opens the browser on the focused pane's model.
     pub fn open(app: &mut App, fx: &mut Vec<Effect>) {
         let mut b = Browser::default();
-        if let Some(p) = app.focused() {
-            let model = p.model.clone();
+        // On the model offered in place of a pane's (a free variant that ended), else the
+        // focused pane's.
+        let on = app
+            .offer
+            .take()
+            .or_else(|| app.focused().map(|p| p.model.clone()));
+        if let Some(model) = on {
             b.selected = app.catalog.iter().position(|m| m.id == model).unwrap_or(0);
         }
         if app.catalog.is_empty() {

@@ -488,6 +488,9 @@ pub struct App {
     pub free_confirm: Option<String>,
     /// Wall time in ms, set before each message (so `update` stays a function of its input).
     pub now_ms: i64,
+    /// A model offered in place of a pane's (a free variant that ended names its paid slug):
+    /// F8 opens on it.
+    pub offer: Option<String>,
     /// The bake-off's votes: each case (turn index) and the pane voted its best answer.
     pub votes: std::collections::HashMap<usize, PaneId>,
     /// The catalog's search index, made when the catalog arrives (not per keystroke).
@@ -626,6 +629,7 @@ impl App {
             free: None,
             free_confirm: None,
             now_ms: 0,
+            offer: None,
             votes: Default::default(),
             catalog_index: Default::default(),
             gateway: false,

@@ -1198,6 +1198,28 @@ fn merge_served(into: &mut crate::wire::chunk::ServedBy, from: crate::wire::chun
 }
 
 fn on_ended(app: &mut App, pane: PaneId, req: ReqId, outcome: Answer, fx: &mut Vec<Effect>) {
+    // A free promotion that ended names the paid model: offered in F8, one key away.
+    if let Err(crate::client::ChatError::Api(e)) = &outcome.result
+        && let Some(model) = app
+            .panes
+            .iter()
+            .find(|p| p.id == pane)
+            .map(|p| p.model.clone())
+        && let Some(paid) = e.free_variant_ended(&model)
+    {
+        let price = crate::wire::catalog::find_model(&app.catalog, &paid)
+            .map(|m| format!(" ({})", crate::catalog_query::price_label(&m.pricing)))
+            .unwrap_or_default();
+        app.notify(
+            format!(
+                "the free variant of {model} has ended: {} opens the catalog on {paid}{price}; {} there uses it in this pane",
+                key_for(Action::Catalog),
+                super::keymap::key_in(super::keymap::Context::Catalog, Action::ReplaceModel)
+            ),
+            Level::Error,
+        );
+        app.offer = Some(paid);
+    }
     if let Some(f) = &mut app.free {
         // The gateway's word that today's free requests are used up beats our count.
         if let Err(e) = &outcome.result
@@ -1486,6 +1508,54 @@ mod tests {
         update(&mut app, key(KeyCode::Enter));
         assert_eq!(app.panes.len(), 4);
         assert!(app.notice.as_ref().unwrap().0.contains("no model matches"));
+    }
+
+    #[test]
+    fn a_free_variant_that_ended_offers_its_paid_model_one_key_away_in_f8() {
+        let mut app = App::new(&["m/x:free".into(), "m/y".into()], "test");
+        let model = |id: &str| Model {
+            id: id.into(),
+            ..Default::default()
+        };
+        update(
+            &mut app,
+            Msg::Catalog(Ok(vec![model("m/y"), model("m/x:free"), model("m/x")])),
+        );
+        typed(&mut app, "hi");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        let (pane, req) = started(&fx)[0];
+        let ended = Answer {
+            text: String::new(),
+            served: Default::default(),
+            usage: None,
+            timings: Timings::default(),
+            result: Err(ChatError::Api(crate::wire::error::ApiError {
+                status: Some(404),
+                message: "The free promotion for this model has ended".into(),
+                availability: Some(serde_json::json!({
+                    "code": "free_variant_ended", "fallback_models": ["m/x"]
+                })),
+                ..Default::default()
+            })),
+        };
+        update(
+            &mut app,
+            Msg::Ended {
+                pane,
+                req,
+                outcome: Box::new(ended),
+            },
+        );
+        let (msg, _) = app.notice.clone().unwrap();
+        assert!(
+            msg.contains("the free variant of m/x:free has ended"),
+            "{msg}"
+        );
+        assert!(msg.contains("F8 opens the catalog on m/x"), "{msg}");
+        app.focus = 0;
+        update(&mut app, key(KeyCode::F(8)));
+        update(&mut app, ctrl('r'));
+        assert_eq!(app.panes[0].model, "m/x");
     }
 
     fn app3() -> App {

@@ -31,6 +31,22 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
 }
 
+impl ApiError {
+    /// When a free promotion has ended (`availability.code = "free_variant_ended"`), the paid
+    /// model to use instead: the first of `fallback_models`, else the id without `:free`.
+    pub fn free_variant_ended(&self, asked: &str) -> Option<String> {
+        let a = self.availability.as_ref()?;
+        if a.get("code").and_then(Value::as_str) != Some("free_variant_ended") {
+            return None;
+        }
+        a.get("fallback_models")
+            .and_then(Value::as_array)
+            .and_then(|l| l.iter().find_map(Value::as_str))
+            .map(str::to_string)
+            .or_else(|| asked.strip_suffix(":free").map(str::to_string))
+    }
+}
+
 #[derive(Deserialize)]
 struct Envelope {
     error: ErrorObject,
