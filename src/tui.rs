@@ -462,6 +462,12 @@ fn run_effect(
             }
         }
         Effect::FetchKey => fetch_key(rt, source, tx),
+        Effect::LoadCases(path) => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Msg::Cases(crate::bakeoff::cases::read(&path)));
+            });
+        }
         Effect::WriteReport { path, text } => {
             let tx = tx.clone();
             tokio::task::spawn_blocking(move || {

@@ -22,6 +22,8 @@ pub struct Board {
     pub model: usize,
     /// The path being typed to save the report to, while saving.
     pub save_as: Option<String>,
+    /// Whether the path typed names a cases file to run (else the report to save).
+    pub loading: bool,
 }
 
 impl Board {
@@ -38,6 +40,7 @@ impl Board {
             case: None,
             model: app.focus,
             save_as: None,
+            loading: false,
         }));
     }
 
@@ -163,6 +166,11 @@ impl Layer for Board {
                 Some(Action::Erase) => {
                     path.pop();
                 }
+                Some(Action::Choose | Action::Vote) if self.loading => {
+                    let path = std::path::PathBuf::from(path.trim());
+                    fx.push(Effect::LoadCases(path));
+                    self.save_as = None;
+                }
                 Some(Action::Choose | Action::Vote) => {
                     let path = std::path::PathBuf::from(path.trim());
                     match crate::bakeoff::run::format_of(&path) {
@@ -225,7 +233,14 @@ impl Layer for Board {
                     );
                 }
             }
-            Some(Action::SaveReport) => self.save_as = Some("bakeoff.md".into()),
+            Some(Action::SaveReport) => {
+                self.save_as = Some("bakeoff.md".into());
+                self.loading = false;
+            }
+            Some(Action::RunCases) => {
+                self.save_as = Some(String::new());
+                self.loading = true;
+            }
             _ => {}
         }
         Reply::Keep
@@ -245,4 +260,48 @@ impl Layer for Board {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
+}
+
+/// Sends a cases file's cases to every pane, each on its own (no conversation before it):
+/// an idle pane starts the first at once, and each pane answers the rest in order, so the
+/// panes run side by side, one case at a time each.
+pub fn run_cases(app: &mut App, cases: crate::bakeoff::cases::Cases, fx: &mut Vec<Effect>) {
+    let n = cases.cases.len();
+    let broken = cases.errors.len();
+    let mut skipped_files = 0;
+    for c in cases.cases {
+        skipped_files += usize::from(!c.attachments.is_empty());
+        for i in 0..app.panes.len() {
+            app.panes[i].queued.push_back(super::state::Queued {
+                prompt: c.prompt.clone(),
+                files: std::sync::Arc::from([]),
+                standalone: true,
+            });
+            super::update::send_queued_now(app, i, fx);
+        }
+    }
+    let mut msg = format!(
+        "{n} case(s) sent to {} model(s), each pane in turn",
+        app.panes.len()
+    );
+    if broken > 0 {
+        let first = &cases.errors[0];
+        msg.push_str(&format!(
+            "; {broken} not run ({}: {})",
+            first.at, first.message
+        ));
+    }
+    if skipped_files > 0 {
+        msg.push_str(&format!(
+            "; {skipped_files} case(s) name files, sent without them (the headless `switchyard bakeoff` attaches them)"
+        ));
+    }
+    app.notify(
+        msg,
+        if broken > 0 {
+            Level::Error
+        } else {
+            Level::Info
+        },
+    );
 }

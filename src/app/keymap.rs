@@ -124,6 +124,8 @@ pub enum Action {
     Vote,
     /// Save the bake-off's report to a file.
     SaveReport,
+    /// Run a cases file in the panes.
+    RunCases,
 }
 
 /// Faults F6 can inject.
@@ -893,6 +895,10 @@ pub const BINDINGS: &[Binding] = &[
     hinted(
         bind(BakeoffCtx, &[ctrl('s')], Action::SaveReport, Hidden),
         "save report",
+    ),
+    hinted(
+        bind(BakeoffCtx, &[ctrl('o')], Action::RunCases, Hidden),
+        "run cases",
     ),
     hinted_pair(
         bind(

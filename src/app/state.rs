@@ -99,6 +99,8 @@ pub struct Turn {
     /// The reply as received when what is shown differs (structured JSON is shown
     /// pretty-printed); history and copies use this.
     pub raw: Option<String>,
+    /// A bake-off case: asked on its own, and never sent as context for another turn.
+    pub standalone: bool,
 }
 
 impl Turn {
@@ -127,6 +129,7 @@ impl Turn {
             schema: None,
             verdict: None,
             raw: None,
+            standalone: false,
         }
     }
 
@@ -280,6 +283,17 @@ pub enum Scroll {
     At(usize),
 }
 
+/// A prompt waiting for its pane's answer to end.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// The prompt.
+    pub prompt: String,
+    /// Its files.
+    pub files: crate::attach::Files,
+    /// A bake-off case: sent on its own, without the conversation before it.
+    pub standalone: bool,
+}
+
 /// One model's column.
 pub struct Pane {
     /// Stable id.
@@ -296,7 +310,7 @@ pub struct Pane {
     /// Scroll position.
     pub scroll: Scroll,
     /// Prompts sent while it streamed, sent in order as each answer ends.
-    pub queued: std::collections::VecDeque<(String, crate::attach::Files)>,
+    pub queued: std::collections::VecDeque<Queued>,
 }
 
 impl Pane {
@@ -323,8 +337,23 @@ impl Pane {
     /// A cut answer (cancelled, failed, interrupted) goes back marked as cut, so the model
     /// never takes it for a whole reply; a turn with no answer at all is left out.
     pub fn build_request(&self, prompt: &str, files: &[crate::attach::Attachment]) -> ChatRequest {
-        let answers: Vec<std::borrow::Cow<'_, str>> = self
-            .turns
+        self.build_request_for(prompt, files, false)
+    }
+
+    /// The request for a prompt; a `standalone` one (a bake-off case) carries no conversation,
+    /// and a case is never context for another turn.
+    pub fn build_request_for(
+        &self,
+        prompt: &str,
+        files: &[crate::attach::Attachment],
+        standalone: bool,
+    ) -> ChatRequest {
+        let earlier: Vec<&Turn> = if standalone {
+            Vec::new()
+        } else {
+            self.turns.iter().filter(|t| !t.standalone).collect()
+        };
+        let answers: Vec<std::borrow::Cow<'_, str>> = earlier
             .iter()
             .map(|t| match &t.state {
                 TurnState::Done(_) => t.text().into(),
@@ -337,7 +366,7 @@ impl Pane {
                 _ => "".into(),
             })
             .collect();
-        let history = self.turns.iter().zip(&answers).map(|(t, a)| {
+        let history = earlier.iter().zip(&answers).map(|(t, a)| {
             (
                 crate::settings::Prompt::new(&t.prompt, &t.attachments),
                 a.as_ref(),

@@ -49,6 +49,8 @@ pub enum Msg {
     CatalogCached(Vec<Model>, i64),
     /// A model's endpoints listing arrived (or failed).
     Endpoints(String, Result<crate::wire::catalog::ModelEndpoints, String>),
+    /// A cases file read for the bake-off view (or why it could not be).
+    Cases(Result<crate::bakeoff::cases::Cases, String>),
     /// What `GET /key` said (or why it could not).
     KeyInfo(Result<crate::wire::account::KeyInfo, String>),
     /// Local routing started an attempt on an endpoint.
@@ -175,6 +177,8 @@ pub enum Effect {
     FetchKey,
     /// Ask for a model's endpoints listing; answered by `Msg::Endpoints`.
     FetchEndpoints(String),
+    /// Read a bake-off's cases file (off the UI task); answered by `Msg::Cases`.
+    LoadCases(std::path::PathBuf),
     /// Write a report to a file (off the UI task; the outcome comes back as a notice).
     WriteReport {
         /// Where.
@@ -249,6 +253,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             };
             app.notify(format!("model list unavailable: {e}{kept}"), Level::Error)
         }
+        Msg::Cases(Ok(c)) => super::bakeoff_view::run_cases(app, c, &mut fx),
+        Msg::Cases(Err(e)) => app.notify(format!("cases not run: {e}"), Level::Error),
         Msg::KeyInfo(k) => {
             if let Some(f) = &mut app.free {
                 f.asking = false;
@@ -528,6 +534,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         | Action::Sort
         | Action::Vote
         | Action::SaveReport
+        | Action::RunCases
         | Action::Close => {}
     }
 }
@@ -628,13 +635,15 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
     for i in targets {
         if app.panes[i].active_turn().is_some() {
             // Queued, not skipped: it goes when this pane's answer ends.
-            app.panes[i]
-                .queued
-                .push_back((prompt.clone(), files.clone()));
+            app.panes[i].queued.push_back(crate::app::state::Queued {
+                prompt: prompt.clone(),
+                files: files.clone(),
+                standalone: false,
+            });
             busy.push(app.panes[i].model.clone());
             continue;
         }
-        start_turn(app, i, prompt.clone(), files.clone(), fx);
+        start_turn(app, i, prompt.clone(), files.clone(), false, fx);
         started.push(i);
     }
     record_turn(app, &prompt, &started, first, fx);
@@ -701,6 +710,11 @@ fn remember_prompt(app: &mut App, prompt: &str) {
     app.walk = None;
 }
 
+/// Sends pane `i`'s next queued prompt now if the pane is idle (a bake-off's cases).
+pub(crate) fn send_queued_now(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
+    send_queued(app, i, fx);
+}
+
 /// Sends pane `i`'s next queued prompt, if it has one and is idle.
 fn send_queued(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     let Some(p) = app.panes.get_mut(i) else {
@@ -709,11 +723,12 @@ fn send_queued(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     if p.active_turn().is_some() {
         return;
     }
-    let Some((prompt, files)) = p.queued.pop_front() else {
+    let Some(q) = p.queued.pop_front() else {
         return;
     };
     let first = fx.len();
-    start_turn(app, i, prompt.clone(), files, fx);
+    let prompt = q.prompt;
+    start_turn(app, i, prompt.clone(), q.files, q.standalone, fx);
     record_turn(app, &prompt, &[i], first, fx);
 }
 
@@ -769,6 +784,7 @@ fn start_turn(
     idx: usize,
     prompt: String,
     files: crate::attach::Files,
+    standalone: bool,
     fx: &mut Vec<Effect>,
 ) {
     let req = app.next_req_id();
@@ -788,7 +804,7 @@ fn start_turn(
         }
         return;
     }
-    let request = pane.build_request(&prompt, &files);
+    let request = pane.build_request_for(&prompt, &files, standalone);
     // PDFs as their extracted text, for a model no endpoint of which reads files.
     let pdfs: Vec<&crate::attach::Attachment> = pane
         .turns
@@ -806,6 +822,7 @@ fn start_turn(
         .and_then(|t| t.endpoint);
     let mut turn = Turn::new(prompt, req);
     turn.attachments = files;
+    turn.standalone = standalone;
     if let Some(crate::wire::request::ResponseFormat::JsonSchema { json_schema }) =
         &request.response_format
     {
@@ -910,7 +927,8 @@ pub(crate) fn cancel_pane(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     if let Some(p) = app.panes.get_mut(i)
         && !p.queued.is_empty()
     {
-        let (waiting, files): (Vec<String>, Vec<crate::attach::Files>) = p.queued.drain(..).unzip();
+        let (waiting, files): (Vec<String>, Vec<crate::attach::Files>) =
+            p.queued.drain(..).map(|q| (q.prompt, q.files)).unzip();
         if app.attachments.is_empty()
             && let Some(f) = files.into_iter().find(|f| !f.is_empty())
         {
@@ -963,13 +981,14 @@ fn retry_focused(app: &mut App, fx: &mut Vec<Effect>) {
     };
     let prompt = last.prompt.clone();
     let files = last.attachments.clone();
+    let standalone = last.standalone;
     if matches!(last.state, TurnState::Done(_)) {
         // A finished answer stays; retry sends the same prompt again as a new turn.
         pane.turns.push(last);
     }
     // History keeps the failed attempt as it was; the retry is a turn of its own.
     let first = fx.len();
-    start_turn(app, idx, prompt.clone(), files, fx);
+    start_turn(app, idx, prompt.clone(), files, standalone, fx);
     record_turn(app, &prompt, &[idx], first, fx);
 }
 
@@ -1558,6 +1577,59 @@ mod tests {
         assert_eq!(app.panes[0].model, "m/x");
     }
 
+    #[test]
+    fn a_cases_file_run_in_f10_sends_each_case_on_its_own_pane_by_pane() {
+        let mut app = app3();
+        // An earlier exchange in every pane: a case must not carry it.
+        typed(&mut app, "earlier chat");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        for (pane, req) in started(&fx) {
+            update(&mut app, content(pane, req, "earlier answer"));
+            update(
+                &mut app,
+                ended(pane, req, "earlier answer", Ok("stop".into())),
+            );
+        }
+        update(&mut app, key(KeyCode::F(10)));
+        update(&mut app, ctrl('o'));
+        typed(&mut app, "cases.jsonl");
+        let fx = update(&mut app, key(KeyCode::Enter));
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::LoadCases(p) if p.as_os_str() == "cases.jsonl"))
+        );
+        let cases = crate::bakeoff::cases::parse_jsonl(
+            "\"one\"\n\"two\"\n{oops\n",
+            std::path::Path::new("."),
+        );
+        let fx = update(&mut app, Msg::Cases(Ok(cases)));
+        let starts: Vec<&ChatRequest> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Start { request, .. } => Some(&**request),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(starts.len(), 3, "the first case to every pane at once");
+        for r in starts {
+            assert_eq!(
+                r.messages.len(),
+                1,
+                "no earlier conversation: {:?}",
+                r.messages
+            );
+        }
+        assert!(
+            app.panes.iter().all(|p| p.queued.len() == 1),
+            "the second case waits"
+        );
+        let (msg, _) = app.notice.clone().unwrap();
+        assert!(
+            msg.contains("2 case(s) sent to 3 model(s)") && msg.contains("1 not run (line 3"),
+            "{msg}"
+        );
+    }
+
     fn app3() -> App {
         App::new(&["a/1".into(), "b/2".into(), "c/3".into()], "test")
     }
@@ -2009,7 +2081,7 @@ mod tests {
             app.panes[1]
                 .queued
                 .iter()
-                .map(|q| q.0.as_str())
+                .map(|q| q.prompt.as_str())
                 .collect::<Vec<_>>(),
             ["two"]
         );

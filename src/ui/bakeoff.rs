@@ -54,15 +54,23 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Board, th: &Theme) {
 
     let mut lines = Vec::new();
     if let Some(path) = &b.save_as {
+        let (label, help) = if b.loading {
+            (
+                "cases file › ",
+                "JSON Lines, a folder of .txt/.md, or a report's .json — Enter runs, Esc cancels",
+            )
+        } else {
+            (
+                "save as › ",
+                ".md, .csv or .json — Enter saves, Esc cancels",
+            )
+        };
         lines.push(Line::from(vec![
-            Span::styled("save as › ", th.ui.accent),
+            Span::styled(label, th.ui.accent),
             Span::raw(fit(&neutralise(path), room.saturating_sub(12))),
             Span::styled("▏", th.ui.accent),
         ]));
-        lines.push(Line::styled(
-            fit(".md, .csv or .json — Enter saves, Esc cancels", room),
-            th.ui.dim,
-        ));
+        lines.push(Line::styled(fit(help, room), th.ui.dim));
     }
     lines.push(Line::styled(
         fit(
