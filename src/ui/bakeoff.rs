@@ -205,13 +205,13 @@ fn draw_chart(frame: &mut Frame, totals: &[crate::bakeoff::report::Total], area:
         .fold(0.0, f64::max)
         .max(1.0)
         * 1.15;
-    let max_y = points
-        .iter()
-        .flatten()
-        .map(|p| p.1)
-        .fold(0.0, f64::max)
-        .max(1e-9)
-        * 1.15;
+    let top_cost = points.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
+    let max_y = top_cost.max(1e-9) * 1.15;
+    let top_label = if top_cost > 0.0 {
+        format_cost(max_y)
+    } else {
+        "all $0".to_string()
+    };
     let names: Vec<String> = totals
         .iter()
         .map(|t| cut_middle(&neutralise(&t.model), 28))
@@ -248,7 +248,7 @@ fn draw_chart(frame: &mut Frame, totals: &[crate::bakeoff::report::Total], area:
             Axis::default()
                 .style(th.ui.dim)
                 .bounds([0.0, max_y])
-                .labels(["$0".to_string(), format_cost(max_y)]),
+                .labels(["$0".to_string(), top_label]),
         )
         .legend_position(Some(ratatui::widgets::LegendPosition::TopRight))
         .hidden_legend_constraints((
