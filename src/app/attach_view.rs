@@ -11,7 +11,6 @@ use crate::attach::load::{Loaded, Target, parse_target};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use std::any::Any;
 
 /// The panel's state.
 #[derive(Default)]
@@ -283,12 +282,7 @@ impl Layer for AttachPanel {
         hints(self.context())
     }
 
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    super::layers::any_impls!();
 }
 
 #[cfg(test)]

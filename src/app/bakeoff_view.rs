@@ -11,7 +11,6 @@ use crate::bakeoff::report::{CaseInfo, CostFrom, Report, Row};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use std::any::Any;
 
 /// The view's state.
 #[derive(Default)]
@@ -254,12 +253,7 @@ impl Layer for Board {
         hints(self.context())
     }
 
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    super::layers::any_impls!();
 }
 
 /// Sends a cases file's cases to every pane, each on its own (no conversation before it):

@@ -11,7 +11,6 @@ use crate::catalog_query::{Query, Sort, parse, run_indexed};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use std::any::Any;
 
 /// The browser's state.
 #[derive(Default)]
@@ -172,10 +171,5 @@ impl Layer for Browser {
         hints(self.context())
     }
 
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
+    super::layers::any_impls!();
 }

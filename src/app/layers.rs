@@ -67,14 +67,15 @@ pub trait Layer: Any {
 
 macro_rules! any_impls {
     () => {
-        fn as_any(&self) -> &dyn Any {
+        fn as_any(&self) -> &dyn std::any::Any {
             self
         }
-        fn as_any_mut(&mut self) -> &mut dyn Any {
+        fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
             self
         }
     };
 }
+pub(crate) use any_impls;
 
 /// Gives the top layer a key; it stays where it was unless it closes.
 pub fn key_to_top(

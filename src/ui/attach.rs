@@ -119,46 +119,15 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, p: &mut AttachPanel, th: &Theme
             Span::styled(text, th.ui.dim),
         ]));
     }
-    let top_h = (top.len() as u16).min(inner.height);
-    frame.render_widget(
-        Paragraph::new(top),
-        Rect {
-            height: top_h,
-            ..inner
-        },
-    );
-    let body = Rect {
-        y: inner.y + top_h,
-        height: inner.height.saturating_sub(top_h),
-        ..inner
-    };
+    let body = super::lines_then_rest(frame, top, inner);
     if body.height == 0 {
         return;
     }
-    // The list beside the preview when there is room, above it when not.
-    let (list_area, preview_area) = if body.width >= 80 {
-        let lw = body.width * 11 / 20;
-        (
-            Rect { width: lw, ..body },
-            Rect {
-                x: body.x + lw + 1,
-                width: body.width - lw - 1,
-                ..body
-            },
-        )
-    } else {
-        // The list and each pane's estimate first; the preview takes what is left.
-        let want = app.attachments.len().max(1) + 2 + app.panes.len();
-        let lh = (want as u16).min(body.height * 2 / 3).max(1);
-        (
-            Rect { height: lh, ..body },
-            Rect {
-                y: body.y + lh,
-                height: body.height - lh,
-                ..body
-            },
-        )
-    };
+    // The list beside the preview when there is room, above it when not: the list and each
+    // pane's estimate first; the preview takes what is left.
+    let want = app.attachments.len().max(1) + 2 + app.panes.len();
+    let stacked = (want as u16).min(body.height * 2 / 3).max(1);
+    let (list_area, preview_area) = super::split_two(body, 80, 11, 1, stacked);
     draw_list(frame, app, p, list_area, th);
     if let Some(a) = app.attachments.get(p.selected) {
         draw_preview(frame, app, p, a, preview_area, th);

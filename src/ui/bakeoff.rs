@@ -14,7 +14,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, BorderType, Chart, Clear, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Axis, Block, BorderType, Chart, Clear, Dataset, GraphType};
 
 /// Draws the view over the panes.
 pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Board, th: &Theme) {
@@ -170,20 +170,8 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Board, th: &Theme) {
             }
         }
     }
-    let text_h = (lines.len() as u16).min(inner.height);
-    frame.render_widget(
-        Paragraph::new(lines),
-        Rect {
-            height: text_h,
-            ..inner
-        },
-    );
     // The chart takes what is left below, when there is room for one worth reading.
-    let chart = Rect {
-        y: inner.y + text_h,
-        height: inner.height.saturating_sub(text_h),
-        ..inner
-    };
+    let chart = super::lines_then_rest(frame, lines, inner);
     if chart.height >= 6 && chart.width >= 40 {
         draw_chart(frame, &totals, chart, th);
     }

@@ -68,44 +68,13 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Browser, th: &Theme) {
         )
     });
     top.push(Line::styled(fit(&age(app), room), th.ui.dim));
-    let top_h = (top.len() as u16).min(inner.height);
-    frame.render_widget(
-        Paragraph::new(top),
-        Rect {
-            height: top_h,
-            ..inner
-        },
-    );
-    let body = Rect {
-        y: inner.y + top_h,
-        height: inner.height.saturating_sub(top_h),
-        ..inner
-    };
+    let body = super::lines_then_rest(frame, top, inner);
     if body.height == 0 {
         return;
     }
     // Side by side when there is room; the list above the details when not.
-    let (list_area, detail_area) = if body.width >= 110 {
-        let lw = body.width * 9 / 20;
-        (
-            Rect { width: lw, ..body },
-            Rect {
-                x: body.x + lw + 2,
-                width: body.width - lw - 2,
-                ..body
-            },
-        )
-    } else {
-        let lh = (body.height * 2 / 5).max(3).min(body.height);
-        (
-            Rect { height: lh, ..body },
-            Rect {
-                y: body.y + lh,
-                height: body.height - lh,
-                ..body
-            },
-        )
-    };
+    let stacked = (body.height * 2 / 5).max(3);
+    let (list_area, detail_area) = super::split_two(body, 110, 9, 2, stacked);
     draw_list(frame, &list, b.selected, list_area, th);
     if let Some(m) = list.get(b.selected) {
         draw_details(frame, app, m, detail_area, th);

@@ -207,6 +207,49 @@ pub(crate) fn hints(mut all: Vec<(String, &'static str)>, room: usize) -> String
     h.join(" · ")
 }
 
+/// Draws `lines` at the top of `inner` and returns what is left below them.
+pub(crate) fn lines_then_rest(frame: &mut Frame, lines: Vec<Line>, inner: Rect) -> Rect {
+    let h = (lines.len() as u16).min(inner.height);
+    frame.render_widget(Paragraph::new(lines), Rect { height: h, ..inner });
+    Rect {
+        y: inner.y + h,
+        height: inner.height.saturating_sub(h),
+        ..inner
+    }
+}
+
+/// `area` split in two: side by side (the left `left_20ths`/20 of it, a `gap` between) when it
+/// is at least `wide_at` columns, else stacked with `stacked_top` rows on top.
+pub(crate) fn split_two(
+    area: Rect,
+    wide_at: u16,
+    left_20ths: u16,
+    gap: u16,
+    stacked_top: u16,
+) -> (Rect, Rect) {
+    if area.width >= wide_at {
+        let lw = area.width * left_20ths / 20;
+        (
+            Rect { width: lw, ..area },
+            Rect {
+                x: area.x + lw + gap,
+                width: area.width.saturating_sub(lw + gap),
+                ..area
+            },
+        )
+    } else {
+        let th = stacked_top.min(area.height);
+        (
+            Rect { height: th, ..area },
+            Rect {
+                y: area.y + th,
+                height: area.height - th,
+                ..area
+            },
+        )
+    }
+}
+
 /// A count as people read it: `950`, `12.3k`, `4.1M`.
 pub(crate) fn compact(n: i64) -> String {
     match n {
