@@ -168,9 +168,10 @@ pub struct BakeoffArgs {
     /// .json (to run its cases again on other models).
     #[arg(long, value_name = "FILE|DIR", conflicts_with = "prompt")]
     pub cases: Option<PathBuf>,
-    /// Finish an earlier bake-off from its (partial) .json report: its complete answers are
-    /// kept and only the rest are asked, of the same models.
-    #[arg(long, value_name = "REPORT.json", conflicts_with_all = ["cases", "prompt"])]
+    /// Finish an earlier bake-off from its (partial) .json report, or from history by its id
+    /// (`switchyard history list`): its complete answers are kept and only the rest are asked,
+    /// of the same models.
+    #[arg(long, value_name = "REPORT.json|ID", conflicts_with_all = ["cases", "prompt"])]
     pub resume: Option<PathBuf>,
     /// A model that grades every answer from 0 to 10 (against the case's expected answer).
     #[arg(long, value_name = "MODEL")]

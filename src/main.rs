@@ -175,12 +175,10 @@ async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Models(m)) => models::list(&src, &m).await,
         Some(Command::Bakeoff(b)) => {
+            // An earlier report's file, or a bake-off kept in history by its id.
             let resume = match &b.resume {
                 None => None,
-                Some(p) => match switchyard::small_file::read(p, 64 << 20)
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| switchyard::bakeoff::report::Report::from_json(&t))
-                {
+                Some(p) => match switchyard::bakeoff::run::earlier(p) {
                     Ok(r) => Some(r),
                     Err(e) => {
                         eprintln!("switchyard: --resume {}: {e}", p.display());
@@ -190,8 +188,21 @@ async fn run(cli: Cli) -> i32 {
             };
             let cases = match (&b.cases, b.prompt.is_empty()) {
                 (_, _) if resume.is_some() => {
-                    switchyard::bakeoff::cases::read(b.resume.as_deref().expect("resume was given"))
-                        .unwrap_or_default()
+                    let r = resume.as_ref().expect("resume was given");
+                    switchyard::bakeoff::cases::Cases {
+                        cases: r
+                            .cases
+                            .iter()
+                            .map(|c| switchyard::bakeoff::cases::Case {
+                                id: c.id.clone(),
+                                prompt: c.prompt.clone(),
+                                attachments: c.attachments.iter().map(Into::into).collect(),
+                                expected: c.expected.clone(),
+                                schema: c.schema.clone(),
+                            })
+                            .collect(),
+                        errors: Vec::new(),
+                    }
                 }
                 (Some(path), _) => match switchyard::bakeoff::cases::read(path) {
                     Ok(c) => c,

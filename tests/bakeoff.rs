@@ -315,6 +315,9 @@ fn a_bakeoff_past_the_free_tier_warns_stops_at_the_limit_and_the_count_survives_
         "{free:?}"
     );
 
+    let first = r.clone();
+    std::fs::copy(dir.join("r.json"), dir.join("first.json")).unwrap();
+
     // After a restart the day's count is still there: no :free request is sent at all.
     let out = sy_in(&dir, &state, &args);
     assert_eq!(out.status.code(), Some(1));
@@ -332,5 +335,86 @@ fn a_bakeoff_past_the_free_tier_warns_stops_at_the_limit_and_the_count_survives_
         .filter(|row| row["model"] == "t/b:free" && row["finish"] == "skipped")
         .count();
     assert_eq!(skipped, 5);
+
+    // Resumed from the first run's report on another day (a fresh state directory, a fresh
+    // fleet): the complete answers are kept as they were and only the rest are asked.
+    let out = sy(
+        &dir,
+        &[
+            "--fleet",
+            "fleet.toml",
+            "bakeoff",
+            "--resume",
+            "first.json",
+            "--report",
+            "whole.json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("resuming: 8 answers kept from the earlier run, 2 to ask"),
+        "{stderr}"
+    );
+    let whole: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("whole.json")).unwrap()).unwrap();
+    let rows = whole["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().all(|row| row["finish"] == "complete"),
+        "{whole}"
+    );
+    for (a, b) in first["rows"].as_array().unwrap().iter().zip(rows) {
+        if a["finish"] == "complete" {
+            assert_eq!(a, b, "a kept answer is the earlier one");
+        }
+    }
+
+    // Resumed from history by its id, as after a kill before any report was written: a new
+    // day (the counter file gone) lets the :free model answer what it did not.
+    let out = sy_in(&dir, &state, &["history", "list", "--json"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    // Latest first: the first bake-off is the last of them.
+    let id = list
+        .lines()
+        .rev()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| {
+            v["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Bake-off: 5 cases")
+        })
+        .expect("the first bake-off is in history")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::remove_file(state.join("free-tier.json")).unwrap();
+    let out = sy_in(
+        &dir,
+        &state,
+        &[
+            "--fleet",
+            "fleet.toml",
+            "bakeoff",
+            "--resume",
+            &id,
+            "--report",
+            "again.json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("resuming: 8 answers kept from the earlier run, 2 to ask"),
+        "{stderr}"
+    );
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("again.json")).unwrap()).unwrap();
+    let rows = again["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().all(|row| row["finish"] == "complete"),
+        "{again}"
+    );
+    assert_eq!(rows.len(), 10);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -393,6 +393,76 @@ impl Report {
     }
 }
 
+/// A bake-off kept in history (a case a turn, a model a pane) as a report, to resume it: the
+/// prompts become cases (`1`, `2`, …; expected answers and schemas are not kept there), each
+/// complete answer a complete row, every other one a row to ask again.
+pub fn from_history(c: &crate::history::Conversation) -> Report {
+    let mut panes = c.panes.clone();
+    panes.sort_by_key(|p| p.slot);
+    let models: Vec<String> = panes.iter().map(|p| p.model.clone()).collect();
+    let mut rows = Vec::new();
+    let mut cases = Vec::new();
+    for t in &c.turns {
+        let id = format!("{}", t.seq + 1);
+        cases.push(CaseInfo {
+            id: id.clone(),
+            prompt: t.prompt.clone(),
+            ..Default::default()
+        });
+        for p in &panes {
+            let m = t.messages.iter().find(|m| m.slot == p.slot);
+            let row = match m {
+                Some(m) if m.end.state == Some(crate::history::Finish::Complete) => {
+                    let e = &m.end;
+                    let secs = e
+                        .total_ms
+                        .zip(e.ttft_ms)
+                        .map(|(t, f)| (t - f) as f64 / 1000.0);
+                    Row {
+                        case: id.clone(),
+                        model: p.model.clone(),
+                        provider: e.provider.clone(),
+                        served_model: e.model_served.clone(),
+                        finish: "complete".into(),
+                        ttft_ms: e.ttft_ms.map(|v| v as u64),
+                        total_ms: e.total_ms.unwrap_or(0) as u64,
+                        tokens_per_s: e
+                            .completion_tokens
+                            .zip(secs)
+                            .filter(|(n, s)| *n > 1 && *s > 0.0)
+                            .map(|(n, s)| (n - 1) as f64 / s),
+                        prompt_tokens: e.prompt_tokens.map(|v| v as u64),
+                        completion_tokens: e.completion_tokens.map(|v| v as u64),
+                        cost: e.cost,
+                        cost_from: if e.cost.is_some() {
+                            CostFrom::Usage
+                        } else {
+                            CostFrom::Unknown
+                        },
+                        answer: e.content.clone(),
+                        ..Row::default()
+                    }
+                }
+                _ => Row {
+                    case: id.clone(),
+                    model: p.model.clone(),
+                    finish: "skipped".into(),
+                    ..Row::default()
+                },
+            };
+            rows.push(row);
+        }
+    }
+    Report {
+        started: c.created_ms / 1000,
+        source: String::new(),
+        models,
+        cases,
+        rows,
+        ..Default::default()
+    }
+}
+
 /// The CSV's columns.
 pub const CSV_HEADER: [&str; 17] = [
     "case",

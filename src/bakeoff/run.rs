@@ -144,6 +144,26 @@ impl Kept {
     }
 }
 
+/// The bake-off `--resume` names: a report's `.json` file, or a bake-off kept in history by
+/// its id (or a unique start of it) — what a run killed before it could write its report left.
+pub fn earlier(what: &std::path::Path) -> Result<Report, String> {
+    if what.exists() {
+        let t = crate::small_file::read(what, 64 << 20).map_err(|e| e.to_string())?;
+        return Report::from_json(&t);
+    }
+    let id = what.to_string_lossy();
+    let path = crate::history::path().ok_or("no state directory (set SWITCHYARD_STATE_DIR)")?;
+    let store = crate::history::store::Store::open_read_only(&path)
+        .map_err(|e| format!("no such report file, and history cannot be read: {e}"))?;
+    let uid = store
+        .resolve(&id)
+        .map_err(|e| format!("no such report file, and in history: {e}"))?;
+    let c = store
+        .load(&uid)?
+        .ok_or_else(|| format!("no conversation {uid} in history"))?;
+    Ok(super::report::from_history(&c))
+}
+
 /// A report's format, from its file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -615,7 +635,7 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
     let total_jobs = asking * if opts.judge.is_some() { 2 } else { 1 };
     if opts.resume.is_some() {
         eprintln!(
-            "switchyard: resuming: {} answers kept from the earlier report, {asking} to ask",
+            "switchyard: resuming: {} answers kept from the earlier run, {asking} to ask",
             rows.len() - asking
         );
     }
