@@ -26,6 +26,12 @@ fn sy_in(dir: &Path, state: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// A JSON file the run wrote in `dir`.
+fn json_file(dir: &Path, name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 fn workdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sy-bakeoff-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -79,8 +85,7 @@ fn five_cases_on_three_fleet_models_report_exactly_what_the_answers_carried() {
         by_row.insert((e["case"].as_str().unwrap().to_string(), model), cost);
     }
 
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    let report = json_file(&dir, "out.json");
     assert!(report["partial"].is_null());
     let totals = report["totals"].as_array().unwrap();
     assert_eq!(totals.len(), 3);
@@ -174,8 +179,7 @@ fn a_broken_case_and_a_failing_judge_are_reported_and_the_rest_completes() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("case line 2: not JSON"), "{stderr}");
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    let r = json_file(&dir, "r.json");
     assert_eq!(r["case_errors"][0]["at"], "line 2");
     let rows = r["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4, "2 cases × 2 models");
@@ -277,8 +281,7 @@ fn a_bakeoff_past_the_free_tier_warns_stops_at_the_limit_and_the_count_survives_
         stderr.contains("stopped at the free tier's limit"),
         "{stderr}"
     );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    let r = json_file(&dir, "r.json");
     assert!(
         r["partial"].as_str().unwrap().contains("free tier's limit"),
         "{}",
@@ -326,8 +329,7 @@ fn a_bakeoff_past_the_free_tier_warns_stops_at_the_limit_and_the_count_survives_
         stderr.contains("free tier: this takes 5 :free requests; 0 left today of 50"),
         "warned before it starts: {stderr}"
     );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    let r = json_file(&dir, "r.json");
     let skipped = r["rows"]
         .as_array()
         .unwrap()
@@ -356,8 +358,7 @@ fn a_bakeoff_past_the_free_tier_warns_stops_at_the_limit_and_the_count_survives_
         stderr.contains("resuming: 8 answers kept from the earlier run, 2 to ask"),
         "{stderr}"
     );
-    let whole: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("whole.json")).unwrap()).unwrap();
+    let whole = json_file(&dir, "whole.json");
     let rows = whole["rows"].as_array().unwrap();
     assert!(
         rows.iter().all(|row| row["finish"] == "complete"),
@@ -408,8 +409,7 @@ fn a_bakeoff_past_the_free_tier_warns_stops_at_the_limit_and_the_count_survives_
         stderr.contains("resuming: 8 answers kept from the earlier run, 2 to ask"),
         "{stderr}"
     );
-    let again: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("again.json")).unwrap()).unwrap();
+    let again = json_file(&dir, "again.json");
     let rows = again["rows"].as_array().unwrap();
     assert!(
         rows.iter().all(|row| row["finish"] == "complete"),

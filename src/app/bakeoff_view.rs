@@ -55,8 +55,20 @@ fn cases(app: &App) -> usize {
     app.panes.iter().map(|p| p.turns.len()).max().unwrap_or(0)
 }
 
-/// The report of the panes' turns as they stand (an unfinished answer is `streaming`).
+/// The report of the panes' turns as they stand (an unfinished answer is `streaming`), with
+/// every prompt and answer, as saved.
 pub fn report(app: &App) -> Report {
+    report_with(app, true)
+}
+
+/// The report's figures without the prompts' and answers' text: what a frame draws, so a
+/// frame does not copy the whole transcript (the view takes the shown case's text from its
+/// turns).
+pub fn scores(app: &App) -> Report {
+    report_with(app, false)
+}
+
+fn report_with(app: &App, text: bool) -> Report {
     let n = cases(app);
     let case_id = |i: usize| format!("{}", i + 1);
     let cases: Vec<CaseInfo> = (0..n)
@@ -66,6 +78,7 @@ pub fn report(app: &App) -> Report {
                 .panes
                 .iter()
                 .find_map(|p| p.turns.get(i).map(|t| t.prompt.clone()))
+                .filter(|_| text)
                 .unwrap_or_default(),
             attachments: app
                 .panes
@@ -123,10 +136,13 @@ pub fn report(app: &App) -> Report {
                 votes: u32::from(app.votes.get(&i) == Some(&p.id)),
                 judge: None,
                 error,
-                answer: t
-                    .raw
-                    .clone()
-                    .unwrap_or_else(|| t.answer.source().to_string()),
+                answer: if text {
+                    t.raw
+                        .clone()
+                        .unwrap_or_else(|| t.answer.source().to_string())
+                } else {
+                    String::new()
+                },
             });
         }
     }
@@ -271,7 +287,7 @@ pub fn run_cases(app: &mut App, cases: crate::bakeoff::cases::Cases, fx: &mut Ve
                 files: std::sync::Arc::from([]),
                 standalone: true,
             });
-            super::update::send_queued_now(app, i, fx);
+            super::update::send_queued(app, i, fx);
         }
     }
     let mut msg = format!(

@@ -710,13 +710,8 @@ fn remember_prompt(app: &mut App, prompt: &str) {
     app.walk = None;
 }
 
-/// Sends pane `i`'s next queued prompt now if the pane is idle (a bake-off's cases).
-pub(crate) fn send_queued_now(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
-    send_queued(app, i, fx);
-}
-
 /// Sends pane `i`'s next queued prompt, if it has one and is idle.
-fn send_queued(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
+pub(crate) fn send_queued(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     let Some(p) = app.panes.get_mut(i) else {
         return;
     };

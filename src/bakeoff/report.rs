@@ -404,9 +404,18 @@ pub fn from_history(c: &crate::history::Conversation) -> Report {
     let mut cases = Vec::new();
     for t in &c.turns {
         let id = format!("{}", t.seq + 1);
+        // Files come back by their paths, read again when the case is asked.
         cases.push(CaseInfo {
             id: id.clone(),
             prompt: t.prompt.clone(),
+            attachments: t
+                .attachments
+                .iter()
+                .filter_map(|a| match &a.origin {
+                    crate::attach::Origin::Path(p) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect(),
             ..Default::default()
         });
         for p in &panes {
@@ -414,10 +423,12 @@ pub fn from_history(c: &crate::history::Conversation) -> Report {
             let row = match m {
                 Some(m) if m.end.state == Some(crate::history::Finish::Complete) => {
                     let e = &m.end;
-                    let secs = e
-                        .total_ms
-                        .zip(e.ttft_ms)
-                        .map(|(t, f)| (t - f) as f64 / 1000.0);
+                    let ms = |v: i64| std::time::Duration::from_millis(v.max(0) as u64);
+                    let timings = crate::client::Timings {
+                        ttft: e.ttft_ms.map(ms),
+                        total: ms(e.total_ms.unwrap_or(0)),
+                        chunks: 0,
+                    };
                     Row {
                         case: id.clone(),
                         model: p.model.clone(),
@@ -428,9 +439,7 @@ pub fn from_history(c: &crate::history::Conversation) -> Report {
                         total_ms: e.total_ms.unwrap_or(0) as u64,
                         tokens_per_s: e
                             .completion_tokens
-                            .zip(secs)
-                            .filter(|(n, s)| *n > 1 && *s > 0.0)
-                            .map(|(n, s)| (n - 1) as f64 / s),
+                            .and_then(|n| timings.tokens_per_sec(n.max(0) as u64)),
                         prompt_tokens: e.prompt_tokens.map(|v| v as u64),
                         completion_tokens: e.completion_tokens.map(|v| v as u64),
                         cost: e.cost,
@@ -492,7 +501,8 @@ fn ms(v: Option<u64>) -> String {
     v.map_or("–".into(), |x| format!("{x} ms"))
 }
 
-fn plural(n: usize, what: &str) -> String {
+/// `1 case`, `3 cases`.
+pub(crate) fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {

@@ -61,11 +61,9 @@ impl Kept {
         let head = crate::history::writer::Head {
             uid: crate::history::new_uid(),
             title: format!(
-                "Bake-off: {} case{} × {} model{}",
-                cases.len(),
-                if cases.len() == 1 { "" } else { "s" },
-                models.len(),
-                if models.len() == 1 { "" } else { "s" }
+                "Bake-off: {} × {}",
+                super::report::plural(cases.len(), "case"),
+                super::report::plural(models.len(), "model")
             ),
             created_ms: crate::history::now_ms(),
             forked_from: None,
@@ -431,12 +429,13 @@ async fn exact_costs(
     client: &crate::client::HttpClient,
     ep: &crate::client::Endpoint,
     rows: &mut [Row],
+    answered_now: &[bool],
 ) {
     use futures_util::StreamExt;
     let asks: Vec<(usize, String)> = rows
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.ok())
+        .filter(|(i, r)| r.ok() && answered_now[*i])
         .filter_map(|(i, r)| r.generation_id.clone().map(|g| (i, g)))
         .collect();
     let found: Vec<(usize, Option<f64>)> = futures_util::stream::iter(asks)
@@ -632,6 +631,7 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
         }
     }
     let asking = lanes.iter().map(VecDeque::len).sum::<usize>();
+    let mut answered_now = vec![false; rows.len()];
     let total_jobs = asking * if opts.judge.is_some() { 2 } else { 1 };
     if opts.resume.is_some() {
         eprintln!(
@@ -827,6 +827,7 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
             Job::Answer { case, model } => {
                 let row = case * n_models + model;
                 rows[row] = row_of(&cases[case].0, &models[model], &answer, &catalog);
+                answered_now[row] = true;
                 if let Some(k) = &mut kept {
                     k.finish(row, &answer);
                 }
@@ -878,9 +879,10 @@ pub async fn run(mut opts: BakeoffOptions, source: &Source) -> i32 {
     if let Some(k) = &mut kept {
         k.close(&rows);
     }
-    // A gateway's own record of each generation is the exact cost.
+    // A gateway's own record of each generation is the exact cost: asked for this run's
+    // answers (an earlier run's, kept by a resume, already have theirs).
     if source.router.is_none() {
-        exact_costs(&client, &source.endpoint, &mut rows).await;
+        exact_costs(&client, &source.endpoint, &mut rows, &answered_now).await;
     }
     let report = Report {
         started: started_at,

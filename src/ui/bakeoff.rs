@@ -3,7 +3,7 @@
 //! point per model, and the highlighted case's answers side by side.
 
 use super::{centered, cut_middle, fit};
-use crate::app::bakeoff_view::{Board, report};
+use crate::app::bakeoff_view::{Board, scores};
 use crate::app::layers::Layer;
 use crate::app::state::App;
 use crate::safe_text::neutralise;
@@ -24,7 +24,8 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Board, th: &Theme) {
         screen.width.saturating_sub(2).min(160),
         screen.height.saturating_sub(2),
     );
-    let r = report(app);
+    // Figures only: the shown case's text is read from its turns, not copied per frame.
+    let r = scores(app);
     let keys: Vec<(String, &'static str)> = b
         .commands()
         .into_iter()
@@ -118,7 +119,11 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Board, th: &Theme) {
     // The highlighted case: its prompt and each model's answer.
     let shown = b.current(app);
     if let Some(c) = r.cases.get(shown) {
-        let first = c.prompt.lines().next().unwrap_or("");
+        let turn = |pane: usize| app.panes.get(pane).and_then(|p| p.turns.get(shown));
+        let prompt = (0..app.panes.len())
+            .find_map(turn)
+            .map_or("", |t| t.prompt.as_str());
+        let first = prompt.lines().next().unwrap_or("");
         lines.push(Line::from(vec![
             Span::styled(
                 format!("case {} of {} › ", shown + 1, r.cases.len()),
@@ -161,7 +166,13 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, b: &Board, th: &Theme) {
                     }
                 }
                 None => {
-                    let said: String = row.answer.split_whitespace().collect::<Vec<_>>().join(" ");
+                    // Only the start is read: a line's worth.
+                    let text = turn(i).map_or("", |t| t.text());
+                    let mut end = text.len().min(room * 4);
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    let said: String = text[..end].split_whitespace().collect::<Vec<_>>().join(" ");
                     lines.push(Line::styled(
                         fit(&format!("    {}", neutralise(&said)), room),
                         th.ui.dim,
