@@ -135,6 +135,21 @@ pub async fn run(opts: AskOptions, source: &Source) -> i32 {
         } else {
             source.endpoint.kind
         };
+        // The request line and headers go to stderr (the key masked), so stdout stays the
+        // bodies alone, ready for `jq`.
+        match &source.router {
+            None => {
+                for h in crate::client::HttpClient::shown_headers(&source.endpoint) {
+                    eprintln!("{h}");
+                }
+            }
+            Some(r) => {
+                eprintln!("POST <each planned endpoint's base URL>/chat/completions");
+                if !r.keys.is_empty() || source.endpoint.key.is_some() {
+                    eprintln!("Authorization: Bearer ****");
+                }
+            }
+        }
         for r in &requests {
             let body = crate::client::wire_body(kind, r);
             let text = serde_json::to_string_pretty(&body).expect("requests always serialize");

@@ -28,6 +28,13 @@ pub struct Cli {
     /// Continue the last conversation (its panes, models and settings).
     #[arg(short = 'c', long = "continue")]
     pub continue_last: bool,
+    /// The theme: dark, light, high-contrast, terminal, one of the config directory's
+    /// `themes/`, or auto (dark or light by the terminal's background).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Colours to draw with: auto (from NO_COLOR, COLORTERM and TERM), truecolor, 256, 16 or none.
+    #[arg(long, value_name = "DEPTH")]
+    pub colors: Option<String>,
     /// What to do (default: open the workbench).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -39,6 +46,9 @@ pub struct SourceArgs {
     /// Config file (default: the platform config dir's switchyard/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Lay the config's `[profiles.NAME]` over the rest of it.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Use the built-in simulated fleet even when a key is set.
     #[arg(long, global = true)]
     pub sim: bool,
@@ -81,6 +91,45 @@ pub enum Command {
     /// List, search, show, export, import and delete kept conversations.
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Keep, list and remove API keys (in the OS keyring, else a 0600 file).
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// The config file: its defaults, where it is, and whether it is right.
+    Config(ConfigArgs),
+}
+
+/// `switchyard auth …`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Keep a provider's key (read without echo from a terminal, or one line from standard
+    /// input): in the OS keyring, or where there is none a 0600 file in the state directory.
+    Set {
+        /// `openrouter`, or a `[[providers]]` name of the config.
+        provider: String,
+    },
+    /// Every provider with a key, where it lives and its last four characters (never the key).
+    List,
+    /// Forget a provider's key, wherever Switchyard keeps it.
+    Remove {
+        /// `openrouter`, or a `[[providers]]` name of the config.
+        provider: String,
+    },
+}
+
+/// `switchyard config`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["print_default", "check", "path"])))]
+pub struct ConfigArgs {
+    /// Print the built-in defaults, every key commented (a starting point for your own file).
+    #[arg(long)]
+    pub print_default: bool,
+    /// Check a config file (default: the one in use): every error with its file, line and
+    /// field; exit 2 when there is one.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub check: Option<PathBuf>,
+    /// Print where the config file is read from (and its themes/ and schemas/).
+    #[arg(long)]
+    pub path: bool,
 }
 
 /// `switchyard history …`.

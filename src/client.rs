@@ -14,20 +14,29 @@ use std::fmt;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-/// An API key that never prints itself.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// An API key that never prints itself: a `secrecy::SecretString` (zeroed when dropped).
+#[derive(Clone)]
+pub struct Secret(secrecy::SecretString);
 
 impl Secret {
     /// Wraps a key.
     pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
+        Self(secrecy::SecretString::from(s.into()))
     }
     /// The key itself, for the Authorization header only.
     pub fn expose(&self) -> &str {
-        &self.0
+        use secrecy::ExposeSecret;
+        self.0.expose_secret()
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -317,6 +326,22 @@ impl HttpClient {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self { inner })
+    }
+
+    /// The request line and headers a chat request to `ep` carries, as `--print-request`
+    /// shows them: the key masked as `Bearer ****`.
+    pub fn shown_headers(ep: &Endpoint) -> Vec<String> {
+        let mut out = vec![format!("POST {}", ep.url("chat/completions"))];
+        if ep.key.is_some() {
+            out.push("Authorization: Bearer ****".into());
+        }
+        if ep.kind == ServerKind::OpenRouter {
+            out.push("HTTP-Referer: https://github.com/switchyard-tui/switchyard".into());
+            out.push("X-OpenRouter-Title: Switchyard".into());
+        }
+        out.push("Content-Type: application/json".into());
+        out.push("Accept: text/event-stream".into());
+        out
     }
 
     fn request(

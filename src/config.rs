@@ -33,6 +33,36 @@ pub struct Config {
     /// `[attachments]`: size caps and downscaling.
     #[serde(default)]
     pub attachments: AttachmentsConfig,
+    /// `[theme]`: which theme, and how many colours.
+    #[serde(default)]
+    pub theme: ThemeConfig,
+    /// `[profiles.NAME]`: groups of settings `--profile NAME` lays over the rest.
+    #[serde(default)]
+    pub profiles: std::collections::BTreeMap<String, toml::Table>,
+    /// Unknown keys that were left out, worded for the user (shown at start).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// The `[theme]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThemeConfig {
+    /// A theme of `themes/` or of the config directory's `themes/`; `auto` (the default) is
+    /// `dark` or `light` by the terminal's background (`--theme` overrides it).
+    pub name: String,
+    /// `auto` (from `NO_COLOR`, `COLORTERM`, `TERM`), `truecolor`, `256`, `16` or `none`
+    /// (`--colors` overrides it).
+    pub colors: String,
+}
+
+impl Default for ThemeConfig {
+    fn default() -> Self {
+        Self {
+            name: "auto".into(),
+            colors: "auto".into(),
+        }
+    }
 }
 
 /// The `[attachments]` table.
@@ -311,12 +341,21 @@ impl Config {
             .map(|s| s.config_dir().join("switchyard").join("config.toml"))
     }
 
-    /// Loads a config file; a missing file at the default path is an empty config.
+    /// Loads a config file; a missing file at the default path is the defaults.
     pub fn load(path: &Path, must_exist: bool) -> Result<Config, ConfigError> {
+        Self::load_profile(path, must_exist, None)
+    }
+
+    /// Loads a config file with `profile` laid over it.
+    pub fn load_profile(
+        path: &Path,
+        must_exist: bool,
+        profile: Option<&str>,
+    ) -> Result<Config, ConfigError> {
         use crate::small_file::ReadError;
         let text = match crate::small_file::read(path, crate::small_file::MAX_BYTES) {
             Ok(t) => t,
-            Err(ReadError::NotFound) if !must_exist => return Ok(Config::default()),
+            Err(ReadError::NotFound) if !must_exist => String::new(),
             Err(e) => {
                 return Err(ConfigError {
                     path: path.into(),
@@ -329,28 +368,130 @@ impl Config {
                 });
             }
         };
-        Self::parse(&text, path)
+        Self::effective(&text, path, profile)
     }
 
-    /// Parses and validates config text.
+    /// Parses and validates config text: the first error, or the config with its unknown keys
+    /// left out and named in `warnings` (`config_check::check` has every error).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Self::effective(text, path, None)
+    }
+
+    /// The config a run uses: the embedded defaults, this file laid over them, and then the
+    /// file's `[profiles.NAME]` when one is asked for. The first error, if any.
+    pub fn effective(
+        text: &str,
+        path: &Path,
+        profile: Option<&str>,
+    ) -> Result<Config, ConfigError> {
+        let checked = crate::config_check::check(text, path);
+        if let Some(e) = checked.errors.into_iter().next() {
+            return Err(e);
+        }
+        let Some(mut cfg) = checked.config else {
+            return Err(ConfigError {
+                path: path.into(),
+                line: None,
+                field: None,
+                message: "the file could not be read as a config".into(),
+            });
+        };
+        let warnings: Vec<String> = checked.warnings.iter().map(|w| w.to_string()).collect();
+        let mut base: toml::Table = toml::from_str(crate::config_check::DEFAULT_TEXT)
+            .expect("the embedded defaults parse (tested)");
+        let mut user: toml::Table = toml::from_str(&checked.clean).unwrap_or_default();
+        let profiles = user.remove("profiles");
+        crate::config_check::merge(&mut base, &user);
+        if let Some(name) = profile {
+            let table = profiles
+                .as_ref()
+                .and_then(|p| p.get(name))
+                .and_then(|t| t.as_table());
+            let Some(table) = table else {
+                let names: Vec<&str> = cfg.profiles.keys().map(String::as_str).collect();
+                return Err(ConfigError {
+                    path: path.into(),
+                    line: None,
+                    field: Some("profiles".into()),
+                    message: format!(
+                        "no profile named `{name}`{}; {}",
+                        crate::spelling::suggestion(name, names.iter().copied()),
+                        if names.is_empty() {
+                            "the file has no [profiles.NAME] tables".to_string()
+                        } else {
+                            format!("there are {}", names.join(", "))
+                        }
+                    ),
+                });
+            };
+            crate::config_check::merge(&mut base, table);
+        }
+        let in_profile = |m: String| match profile {
+            Some(n) => format!("with profile `{n}`: {m}"),
+            None => m,
+        };
+        let merged: Config =
+            toml::Value::Table(base)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError {
+                    path: path.into(),
+                    line: None,
+                    field: None,
+                    message: in_profile(e.message().trim().to_string()),
+                })?;
+        if let Some(e) = merged.validate(text, path).into_iter().next() {
+            return Err(ConfigError {
+                message: in_profile(e.message),
+                ..e
+            });
+        }
+        cfg = Config {
+            profiles: cfg.profiles,
+            warnings,
+            ..merged
+        };
+        Ok(cfg)
+    }
+
+    /// Parses config text as it is (no defaults laid under it): the config, or every error
+    /// found — a type error stops the parse, so there is at most one of those.
+    pub fn parse_all(text: &str, path: &Path) -> Result<Config, Vec<crate::config_check::Located>> {
         let cfg: Config = toml::from_str(text).map_err(|e| {
             let (line, field) = match e.span() {
                 Some(span) => locate(text, span.start),
                 None => (None, None),
             };
-            ConfigError {
-                path: path.into(),
-                line,
-                field,
-                message: e.message().trim().to_string(),
-            }
+            vec![crate::config_check::Located {
+                offset: e.span().map(|s| s.start),
+                error: ConfigError {
+                    path: path.into(),
+                    line,
+                    field,
+                    message: e.message().trim().to_string(),
+                },
+            }]
         })?;
-        cfg.validate(text, path)?;
-        Ok(cfg)
+        let errs = cfg.validate(text, path);
+        if errs.is_empty() {
+            return Ok(cfg);
+        }
+        Err(errs
+            .into_iter()
+            .map(|error| crate::config_check::Located {
+                // The first character of the error's line: where its entry starts.
+                offset: error.line.and_then(|l| {
+                    let start: usize = text.lines().take(l - 1).map(|x| x.len() + 1).sum();
+                    let line = text.lines().nth(l - 1)?;
+                    Some(start + (line.len() - line.trim_start().len()))
+                }),
+                error,
+            })
+            .collect())
     }
 
-    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+    /// Every semantic error of a parsed file (each pointing into `text`).
+    fn validate(&self, text: &str, path: &Path) -> Vec<ConfigError> {
+        let mut errs = Vec::new();
         let err = |field: &str, needle: &str, message: String| ConfigError {
             path: path.into(),
             line: text.lines().position(|l| l.contains(needle)).map(|i| i + 1),
@@ -360,21 +501,21 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {
             if p.name.trim().is_empty() {
-                return Err(err(
+                errs.push(err(
                     "name",
                     "name",
                     "a provider needs a non-empty name".into(),
                 ));
             }
             if !seen.insert(p.name.as_str()) {
-                return Err(err(
+                errs.push(err(
                     "name",
                     &p.name,
                     format!("provider `{}` is declared twice", p.name),
                 ));
             }
             if p.kind == ProviderKind::Openai && p.base_url.is_none() {
-                return Err(err(
+                errs.push(err(
                     "base_url",
                     &p.name,
                     format!("provider `{}` of kind `openai` needs a base_url", p.name),
@@ -382,7 +523,7 @@ impl Config {
             }
             for m in &p.models {
                 if m.id.trim().is_empty() {
-                    return Err(at(
+                    errs.push(at(
                         line_after(text, 0, |l| {
                             is_key(l, "id")
                                 && l.split_once('=').is_some_and(|(_, v)| {
@@ -413,7 +554,7 @@ impl Config {
                             .skip(from)
                             .find(|(_, l)| l.trim_start().starts_with(field))
                             .map(|(i, _)| i + 1);
-                        return Err(ConfigError {
+                        errs.push(ConfigError {
                             line,
                             ..err(
                                 field,
@@ -441,7 +582,7 @@ impl Config {
                     ("openrouter_fields", p.openrouter_fields),
                 ] {
                     if on {
-                        return Err(at(
+                        errs.push(at(
                             in_provider(key),
                             err(
                                 key,
@@ -456,7 +597,7 @@ impl Config {
                 }
             }
             if p.max_concurrent == Some(0) {
-                return Err(at(
+                errs.push(at(
                     in_provider("max_concurrent"),
                     err(
                         "max_concurrent",
@@ -471,7 +612,7 @@ impl Config {
             if let Some(url) = &p.base_url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
-                return Err(err(
+                errs.push(err(
                     "base_url",
                     url,
                     format!("`{url}` is not an http:// or https:// URL"),
@@ -481,7 +622,7 @@ impl Config {
         if let Some(d) = &self.default_provider
             && !self.providers.iter().any(|p| &p.name == d)
         {
-            return Err(err(
+            errs.push(err(
                 "default_provider",
                 "default_provider",
                 format!("no [[providers]] entry is named `{d}`"),
@@ -495,7 +636,7 @@ impl Config {
         for name in &self.routing.providers {
             match self.provider(name) {
                 None => {
-                    return Err(at(
+                    errs.push(at(
                         routing_line(name),
                         err(
                             "routing.providers",
@@ -507,7 +648,7 @@ impl Config {
                     ));
                 }
                 Some(p) if p.kind != ProviderKind::Openai || p.models.is_empty() => {
-                    return Err(at(
+                    errs.push(at(
                         routing_line(name),
                         err(
                             "routing.providers",
@@ -522,13 +663,16 @@ impl Config {
             }
         }
         // Numeric keys of a table: positive, finite, at most `max`; errors point into the table.
-        let positive = |table: &str, keys: &[(&'static str, Option<f64>)], max: f64| {
+        let positive = |errs: &mut Vec<ConfigError>,
+                        table: &str,
+                        keys: &[(&'static str, Option<f64>)],
+                        max: f64| {
             for &(key, v) in keys {
                 if let Some(v) = v
                     && !(v.is_finite() && v > 0.0 && v <= max)
                 {
                     let from = line_after(text, 0, |l| l.trim() == table).unwrap_or(0);
-                    return Err(at(
+                    errs.push(at(
                         line_after(text, from, |l| is_key(l, key)).map(|i| i + 1),
                         err(
                             key,
@@ -538,10 +682,15 @@ impl Config {
                     ));
                 }
             }
-            Ok(())
         };
-        positive("[routing]", &self.routing.timings(), 86_400_000.0)?;
         positive(
+            &mut errs,
+            "[routing]",
+            &self.routing.timings(),
+            86_400_000.0,
+        );
+        positive(
+            &mut errs,
             "[limits]",
             &[
                 ("max_event_mb", self.limits.max_event_mb),
@@ -551,9 +700,9 @@ impl Config {
                 ("thinking_timeout_s", self.limits.thinking_timeout_s),
             ],
             1_000_000.0,
-        )?;
+        );
         if self.routing.max_attempts == Some(0) {
-            return Err(err(
+            errs.push(err(
                 "max_attempts",
                 "max_attempts",
                 "max_attempts must be at least 1".into(),
@@ -568,7 +717,7 @@ impl Config {
                 .trim_start_matches("--")
                 .replace('-', "_");
             let key = key.split_whitespace().next().unwrap_or("").to_string();
-            return Err(err(
+            errs.push(err(
                 &key,
                 &key,
                 format!(
@@ -584,7 +733,7 @@ impl Config {
             && crate::preset_store::find(p, &saved).is_none()
         {
             let names = crate::preset_store::names(&saved);
-            return Err(err(
+            errs.push(err(
                 "preset",
                 "preset",
                 format!(
@@ -596,7 +745,7 @@ impl Config {
         if let Some(e) = &self.request.reasoning_effort
             && serde_json::from_value::<crate::wire::request::Effort>(serde_json::json!(e)).is_err()
         {
-            return Err(err(
+            errs.push(err(
                 "reasoning_effort",
                 "reasoning_effort",
                 format!(
@@ -604,10 +753,17 @@ impl Config {
                 ),
             ));
         }
-        if let Some(bad) = self.panes.iter().find(|m| m.trim().is_empty()) {
-            return Err(err("panes", "panes", format!("empty model id {bad:?}")));
+        if let Err(e) = crate::theme::ColorDepth::parse(&self.theme.colors) {
+            let from = line_after(text, 0, |l| l.trim() == "[theme]").unwrap_or(0);
+            errs.push(at(
+                line_after(text, from, |l| is_key(l, "colors")).map(|i| i + 1),
+                err("theme.colors", "colors", e),
+            ));
         }
-        Ok(())
+        if let Some(bad) = self.panes.iter().find(|m| m.trim().is_empty()) {
+            errs.push(err("panes", "panes", format!("empty model id {bad:?}")));
+        }
+        errs
     }
 
     /// The provider with this name.
@@ -744,10 +900,43 @@ api_key_env = "OPENROUTER_API_KEY"
     }
 
     #[test]
-    fn unknown_field_is_rejected_with_line() {
-        let e = parse("panes = []\ncolour = \"red\"\n").unwrap_err();
-        assert_eq!(e.line, Some(2));
-        assert!(e.message.contains("colour"), "{}", e.message);
+    fn an_unknown_field_is_a_warning_with_its_line_and_the_rest_is_used() {
+        let c = parse("panes = [\"m/x\"]\ncolour = \"red\"\n").unwrap();
+        assert_eq!(c.panes, ["m/x"]);
+        assert_eq!(c.warnings.len(), 1);
+        assert!(
+            c.warnings[0].contains("line 2") && c.warnings[0].contains("colour"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn a_profile_is_laid_over_the_file_and_an_unknown_one_is_named() {
+        let t = "panes = [\"a/b\"]\n[history]\nenabled = true\n[profiles.work]\npanes = [\"c/d\"]\n[profiles.work.history]\nenabled = false\n";
+        let base = parse(t).unwrap();
+        assert_eq!(
+            (base.panes.as_slice(), base.history.enabled),
+            (&["a/b".to_string()][..], true)
+        );
+        let work = Config::effective(t, Path::new("/tmp/c.toml"), Some("work")).unwrap();
+        assert_eq!(
+            (work.panes.as_slice(), work.history.enabled),
+            (&["c/d".to_string()][..], false)
+        );
+        assert_eq!(
+            work.attachments,
+            AttachmentsConfig::default(),
+            "the defaults under it"
+        );
+        let e = Config::effective(t, Path::new("/tmp/c.toml"), Some("wrok")).unwrap_err();
+        assert!(e.message.contains("did you mean `work`"), "{e}");
+        let bad = "[profiles.x.routing]\nmax_attempts = 0\n";
+        let e = Config::effective(bad, Path::new("/tmp/c.toml"), Some("x")).unwrap_err();
+        assert!(
+            e.message.contains("with profile `x`") && e.message.contains("max_attempts"),
+            "{e}"
+        );
     }
 
     #[test]

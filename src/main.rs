@@ -21,6 +21,8 @@ fn main() {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+    // First: any panic message has every key this process read scrubbed out.
+    switchyard::key_store::redact::install_panic_hook();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -46,6 +48,9 @@ async fn run(cli: Cli) -> i32 {
     if let Some(Command::History(h)) = cli.command {
         return switchyard::history_cmd::run(h);
     }
+    if let Some(Command::Config(c)) = &cli.command {
+        return switchyard::config_cmd::run(c, &cli.source);
+    }
     let cfg = match source::load_config(&cli.source) {
         Ok(c) => c,
         Err(e) => {
@@ -53,6 +58,16 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
+    // Unknown keys were left out: said here for headless commands, in the status bar for the
+    // workbench.
+    if cli.command.is_some() {
+        for w in &cfg.warnings {
+            eprintln!("switchyard: warning: {w}");
+        }
+    }
+    if let Some(Command::Auth(a)) = cli.command {
+        return switchyard::auth_cmd::run(a, &cfg, &switchyard::key_store::KeyStore::open());
+    }
     // Panes are for the screen: a headless bake-off may compare more models than fit.
     if cli.models.len() > switchyard::app::state::MAX_PANES
         && !matches!(cli.command, Some(Command::Bakeoff(_)))
@@ -99,6 +114,15 @@ async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
+    // For the test that a panic never shows a key: panics on purpose holding the source's key.
+    if std::env::var_os("SWITCHYARD_TEST_PANIC").is_some()
+        && let Some(k) = &src.endpoint.key
+    {
+        panic!(
+            "forced by SWITCHYARD_TEST_PANIC while holding the key {}",
+            k.expose()
+        );
+    }
     let models = if cli.models.is_empty() {
         src.default_models.clone()
     } else {
@@ -257,7 +281,9 @@ async fn run(cli: Cli) -> i32 {
             }
             switchyard::plan_cmd::run(&src, &models, &settings, &p).await
         }
-        Some(Command::Sim(_) | Command::History(_)) => unreachable!("handled above"),
+        Some(Command::Sim(_) | Command::History(_) | Command::Auth(_) | Command::Config(_)) => {
+            unreachable!("handled above")
+        }
         None => {
             let mut models = models;
             if models.is_empty() {
@@ -269,7 +295,45 @@ async fn run(cli: Cli) -> i32 {
                 );
                 return 2;
             }
+            // The theme before anything is drawn: an unknown name or depth is refused here.
+            let depth = match switchyard::theme::ColorDepth::parse(
+                cli.colors.as_deref().unwrap_or(&cfg.theme.colors),
+            ) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("switchyard: --colors: {e}");
+                    return 2;
+                }
+            };
+            let themes_dir = source::config_dir(&cli.source).map(|d| d.join("themes"));
+            let (look, theme_warnings) = match switchyard::theme::Look::choose(
+                cli.theme.as_deref().unwrap_or(&cfg.theme.name),
+                depth,
+                themes_dir.as_deref(),
+            ) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("switchyard: --theme: {e}");
+                    return 2;
+                }
+            };
             let mut app = switchyard::app::state::App::new(&models, src.label.clone());
+            app.theme = look.theme();
+            if let Some(w) = cfg.warnings.first() {
+                let more = match cfg.warnings.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more: `switchyard config --check`)", n - 1),
+                };
+                app.notify(format!("{w}{more}"), switchyard::app::state::Level::Error);
+            }
+            app.look = look;
+            if let Some(w) = theme_warnings.first() {
+                let more = match theme_warnings.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more: `switchyard config --check`)", n - 1),
+                };
+                app.notify(format!("{w}{more}"), switchyard::app::state::Level::Error);
+            }
             // What the panels set last time, under what this command line says.
             let mut damaged = None;
             let saved = match switchyard::settings_store::path() {

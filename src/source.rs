@@ -1,7 +1,8 @@
 //! Chooses where requests go: the simulated fleet, OpenRouter, or any OpenAI-compatible server.
 //!
 //! Precedence: `--sim` (or `--fleet FILE`), then `--base-url`, then `--provider`, then the config's
-//! `default_provider`, then `OPENROUTER_API_KEY`, and finally the simulated fleet, so a fresh
+//! `default_provider`, then OpenRouter's key (`OPENROUTER_API_KEY`, else one kept by `switchyard auth
+//! set openrouter`), and finally the simulated fleet, so a fresh
 //! machine with no key and no config works offline.
 
 use crate::cli::SourceArgs;
@@ -361,11 +362,54 @@ impl Tuning {
 
 /// Loads the config named by the flags (or the default one, which may be absent).
 pub fn load_config(args: &SourceArgs) -> Result<Config, String> {
+    let profile = args.profile.as_deref();
     match &args.config {
-        Some(p) => Config::load(p, true).map_err(|e| e.to_string()),
+        Some(p) => Config::load_profile(p, true, profile).map_err(|e| e.to_string()),
         None => match Config::default_path() {
-            Some(p) => Config::load(&p, false).map_err(|e| e.to_string()),
+            Some(p) => Config::load_profile(&p, false, profile).map_err(|e| e.to_string()),
+            None if profile.is_some() => {
+                Err("--profile: there is no config file to take a profile from".into())
+            }
             None => Ok(Config::default()),
+        },
+    }
+}
+
+/// The directory of the config file in use (`--config`'s, else the default's): where
+/// `themes/` and `schemas/` of the user's live.
+pub fn config_dir(args: &SourceArgs) -> Option<std::path::PathBuf> {
+    match &args.config {
+        Some(p) => p.parent().map(|d| {
+            if d.as_os_str().is_empty() {
+                std::path::PathBuf::from(".")
+            } else {
+                d.to_path_buf()
+            }
+        }),
+        None => Config::default_path().and_then(|p| p.parent().map(|d| d.to_path_buf())),
+    }
+}
+
+/// The name OpenRouter's key is kept under (`switchyard auth set openrouter`).
+pub const OPENROUTER_PROVIDER: &str = "openrouter";
+
+/// The key of a configured provider: its `api_key_env` when that is set, else the one kept
+/// for its name (keyring, then key file). A variable named but unset with nothing kept is an
+/// error that says both ways to give one.
+fn provider_key(name: &str, var: Option<&str>) -> Result<Option<Secret>, String> {
+    let store = crate::key_store::KeyStore::open();
+    let mut notes = Vec::new();
+    match store.find(name, var, &mut notes)? {
+        Some(found) => Ok(Some(found.key)),
+        None => match var {
+            Some(v) => Err(format!(
+                "{}; nor is a key kept for `{name}` (`switchyard auth set {name}` keeps one){}",
+                key_from_env(v)
+                    .err()
+                    .unwrap_or_else(|| format!("environment variable {v} is not set")),
+                notes.first().map(|n| format!(" ({n})")).unwrap_or_default()
+            )),
+            None => Ok(None),
         },
     }
 }
@@ -397,7 +441,7 @@ pub async fn resolve(args: &SourceArgs, cfg: &Config, named: &[String]) -> Resul
                 src.label
             )
         } else if src.label == "OpenRouter" {
-            "--route-locally routes the simulated fleet's providers with Switchyard's own router, so it needs --sim (or --fleet FILE); OPENROUTER_API_KEY is set, and OpenRouter routes its requests itself".into()
+            "--route-locally routes the simulated fleet's providers with Switchyard's own router, so it needs --sim (or --fleet FILE); an OpenRouter key is set, and OpenRouter routes its requests itself".into()
         } else {
             format!(
                 "--route-locally routes the simulated fleet's providers (with --sim or --fleet FILE); the source here is {}, which routes itself",
@@ -453,10 +497,7 @@ async fn pick(args: &SourceArgs, cfg: &Config, named: &[String]) -> Result<Sourc
         let p = cfg
             .provider(name)
             .ok_or_else(|| format!("no provider named `{name}` in the config"))?;
-        let key = match &p.api_key_env {
-            Some(var) => key_from_env(var)?,
-            None => None,
-        };
+        let key = provider_key(&p.name, p.api_key_env.as_deref())?;
         let (kind, base) = match p.kind {
             ProviderKind::Openrouter => (
                 ServerKind::OpenRouter,
@@ -500,7 +541,14 @@ async fn pick(args: &SourceArgs, cfg: &Config, named: &[String]) -> Result<Sourc
             observer,
         });
     }
-    if let Ok(Some(key)) = key_from_env("OPENROUTER_API_KEY") {
+    let openrouter_key = crate::key_store::KeyStore::open()
+        .find(
+            OPENROUTER_PROVIDER,
+            Some("OPENROUTER_API_KEY"),
+            &mut Vec::new(),
+        )?
+        .map(|f| f.key);
+    if let Some(key) = openrouter_key {
         let defaults = if cfg.panes.is_empty() {
             DEFAULT_MODELS.iter().map(|s| s.to_string()).collect()
         } else {
@@ -728,8 +776,8 @@ fn config_router(args: &SourceArgs, cfg: &Config) -> Result<Source, String> {
         let p = cfg
             .provider(name)
             .ok_or_else(|| format!("no provider named `{name}` in the config"))?;
-        if let Some(var) = &p.api_key_env
-            && let Some(k) = key_from_env(var).map_err(|e| format!("provider `{name}`: {e}"))?
+        if let Some(k) = provider_key(&p.name, p.api_key_env.as_deref())
+            .map_err(|e| format!("provider `{name}`: {e}"))?
         {
             keys.insert(p.name.clone(), k);
         }

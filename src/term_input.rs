@@ -25,6 +25,9 @@ pub enum Input {
     Event(Event),
     /// A paste larger than the limit: its size; the text itself was not kept.
     PasteTooLarge(usize),
+    /// An operating system command the terminal sent (the answer to a query such as OSC 11,
+    /// the background colour): its text between `ESC ]` and the terminator.
+    Osc(String),
 }
 
 /// Incremental parser state.
@@ -44,6 +47,8 @@ enum Step {
     More,
     /// Bracketed paste begins after these bytes.
     PasteStart(usize),
+    /// An OSC sequence's text, and the bytes it used.
+    Osc(String, usize),
     /// Not a sequence: the first byte is a key by itself (Alt+ the next when it is ESC).
     Literal,
 }
@@ -159,6 +164,10 @@ impl Parser {
             match step {
                 Step::Done(ev, n) => {
                     out.extend(ev.map(Input::Event));
+                    at += n;
+                }
+                Step::Osc(text, n) => {
+                    out.push(Input::Osc(text));
                     at += n;
                 }
                 // While flushing, an opening met again is typed text too: a flush never leaves
@@ -298,6 +307,7 @@ fn parse_escape(b: &[u8]) -> Step {
     }
     match b[1] {
         b'[' => parse_csi(b),
+        b']' => parse_osc(b),
         b'O' => {
             if b.len() == 2 {
                 return Step::More;
@@ -321,6 +331,25 @@ fn parse_escape(b: &[u8]) -> Step {
         // ESC ESC: the first is Esc; the second starts afresh.
         0x1b => Step::Done(key(KeyCode::Esc, KeyModifiers::NONE), 1),
         _ => Step::Literal,
+    }
+}
+
+/// Longest OSC answer taken (a colour report is about 25 bytes).
+const MAX_OSC: usize = 1024;
+
+/// `ESC ] text (BEL | ESC \)`: a terminal's answer. Unterminated, it waits for more (or a
+/// quiet moment, when its bytes were typed keys: Alt+] and what followed).
+fn parse_osc(b: &[u8]) -> Step {
+    let body = &b[2..];
+    let end = body.iter().enumerate().find_map(|(i, &c)| match c {
+        0x07 => Some((i, 1)),
+        0x1b if body.get(i + 1) == Some(&b'\\') => Some((i, 2)),
+        _ => None,
+    });
+    match end {
+        Some((i, t)) => Step::Osc(String::from_utf8_lossy(&body[..i]).into_owned(), 2 + i + t),
+        None if b.len() < MAX_OSC => Step::More,
+        None => Step::Literal,
     }
 }
 
@@ -594,6 +623,40 @@ mod tests {
     }
 
     const N: KeyModifiers = KeyModifiers::NONE;
+
+    #[test]
+    fn a_terminals_osc_answer_is_one_input_in_any_split_and_a_typed_alt_bracket_stays_keys() {
+        let reply = b"\x1b]11;rgb:1e1e/1e1e/2e2e\x1b\\a";
+        let want = vec![
+            Input::Osc("11;rgb:1e1e/1e1e/2e2e".into()),
+            k(KeyCode::Char('a'), N),
+        ];
+        assert_eq!(keys(reply), want);
+        assert_eq!(
+            keys(b"\x1b]11;rgb:ff/ff/ff\x07")[0],
+            Input::Osc("11;rgb:ff/ff/ff".into())
+        );
+        for cut in 1..reply.len() {
+            let mut p = Parser::new(1 << 20);
+            let mut out = Vec::new();
+            p.feed(&reply[..cut], &mut out);
+            p.feed(&reply[cut..], &mut out);
+            assert_eq!(out, want, "split at {cut}");
+        }
+        // Alt+] then `x`, typed: the terminal goes quiet with no terminator.
+        let mut p = Parser::new(1 << 20);
+        let mut out = Vec::new();
+        p.feed(b"\x1b]x", &mut out);
+        assert!(out.is_empty() && p.pending());
+        p.flush(&mut out);
+        assert_eq!(
+            out,
+            [
+                k(KeyCode::Char(']'), KeyModifiers::ALT),
+                k(KeyCode::Char('x'), N)
+            ]
+        );
+    }
 
     #[test]
     fn plain_keys_controls_and_utf8() {

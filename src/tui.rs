@@ -92,6 +92,14 @@ pub async fn run(
     }
     // Before the input thread reads the terminal: only one that says it draws pictures is asked.
     app.image_picker = image_picker();
+    // `auto` asks the terminal its background (OSC 11); the answer, if one comes, reaches the
+    // input thread like a key and switches to the light theme when it is light. A terminal that
+    // does not answer leaves the theme as it is: nothing waits for it.
+    if app.look.auto() && app.look.background.is_none() {
+        use std::io::Write;
+        let _ = out.write_all(b"\x1b]11;?\x1b\\");
+        let _ = out.flush();
+    }
     // Syntax definitions take a moment to load; do it before the first code block needs them.
     std::thread::spawn(crate::markdown::warm_up);
 
@@ -751,6 +759,13 @@ fn read_input(tx: &mpsc::UnboundedSender<Msg>) {
                 Input::PasteTooLarge(n) => {
                     Msg::Notice(crate::app::update::paste_refused(n), Level::Error)
                 }
+                Input::Osc(text) => match text
+                    .strip_prefix("11;")
+                    .and_then(crate::theme::file::background_of_reply)
+                {
+                    Some(bg) => Msg::Background(bg),
+                    None => continue,
+                },
             };
             if tx.send(msg).is_err() {
                 return;

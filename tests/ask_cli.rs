@@ -1099,7 +1099,6 @@ fn the_config_request_table_sets_defaults_that_flags_override_and_bad_values_are
             "[request]\npreset = \"fastst\"\n",
             "no preset named `fastst`",
         ),
-        ("[request]\ncolour = 1\n", "colour"),
     ] {
         let home = common::config_home(toml);
         let out = sy_cmd()
@@ -1114,6 +1113,21 @@ fn the_config_request_table_sets_defaults_that_flags_override_and_bad_values_are
             "{toml}: {err}"
         );
     }
+    // An unknown key is left out with a warning naming its line and the nearest key.
+    let home = common::config_home("[request]\ntemprature = 0.3\n");
+    let out = sy_cmd()
+        .env("XDG_CONFIG_HOME", &home)
+        .args(["ask", "--print-request", "-m", "a/b", "hi"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning")
+            && err.contains("line 2")
+            && err.contains("did you mean `temperature`"),
+        "{err}"
+    );
 }
 
 #[test]

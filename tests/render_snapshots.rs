@@ -708,7 +708,10 @@ fn a_theme_is_one_value_every_draw_reads() {
     let mut ui = dark.ui.clone();
     ui.focus = Style::new().fg(Color::Red);
     let mut md = (*dark.md).clone();
-    md.heading = [Style::new().fg(Color::Blue); 4];
+    md.heading1 = Style::new().fg(Color::Blue);
+    md.heading2 = md.heading1;
+    md.heading3 = md.heading1;
+    md.heading4 = md.heading1;
     app.theme = switchyard::theme::Theme::new("test", ui, md);
     let after = render(&mut app, 120, 40);
     let (b, a) = (before.backend().buffer(), after.backend().buffer());

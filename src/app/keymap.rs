@@ -126,6 +126,8 @@ pub enum Action {
     SaveReport,
     /// Run a cases file in the panes.
     RunCases,
+    /// Draw with the next theme.
+    NextTheme,
 }
 
 /// Faults F6 can inject.
@@ -615,6 +617,12 @@ pub const BINDINGS: &[Binding] = &[
             Row("bake-off: the panes' answers scored, votes, report"),
         ),
         "bake-off",
+    ),
+    bind(
+        Wb,
+        &[k(KeyCode::F(12))],
+        Action::NextTheme,
+        Row("next theme (themes/ and the config dir's)"),
     ),
     bind(
         Wb,

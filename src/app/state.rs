@@ -482,6 +482,8 @@ pub struct App {
     pub library: Library,
     /// The named styles every draw uses.
     pub theme: crate::theme::Theme,
+    /// The themes there are and how the one drawn is chosen (F12 moves to the next).
+    pub look: crate::theme::Look,
     /// What a second Ctrl+C in a row does (said in the status bar by the first).
     pub armed: Option<Armed>,
     /// The conversation on screen, as history knows it.
@@ -641,6 +643,7 @@ impl App {
             faults: false,
             library: Library::default(),
             theme: crate::theme::Theme::default(),
+            look: crate::theme::Look::default(),
             armed: None,
             conversation: fresh_conversation(),
             next_seq: 0,

@@ -23,6 +23,8 @@ pub enum Msg {
     Mouse(MouseEvent),
     /// The terminal was resized to (columns, rows).
     Resize(u16, u16),
+    /// The terminal's background, as it answered OSC 11.
+    Background(crate::theme::Background),
     /// A stream event for a request, `at` measured from the request's start.
     Stream {
         /// Pane the request belongs to.
@@ -212,6 +214,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(app, key, &mut fx),
         Msg::Key(_) => {}
         Msg::Resize(w, h) => app.size = (w, h),
+        Msg::Background(bg) => {
+            // The terminal said its background: `auto` follows it.
+            app.look.background = Some(bg);
+            if app.look.auto() {
+                app.theme = app.look.theme();
+            }
+        }
         Msg::Paste(text) => on_paste(app, text, &mut fx),
         Msg::Mouse(m) => on_mouse(app, m),
         Msg::Stream {
@@ -440,6 +449,19 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
                 Level::Info,
             );
             fx.push(Effect::MouseCapture(app.mouse_capture));
+        }
+        Action::NextTheme => {
+            let next = app.look.set.next_after(&app.theme.name).clone();
+            app.look.asked = next.name.clone();
+            app.theme = next.at_depth(app.look.depth);
+            let k = super::keymap::key_for(Action::NextTheme);
+            app.notify(
+                format!(
+                    "theme: {} ({k}: the next; `--theme {}` starts with it)",
+                    next.name, next.name
+                ),
+                Level::Info,
+            );
         }
         Action::Retry => retry_focused(app, fx),
         Action::Help => app.layers.push(Box::new(super::layers::Popup::Help(0))),

@@ -6,4 +6,6 @@
 
 mod incremental;
 
-pub use incremental::{CodeBlock, StreamingMarkdown, code_blocks, render, warm_up, wrap_text};
+pub use incremental::{
+    CodeBlock, StreamingMarkdown, code_blocks, render, syntax_themes, warm_up, wrap_text,
+};

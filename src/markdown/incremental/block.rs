@@ -297,7 +297,7 @@ impl<'m> Renderer<'m> {
             Tag::Paragraph => self.flush_inline(false),
             Tag::Heading { level, .. } => {
                 self.flush_inline(false);
-                self.base = self.md.heading[(level as usize).clamp(1, 4) - 1];
+                self.base = self.md.heading(level as usize);
             }
             Tag::BlockQuote(_) => {
                 self.flush_inline(false);
@@ -680,7 +680,7 @@ mod tests {
         let l = render("## Sub *title*", 40);
         assert_eq!(text(&l), vec!["Sub title"]);
         assert!(l[0].spans[0].style.add_modifier.contains(Modifier::BOLD));
-        assert_ne!(md().heading[0].fg, md().heading[1].fg);
+        assert_ne!(md().heading1.fg, md().heading2.fg);
     }
 
     #[test]

@@ -44,6 +44,11 @@ fn highlighter(name: &str) -> &'static Highlighter<'static> {
         .unwrap_or(&FALLBACK)
 }
 
+/// The names of the syntax themes code can be highlighted with.
+pub fn syntax_themes() -> Vec<&'static str> {
+    HIGHLIGHTERS.iter().map(|(n, _)| n.as_str()).collect()
+}
+
 /// Forces loading the syntax set and themes.
 pub(crate) fn warm_up() {
     LazyLock::force(&SYNTAXES);
@@ -89,7 +94,7 @@ fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
 /// unknown (plain code).
 pub(crate) fn start(lang: &str, md: &MarkdownStyles) -> Option<HlState> {
     let syntax = find_syntax(lang)?;
-    let hl = highlighter(md.syntax);
+    let hl = highlighter(&md.syntax);
     Some(HlState {
         parse: ParseState::new(syntax),
         highlight: HighlightState::new(hl, ScopeStack::new()),
@@ -97,9 +102,12 @@ pub(crate) fn start(lang: &str, md: &MarkdownStyles) -> Option<HlState> {
     })
 }
 
-fn to_style(s: syntect::highlighting::Style) -> Style {
+fn to_style(s: syntect::highlighting::Style, depth: crate::theme::ColorDepth) -> Style {
     let c = s.foreground;
-    let mut style = Style::new().fg(Color::Rgb(c.r, c.g, c.b));
+    let mut style = Style::new();
+    if let Some(c) = depth.color(Color::Rgb(c.r, c.g, c.b)) {
+        style = style.fg(c);
+    }
     if s.font_style.contains(FontStyle::BOLD) {
         style = style.add_modifier(Modifier::BOLD);
     }
@@ -143,7 +151,7 @@ pub(crate) fn highlight_line(
     let hl = state.hl;
     for (style, piece) in HighlightIterator::new(&mut state.highlight, &ops, &text, hl) {
         let piece = sanitize(piece, CODE_TAB);
-        super::wrap::push_span(&mut spans, &piece, to_style(style));
+        super::wrap::push_span(&mut spans, &piece, to_style(style, md.depth));
     }
     Line::from(spans)
 }

@@ -23,6 +23,11 @@ use split::{Current, Event, Splitter};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+/// The syntax themes code can be highlighted with, by name.
+pub fn syntax_themes() -> Vec<&'static str> {
+    highlight::syntax_themes()
+}
+
 /// Loads syntax definitions and theme (call from a background thread at startup so the first code block doesn't stall).
 pub fn warm_up() {
     highlight::warm_up();
@@ -826,7 +831,7 @@ mod tests {
         );
         let mut md = (*dark.md).clone();
         md.inline_code = Style::new().fg(Color::Red);
-        md.syntax = "InspiredGitHub";
+        md.syntax = "InspiredGitHub".into();
         let other = crate::theme::Theme::new("other", dark.ui.clone(), md);
         m.set_styles(&other.md);
         assert_eq!(

@@ -1,0 +1,153 @@
+//! `switchyard config --print-default | --check [FILE] | --path`.
+
+use crate::cli::{ConfigArgs, SourceArgs};
+use crate::config::Config;
+use std::path::PathBuf;
+
+/// The config file in use: `--config`'s, else the platform's default.
+fn in_use(source: &SourceArgs) -> Option<PathBuf> {
+    source.config.clone().or_else(Config::default_path)
+}
+
+/// Runs `config`; the exit code (2 when `--check` finds an error).
+pub fn run(args: &ConfigArgs, source: &SourceArgs) -> i32 {
+    if args.print_default {
+        print!("{}", crate::config_check::DEFAULT_TEXT);
+        return 0;
+    }
+    if args.path {
+        let Some(path) = in_use(source) else {
+            eprintln!("switchyard: no config directory on this platform");
+            return 1;
+        };
+        let state = crate::health_store::state_dir();
+        println!(
+            "{}{}",
+            path.display(),
+            if path.exists() {
+                ""
+            } else {
+                "  (not there: the defaults are used)"
+            }
+        );
+        if let Some(dir) = crate::source::config_dir(source) {
+            println!("{}  (your themes)", dir.join("themes").display());
+            println!("{}  (saved schemas)", dir.join("schemas").display());
+        }
+        if let Some(s) = state {
+            println!(
+                "{}  (history, health, and the key file when there is no keyring)",
+                s.display()
+            );
+        }
+        return 0;
+    }
+    let Some(file) = args.check.clone() else {
+        return 0;
+    };
+    let path = if file.as_os_str().is_empty() {
+        match in_use(source) {
+            Some(p) => p,
+            None => {
+                eprintln!("switchyard: no config file to check");
+                return 2;
+            }
+        }
+    } else {
+        file
+    };
+    let text = match crate::small_file::read(&path, crate::small_file::MAX_BYTES) {
+        Ok(t) => t,
+        Err(crate::small_file::ReadError::NotFound)
+            if args
+                .check
+                .as_ref()
+                .is_some_and(|f| f.as_os_str().is_empty()) =>
+        {
+            println!("{}: no file (the defaults are used)", path.display());
+            return 0;
+        }
+        Err(e) => {
+            eprintln!(
+                "switchyard: config error in {}: cannot read it: {e}",
+                path.display()
+            );
+            return 2;
+        }
+    };
+    let report = check_all(&path, &text);
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    if report.errors.is_empty() {
+        println!(
+            "{}: no errors{}",
+            path.display(),
+            match report.warnings.len() {
+                0 => String::new(),
+                1 => ", 1 warning".into(),
+                n => format!(", {n} warnings"),
+            }
+        );
+        0
+    } else {
+        eprintln!(
+            "{}: {} error{}, {} warning{}",
+            path.display(),
+            report.errors.len(),
+            if report.errors.len() == 1 { "" } else { "s" },
+            report.warnings.len(),
+            if report.warnings.len() == 1 { "" } else { "s" }
+        );
+        2
+    }
+}
+
+/// Everything wrong with a config file, worded for a person.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Errors (the file would be refused).
+    pub errors: Vec<String>,
+    /// Warnings (unknown keys left out, broken theme files).
+    pub warnings: Vec<String>,
+}
+
+/// The file's own errors and warnings, then its theme (and the themes beside it) and each of
+/// its profiles laid over it.
+pub fn check_all(path: &std::path::Path, text: &str) -> Report {
+    let checked = crate::config_check::check(text, path);
+    let mut r = Report {
+        errors: checked.errors.iter().map(|e| e.to_string()).collect(),
+        warnings: checked.warnings.iter().map(|e| e.to_string()).collect(),
+    };
+    let Some(cfg) = checked.config else {
+        return r;
+    };
+    let dir = path.parent().map(|d| d.join("themes"));
+    let (set, theme_errors) = crate::theme::ThemeSet::load(dir.as_deref());
+    r.warnings
+        .extend(theme_errors.iter().map(|e| e.to_string()));
+    if let Err(e) = set.choose(&cfg.theme.name, None) {
+        let line = text.lines().position(|l| {
+            l.trim_start().starts_with("name") && l.contains(&format!("\"{}\"", cfg.theme.name))
+        });
+        r.errors.push(
+            crate::config::ConfigError {
+                path: path.into(),
+                line: line.map(|l| l + 1),
+                field: Some("theme.name".into()),
+                message: e,
+            }
+            .to_string(),
+        );
+    }
+    for name in cfg.profiles.keys() {
+        if let Err(e) = Config::effective(text, path, Some(name)) {
+            r.errors.push(e.to_string());
+        }
+    }
+    r
+}
