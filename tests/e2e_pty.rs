@@ -21,6 +21,8 @@ struct Tui {
     eof: Arc<std::sync::atomic::AtomicBool>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// What this terminal answers when asked its background (OSC 11), if anything.
+    background: Option<&'static str>,
     _dir: TempDir,
 }
 
@@ -54,6 +56,17 @@ impl Tui {
 
     /// Runs `program` in the terminal, in `dir` as its home.
     fn spawn_program(dir: TempDir, program: &str, args: &[&str], files: &[(&str, &str)]) -> Tui {
+        Tui::spawn_env(dir, program, args, files, &[])
+    }
+
+    /// `spawn_program` with extra environment variables.
+    fn spawn_env(
+        dir: TempDir,
+        program: &str,
+        args: &[&str],
+        files: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Tui {
         for (name, body) in files {
             let path = dir.0.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -81,6 +94,12 @@ impl Tui {
         cmd.env_remove("DISPLAY");
         cmd.env_remove("WAYLAND_DISPLAY");
         cmd.env_remove("TMUX");
+        cmd.env_remove("NO_COLOR");
+        cmd.env_remove("COLORTERM");
+        cmd.env_remove("COLORFGBG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -118,6 +137,7 @@ impl Tui {
             eof,
             writer,
             child,
+            background: None,
             _dir: dir,
         }
     }
@@ -161,6 +181,11 @@ impl Tui {
         if pending.contains("\x1b[?u") || pending.contains("\x1b[c") {
             // "No keyboard enhancement; a VT102": crossterm stops waiting at once.
             self.send("\x1b[?1;2c");
+        }
+        if pending.contains("\x1b]11;?")
+            && let Some(bg) = self.background
+        {
+            self.send(&format!("\x1b]11;{bg}\x1b\\"));
         }
     }
 
@@ -1591,4 +1616,131 @@ fn a_bakeoff_of_five_prompts_on_three_models_in_f10_saves_what_history_recorded(
         assert_eq!(total["tokens"].as_i64(), Some(tokens), "{model}");
         assert_eq!(total["votes"], u32::from(model == "test/b"), "{model}");
     }
+}
+
+/// The SGR parameters that set a colour (not the ones that reset to the terminal's own).
+fn colour_escapes(bytes: &[u8]) -> Vec<String> {
+    let s = String::from_utf8_lossy(bytes);
+    let mut found = Vec::new();
+    let mut rest = s.as_ref();
+    while let Some(i) = rest.find("\x1b[") {
+        rest = &rest[i + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';' || c == ':'))
+            .unwrap_or(rest.len());
+        if rest[end..].starts_with('m') {
+            let params = &rest[..end];
+            for p in params.split([';', ':']) {
+                let n: u32 = p.parse().unwrap_or(0);
+                match n {
+                    30..=37 | 40..=47 | 90..=97 | 100..=107 => found.push(params.to_string()),
+                    38 | 48 | 58 => {
+                        found.push(params.to_string());
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        rest = &rest[end..];
+    }
+    found
+}
+
+#[test]
+fn no_color_draws_a_streamed_answer_and_every_theme_without_one_colour_escape() {
+    let mut t = Tui::spawn_env(
+        TempDir::new("nocolor"),
+        env!("CARGO_BIN_EXE_switchyard"),
+        &["--fleet", "{dir}/fleet.toml", "-m", "test/fast-a"],
+        &[("fleet.toml", FLEET)],
+        &[("NO_COLOR", "1"), ("COLORTERM", "truecolor")],
+    );
+    t.wait_for("the composer", |s| s.contains("Type a prompt"));
+    t.send("Show me some rust code\r");
+    t.wait_for("a finished answer", |s| s.contains("✓ done"));
+    // Every theme, each drawn once.
+    for _ in 0..4 {
+        t.send("\x1b[24~");
+        t.wait_for("the theme notice", |s| s.contains("theme: "));
+    }
+    t.send("\x11");
+    t.wait_exit();
+    let all = t.all.lock().unwrap().clone();
+    let found = colour_escapes(&all);
+    assert!(
+        found.is_empty(),
+        "colour escapes with NO_COLOR: {:?}",
+        &found[..found.len().min(10)]
+    );
+    // The same run with colour has them: the scan can fail.
+    let mut t = Tui::spawn(
+        "colour",
+        &["--fleet", "{dir}/fleet.toml", "-m", "test/fast-a"],
+        &[("fleet.toml", FLEET)],
+    );
+    t.wait_for("the composer", |s| s.contains("Type a prompt"));
+    t.send("\x11");
+    t.wait_exit();
+    assert!(!colour_escapes(&t.all.lock().unwrap()).is_empty());
+}
+
+#[test]
+fn auto_follows_a_light_terminal_and_f12_moves_to_the_next_theme() {
+    use switchyard::theme::{ColorDepth, ThemeSet};
+    let set = ThemeSet::builtin();
+    let accent = |name: &str| match set
+        .get(name)
+        .unwrap()
+        .at_depth(ColorDepth::Ansi256)
+        .ui
+        .accent
+        .fg
+    {
+        Some(ratatui::style::Color::Indexed(i)) => vt100::Color::Idx(i),
+        other => panic!("{other:?}"),
+    };
+    let mut t = Tui::spawn_env(
+        TempDir::new("lightbg"),
+        env!("CARGO_BIN_EXE_switchyard"),
+        &["--fleet", "{dir}/fleet.toml", "-m", "test/fast-a"],
+        &[("fleet.toml", FLEET)],
+        &[],
+    );
+    t.background = Some("rgb:ffff/ffff/f0f0");
+    t.wait_for("the composer", |s| s.contains("Type a prompt"));
+    // The composer's top-left corner is drawn in the theme's accent.
+    let corner = |t: &Tui| {
+        let p = t.parser.lock().unwrap();
+        let screen = p.screen();
+        let (rows, _) = screen.size();
+        (0..rows.get())
+            .find(|&r| screen.contents_between(r, 0, r, 12).contains("Prompt"))
+            .and_then(|r| screen.cell(r, 0).map(|c| c.fgcolor()))
+    };
+    let start = Instant::now();
+    while corner(&t) != Some(accent("light")) {
+        t.answer_queries();
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "not light: {:?} vs {:?}\n{}",
+            corner(&t),
+            accent("light"),
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    t.send("\x1b[24~");
+    t.wait_for("the next theme", |s| s.contains("theme: high-contrast"));
+    let start = Instant::now();
+    while corner(&t) != Some(accent("high-contrast")) {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "not high-contrast: {:?}",
+            corner(&t)
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    t.send("\x11");
+    t.wait_exit();
 }

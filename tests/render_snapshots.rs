@@ -1118,3 +1118,78 @@ fn bakeoff_view_with_totals_votes_and_the_cost_latency_chart_80x24_and_160x48() 
     insta::assert_snapshot!("bakeoff_80x24", render(&mut app, 80, 24).backend());
     insta::assert_snapshot!("bakeoff_160x48", render(&mut app, 160, 48).backend());
 }
+
+/// The screen's text, then where each style is (one letter per cell; `.` is the terminal's
+/// own colours), then what each letter is: a theme's snapshot shows its colours, not only its
+/// words.
+fn styled(t: &Terminal<TestBackend>) -> String {
+    use std::fmt::Write;
+    let buf = t.backend().buffer();
+    let area = buf.area;
+    let mut legend: Vec<ratatui::style::Style> = Vec::new();
+    let letters: Vec<char> = ('a'..='z').chain('A'..='Z').chain('0'..='9').collect();
+    let mut text = String::new();
+    let mut map = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            let cell = &buf[(x, y)];
+            text.push_str(cell.symbol());
+            let st = cell.style();
+            let plain = st.fg.is_none_or(|c| c == ratatui::style::Color::Reset)
+                && st.bg.is_none_or(|c| c == ratatui::style::Color::Reset)
+                && st.add_modifier.is_empty();
+            if plain {
+                map.push('.');
+                continue;
+            }
+            let i = legend.iter().position(|s| *s == st).unwrap_or_else(|| {
+                legend.push(st);
+                legend.len() - 1
+            });
+            map.push(*letters.get(i).unwrap_or(&'?'));
+        }
+        text.push('\n');
+        map.push('\n');
+    }
+    let mut out = format!("{text}\n{map}\n");
+    for (i, st) in legend.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}: fg {:?} bg {:?} {:?}",
+            letters.get(i).unwrap_or(&'?'),
+            st.fg.unwrap_or(ratatui::style::Color::Reset),
+            st.bg.unwrap_or(ratatui::style::Color::Reset),
+            st.add_modifier
+        );
+    }
+    out
+}
+
+/// Three panes streaming markdown, in a theme at a colour depth.
+fn themed(name: &str, depth: switchyard::theme::ColorDepth) -> String {
+    let mut app = workbench(3);
+    let set = switchyard::theme::ThemeSet::builtin();
+    app.theme = set.get(name).expect("a shipped theme").at_depth(depth);
+    styled(&render(&mut app, 80, 24))
+}
+
+#[test]
+fn each_shipped_theme_and_sixteen_colours_80x24() {
+    use switchyard::theme::ColorDepth;
+    insta::assert_snapshot!("theme_dark", themed("dark", ColorDepth::TrueColor));
+    insta::assert_snapshot!("theme_light", themed("light", ColorDepth::TrueColor));
+    insta::assert_snapshot!(
+        "theme_high_contrast",
+        themed("high-contrast", ColorDepth::TrueColor)
+    );
+    insta::assert_snapshot!("theme_terminal", themed("terminal", ColorDepth::TrueColor));
+    insta::assert_snapshot!(
+        "theme_dark_at_16_colours",
+        themed("dark", ColorDepth::Ansi16)
+    );
+    let none = themed("dark", ColorDepth::None);
+    assert!(
+        !none.contains("fg Rgb") && !none.contains("fg Indexed") && !none.contains("bg Rgb"),
+        "{none}"
+    );
+}

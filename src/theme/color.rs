@@ -171,18 +171,47 @@ fn to_256(r: u8, g: u8, b: u8) -> u8 {
         .unwrap_or(16)
 }
 
-/// The nearest of the 16 named colours.
+/// The 16-colour name for a colour, by hue rather than by distance: a terminal's 16 colours
+/// are a palette of its own (Solarized, Gruvbox…), so what carries over is "green" or "light
+/// red", not a particular RGB value. Colours with little saturation become the grey of their
+/// lightness; pastel or very bright ones the light variant of their hue.
 fn to_16(c: Color) -> Color {
-    let rgb = match c {
+    let (r, g, b) = match c {
         Color::Rgb(r, g, b) => (r, g, b),
         Color::Indexed(i) if i < 16 => return NAMED[i as usize],
         Color::Indexed(i) => rgb_of_index(i),
         named => return named,
     };
-    let best = (0..16)
-        .min_by_key(|&i| distance(rgb, ANSI16[i]))
-        .unwrap_or(7);
-    NAMED[best]
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    let chroma = f64::from(max - min);
+    if max == 0 || chroma / f64::from(max) < 0.25 {
+        return match max {
+            0..=0x2f => Color::Black,
+            0x30..=0x9f => Color::DarkGray,
+            0xa0..=0xe7 => Color::Gray,
+            _ => Color::White,
+        };
+    }
+    let (rf, gf, bf) = (f64::from(r), f64::from(g), f64::from(b));
+    let hue = if max == r {
+        60.0 * ((gf - bf) / chroma).rem_euclid(6.0)
+    } else if max == g {
+        60.0 * ((bf - rf) / chroma + 2.0)
+    } else {
+        60.0 * ((rf - gf) / chroma + 4.0)
+    };
+    // Sectors of 60° centred on red, yellow, green, cyan, blue, magenta.
+    let sector = (((hue + 30.0) / 60.0).floor() as usize) % 6;
+    let light = min >= 0x60 || max >= 0xf0;
+    let (dark, bright) = [
+        (Color::Red, Color::LightRed),
+        (Color::Yellow, Color::LightYellow),
+        (Color::Green, Color::LightGreen),
+        (Color::Cyan, Color::LightCyan),
+        (Color::Blue, Color::LightBlue),
+        (Color::Magenta, Color::LightMagenta),
+    ][sector];
+    if light { bright } else { dark }
 }
 
 #[cfg(test)]
@@ -224,6 +253,18 @@ mod tests {
             ColorDepth::Ansi16.color(Color::Rgb(250, 10, 10)),
             Some(Color::LightRed)
         );
+        assert_eq!(
+            ColorDepth::Ansi16.color(Color::Rgb(0xa0, 0x10, 0x10)),
+            Some(Color::Red)
+        );
+        // Pastels keep their hue (a nearest-RGB match would call them grey).
+        let pastel = |r, g, b| ColorDepth::Ansi16.color(Color::Rgb(r, g, b));
+        assert_eq!(pastel(0x87, 0xd7, 0x87), Some(Color::LightGreen));
+        assert_eq!(pastel(0xe5, 0xc0, 0x7b), Some(Color::LightYellow));
+        assert_eq!(pastel(0x5f, 0xd7, 0xd7), Some(Color::Cyan));
+        assert_eq!(pastel(0x1a, 0x7f, 0x37), Some(Color::Green));
+        assert_eq!(pastel(0x9a, 0xa0, 0xaa), Some(Color::Gray));
+        assert_eq!(pastel(0x1c, 0x1c, 0x1c), Some(Color::Black));
         assert_eq!(
             ColorDepth::Ansi16.color(Color::Indexed(2)),
             Some(Color::Green)

@@ -82,8 +82,9 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
     let mut syntax = None;
     let mut background = None;
     let mut palette16 = false;
-    let mut ui: Option<UiStyles> = None;
-    let mut md: Option<MarkdownStyles> = None;
+    let mut ui: Option<(UiStyles, UiStyles)> = None;
+    let mut md: Option<(MarkdownStyles, MarkdownStyles)> = None;
+    let mut any_low = false;
     const TOP: &[&str] = &["name", "syntax", "background", "palette", "ui", "markdown"];
     for (key, value) in doc.get_ref() {
         let k: &str = key.get_ref();
@@ -149,23 +150,25 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
                     continue;
                 };
                 if k == "ui" {
-                    let mut s = blank_ui();
+                    let (mut s, mut l) = (blank_ui(), blank_ui());
                     let roles = UiStyles::ROLES;
-                    read_roles(text, origin, k, t, line, roles, &mut errors, |r, st| {
-                        if let Some(x) = s.role_mut(r) {
-                            *x = st;
+                    read_roles(text, origin, k, t, line, roles, &mut errors, |r, st, lo| {
+                        if let (Some(x), Some(y)) = (s.role_mut(r), l.role_mut(r)) {
+                            (*x, *y) = (st, lo.unwrap_or(st));
+                            any_low |= lo.is_some();
                         }
                     });
-                    ui = Some(s);
+                    ui = Some((s, l));
                 } else {
-                    let mut s = blank_markdown();
+                    let (mut s, mut l) = (blank_markdown(), blank_markdown());
                     let roles = MarkdownStyles::ROLES;
-                    read_roles(text, origin, k, t, line, roles, &mut errors, |r, st| {
-                        if let Some(x) = s.role_mut(r) {
-                            *x = st;
+                    read_roles(text, origin, k, t, line, roles, &mut errors, |r, st, lo| {
+                        if let (Some(x), Some(y)) = (s.role_mut(r), l.role_mut(r)) {
+                            (*x, *y) = (st, lo.unwrap_or(st));
+                            any_low |= lo.is_some();
                         }
                     });
-                    md = Some(s);
+                    md = Some((s, l));
                 }
             }
             other => errors.push(error(
@@ -192,7 +195,8 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (Some(ui), Some(mut md), Some(syntax), Some(background)) = (ui, md, syntax, background)
+    let (Some((ui, ui_low)), Some((mut md, md_low)), Some(syntax), Some(background)) =
+        (ui, md, syntax, background)
     else {
         unreachable!("every missing part is an error above")
     };
@@ -200,7 +204,11 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
     if palette16 {
         md.depth = ColorDepth::Ansi16;
     }
-    Ok(Theme::with_background(name, background, ui, md))
+    let mut theme = Theme::with_background(name, background, ui, md);
+    if any_low {
+        theme.low = Some(std::sync::Arc::new((ui_low, md_low)));
+    }
+    Ok(theme)
 }
 
 /// Reads the roles of one table into the styles `slot` gives; every role is required.
@@ -213,7 +221,7 @@ fn read_roles(
     header_line: Option<usize>,
     roles: &[&str],
     errors: &mut Vec<ThemeError>,
-    mut set: impl FnMut(&str, Style),
+    mut set: impl FnMut(&str, Style, Option<Style>),
 ) {
     let mut seen = Vec::new();
     for (key, value) in t {
@@ -235,10 +243,17 @@ fn read_roles(
         }
         seen.push(k.to_string());
         match value.get_ref() {
-            DeValue::String(s) => match parse_style(s) {
-                Ok(st) => set(k, st),
-                Err(m) => errors.push(error(origin, line, field, m)),
-            },
+            DeValue::String(s) => {
+                // `style | style for 16 colours`.
+                let (full, low) = match s.split_once('|') {
+                    Some((a, b)) => (a, Some(b)),
+                    None => (s.as_ref(), None),
+                };
+                match (parse_style(full), low.map(parse_style).transpose()) {
+                    (Ok(st), Ok(lo)) => set(k, st, lo),
+                    (Err(m), _) | (_, Err(m)) => errors.push(error(origin, line, field, m)),
+                }
+            }
             other => errors.push(error(
                 origin,
                 line,
@@ -377,7 +392,8 @@ pub fn parse_color(s: &str) -> Result<Color, String> {
 }
 
 /// A style: `FG`, `FG on BG` or `on BG`, and any modifiers (`bold`, `dim`, `italic`,
-/// `underlined`, `reversed`, `crossed`), in any order; `default` is the terminal's colour.
+/// `underlined`, `reversed`, `crossed`), in any order; `default` is the terminal's colour. (In
+/// a theme file, `STYLE | STYLE16` gives the style to use at 16 colours or none.)
 pub fn parse_style(s: &str) -> Result<Style, String> {
     let mut style = Style::new();
     let mut words = s.split_whitespace().peekable();
@@ -608,6 +624,34 @@ mod tests {
         };
         ui.map(check);
         md.map(check);
+    }
+
+    #[test]
+    fn a_sixteen_colour_fallback_is_used_at_sixteen_colours_only() {
+        let dark = builtin("dark").unwrap();
+        let dim = dark.ui.dim;
+        assert!(matches!(dim.fg, Some(Color::Rgb(..))), "{dim:?}");
+        let low = dark.at_depth(ColorDepth::Ansi16);
+        assert_ne!(
+            low.ui.dim.fg,
+            Some(Color::DarkGray),
+            "never palette colour 8 for text"
+        );
+        assert!(
+            low.ui.dim.add_modifier.contains(Modifier::DIM),
+            "{:?}",
+            low.ui.dim
+        );
+        let mid = dark.at_depth(ColorDepth::Ansi256);
+        assert!(matches!(mid.ui.dim.fg, Some(Color::Indexed(_))));
+        let (_, text) = BUILTIN[0];
+        let bad = text.replacen("dim = \"#9aa0aa | dim\"", "dim = \"#9aa0aa | dimm\"", 1);
+        assert_ne!(bad, text);
+        assert!(
+            parse("x", &bad, "x").unwrap_err()[0]
+                .message
+                .contains("did you mean `dim`")
+        );
     }
 
     #[test]

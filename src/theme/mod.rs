@@ -182,6 +182,9 @@ pub struct Theme {
     pub ui: UiStyles,
     /// Rendered answers.
     pub md: Arc<MarkdownStyles>,
+    /// The styles for 16 colours (and none), where the file gives some (`"#9aa0aa | dim"`):
+    /// a grey that reads well in 24-bit may have no good 16-colour neighbour.
+    pub low: Option<Arc<(UiStyles, MarkdownStyles)>>,
 }
 
 impl Theme {
@@ -206,6 +209,7 @@ impl Theme {
             id,
             ui,
             md: Arc::new(md),
+            low: None,
         }
     }
 
@@ -216,9 +220,17 @@ impl Theme {
 
     /// This theme as a terminal of `depth` can show it (a new identity when anything changed).
     pub fn at_depth(&self, depth: ColorDepth) -> Self {
-        let mut ui = self.ui.clone();
+        let (mut ui, mut md) = match (&self.low, depth) {
+            (Some(low), ColorDepth::Ansi16 | ColorDepth::None) => {
+                let (ui, md) = &**low;
+                let mut md = md.clone();
+                md.syntax = self.md.syntax.clone();
+                md.depth = self.md.depth;
+                (ui.clone(), md)
+            }
+            _ => (self.ui.clone(), (*self.md).clone()),
+        };
         ui.map(|s| depth.style(s));
-        let mut md = (*self.md).clone();
         md.map(|s| depth.style(s));
         // Code is brought down too; a theme already kept to 16 colours stays there.
         md.depth = match (md.depth, depth) {
@@ -226,10 +238,11 @@ impl Theme {
             (ColorDepth::Ansi16, _) => ColorDepth::Ansi16,
             (_, d) => d,
         };
-        let t = Theme::with_background(&self.name, self.background, ui, md);
+        let mut t = Theme::with_background(&self.name, self.background, ui, md);
         if t.ui == self.ui && t.md.id == self.md.id {
             return self.clone();
         }
+        t.low = self.low.clone();
         t
     }
 }
