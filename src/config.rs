@@ -36,12 +36,99 @@ pub struct Config {
     /// `[theme]`: which theme, and how many colours.
     #[serde(default)]
     pub theme: ThemeConfig,
+    /// `[keys]`: the key table changed per mode.
+    #[serde(default)]
+    pub keys: KeysConfig,
     /// `[profiles.NAME]`: groups of settings `--profile NAME` lays over the rest.
     #[serde(default)]
     pub profiles: std::collections::BTreeMap<String, toml::Table>,
     /// Unknown keys that were left out, worded for the user (shown at start).
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+/// Keys for one action: one key or sequence, or several.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum KeySpec {
+    /// `"ctrl+g"` or `"ctrl+w l"`.
+    One(String),
+    /// `["tab", "ctrl+w l"]` (empty: the action has no key).
+    Many(Vec<String>),
+}
+
+impl KeySpec {
+    /// The sequences written.
+    pub fn all(&self) -> Vec<&str> {
+        match self {
+            KeySpec::One(s) => vec![s.as_str()],
+            KeySpec::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// The `[keys]` table: a preset, then per mode the actions whose keys change.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// `default`, or `vim` (Ctrl+W h/j/k/l/w between panes, q closes, n adds, o zooms).
+    pub preset: String,
+    /// Everywhere.
+    pub any: std::collections::BTreeMap<String, KeySpec>,
+    /// The panes and the composer.
+    pub workbench: std::collections::BTreeMap<String, KeySpec>,
+    /// The model picker.
+    pub picker: std::collections::BTreeMap<String, KeySpec>,
+    /// The F6 health table.
+    pub health: std::collections::BTreeMap<String, KeySpec>,
+    /// Help and why.
+    pub popup: std::collections::BTreeMap<String, KeySpec>,
+    /// The settings panels (F2, F3, F4).
+    pub panel: std::collections::BTreeMap<String, KeySpec>,
+    /// The history browser (F7).
+    pub history: std::collections::BTreeMap<String, KeySpec>,
+    /// The attachments panel (F5).
+    pub attach: std::collections::BTreeMap<String, KeySpec>,
+    /// The catalog browser (F8).
+    pub catalog: std::collections::BTreeMap<String, KeySpec>,
+    /// The bake-off view (F10).
+    pub bakeoff: std::collections::BTreeMap<String, KeySpec>,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self {
+            preset: "default".into(),
+            any: Default::default(),
+            workbench: Default::default(),
+            picker: Default::default(),
+            health: Default::default(),
+            popup: Default::default(),
+            panel: Default::default(),
+            history: Default::default(),
+            attach: Default::default(),
+            catalog: Default::default(),
+            bakeoff: Default::default(),
+        }
+    }
+}
+
+impl KeysConfig {
+    /// Each mode's table by its name.
+    pub fn modes(&self) -> [(&'static str, &std::collections::BTreeMap<String, KeySpec>); 10] {
+        [
+            ("any", &self.any),
+            ("workbench", &self.workbench),
+            ("picker", &self.picker),
+            ("health", &self.health),
+            ("popup", &self.popup),
+            ("panel", &self.panel),
+            ("history", &self.history),
+            ("attach", &self.attach),
+            ("catalog", &self.catalog),
+            ("bakeoff", &self.bakeoff),
+        ]
+    }
 }
 
 /// The `[theme]` table.
@@ -396,7 +483,11 @@ impl Config {
                 message: "the file could not be read as a config".into(),
             });
         };
-        let warnings: Vec<String> = checked.warnings.iter().map(|w| w.to_string()).collect();
+        let warnings: Vec<String> = checked
+            .warnings
+            .iter()
+            .map(|w| w.to_string().replacen("config error in ", "", 1))
+            .collect();
         let mut base: toml::Table = toml::from_str(crate::config_check::DEFAULT_TEXT)
             .expect("the embedded defaults parse (tested)");
         let mut user: toml::Table = toml::from_str(&checked.clean).unwrap_or_default();

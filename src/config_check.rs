@@ -79,6 +79,16 @@ fn known() -> Known {
         out
     }
     let mut root = tree(doc.get_ref());
+    // Each mode of [keys] takes action names, checked by the key table itself.
+    if let Some(keys) = root.0.get_mut("keys") {
+        for (mode, _) in crate::config::KeysConfig::default().modes() {
+            keys.0
+                .entry(mode.to_string())
+                .or_default()
+                .0
+                .insert("*".into(), Known::default());
+        }
+    }
     // A profile takes any key of the top level but `profiles`.
     let mut profile = root.clone();
     profile.0.remove("profiles");
@@ -203,15 +213,11 @@ pub fn check(text: &str, path: &Path) -> Checked {
         if dropped.iter().any(|d| e.name.starts_with(&format!("{d}."))) {
             continue;
         }
-        // Walk the known tree; a profile's name matches `*`.
+        // Walk the known tree; `*` takes any name (a profile's, an action's).
         let mut node = &known;
         let mut unknown_at = None;
-        for (i, part) in e.name.split('.').enumerate() {
-            let next = node.child(part).or_else(|| {
-                (i == 1 && e.name.starts_with("profiles."))
-                    .then(|| node.child("*"))
-                    .flatten()
-            });
+        for part in e.name.split('.') {
+            let next = node.child(part).or_else(|| node.child("*"));
             match next {
                 Some(n) => node = n,
                 None => {
@@ -325,6 +331,7 @@ mod tests {
         // called unknown.
         let k = known();
         for table in [
+            "keys",
             "",
             "routing",
             "limits",

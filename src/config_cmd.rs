@@ -77,7 +77,7 @@ pub fn run(args: &ConfigArgs, source: &SourceArgs) -> i32 {
     };
     let report = check_all(&path, &text);
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", w.replacen("config error in ", "", 1));
     }
     for e in &report.errors {
         eprintln!("error: {e}");
@@ -143,6 +143,44 @@ pub fn check_all(path: &std::path::Path, text: &str) -> Report {
             }
             .to_string(),
         );
+    }
+    // The key table: unknown actions or keys and conflicts, each at its line.
+    let (_, problems) = crate::app::remap::build(&cfg.keys);
+    for p in problems {
+        let mut parts = p.field.splitn(3, '.');
+        let (_, mode, action) = (parts.next(), parts.next(), parts.next());
+        let line = match (mode, action) {
+            (Some(m), Some(a)) => {
+                let header = text
+                    .lines()
+                    .position(|l| l.trim() == format!("[keys.{m}]"))
+                    .unwrap_or(0);
+                text.lines()
+                    .enumerate()
+                    .skip(header)
+                    .find(|(_, l)| {
+                        l.split_once('=')
+                            .is_some_and(|(k, _)| k.trim().trim_matches('"') == a)
+                    })
+                    .map(|(i, _)| i + 1)
+            }
+            _ => text
+                .lines()
+                .position(|l| l.trim_start().starts_with("preset"))
+                .map(|i| i + 1),
+        };
+        let e = crate::config::ConfigError {
+            path: path.into(),
+            line,
+            field: Some(p.field.clone()),
+            message: p.message,
+        }
+        .to_string();
+        if p.error {
+            r.errors.push(e);
+        } else {
+            r.warnings.push(e);
+        }
     }
     for name in cfg.profiles.keys() {
         if let Err(e) = Config::effective(text, path, Some(name)) {

@@ -65,6 +65,9 @@ async fn run(cli: Cli) -> i32 {
             eprintln!("switchyard: warning: {w}");
         }
     }
+    // The key table in force: the config's [keys] over the built-in one.
+    let (keymap, key_problems) = switchyard::app::remap::build(&cfg.keys);
+    switchyard::app::keymap::set_active(keymap);
     if let Some(Command::Auth(a)) = cli.command {
         return switchyard::auth_cmd::run(a, &cfg, &switchyard::key_store::KeyStore::open());
     }
@@ -319,6 +322,16 @@ async fn run(cli: Cli) -> i32 {
             };
             let mut app = switchyard::app::state::App::new(&models, src.label.clone());
             app.theme = look.theme();
+            if let Some(p) = key_problems.first() {
+                let more = match key_problems.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more: `switchyard config --check`)", n - 1),
+                };
+                app.notify(
+                    format!("{}: {}{more}", p.field, p.message),
+                    switchyard::app::state::Level::Error,
+                );
+            }
             if let Some(w) = cfg.warnings.first() {
                 let more = match cfg.warnings.len() {
                     1 => String::new(),

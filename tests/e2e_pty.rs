@@ -1744,3 +1744,58 @@ fn auto_follows_a_light_terminal_and_f12_moves_to_the_next_theme() {
     t.send("\x11");
     t.wait_exit();
 }
+
+#[test]
+fn a_remapped_key_and_a_vim_sequence_work_and_the_help_shows_the_keys_in_force() {
+    let config = "[keys]\npreset = \"vim\"\n[keys.workbench]\nzoom = \"f11\"\n";
+    let mut t = Tui::spawn(
+        "remap",
+        &[
+            "--fleet",
+            "{dir}/fleet.toml",
+            "-m",
+            "test/fast-a",
+            "-m",
+            "test/fast-b",
+        ],
+        &[
+            ("fleet.toml", FLEET),
+            ("config/switchyard/config.toml", config),
+        ],
+    );
+    t.wait_for("two ready panes", |s| count(s, "ready") == 2);
+    // F1 reads the active table: zoom is on F11 now, and the window commands are listed.
+    t.send("\x1bOP");
+    t.wait_for("the help", |s| s.contains("zoom the focused pane"));
+    let help = t.screen();
+    let zoom_row = help
+        .lines()
+        .find(|l| l.contains("zoom the focused pane"))
+        .unwrap();
+    assert!(
+        zoom_row.contains("F11") && !zoom_row.contains("Ctrl+G"),
+        "{zoom_row}"
+    );
+    let focus_row = help.lines().find(|l| l.contains("focus next")).unwrap();
+    assert!(focus_row.contains("Ctrl+W l"), "{focus_row}");
+    t.send("\x1b");
+    t.wait_for("the help closed", |s| !s.contains("zoom the focused pane"));
+    // Ctrl+W waits for its next key, then `l` moves the focus to the second pane.
+    t.send("\x17");
+    t.wait_for("the sequence pending", |s| s.contains("Ctrl+W …"));
+    t.send("l");
+    t.wait_for("the sequence done", |s| !s.contains("Ctrl+W …"));
+    // F11 zooms the focused pane: only the second pane is drawn.
+    t.send("\x1b[23~");
+    t.wait_for("the second pane alone", |s| {
+        s.contains("test/fast-b") && !s.contains("test/fast-a")
+    });
+    // The old key does nothing now, and the composer never received the `l`.
+    let s = t.screen();
+    assert!(
+        !s.lines().any(|l| l.trim_start().starts_with("│ l ")),
+        "{s}"
+    );
+    t.send("\x11");
+    t.wait_exit();
+}

@@ -380,3 +380,34 @@ fn an_unknown_profile_or_theme_is_refused_before_anything_runs() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn config_check_reports_conflicting_and_unknown_bindings_at_their_lines() {
+    let home = Home::new("");
+    let file = home.dir.join("keys.toml");
+    std::fs::write(
+        &file,
+        "[keys.workbench]\nretry = \"f11\"\nzoom = \"f11\"\nzooom = \"f2\"\n[keys.any]\nquit = []\n",
+    )
+    .unwrap();
+    let out = home.run(&["config", "--check", file.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    // Both places of the conflict are named, at the later one's line.
+    assert!(
+        err.contains("keys.workbench.retry")
+            && err.contains("keys.workbench.zoom")
+            && err.contains("F11"),
+        "{err}"
+    );
+    assert!(err.contains("line 3"), "{err}");
+    assert!(
+        err.contains("line 4") && err.contains("did you mean `zoom`"),
+        "{err}"
+    );
+    // Quit left without a key is a warning that says how to quit.
+    assert!(
+        err.contains("warning") && err.contains("Ctrl+Q quits"),
+        "{err}"
+    );
+}

@@ -1025,17 +1025,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
 ];
 
-/// The action `key` has in `ctx` (then anywhere), or `None` (text for the composer or the
-/// picker's search; any other key closes a popup).
-pub fn action_for(ctx: Context, key: &KeyEvent) -> Option<Action> {
-    let found = BINDINGS
-        .iter()
-        .filter(|b| b.ctx == ctx)
-        .chain(BINDINGS.iter().filter(|b| b.ctx == Any))
-        .find_map(|b| b.keys.iter().find(|k| k.matches(key)).map(|k| (b, k)))?;
-    let (b, k) = found;
-    Some(match (b.action, k.code) {
-        (Action::CopyCode(_), KeyCode::Char(c)) => Action::CopyCode(c as usize - '0' as usize),
+/// The parameter an action takes from the key that pressed it: the digit of `CopyCode`, the
+/// arrow's direction of `Select(0)` and its kin.
+fn refine(action: Action, code: KeyCode) -> Action {
+    match (action, code) {
+        (Action::CopyCode(_), KeyCode::Char(c)) if c.is_ascii_digit() => {
+            Action::CopyCode(c as usize - '0' as usize)
+        }
         // `0` stands for "the direction of the arrow pressed".
         (Action::Select(0), KeyCode::Up) => Action::Select(-1),
         (Action::Select(0), KeyCode::Down) => Action::Select(1),
@@ -1044,25 +1040,189 @@ pub fn action_for(ctx: Context, key: &KeyEvent) -> Option<Action> {
         (Action::Sideways(0), KeyCode::Left) => Action::Sideways(-8),
         (Action::Sideways(0), KeyCode::Right) => Action::Sideways(8),
         (a, _) => a,
-    })
+    }
+}
+
+/// One line of the active key table: a `Binding` whose keys may be sequences (`Ctrl+W l`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    /// Where it applies.
+    pub ctx: Context,
+    /// Any of these key sequences (most are one key long).
+    pub keys: Vec<Vec<Key>>,
+    /// What they do.
+    pub action: Action,
+    /// Its help row.
+    pub help: Help,
+    /// Its word in the status bar or panel footer.
+    pub hint: Option<&'static str>,
+    /// How many of its keys the hint names.
+    pub hint_keys: usize,
+}
+
+/// What a key does, given the keys pressed before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// An action.
+    Action(Action),
+    /// The start of a longer sequence: wait for the next key.
+    Pending,
+    /// Nothing bound (text, or a key the layer reads itself).
+    Unbound,
+}
+
+/// The key table in force: the built-in `BINDINGS` with the config's changes laid over them
+/// (`app::remap`). Dispatch, help and hints all read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keymap {
+    /// Every line, in table order.
+    pub bound: Vec<Bound>,
+}
+
+impl Keymap {
+    /// The built-in table.
+    pub fn builtin() -> Self {
+        Keymap {
+            bound: BINDINGS
+                .iter()
+                .map(|b| Bound {
+                    ctx: b.ctx,
+                    keys: b.keys.iter().map(|k| vec![*k]).collect(),
+                    action: b.action,
+                    help: b.help,
+                    hint: b.hint,
+                    hint_keys: b.hint_keys,
+                })
+                .collect(),
+        }
+    }
+
+    fn in_ctx(&self, ctx: Context) -> impl Iterator<Item = &Bound> {
+        self.bound.iter().filter(move |b| b.ctx == ctx).chain(
+            self.bound
+                .iter()
+                .filter(move |b| b.ctx == Any && ctx != Any),
+        )
+    }
+
+    /// What `key` does in `ctx` after `pending` (the keys of an unfinished sequence).
+    pub fn resolve(&self, ctx: Context, pending: &[KeyEvent], key: &KeyEvent) -> Resolved {
+        let n = pending.len();
+        let mut prefix = false;
+        for b in self.in_ctx(ctx) {
+            for seq in &b.keys {
+                if seq.len() <= n
+                    || !seq.iter().zip(pending).all(|(k, e)| k.matches(e))
+                    || !seq[n].matches(key)
+                {
+                    continue;
+                }
+                if seq.len() == n + 1 {
+                    return Resolved::Action(refine(b.action, key.code));
+                }
+                prefix = true;
+            }
+        }
+        if prefix {
+            Resolved::Pending
+        } else {
+            Resolved::Unbound
+        }
+    }
+
+    /// The action one key has in `ctx` (then anywhere), or `None`.
+    pub fn action_for(&self, ctx: Context, key: &KeyEvent) -> Option<Action> {
+        match self.resolve(ctx, &[], key) {
+            Resolved::Action(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The name of the first key bound to `action` in `ctx`, or in the workbench or anywhere.
+    fn first_key(&self, ctx: Option<Context>, action: Action) -> String {
+        self.bound
+            .iter()
+            .filter(|b| b.action == action)
+            .filter(|b| match ctx {
+                Some(c) => b.ctx == c,
+                None => matches!(b.ctx, Wb | Any),
+            })
+            .find_map(|b| b.keys.first())
+            .map(|seq| seq_name(seq))
+            .unwrap_or_default()
+    }
+}
+
+/// How a sequence is written: `Ctrl+W l`.
+pub fn seq_name(seq: &[Key]) -> String {
+    seq.iter()
+        .map(|k| keys_name(&[std::slice::from_ref(k)]))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The name of some bindings' keys: single keys compactly (`keys_name`), then sequences.
+fn bound_name(keys: &[&Vec<Vec<Key>>], first: Option<usize>) -> String {
+    let mut singles: Vec<Vec<Key>> = Vec::new();
+    let mut seqs: Vec<String> = Vec::new();
+    for k in keys {
+        let take = first.unwrap_or(k.len()).min(k.len());
+        let mut own = Vec::new();
+        for seq in &k[..take] {
+            if seq.len() == 1 {
+                own.push(seq[0]);
+            } else {
+                seqs.push(seq_name(seq));
+            }
+        }
+        singles.push(own);
+    }
+    let refs: Vec<&[Key]> = singles
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_slice())
+        .collect();
+    let mut name = keys_name(&refs);
+    for s in seqs {
+        if !name.is_empty() {
+            name.push_str(", ");
+        }
+        name.push_str(&s);
+    }
+    name
+}
+
+static ACTIVE: std::sync::RwLock<Option<std::sync::Arc<Keymap>>> = std::sync::RwLock::new(None);
+
+/// The key table in force (the built-in one until `set_active`).
+pub fn active() -> std::sync::Arc<Keymap> {
+    if let Some(k) = ACTIVE.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        return k.clone();
+    }
+    static BUILTIN: std::sync::LazyLock<std::sync::Arc<Keymap>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::new(Keymap::builtin()));
+    BUILTIN.clone()
+}
+
+/// Puts a key table in force (at start, from the config).
+pub fn set_active(k: Keymap) {
+    *ACTIVE.write().unwrap_or_else(|p| p.into_inner()) = Some(std::sync::Arc::new(k));
+}
+
+/// The action `key` has in `ctx` (then anywhere), or `None` (text for the composer or the
+/// picker's search; any other key closes a popup).
+pub fn action_for(ctx: Context, key: &KeyEvent) -> Option<Action> {
+    active().action_for(ctx, key)
 }
 
 /// The name of the first key bound to `action` in the workbench (for messages that name it).
 pub fn key_for(action: Action) -> String {
-    BINDINGS
-        .iter()
-        .find(|b| b.action == action && matches!(b.ctx, Wb | Any))
-        .map(|b| keys_name(&[&b.keys[..1]]))
-        .unwrap_or_default()
+    active().first_key(None, action)
 }
 
 /// The name of the first key bound to `action` in `ctx`.
 pub fn key_in(ctx: Context, action: Action) -> String {
-    BINDINGS
-        .iter()
-        .find(|b| b.action == action && b.ctx == ctx)
-        .map(|b| keys_name(&[&b.keys[..1]]))
-        .unwrap_or_default()
+    active().first_key(Some(ctx), action)
 }
 
 /// What a key not in the table types into the composer or a search: a plain character.
@@ -1075,29 +1235,35 @@ pub fn typed_char(key: &KeyEvent) -> Option<char> {
 
 /// The F1 help: (keys, what they do) for the workbench and everywhere, in table order.
 pub fn help_rows() -> Vec<(String, &'static str)> {
-    let mut rows: Vec<(Vec<&[Key]>, &'static str)> = Vec::new();
-    for b in BINDINGS.iter().filter(|b| matches!(b.ctx, Wb | Any)) {
+    let map = active();
+    let mut rows: Vec<(Vec<&Vec<Vec<Key>>>, &'static str)> = Vec::new();
+    for b in map.bound.iter().filter(|b| matches!(b.ctx, Wb | Any)) {
         match b.help {
             Hidden => {}
-            Row(text) => rows.push((vec![b.keys], text)),
+            Row(text) => rows.push((vec![&b.keys], text)),
             Joins => {
                 if let Some((keys, _)) = rows.last_mut() {
-                    keys.push(b.keys);
+                    keys.push(&b.keys);
                 }
             }
         }
     }
-    rows.into_iter().map(|(k, t)| (keys_name(&k), t)).collect()
+    rows.into_iter()
+        .filter(|(k, _)| k.iter().any(|k| !k.is_empty()))
+        .map(|(k, t)| (bound_name(&k, None), t))
+        .collect()
 }
 
 /// The hints of a context and of `Any`: (keys, word), in table order.
 pub fn hints(ctx: Context) -> Vec<(String, &'static str)> {
-    BINDINGS
+    let map = active();
+    map.bound
         .iter()
         .filter(|b| b.ctx == ctx || b.ctx == Any)
+        .filter(|b| !b.keys.is_empty())
         .filter_map(|b| {
-            let n = b.hint_keys.min(b.keys.len());
-            b.hint.map(|h| (keys_name(&[&b.keys[..n]]), h))
+            b.hint
+                .map(|h| (bound_name(&[&b.keys], Some(b.hint_keys)), h))
         })
         .collect()
 }

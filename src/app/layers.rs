@@ -81,14 +81,17 @@ pub(crate) use any_impls;
 pub fn key_to_top(
     app: &mut App,
     key: &ratatui::crossterm::event::KeyEvent,
+    action: Option<Action>,
+    typed: Option<char>,
     fx: &mut Vec<Effect>,
 ) -> bool {
     let Some(mut top) = app.layers.pop() else {
         return false;
     };
+    let _ = key;
     let at = app.layers.len();
     // Ctrl+C in an overlay or panel closes it (Esc's meaning there), never quits.
-    let action = match super::keymap::action_for(top.context(), key) {
+    let action = match action {
         Some(Action::Interrupt) => Some(Action::Close),
         a => a,
     };
@@ -97,7 +100,7 @@ pub fn key_to_top(
         quit(app, fx);
         return true;
     }
-    let reply = top.key(app, action, super::keymap::typed_char(key), fx);
+    let reply = top.key(app, action, typed, fx);
     if reply == Reply::Keep && !app.quitting {
         // A layer it opened goes above it.
         app.layers.insert(at.min(app.layers.len()), top);

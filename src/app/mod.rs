@@ -8,5 +8,6 @@ pub mod history_view;
 pub mod keymap;
 pub mod layers;
 pub mod panels;
+pub mod remap;
 pub mod state;
 pub mod update;

@@ -484,6 +484,8 @@ pub struct App {
     pub theme: crate::theme::Theme,
     /// The themes there are and how the one drawn is chosen (F12 moves to the next).
     pub look: crate::theme::Look,
+    /// The keys of a sequence begun (`Ctrl+W` of `Ctrl+W l`), waiting for the next.
+    pub pending_keys: Vec<ratatui::crossterm::event::KeyEvent>,
     /// What a second Ctrl+C in a row does (said in the status bar by the first).
     pub armed: Option<Armed>,
     /// The conversation on screen, as history knows it.
@@ -644,6 +646,7 @@ impl App {
             library: Library::default(),
             theme: crate::theme::Theme::default(),
             look: crate::theme::Look::default(),
+            pending_keys: Vec::new(),
             armed: None,
             conversation: fresh_conversation(),
             next_seq: 0,

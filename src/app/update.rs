@@ -1,6 +1,6 @@
 //! The pure reducer: a message changes state and returns effects for the runtime to carry out.
 
-use super::keymap::{Action, Context, EditKey, action_for, key_for, typed_char};
+use super::keymap::{Action, Context, EditKey, key_for, typed_char};
 use super::panels::PanelKind;
 use super::state::*;
 use crate::client::Answer;
@@ -378,16 +378,56 @@ pub(crate) fn quit(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
+    use super::keymap::Resolved;
+    // Where the key is pressed: the top overlay or panel, else the workbench.
+    let ctx = app
+        .layers
+        .last()
+        .map(|l| l.context())
+        .unwrap_or(Context::Workbench);
+    let map = super::keymap::active();
+    let (action, typed) = match map.resolve(ctx, &app.pending_keys, &key) {
+        Resolved::Pending => {
+            app.pending_keys.push(key);
+            let so_far: Vec<super::keymap::Key> = app
+                .pending_keys
+                .iter()
+                .map(|e| super::keymap::Key {
+                    code: e.code,
+                    mods: e.modifiers,
+                })
+                .collect();
+            app.notify(
+                format!(
+                    "{} … (the next key finishes it; another cancels)",
+                    super::keymap::seq_name(&so_far)
+                ),
+                Level::Info,
+            );
+            return;
+        }
+        Resolved::Action(a) if !app.pending_keys.is_empty() => {
+            app.pending_keys.clear();
+            app.notice = None;
+            (Some(a), None)
+        }
+        // A sequence broken off: its keys are dropped and this one counts alone.
+        Resolved::Unbound if !app.pending_keys.is_empty() => {
+            app.pending_keys.clear();
+            app.notice = None;
+            (map.action_for(ctx, &key), typed_char(&key))
+        }
+        Resolved::Action(a) => (Some(a), typed_char(&key)),
+        Resolved::Unbound => (None, typed_char(&key)),
+    };
     // The top overlay or panel takes the keys while it is open.
-    if super::layers::key_to_top(app, &key, fx) {
+    if super::layers::key_to_top(app, &key, action, typed, fx) {
         return;
     }
-    let action = action_for(Context::Workbench, &key);
     if action != Some(Action::Interrupt) {
         app.armed = None;
     }
-    let Some(action) = action.or_else(|| typed_char(&key).map(|c| Action::Edit(EditKey::Char(c))))
-    else {
+    let Some(action) = action.or_else(|| typed.map(|c| Action::Edit(EditKey::Char(c)))) else {
         return;
     };
     match action {
