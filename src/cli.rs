@@ -125,8 +125,9 @@ pub struct ConfigArgs {
     pub print_default: bool,
     /// Check a config file (default: the one in use): every error with its file, line and
     /// field; exit 2 when there is one.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-    pub check: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    #[allow(clippy::option_option)]
+    pub check: Option<Option<PathBuf>>,
     /// Print where the config file is read from (and its themes/ and schemas/).
     #[arg(long)]
     pub path: bool,

@@ -486,7 +486,14 @@ impl Config {
         let warnings: Vec<String> = checked
             .warnings
             .iter()
-            .map(|w| w.to_string().replacen("config error in ", "", 1))
+            .map(|w| {
+                let file = w.path.file_name().map_or_else(
+                    || w.path.display().to_string(),
+                    |f| f.to_string_lossy().into_owned(),
+                );
+                let line = w.line.map(|l| format!(" line {l}")).unwrap_or_default();
+                format!("{file}{line}: {}", w.message)
+            })
             .collect();
         let mut base: toml::Table = toml::from_str(crate::config_check::DEFAULT_TEXT)
             .expect("the embedded defaults parse (tested)");

@@ -45,25 +45,20 @@ pub fn run(args: &ConfigArgs, source: &SourceArgs) -> i32 {
     let Some(file) = args.check.clone() else {
         return 0;
     };
-    let path = if file.as_os_str().is_empty() {
-        match in_use(source) {
+    let given = file.is_some();
+    let path = match file {
+        Some(f) => f,
+        None => match in_use(source) {
             Some(p) => p,
             None => {
                 eprintln!("switchyard: no config file to check");
                 return 2;
             }
-        }
-    } else {
-        file
+        },
     };
     let text = match crate::small_file::read(&path, crate::small_file::MAX_BYTES) {
         Ok(t) => t,
-        Err(crate::small_file::ReadError::NotFound)
-            if args
-                .check
-                .as_ref()
-                .is_some_and(|f| f.as_os_str().is_empty()) =>
-        {
+        Err(crate::small_file::ReadError::NotFound) if !given => {
             println!("{}: no file (the defaults are used)", path.display());
             return 0;
         }
@@ -130,7 +125,12 @@ pub fn check_all(path: &std::path::Path, text: &str) -> Report {
     let (set, theme_errors) = crate::theme::ThemeSet::load(dir.as_deref());
     r.warnings
         .extend(theme_errors.iter().map(|e| e.to_string()));
-    if let Err(e) = set.choose(&cfg.theme.name, None) {
+    let broken = theme_errors
+        .iter()
+        .any(|e| crate::theme::is_file_of(&e.origin, &cfg.theme.name));
+    if let Err(e) = set.choose(&cfg.theme.name, None)
+        && !broken
+    {
         let line = text.lines().position(|l| {
             l.trim_start().starts_with("name") && l.contains(&format!("\"{}\"", cfg.theme.name))
         });

@@ -219,6 +219,8 @@ pub struct KeyStore {
     pub file: Option<KeyFile>,
     /// How long the keyring may take.
     pub timeout: Duration,
+    /// Why there is no keyring, when there is none.
+    pub no_keyring: Option<String>,
     /// Reads an environment variable (the real environment, or a test's).
     pub env: EnvReader,
 }
@@ -229,11 +231,15 @@ impl KeyStore {
     pub fn open() -> Self {
         let off = std::env::var(KEYRING_ENV).is_ok_and(|v| v == "off" || v == "0");
         #[cfg(feature = "keyring")]
-        let keyring: Option<Arc<dyn Keyring>> = (!off).then(|| Arc::new(OsKeyring) as _);
+        let (keyring, no_keyring): (Option<Arc<dyn Keyring>>, _) = if off {
+            (None, Some(format!("{KEYRING_ENV}=off")))
+        } else {
+            (Some(Arc::new(OsKeyring) as _), None)
+        };
         #[cfg(not(feature = "keyring"))]
-        let keyring: Option<Arc<dyn Keyring>> = {
+        let (keyring, no_keyring): (Option<Arc<dyn Keyring>>, _) = {
             let _ = off;
-            None
+            (None, Some("built without the keyring feature".to_string()))
         };
         KeyStore {
             keyring,
@@ -241,6 +247,7 @@ impl KeyStore {
                 path: d.join(FILE_NAME),
             }),
             timeout: KEYRING_TIMEOUT,
+            no_keyring,
             env: Box::new(|v| std::env::var(v).ok()),
         }
     }
@@ -290,7 +297,7 @@ impl KeyStore {
     /// Keeps `key` for `provider`: in the keyring when there is one that answers, else in the
     /// file. The second value is a warning to show (the file used for the first time, and why).
     pub fn set(&self, provider: &str, key: &Secret) -> Result<(Origin, Option<String>), String> {
-        let mut why = None;
+        let mut why = self.no_keyring.clone();
         if let Some(k) = &self.keyring {
             let (k2, p, v) = (k.clone(), provider.to_string(), key.expose().to_string());
             match bounded(self.timeout, move || k2.set(&p, &v)) {
@@ -307,15 +314,16 @@ impl KeyStore {
             .file
             .as_ref()
             .ok_or("no OS keyring and no state directory to keep a key file in")?;
-        let first = !f.path.exists();
         let mut keys = f.read()?;
+        // The first key the file holds: the user hears once that keys are kept there.
+        let first = keys.is_empty();
         keys.retain(|(p, _)| p != provider);
         keys.push((provider.to_string(), key.expose().to_string()));
         f.write(&keys)?;
         let warning = first.then(|| {
             format!(
                 "no OS keyring to keep keys in ({}); keys are kept in {} (mode 0600) instead",
-                why.as_deref().unwrap_or("built without keyring support"),
+                why.as_deref().unwrap_or("it did not answer"),
                 f.path.display()
             )
         });
@@ -494,7 +502,6 @@ pub fn read_key(prompt: &str) -> Result<Secret, String> {
             .lock()
             .read_line(&mut line)
             .map_err(|e| format!("cannot read the key: {e}"))?;
-        eprintln!();
     } else {
         stdin
             .lock()
@@ -620,6 +627,7 @@ mod tests {
                 path: d.join(FILE_NAME),
             }),
             timeout: Duration::from_millis(300),
+            no_keyring: None,
             env: Box::new(move |v| env.get(v).cloned()),
         }
     }

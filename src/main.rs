@@ -325,7 +325,7 @@ async fn run(cli: Cli) -> i32 {
             if let Some(p) = key_problems.first() {
                 let more = match key_problems.len() {
                     1 => String::new(),
-                    n => format!(" (and {} more: `switchyard config --check`)", n - 1),
+                    n => format!(" (+{}: config --check)", n - 1),
                 };
                 app.notify(
                     format!("{}: {}{more}", p.field, p.message),
@@ -335,7 +335,7 @@ async fn run(cli: Cli) -> i32 {
             if let Some(w) = cfg.warnings.first() {
                 let more = match cfg.warnings.len() {
                     1 => String::new(),
-                    n => format!(" (and {} more: `switchyard config --check`)", n - 1),
+                    n => format!(" (+{}: config --check)", n - 1),
                 };
                 app.notify(format!("{w}{more}"), switchyard::app::state::Level::Error);
             }
@@ -343,9 +343,12 @@ async fn run(cli: Cli) -> i32 {
             if let Some(w) = theme_warnings.first() {
                 let more = match theme_warnings.len() {
                     1 => String::new(),
-                    n => format!(" (and {} more: `switchyard config --check`)", n - 1),
+                    n => format!(" (+{}: config --check)", n - 1),
                 };
-                app.notify(format!("{w}{more}"), switchyard::app::state::Level::Error);
+                app.notify(
+                    format!("{}{more}", w.short()),
+                    switchyard::app::state::Level::Error,
+                );
             }
             // What the panels set last time, under what this command line says.
             let mut damaged = None;

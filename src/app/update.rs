@@ -495,13 +495,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
             app.look.asked = next.name.clone();
             app.theme = next.at_depth(app.look.depth);
             let k = super::keymap::key_for(Action::NextTheme);
-            app.notify(
-                format!(
-                    "theme: {} ({k}: the next; `--theme {}` starts with it)",
-                    next.name, next.name
-                ),
-                Level::Info,
-            );
+            app.notify(format!("theme: {} ({k}: next)", next.name), Level::Info);
         }
         Action::Retry => retry_focused(app, fx),
         Action::Help => app.layers.push(Box::new(super::layers::Popup::Help(0))),

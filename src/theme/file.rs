@@ -48,6 +48,24 @@ impl std::fmt::Display for ThemeError {
     }
 }
 
+impl ThemeError {
+    /// The error with the file's name only (for the status bar).
+    pub fn short(&self) -> String {
+        let file = std::path::Path::new(&self.origin)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.origin.clone());
+        let mut out = file;
+        if let Some(l) = self.line {
+            out.push_str(&format!(" line {l}"));
+        }
+        if let Some(f) = &self.field {
+            out.push_str(&format!(" {f}"));
+        }
+        format!("{out}: {}", self.message)
+    }
+}
+
 /// An embedded theme by name.
 pub fn builtin(name: &str) -> Result<Theme, Vec<ThemeError>> {
     let (n, text) = BUILTIN
@@ -373,7 +391,7 @@ pub fn parse_color(s: &str) -> Result<Color, String> {
             let v = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0);
             return Ok(Color::Rgb(v(0), v(2), v(4)));
         }
-        return Err(format!("`{s}` is not a colour: a hex colour is #rrggbb"));
+        return Err(format!("`{s}` is not a #rrggbb colour"));
     }
     if let Ok(i) = lower.parse::<u16>() {
         return u8::try_from(i)

@@ -280,15 +280,29 @@ impl Look {
         depth: Option<ColorDepth>,
         dir: Option<&std::path::Path>,
     ) -> Result<(Look, Vec<ThemeError>), String> {
-        let (set, warnings) = ThemeSet::load(dir);
+        let (set, mut warnings) = ThemeSet::load(dir);
         let background = std::env::var("COLORFGBG")
             .ok()
             .and_then(|v| file::background_of_colorfgbg(&v));
-        set.choose(name, background)?;
+        let mut name = name.to_string();
+        if set.choose(&name, background).is_err() {
+            // A theme file that exists but is broken: said, and the default is drawn instead.
+            let broken = warnings.iter().any(|w| is_file_of(&w.origin, &name));
+            if !broken {
+                set.choose(&name, background)?;
+            }
+            warnings.push(ThemeError {
+                origin: format!("themes/{name}.toml"),
+                line: None,
+                field: None,
+                message: "it could not be used, so the default theme is drawn".into(),
+            });
+            name = "auto".into();
+        }
         Ok((
             Look {
                 set,
-                asked: name.to_string(),
+                asked: name,
                 depth: depth.unwrap_or_else(ColorDepth::from_env),
                 background,
             },
@@ -309,6 +323,13 @@ impl Look {
     pub fn auto(&self) -> bool {
         self.asked == "auto"
     }
+}
+
+/// Whether `origin` (a path) is the theme file of `name`.
+pub fn is_file_of(origin: &str, name: &str) -> bool {
+    std::path::Path::new(origin)
+        .file_stem()
+        .is_some_and(|s| s.to_string_lossy() == name)
 }
 
 impl Default for Theme {
@@ -347,6 +368,35 @@ mod tests {
         md.inline_code = Style::new().fg(Color::Red);
         let b = Theme::new("other", a.ui.clone(), md);
         assert_ne!(a.md.id, b.md.id);
+    }
+
+    #[test]
+    fn a_broken_theme_asked_for_is_reported_and_the_default_drawn() {
+        let dir = std::env::temp_dir().join(format!("sy-look-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_, dark) = file::BUILTIN[0];
+        std::fs::write(
+            dir.join("mine.toml"),
+            dark.replace("accent = \"#5fd7d7\"", "accent = \"#zz\""),
+        )
+        .unwrap();
+        let (look, warnings) =
+            Look::choose("mine", Some(ColorDepth::TrueColor), Some(&dir)).unwrap();
+        assert_eq!(look.asked, "auto");
+        assert_eq!(look.theme().name, "dark");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.field.as_deref() == Some("ui.accent") && w.line.is_some()),
+            "{warnings:?}"
+        );
+        // A name with no file at all is refused.
+        assert!(
+            Look::choose("nothing", None, Some(&dir))
+                .unwrap_err()
+                .contains("no theme named")
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
