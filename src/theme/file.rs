@@ -3,7 +3,7 @@
 //! replaces one, a new name adds one. A broken file is reported with line and field and left
 //! out (the embedded theme of that name, or the default, is used instead).
 
-use super::{Background, ColorDepth, MarkdownStyles, Theme, UiStyles};
+use super::{Background, ColorDepth, MarkdownStyles, Roles, Theme, UiStyles};
 use ratatui::style::{Color, Modifier, Style};
 use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
@@ -167,26 +167,21 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
                     ));
                     continue;
                 };
+                let at = || Ctx {
+                    text,
+                    origin,
+                    table: k,
+                    t,
+                    line,
+                };
                 if k == "ui" {
-                    let (mut s, mut l) = (blank_ui(), blank_ui());
-                    let roles = UiStyles::ROLES;
-                    read_roles(text, origin, k, t, line, roles, &mut errors, |r, st, lo| {
-                        if let (Some(x), Some(y)) = (s.role_mut(r), l.role_mut(r)) {
-                            (*x, *y) = (st, lo.unwrap_or(st));
-                            any_low |= lo.is_some();
-                        }
-                    });
+                    let (s, l, low) = read_table(blank_ui(), at(), &mut errors);
                     ui = Some((s, l));
+                    any_low |= low;
                 } else {
-                    let (mut s, mut l) = (blank_markdown(), blank_markdown());
-                    let roles = MarkdownStyles::ROLES;
-                    read_roles(text, origin, k, t, line, roles, &mut errors, |r, st, lo| {
-                        if let (Some(x), Some(y)) = (s.role_mut(r), l.role_mut(r)) {
-                            (*x, *y) = (st, lo.unwrap_or(st));
-                            any_low |= lo.is_some();
-                        }
-                    });
+                    let (s, l, low) = read_table(blank_markdown(), at(), &mut errors);
                     md = Some((s, l));
+                    any_low |= low;
                 }
             }
             other => errors.push(error(
@@ -227,6 +222,42 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
         theme.low = Some(std::sync::Arc::new((ui_low, md_low)));
     }
     Ok(theme)
+}
+
+/// Where a table of roles is in its file.
+struct Ctx<'a, 't> {
+    text: &'a str,
+    origin: &'a str,
+    table: &'a str,
+    t: &'a DeTable<'t>,
+    line: Option<usize>,
+}
+
+/// One table of roles read into a full and a 16-colour set of styles (starting from `blank`),
+/// and whether any role gave a 16-colour form.
+fn read_table<T: Roles + Clone>(
+    blank: T,
+    c: Ctx<'_, '_>,
+    errors: &mut Vec<ThemeError>,
+) -> (T, T, bool) {
+    let (mut full, mut low) = (blank.clone(), blank);
+    let mut any = false;
+    read_roles(
+        c.text,
+        c.origin,
+        c.table,
+        c.t,
+        c.line,
+        T::ROLES,
+        errors,
+        |r, st, lo| {
+            if let (Some(x), Some(y)) = (full.role_mut(r), low.role_mut(r)) {
+                (*x, *y) = (st, lo.unwrap_or(st));
+                any |= lo.is_some();
+            }
+        },
+    );
+    (full, low, any)
 }
 
 /// Reads the roles of one table into the styles `slot` gives; every role is required.

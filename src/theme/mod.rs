@@ -44,7 +44,22 @@ macro_rules! roles {
                 $( self.$field = f(self.$field); )*
             }
         }
+
+        impl Roles for $name {
+            const ROLES: &'static [&'static str] = $name::ROLES;
+            fn role_mut(&mut self, role: &str) -> Option<&mut Style> {
+                $name::role_mut(self, role)
+            }
+        }
     };
+}
+
+/// A struct of styles by role, as theme files name them.
+pub trait Roles {
+    /// Every role.
+    const ROLES: &'static [&'static str];
+    /// The style of a role.
+    fn role_mut(&mut self, role: &str) -> Option<&mut Style>;
 }
 
 roles! {
