@@ -416,7 +416,10 @@ fn provider_key(name: &str, var: Option<&str>) -> Result<Option<Secret>, String>
 
 fn key_from_env(var: &str) -> Result<Option<Secret>, String> {
     match std::env::var(var) {
-        Ok(v) if !v.trim().is_empty() => Ok(Some(Secret::new(v.trim()))),
+        Ok(v) if !v.trim().is_empty() => {
+            crate::key_store::redact::register(v.trim());
+            Ok(Some(Secret::new(v.trim())))
+        }
         Ok(_) => Err(format!("environment variable {var} is empty")),
         Err(std::env::VarError::NotPresent) => {
             Err(format!("environment variable {var} is not set"))
