@@ -295,23 +295,18 @@ impl Look {
         depth: Option<ColorDepth>,
         dir: Option<&std::path::Path>,
     ) -> Result<(Look, Vec<ThemeError>), String> {
-        let (set, mut warnings) = ThemeSet::load(dir);
+        let (set, warnings) = ThemeSet::load(dir);
         let background = std::env::var("COLORFGBG")
             .ok()
             .and_then(|v| file::background_of_colorfgbg(&v));
         let mut name = name.to_string();
         if set.choose(&name, background).is_err() {
-            // A theme file that exists but is broken: said, and the default is drawn instead.
+            // A theme file that exists but is broken: its errors are said, and the default is
+            // drawn instead.
             let broken = warnings.iter().any(|w| is_file_of(&w.origin, &name));
             if !broken {
                 set.choose(&name, background)?;
             }
-            warnings.push(ThemeError {
-                origin: format!("themes/{name}.toml"),
-                line: None,
-                field: None,
-                message: "it could not be used, so the default theme is drawn".into(),
-            });
             name = "auto".into();
         }
         Ok((

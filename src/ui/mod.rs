@@ -169,11 +169,20 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, th: &Theme) {
                 Level::Error => th.ui.error.add_modifier(Modifier::BOLD),
                 Level::Info => th.ui.ok,
             };
-            // A notice longer than the line ends in an ellipsis, never mid-word unseen.
-            left.push(Span::styled(
-                fit(&crate::safe_text::neutralise(m), room),
-                style,
-            ));
+            let text = crate::safe_text::neutralise(m);
+            // A notice too long for what the chips leave takes their room when that lets it be
+            // read whole (they come back when it goes); only the source stays. Otherwise it
+            // ends in an ellipsis beside them.
+            let wide = unicode_width::UnicodeWidthStr::width(text.as_ref());
+            let source = left[0].width() + 1;
+            let room = if wide > room && wide <= (area.width as usize).saturating_sub(source) {
+                left.truncate(1);
+                left.push(Span::raw(" "));
+                (area.width as usize).saturating_sub(source)
+            } else {
+                room
+            };
+            left.push(Span::styled(fit(&text, room), style));
         }
         None => {
             // The keys that act now: the top layer's commands, else the workbench's.
