@@ -4,7 +4,7 @@
 //! and the writers of exports use, so it never reaches a log, a file or a panic message.
 
 use crate::client::Secret;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -559,16 +559,6 @@ impl Drop for NoEcho {
     }
 }
 
-/// The state directory's key file path (for messages and tests).
-pub fn file_path() -> Option<PathBuf> {
-    crate::health_store::state_dir().map(|d| d.join(FILE_NAME))
-}
-
-/// Whether `path` is the key file (the one file a key may be written to).
-pub fn is_key_file(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == FILE_NAME)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,7 +606,7 @@ mod tests {
         d
     }
 
-    fn store(d: &Path, ring: Option<Fake>, env: &[(&str, &str)]) -> KeyStore {
+    fn store(d: &std::path::Path, ring: Option<Fake>, env: &[(&str, &str)]) -> KeyStore {
         let env: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -322,31 +322,22 @@ async fn run(cli: Cli) -> i32 {
             };
             let mut app = switchyard::app::state::App::new(&models, src.label.clone());
             app.theme = look.theme();
-            if let Some(p) = key_problems.first() {
-                let more = match key_problems.len() {
-                    1 => String::new(),
-                    n => format!(" (+{}: config --check)", n - 1),
-                };
-                app.notify(
-                    format!("{}: {}{more}", p.field, p.message),
-                    switchyard::app::state::Level::Error,
-                );
-            }
-            if let Some(w) = cfg.warnings.first() {
-                let more = match cfg.warnings.len() {
-                    1 => String::new(),
-                    n => format!(" (+{}: config --check)", n - 1),
-                };
-                app.notify(format!("{w}{more}"), switchyard::app::state::Level::Error);
-            }
             app.look = look;
-            if let Some(w) = theme_warnings.first() {
-                let more = match theme_warnings.len() {
+            // Every start-up problem (the key table's, unknown config keys, broken theme files)
+            // is one notice: the first, and how many more `config --check` lists.
+            let problems: Vec<String> = key_problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .chain(cfg.warnings.iter().cloned())
+                .chain(theme_warnings.iter().map(|w| w.short()))
+                .collect();
+            if let Some(first) = problems.first() {
+                let more = match problems.len() {
                     1 => String::new(),
                     n => format!(" (+{}: config --check)", n - 1),
                 };
                 app.notify(
-                    format!("{}{more}", w.short()),
+                    format!("{first}{more}"),
                     switchyard::app::state::Level::Error,
                 );
             }

@@ -80,7 +80,6 @@ pub(crate) use any_impls;
 /// Gives the top layer a key; it stays where it was unless it closes.
 pub fn key_to_top(
     app: &mut App,
-    key: &ratatui::crossterm::event::KeyEvent,
     action: Option<Action>,
     typed: Option<char>,
     fx: &mut Vec<Effect>,
@@ -88,7 +87,6 @@ pub fn key_to_top(
     let Some(mut top) = app.layers.pop() else {
         return false;
     };
-    let _ = key;
     let at = app.layers.len();
     // Ctrl+C in an overlay or panel closes it (Esc's meaning there), never quits.
     let action = match action {

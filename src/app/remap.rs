@@ -2,7 +2,7 @@
 //! of actions and keys as the config writes them, the `vim` preset, and every problem — an
 //! unknown action or key, two bindings on one key (both named), quit left without a key.
 
-use super::keymap::{Action, Bound, Context, EditKey, FaultKey, Key, Keymap};
+use super::keymap::{Action, Context, Key, Keymap};
 use crate::config::KeysConfig;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -56,9 +56,6 @@ pub fn action_name(a: Action) -> String {
         }
     }
 }
-
-// Named so the compiler keeps them in step with the enums `action_name` prints.
-const _: fn(EditKey, FaultKey) = |_, _| {};
 
 /// One key as the config writes it: `ctrl+q`, `alt+n`, `shift+enter`, `f12`, `pgdn`, `space`, `x`.
 pub fn parse_key(s: &str) -> Result<Key, String> {
@@ -225,23 +222,8 @@ pub fn build(cfg: &KeysConfig) -> (Keymap, Vec<Problem>) {
                     }
                 }
             }
-            // Ctrl+W starts the window commands, so it no longer deletes a word.
-            for (i, b) in map.bound.iter_mut().enumerate() {
-                if b.ctx == Context::Workbench && b.action == Action::Edit(EditKey::DeleteWordBack)
-                {
-                    let keep: Vec<bool> = b
-                        .keys
-                        .iter()
-                        .map(|s| {
-                            !(s.len() == 1 && same(&s[0], &parse_key("ctrl+w").expect("a key")))
-                        })
-                        .collect();
-                    let mut it = keep.iter();
-                    b.keys.retain(|_| *it.next().unwrap_or(&true));
-                    let mut it = keep.iter();
-                    origins[i].retain(|_| *it.next().unwrap_or(&true));
-                }
-            }
+            // Ctrl+W now starts the window commands: the conflict resolution below takes it
+            // from `delete_word_back`, silently (the preset is made that way).
         }
         other => problems.push(Problem {
             field: "keys.preset".into(),
@@ -379,6 +361,14 @@ fn resolve_conflicts(map: &mut Keymap, origins: &mut [Vec<Origin>], problems: &m
                         (_, Origin::Config(f), _) | (_, _, Origin::Config(f)) => f.clone(),
                         _ => "keys.preset".into(),
                     };
+                    let by_design = matches!(
+                        (oa, ob),
+                        (Origin::Preset, Origin::Builtin) | (Origin::Builtin, Origin::Preset)
+                    );
+                    drop_from.push(loser);
+                    if by_design {
+                        continue;
+                    }
                     problems.push(Problem {
                         field,
                         message: if both_mine {
@@ -389,7 +379,6 @@ fn resolve_conflicts(map: &mut Keymap, origins: &mut [Vec<Origin>], problems: &m
                         },
                         error: both_mine,
                     });
-                    drop_from.push(loser);
                 }
             }
             drop_from.sort();
@@ -433,22 +422,10 @@ fn rescue_quit(map: &mut Keymap, origins: &mut [Vec<Origin>], problems: &mut Vec
     });
 }
 
-/// Every action name of a mode (for messages and the docs).
-pub fn names_in(ctx: Context) -> Vec<String> {
-    let mut v: Vec<String> = Keymap::builtin()
-        .bound
-        .iter()
-        .filter(|b: &&Bound| b.ctx == ctx)
-        .map(|b| action_name(b.action))
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::keymap::EditKey;
     use crate::app::keymap::Resolved;
     use crate::config::KeySpec;
 

@@ -421,7 +421,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         Resolved::Unbound => (None, typed_char(&key)),
     };
     // The top overlay or panel takes the keys while it is open.
-    if super::layers::key_to_top(app, &key, action, typed, fx) {
+    if super::layers::key_to_top(app, action, typed, fx) {
         return;
     }
     if action != Some(Action::Interrupt) {

@@ -107,64 +107,43 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
     for (key, value) in doc.get_ref() {
         let k: &str = key.get_ref();
         let line = Some(line_of(text, key.span().start));
-        let string = |field: &str| match value.get_ref() {
+        // An error at this key.
+        let bad = |m: String| error(origin, line, Some(k.into()), m);
+        let string = || match value.get_ref() {
             DeValue::String(s) => Ok(s.to_string()),
-            other => Err(error(
-                origin,
-                line,
-                Some(field.into()),
-                format!("must be a string, not a {}", other.type_str()),
-            )),
+            other => Err(bad(format!("must be a string, not a {}", other.type_str()))),
         };
         match k {
             "name" => {
-                if let Err(e) = string("name") {
+                if let Err(e) = string() {
                     errors.push(e);
                 }
             }
-            "syntax" => match string("syntax") {
+            "syntax" => match string() {
                 Ok(s) if crate::markdown::syntax_themes().contains(&s.as_str()) => syntax = Some(s),
-                Ok(s) => errors.push(error(
-                    origin,
-                    line,
-                    Some("syntax".into()),
-                    format!(
-                        "`{s}` is not a syntax theme; there are {}",
-                        crate::markdown::syntax_themes().join(", ")
-                    ),
-                )),
+                Ok(s) => errors.push(bad(format!(
+                    "`{s}` is not a syntax theme; there are {}",
+                    crate::markdown::syntax_themes().join(", ")
+                ))),
                 Err(e) => errors.push(e),
             },
-            "background" => match string("background").as_deref() {
+            "background" => match string().as_deref() {
                 Ok("dark") => background = Some(Background::Dark),
                 Ok("light") => background = Some(Background::Light),
-                Ok(other) => errors.push(error(
-                    origin,
-                    line,
-                    Some("background".into()),
-                    format!("`{other}` is not `dark` or `light`"),
-                )),
+                Ok(other) => errors.push(bad(format!("`{other}` is not `dark` or `light`"))),
                 Err(e) => errors.push(e.clone()),
             },
-            "palette" => match string("palette").as_deref() {
+            "palette" => match string().as_deref() {
                 Ok("16") => palette16 = true,
                 Ok("full") => {}
-                Ok(other) => errors.push(error(
-                    origin,
-                    line,
-                    Some("palette".into()),
-                    format!("`{other}` is not `16` (the terminal's own colours) or `full`"),
-                )),
+                Ok(other) => errors.push(bad(format!(
+                    "`{other}` is not `16` (the terminal's own colours) or `full`"
+                ))),
                 Err(e) => errors.push(e.clone()),
             },
             "ui" | "markdown" => {
                 let DeValue::Table(t) = value.get_ref() else {
-                    errors.push(error(
-                        origin,
-                        line,
-                        Some(k.into()),
-                        format!("must be a table ([{k}])"),
-                    ));
+                    errors.push(bad(format!("must be a table ([{k}])")));
                     continue;
                 };
                 let at = || Ctx {
@@ -184,15 +163,10 @@ pub fn parse(name: &str, text: &str, origin: &str) -> Result<Theme, Vec<ThemeErr
                     any_low |= low;
                 }
             }
-            other => errors.push(error(
-                origin,
-                line,
-                Some(other.into()),
-                format!(
-                    "unknown key{}",
-                    crate::spelling::suggestion(other, TOP.iter().copied())
-                ),
-            )),
+            other => errors.push(bad(format!(
+                "unknown key{}",
+                crate::spelling::suggestion(other, TOP.iter().copied())
+            ))),
         }
     }
     for (key, missing) in [
