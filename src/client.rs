@@ -384,6 +384,13 @@ impl HttpClient {
             timings: Timings::default(),
             result: Err(ChatError::Truncated("not started".into())),
         };
+        if !body.unresolved().is_empty() {
+            // An attachment not read back would go as an empty URL: nothing is sent instead.
+            out.result = Err(ChatError::NoRoute(
+                "an attachment's bytes were not read back from history; nothing was sent".into(),
+            ));
+            return out;
+        }
         let bytes = match serde_json::to_vec(&body) {
             Ok(b) => b,
             Err(e) => {

@@ -68,6 +68,19 @@ pub struct Runtime {
     jobs: HashMap<u64, JoinHandle<()>>,
     /// Where a gateway processes in the EU (none: EU requests are refused, not sent).
     eu_base: Option<String>,
+    /// Reads back attachments whose bytes only history keeps (none: history is off).
+    readback: Option<std::sync::Arc<crate::history::readback::Readback>>,
+}
+
+/// The outcome of a job that sent nothing, and why.
+fn unsent(why: String) -> Answer {
+    Answer {
+        text: String::new(),
+        served: Default::default(),
+        usage: None,
+        timings: Default::default(),
+        result: Err(crate::client::ChatError::NoRoute(why)),
+    }
 }
 
 /// A seed for one request's backoff jitter: different for every request, so concurrent
@@ -96,7 +109,15 @@ impl Runtime {
             limits: source.limits.clone(),
             jobs: HashMap::new(),
             eu_base: source.eu_base(),
+            readback: None,
         })
+    }
+
+    /// Reads attachments sent again from the history at `path` (the workbench, history on).
+    pub fn read_back_from(&mut self, path: std::path::PathBuf) {
+        self.readback = Some(std::sync::Arc::new(
+            crate::history::readback::Readback::new(path),
+        ));
     }
 
     /// The HTTP client (for catalog requests).
@@ -152,20 +173,44 @@ impl Runtime {
     ) {
         let client = self.client.clone();
         let limits = self.limits.clone();
+        let readback = self.readback.clone();
+        let (model, models) = (request.model.clone(), request.models.clone());
+        let text_alternative = opts.text_alternative.clone();
+        // The request as it leaves: history has its prompt, and what it sends again is read
+        // back (an error ends the job with nothing sent).
         let wait = async move {
             // A writer gone before saying (closed channel) ends the wait at once.
             if let Some(mut r) = ready {
                 let _ = tokio::time::timeout(READY_WAIT, r.wait_for(|written| *written)).await;
             }
+            let mut request = request;
+            let mut alt = text_alternative.map(|a| (*a).clone());
+            for r in std::iter::once(&mut request).chain(alt.as_mut()) {
+                if r.unresolved().is_empty() {
+                    continue;
+                }
+                match &readback {
+                    Some(rb) => rb.resolve(r).await?,
+                    None => {
+                        return Err(
+                            "an attachment's bytes are only in history, which this run does not read; nothing was sent".to_string(),
+                        );
+                    }
+                }
+            }
+            Ok((request, alt.map(std::sync::Arc::new)))
         };
         let handle = if let Some(router) = self.router.clone() {
             tokio::spawn(async move {
-                wait.await;
+                let (request, text_alternative) = match wait.await {
+                    Ok(r) => r,
+                    Err(why) => return on_event(JobEvent::Ended(Box::new(unsent(why)))),
+                };
                 let started = Instant::now();
                 let mut exec = crate::routing::exec::ExecOptions {
                     affinity: opts.affinity.map(crate::routing::EndpointId),
                     eu_only: opts.eu,
-                    text_alternative: opts.text_alternative.clone(),
+                    text_alternative,
                     jitter_seed: fresh_seed(),
                     ..router.exec_options()
                 };
@@ -227,27 +272,24 @@ impl Runtime {
                     None => eu_unmet = true,
                 }
             }
-            if let Some(m) = &request.model {
+            if let Some(m) = &model {
                 self.learn(m);
             }
             let observer = self.observer.as_ref().map(|o| o.handle.clone());
             let dropped = (ep.kind == crate::client::ServerKind::OpenAi)
-                .then(|| request.models.clone())
+                .then_some(models)
                 .flatten()
                 .filter(|m| !m.is_empty());
             tokio::spawn(async move {
-                wait.await;
+                let (request, _) = match wait.await {
+                    Ok(r) => r,
+                    Err(why) => return on_event(JobEvent::Ended(Box::new(unsent(why)))),
+                };
                 if eu_unmet {
                     // Nothing is sent where EU processing cannot be honoured.
-                    on_event(JobEvent::Ended(Box::new(crate::client::Answer {
-                        text: String::new(),
-                        served: Default::default(),
-                        usage: None,
-                        timings: Default::default(),
-                        result: Err(crate::client::ChatError::NoRoute(
-                            "EU processing was asked for, but this gateway has no EU host (only OpenRouter's is known); nothing was sent".into(),
-                        )),
-                    })));
+                    on_event(JobEvent::Ended(Box::new(unsent(
+                        "EU processing was asked for, but this gateway has no EU host (only OpenRouter's is known); nothing was sent".into(),
+                    ))));
                     return;
                 }
                 if let Some(models) = dropped {

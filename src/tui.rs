@@ -166,6 +166,10 @@ pub async fn run(
     for w in rt.warnings() {
         let _ = tx.send(Msg::Notice(w, crate::app::state::Level::Error));
     }
+    if let Some(path) = store.as_ref().and_then(|s| s.path()) {
+        // What a later turn sends again comes back from history, not from memory.
+        rt.read_back_from(path);
+    }
     let mut history = History {
         writer: store.map(|store| {
             let tx = tx.clone();

@@ -37,7 +37,12 @@ fn a_multi_page_pdf_gives_its_pages_and_text() {
     );
     assert!(a.first_page.as_deref().unwrap().contains("Revenue grew"));
     assert!(!a.first_page.as_deref().unwrap().contains("Second page"));
-    assert!(a.data.starts_with("data:application/pdf;base64,JVBERi0"));
+    assert!(
+        a.payload
+            .get()
+            .unwrap()
+            .starts_with("data:application/pdf;base64,JVBERi0")
+    );
     assert_eq!(a.hash.len(), 64);
 }
 
@@ -77,7 +82,7 @@ fn images_are_measured_and_large_ones_downscaled() {
         (a.pixels, a.original_pixels),
         (Some((2048, 1536)), Some((4000, 3000)))
     );
-    let (_, sent) = attach::decode_data_url(&a.data, 64 << 20).unwrap();
+    let (_, sent) = attach::decode_data_url(&a.payload.get().unwrap(), 64 << 20).unwrap();
     assert_eq!(attach::image_size(&sent, Kind::Jpeg), Some((2048, 1536)));
     assert!(l.thumb.is_some());
     let l = load_bytes("dot.png", fixtures::png(64, 32)).unwrap();
@@ -488,8 +493,19 @@ fn a_conversation_with_attachments_is_exported_imported_and_reopened_with_them()
     assert_eq!(app.open_conversation(&again), None);
     let t = &app.panes[0].turns[0];
     assert_eq!(t.attachments.len(), 2);
-    assert_eq!(t.attachments[0].data, png.data);
-    let req = app.panes[0].build_request("and now?", &[]);
+    assert_eq!(t.attachments[0].payload, png.payload);
+    // Reopened, the image's bytes stay in history until a request sends them again.
+    assert!(t.attachments[0].payload.is_released());
+    assert_eq!(t.attachments[0].payload.get(), None);
+    let mut req = app.panes[0].build_request("and now?", &[]);
+    let keys = req.unresolved();
+    assert_eq!(keys.len(), 1, "the image is read back; the PDF is not sent");
+    let sent = b
+        .attachment_data(&keys[0])
+        .unwrap()
+        .expect("history has it");
+    assert_eq!(Some(sent.as_str()), png.payload.get().as_deref());
+    assert!(req.resolve(|_| Some(sent.as_str().into())));
     let v = serde_json::to_value(&req).unwrap();
     let first = v["messages"][0]["content"].as_array().unwrap();
     assert_eq!(

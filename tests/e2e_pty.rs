@@ -1516,6 +1516,14 @@ fn an_image_typed_in_f5_and_a_pdf_dropped_on_the_prompt_reach_every_pane() {
     let s = t.screen();
     assert_eq!(count(&s, "▪ cat.png · PNG 320×200"), 2, "{s}");
     assert!(!s.contains("2 attached"), "{s}");
+    // The next prompt sends both again: memory let go of them once history had them, so they
+    // are read back from history, and the fleet sees the same files.
+    t.send("and now?\r");
+    t.wait_for("both second answers", |s| count(s, "✓ done") == 2);
+    t.wait_for("the files came again from history to both panes", |s| {
+        count(s, "Received again from earlier turns: 2 attachment(s)") == 2
+            && count(s, "image (PNG): 320×200") == 2
+    });
     t.send("\x11");
     assert!(t.wait_exit().success());
 }

@@ -280,6 +280,7 @@ fn a_full_history_fails_writes_with_a_message_and_the_writer_goes_on() {
                 pane: pane(1, "m"),
             }],
             attachments: Vec::new(),
+            release: Vec::new(),
         },
         Some(Box::new(move || ack_tx.send(()).unwrap())),
     );

@@ -153,6 +153,7 @@ fn maximal(sort: ProviderSort, throughput: Threshold, latency: Threshold) -> Cha
                     image_url: ImageUrl {
                         url: "https://example.com/a.jpg".into(),
                         detail: Some(ImageDetail::Original),
+                        stored: None,
                     },
                 },
                 ContentPart::pdf("doc.pdf", "data:application/pdf;base64,JVBERi0xLjQ="),
@@ -461,7 +462,8 @@ fn part() -> BoxedStrategy<ContentPart> {
         ("[a-z]{1,8}", detail).prop_map(|(p, detail)| ContentPart::ImageUrl {
             image_url: ImageUrl {
                 url: format!("https://x/{p}.png").into(),
-                detail
+                detail,
+                stored: None,
             }
         }),
         "[A-Za-z0-9+/]{4,16}".prop_map(|b| ContentPart::image_data_url("image/jpeg", &b)),

@@ -788,16 +788,21 @@ pub(crate) fn send_queued(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
 /// written at all.
 fn record_turn(app: &mut App, prompt: &str, started: &[usize], first: usize, fx: &mut Vec<Effect>) {
     // Every pane's turn carries the same shared files: the first one's are the prompt's.
-    let files: Vec<crate::history::AttachmentRecord> = started
+    let sent: &[crate::attach::Attachment] = started
         .first()
         .and_then(|&i| app.panes[i].turns.last())
-        .map(|t| {
-            t.attachments
-                .iter()
-                .map(|a| crate::history::AttachmentRecord::of(a, app.attach_keep_bytes))
-                .collect()
-        })
-        .unwrap_or_default();
+        .map_or(&[], |t| &t.attachments);
+    let files: Vec<crate::history::AttachmentRecord> = sent
+        .iter()
+        .map(|a| crate::history::AttachmentRecord::of(a, app.attach_keep_bytes))
+        .collect();
+    // What history keeps the bytes of, memory lets go of once they are written.
+    let release = sent
+        .iter()
+        .zip(&files)
+        .filter(|(a, r)| a.payload.key().is_some() && (r.data.is_some() || r.stored.is_some()))
+        .map(|(a, _)| a.payload.clone())
+        .collect();
     let starts: Vec<crate::history::writer::Start> = started
         .iter()
         .map(|&i| &app.panes[i])
@@ -825,6 +830,7 @@ fn record_turn(app: &mut App, prompt: &str, started: &[usize], first: usize, fx:
         prompt: prompt.to_string(),
         starts,
         attachments: files,
+        release,
     };
     app.next_seq += 1;
     fx.insert(first, Effect::History(Box::new(op)));
@@ -1436,7 +1442,10 @@ mod tests {
             pages: Some(3),
             text: Some("Quarterly figures".into()),
             first_page: None,
-            data: "data:application/pdf;base64,eA==".into(),
+            payload: crate::attach::payload::Payload::held(
+                "data:application/pdf;base64,eA==".into(),
+                "h",
+            ),
         });
         update(&mut app, key(KeyCode::F(5)));
         let fx = update(&mut app, ctrl('e'));

@@ -2,6 +2,7 @@
 //! clipboard bytes, judged from its content, checked against the caps, images prepared and PDFs
 //! read by the isolated child. Blocking work; the workbench runs it on `WORKER` threads.
 
+use super::payload::Payload;
 use super::{Attachment, Kind, Limits, Origin, pdf, picture};
 use std::path::Path;
 use std::sync::Arc;
@@ -148,13 +149,13 @@ pub fn from_bytes(
                 kind,
                 origin,
                 size,
-                hash,
                 pixels: None,
                 original_pixels: None,
                 pages: Some(t.pages),
                 text: Some(t.text.into()),
                 first_page: Some(t.first_page.into()),
-                data,
+                payload: Payload::held(data, &hash),
+                hash,
             },
             thumb: None,
         });
@@ -180,13 +181,13 @@ pub fn from_bytes(
             kind: p.kind,
             origin,
             size,
-            hash,
             pixels: Some(p.pixels),
             original_pixels: p.original,
             pages: None,
             text: None,
             first_page: None,
-            data,
+            payload: Payload::held(data, &hash),
+            hash,
         },
         thumb: Some(Arc::new(p.thumb)),
     })

@@ -6,6 +6,7 @@
 
 pub mod fixtures;
 pub mod load;
+pub mod payload;
 pub mod pdf;
 pub mod picture;
 
@@ -185,14 +186,15 @@ pub struct Attachment {
     pub text: Option<Arc<str>>,
     /// PDFs: the first page's text.
     pub first_page: Option<Arc<str>>,
-    /// What goes on the wire: a `data:` URL, or an `https://` URL sent as it is.
-    pub data: Arc<str>,
+    /// What goes on the wire: a `data:` URL (in memory only while needed once history has it),
+    /// or an `https://` URL sent as it is.
+    pub payload: payload::Payload,
 }
 
 impl Attachment {
     /// Bytes this attachment adds to a request body.
     pub fn sent_bytes(&self) -> usize {
-        self.data.len()
+        self.payload.len()
     }
 
     /// A short line for chips and lists: `cat.png · PNG 640×480 · 12 KB`.
@@ -206,18 +208,26 @@ impl Attachment {
             s.push_str(&format!(" {p} page{}", if p == 1 { "" } else { "s" }));
         }
         s.push_str(&format!(" · {}", human_bytes(self.size)));
-        if self.data.is_empty() {
+        if self.payload.is_absent() {
             s.push_str(" (kept by path only: not sent again)");
         }
         s
     }
 
-    /// The `image_url` or `file` part this attachment becomes.
+    /// The `image_url` or `file` part this attachment becomes; one whose bytes are only in
+    /// history carries the key the runtime reads them back by before the request leaves.
     pub fn part(&self) -> ContentPart {
-        if self.kind.is_image() {
-            ContentPart::image_url(self.data.clone())
-        } else {
-            ContentPart::pdf(self.name.clone(), self.data.clone())
+        match (self.payload.get(), self.payload.key()) {
+            (None, Some(key)) if self.kind.is_image() => ContentPart::stored_image(key.clone()),
+            (None, Some(key)) => ContentPart::stored_pdf(self.name.clone(), key.clone()),
+            (data, _) => {
+                let data = data.unwrap_or_else(|| "".into());
+                if self.kind.is_image() {
+                    ContentPart::image_url(data)
+                } else {
+                    ContentPart::pdf(self.name.clone(), data)
+                }
+            }
         }
     }
 
@@ -289,7 +299,7 @@ pub fn content(text: &str, attachments: &[Attachment]) -> MessageContent {
     parts.extend(
         attachments
             .iter()
-            .filter(|a| !a.data.is_empty())
+            .filter(|a| !a.payload.is_absent())
             .map(Attachment::part),
     );
     MessageContent::Parts(parts)
@@ -311,11 +321,14 @@ pub fn pdfs_as_text(req: &ChatRequest, pdfs: &[&Attachment]) -> Option<ChatReque
             let ContentPart::File { file } = p else {
                 continue;
             };
-            let Some(data) = &file.file_data else {
-                continue;
-            };
-            // The same shared bytes the builder put there (never a copy to compare).
-            if let Some(a) = pdfs.iter().find(|a| Arc::ptr_eq(&a.data, data)) {
+            // The same shared bytes the builder put there (never a copy to compare), or the
+            // same key when they are still to be read back.
+            let found = pdfs.iter().find(|a| match (&file.file_data, &file.stored) {
+                (_, Some(key)) => a.payload.key() == Some(key),
+                (Some(data), None) => a.payload.get().is_some_and(|d| Arc::ptr_eq(&d, data)),
+                (None, None) => false,
+            });
+            if let Some(a) = found {
                 *p = ContentPart::text(a.as_text());
                 changed = true;
             }
@@ -436,7 +449,11 @@ pub fn decode_data_url(url: &str, max: usize) -> Option<(String, Vec<u8>)> {
 /// `data:<mime>;base64,<bytes>`.
 pub fn data_url(kind: Kind, bytes: &[u8]) -> String {
     use base64::Engine;
-    let mut s = format!("data:{};base64,", kind.mime());
+    // Sized once: a 20 MB file's URL is not grown by doubling (twice its size at the peak).
+    let mut s = String::with_capacity(kind.mime().len() + 13 + bytes.len().div_ceil(3) * 4);
+    s.push_str("data:");
+    s.push_str(kind.mime());
+    s.push_str(";base64,");
     base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut s);
     s
 }
@@ -553,15 +570,17 @@ mod tests {
             pages: Some(2),
             text: Some("Quarterly figures".into()),
             first_page: None,
-            data: "data:application/pdf;base64,eA==".into(),
+            payload: payload::Payload::held("data:application/pdf;base64,eA==".into(), "h"),
         };
-        let MessageContent::Parts(p) = content("sum it up", std::slice::from_ref(&a)) else {
-            panic!()
-        };
-        assert_eq!(p[0], ContentPart::text("sum it up"));
-        assert!(
-            matches!(&p[1], ContentPart::File { file } if file.filename.as_deref() == Some("r.pdf"))
-        );
+        {
+            let MessageContent::Parts(p) = content("sum it up", std::slice::from_ref(&a)) else {
+                panic!()
+            };
+            assert_eq!(p[0], ContentPart::text("sum it up"));
+            assert!(
+                matches!(&p[1], ContentPart::File { file } if file.filename.as_deref() == Some("r.pdf"))
+            );
+        }
         let req = ChatRequest {
             messages: vec![crate::wire::request::Message {
                 content: content("sum it up", std::slice::from_ref(&a)),
@@ -577,5 +596,42 @@ mod tests {
             matches!(&p[1], ContentPart::Text { text, .. } if text.contains("2 pages") && text.contains("Quarterly figures"))
         );
         assert_eq!(content("plain", &[]), MessageContent::Text("plain".into()));
+
+        // Once history has the bytes and nobody holds them, the part carries only their key:
+        // the runtime reads them back, and the text swap still finds the PDF.
+        // Requests hold the data they were built with; once they are gone, so is the data.
+        assert!(req.unresolved().is_empty(), "built while held: inline");
+        let built_before = serde_json::to_value(&req).unwrap();
+        drop(req);
+        a.payload.release();
+        let req = ChatRequest {
+            messages: vec![crate::wire::request::Message {
+                content: content("again", std::slice::from_ref(&a)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(req.unresolved(), vec![a.payload.key().unwrap().clone()]);
+        let swapped = pdfs_as_text(&req, &[&a]).expect("found by its key");
+        assert!(
+            swapped.unresolved().is_empty(),
+            "the text needs nothing read back"
+        );
+        let mut resolved = req.clone();
+        assert!(
+            !resolved.clone().resolve(|_| None),
+            "nothing to fill it with"
+        );
+        assert!(resolved.resolve(|_| Some("data:application/pdf;base64,eA==".into())));
+        assert!(resolved.unresolved().is_empty());
+        assert_eq!(
+            serde_json::to_value(&resolved).unwrap(),
+            built_before
+                .to_string()
+                .replace("sum it up", "again")
+                .parse::<serde_json::Value>()
+                .unwrap(),
+            "read back, it is what would have gone inline"
+        );
     }
 }

@@ -135,6 +135,8 @@ pub struct ChatParams {
     pub inputs: Vec<&'static str>,
     /// What the last user message attached, in order.
     pub attached: Vec<Attached>,
+    /// What earlier user messages attached (a conversation sends them again each turn).
+    pub earlier: Vec<Attached>,
     /// The answer's opening lines acknowledging each attachment (set by the server).
     pub ack: Option<String>,
 }
@@ -264,6 +266,7 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
     let mut prefill = None;
     let mut inputs: Vec<&'static str> = Vec::new();
     let mut attached = Vec::new();
+    let mut earlier = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let Some(m) = m.as_object() else {
             return Err(Failure::bad_request(format!(
@@ -296,6 +299,7 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         }
         if role == "user" {
             last_user = text;
+            earlier.append(&mut attached);
             attached = parts;
         }
     }
@@ -394,6 +398,7 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatParams, Failure> {
         used_params,
         inputs,
         attached,
+        earlier,
         ack: None,
     })
 }
@@ -418,14 +423,14 @@ fn attached_parts(m: &Map<String, Value>, i: usize) -> Result<Vec<Attached>, Fai
             ),
             _ => continue,
         };
-        let Some(url) = url else {
+        let Some(url) = url.filter(|u| !u.is_empty()) else {
             let field = if part == "file" {
                 "file.file_data"
             } else {
                 "image_url.url"
             };
             return Err(Failure::bad_request(format!(
-                "messages[{i}].content[{j}].{field} must be a string"
+                "messages[{i}].content[{j}].{field} must be a non-empty string"
             )));
         };
         let data = crate::attach::decode_data_url(url, super::http::MAX_BODY as usize);

@@ -678,8 +678,19 @@ async fn completions(
     {
         return send(stream, reply(f)).await;
     }
-    if !params.attached.is_empty() {
-        params.ack = Some(acknowledge(std::mem::take(&mut params.attached)).await);
+    if !params.attached.is_empty() || !params.earlier.is_empty() {
+        let now = acknowledge("Received", std::mem::take(&mut params.attached)).await;
+        let earlier = acknowledge(
+            "Received again from earlier turns:",
+            std::mem::take(&mut params.earlier),
+        )
+        .await;
+        params.ack = Some(
+            now.into_iter()
+                .chain(earlier)
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        );
     }
     let candidates = match direct {
         None => route::plan(&shared.spec, &params),
@@ -857,8 +868,11 @@ fn provider_failure(
 
 /// The answer's opening: one line per attachment of the last user message, with what the fleet
 /// found in it (type, size, pixels; a PDF's pages and first words, read by the isolated reader).
-async fn acknowledge(attached: Vec<super::request::Attached>) -> String {
+async fn acknowledge(heading: &str, attached: Vec<super::request::Attached>) -> Option<String> {
     use crate::attach::{self, Kind};
+    if attached.is_empty() {
+        return None;
+    }
     let mut lines = Vec::new();
     for (n, a) in attached.into_iter().enumerate() {
         let name = a
@@ -900,11 +914,11 @@ async fn acknowledge(attached: Vec<super::request::Attached>) -> String {
         };
         lines.push(line);
     }
-    format!(
-        "Received {} attachment(s):\n{}",
+    Some(format!(
+        "{heading} {} attachment(s):\n{}",
         lines.len(),
         lines.join("\n")
-    )
+    ))
 }
 
 /// `mean ± jitter`, never negative.

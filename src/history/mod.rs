@@ -1,8 +1,10 @@
 //! Conversation history: every prompt and answer kept in SQLite (`store`), written by one
-//! thread fed over a channel so the UI never waits on disk (`writer`), and carried out to
+//! thread fed over a channel so the UI never waits on disk (`writer`), read back where a
+//! later request sends an attachment again (`readback`), and carried out to
 //! Markdown and JSON and back (`export`). Keys and headers are never part of a record.
 
 pub mod export;
+pub mod readback;
 pub mod store;
 pub mod writer;
 
@@ -183,12 +185,17 @@ pub struct AttachmentRecord {
     /// What was sent (a `data:` URL, or an `https://` URL); none when only the origin is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<std::sync::Arc<str>>,
+    /// Switchyard's own, never exported: the bytes are already in history under this key (an
+    /// attachment sent again whose data memory let go), so the writer copies them from there.
+    #[serde(skip)]
+    pub stored: Option<crate::wire::request::Stored>,
 }
 
 impl AttachmentRecord {
     /// The record of an attachment; its data kept when it is at most `keep_bytes` (or a URL).
     pub fn of(a: &crate::attach::Attachment, keep_bytes: u64) -> Self {
-        let keep = a.size <= keep_bytes || !a.data.starts_with("data:");
+        let keep = a.size <= keep_bytes || a.payload.key().is_none();
+        let data = keep.then(|| a.payload.get()).flatten();
         Self {
             name: a.name.clone(),
             kind: a.kind,
@@ -200,12 +207,31 @@ impl AttachmentRecord {
             pages: a.pages,
             text: a.text.clone(),
             first_page: a.first_page.clone(),
-            data: keep.then(|| a.data.clone()),
+            stored: match &data {
+                None if keep => a.payload.key().cloned(),
+                _ => None,
+            },
+            data,
         }
     }
 
-    /// The attachment back (one kept by origin only has no data: shown, not sent again).
+    /// The attachment back (one kept by origin only has no data: shown, not sent again). Its
+    /// `data:` URL stays in history, read back when a request sends it.
     pub fn attachment(&self) -> crate::attach::Attachment {
+        use crate::attach::payload::{Payload, decoded_len};
+        let payload = match &self.data {
+            Some(d) => match decoded_len(d) {
+                Some(bytes) => Payload::stored(
+                    crate::wire::request::Stored {
+                        hash: self.hash.as_str().into(),
+                        bytes,
+                    },
+                    d.len(),
+                ),
+                None => Payload::held(d.clone(), &self.hash),
+            },
+            None => Payload::absent(),
+        };
         crate::attach::Attachment {
             name: self.name.clone(),
             kind: self.kind,
@@ -217,7 +243,7 @@ impl AttachmentRecord {
             pages: self.pages,
             text: self.text.clone(),
             first_page: self.first_page.clone(),
-            data: self.data.clone().unwrap_or_else(|| "".into()),
+            payload,
         }
     }
 }

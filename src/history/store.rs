@@ -984,6 +984,32 @@ fn write_attachments(
             text: a.text.clone(),
             first_page: a.first_page.clone(),
         };
+        if a.data.is_none()
+            && let Some(key) = &a.stored
+        {
+            // Sent again after memory let go of it: the bytes are copied from where they are.
+            let copied = tx
+                .execute(
+                    "INSERT INTO attachments(turn_id, ord, name, kind, origin, size, hash, meta, mime, bytes, url)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, mime, bytes, NULL FROM attachments
+                     WHERE hash = ?7 AND length(bytes) = ?9 LIMIT 1",
+                    params![
+                        turn,
+                        i as i64,
+                        a.name,
+                        serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)),
+                        serde_json::to_string(&a.origin).unwrap_or_default(),
+                        a.size as i64,
+                        a.hash,
+                        serde_json::to_string(&meta).unwrap_or_else(|_| "{}".into()),
+                        key.bytes as i64,
+                    ],
+                )
+                .map_err(other)?;
+            if copied == 1 {
+                continue;
+            }
+        }
         let (mime, bytes, url) = match a.data.as_deref() {
             Some(d) if d.starts_with("data:") => {
                 match crate::attach::decode_data_url(d, usize::MAX) {
@@ -1014,6 +1040,34 @@ fn write_attachments(
         .map_err(other)?;
     }
     Ok(())
+}
+
+impl Store {
+    /// The database file (none for one in memory).
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.conn.path().filter(|p| !p.is_empty()).map(Into::into)
+    }
+
+    /// The `data:` URL of an attachment kept under `key`, if history has its bytes.
+    pub fn attachment_data(
+        &self,
+        key: &crate::wire::request::Stored,
+    ) -> Result<Option<String>, String> {
+        let row: Option<(Option<String>, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT mime, bytes FROM attachments
+                 WHERE hash = ?1 AND length(bytes) = ?2 LIMIT 1",
+                params![&*key.hash, key.bytes as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(other)?;
+        Ok(row.and_then(|(mime, bytes)| {
+            let kind = crate::attach::Kind::from_mime(mime.as_deref()?)?;
+            Some(crate::attach::data_url(kind, &bytes))
+        }))
+    }
 }
 
 /// A turn's attachments, in order; one that does not decode is an error naming it.
@@ -1072,6 +1126,7 @@ fn read_attachments(
             text: meta.text,
             first_page: meta.first_page,
             data,
+            stored: None,
         });
     }
     Ok(out)

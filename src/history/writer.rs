@@ -52,6 +52,8 @@ pub enum Op {
         starts: Vec<Start>,
         /// What was attached to the prompt.
         attachments: Vec<super::AttachmentRecord>,
+        /// The attachments' data, let go from memory once written (`Payload::release`).
+        release: Vec<crate::attach::payload::Payload>,
     },
     /// Text received for a request.
     Append {
@@ -282,6 +284,7 @@ impl Worker {
                 prompt,
                 starts,
                 attachments,
+                release,
             } => {
                 let panes: Vec<PaneRecord> = starts.iter().map(|s| s.pane.clone()).collect();
                 let r = store.begin_turn_with(
@@ -293,6 +296,11 @@ impl Worker {
                     &attachments,
                 );
                 if let Some(ids) = self.ok(r) {
+                    // On disk now: a later turn reads them back rather than memory keeping them.
+                    for p in &release {
+                        p.release();
+                    }
+                    drop(attachments);
                     for (s, id) in starts.iter().zip(ids) {
                         self.live.insert(
                             s.req,

@@ -132,6 +132,68 @@ pub const OPENROUTER_ONLY_FIELDS: [&str; 12] = [
 ];
 
 impl ChatRequest {
+    /// The attachments still to be read back from history, each once.
+    pub fn unresolved(&self) -> Vec<Stored> {
+        let mut out: Vec<Stored> = Vec::new();
+        for m in &self.messages {
+            let MessageContent::Parts(parts) = &m.content else {
+                continue;
+            };
+            for p in parts {
+                let s = match p {
+                    ContentPart::ImageUrl { image_url } => image_url.stored.as_ref(),
+                    ContentPart::File { file } => file.stored.as_ref(),
+                    _ => None,
+                };
+                if let Some(s) = s
+                    && !out.contains(s)
+                {
+                    out.push(s.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Fills every part read back from history with `data` (its `data:` URL); false when one
+    /// has none, and that part is left unresolved.
+    pub fn resolve(&mut self, mut data: impl FnMut(&Stored) -> Option<Arc<str>>) -> bool {
+        let mut all = true;
+        for m in &mut self.messages {
+            let MessageContent::Parts(parts) = &mut m.content else {
+                continue;
+            };
+            for p in parts.iter_mut() {
+                match p {
+                    ContentPart::ImageUrl { image_url } => {
+                        if let Some(s) = &image_url.stored {
+                            match data(s) {
+                                Some(d) => {
+                                    image_url.url = d;
+                                    image_url.stored = None;
+                                }
+                                None => all = false,
+                            }
+                        }
+                    }
+                    ContentPart::File { file } => {
+                        if let Some(s) = &file.stored {
+                            match data(s) {
+                                Some(d) => {
+                                    file.file_data = Some(d);
+                                    file.stored = None;
+                                }
+                                None => all = false,
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        all
+    }
+
     /// The same request in the OpenAI Chat Completions dialect: OpenRouter's routing and
     /// extension fields ([`OPENROUTER_ONLY_FIELDS`]) removed, messages' reasoning blocks too.
     /// What a generic server receives; routing is then Switchyard's job, not the server's.
@@ -325,6 +387,28 @@ impl ContentPart {
             image_url: ImageUrl {
                 url: url.into(),
                 detail: None,
+                stored: None,
+            },
+        }
+    }
+    /// An image whose bytes history keeps, read back just before the request leaves.
+    pub fn stored_image(stored: Stored) -> Self {
+        Self::ImageUrl {
+            image_url: ImageUrl {
+                url: "".into(),
+                detail: None,
+                stored: Some(stored),
+            },
+        }
+    }
+    /// A PDF whose bytes history keeps, read back just before the request leaves.
+    pub fn stored_pdf(filename: impl Into<String>, stored: Stored) -> Self {
+        Self::File {
+            file: FileRef {
+                filename: Some(filename.into()),
+                file_data: None,
+                file_id: None,
+                stored: Some(stored),
             },
         }
     }
@@ -339,6 +423,7 @@ impl ContentPart {
                 filename: Some(filename.into()),
                 file_data: Some(data_url.into()),
                 file_id: None,
+                stored: None,
             },
         }
     }
@@ -361,6 +446,19 @@ pub struct ImageUrl {
     /// Resolution hint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<ImageDetail>,
+    /// Switchyard's own, never on the wire: `url` is still to be read back from history.
+    #[serde(skip)]
+    pub stored: Option<Stored>,
+}
+
+/// An attachment whose bytes history keeps and memory does not: the key it is read back by
+/// just before its request leaves (a request still holding one is never sent).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Stored {
+    /// SHA-256 of the file as read, in hex.
+    pub hash: Arc<str>,
+    /// Length of the bytes sent (after any downscale), which the hash alone does not fix.
+    pub bytes: u64,
 }
 
 /// Image resolution hint.
@@ -389,6 +487,9 @@ pub struct FileRef {
     /// Id of an uploaded file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
+    /// Switchyard's own, never on the wire: `file_data` is still to be read back from history.
+    #[serde(skip)]
+    pub stored: Option<Stored>,
 }
 
 /// Base64 audio input.
