@@ -443,7 +443,8 @@ fn attach_memory(dir: &std::path::Path) {
     use switchyard::attach::fixtures;
     let models = ["bench/eye-0".to_string(), "bench/eye-1".to_string()];
     let refs: Vec<&str> = models.iter().map(|s| s.as_str()).collect();
-    let toml = fleet_toml(&refs, 5000.0, 5.0, 300).replace(
+    // Short answers: the acknowledgement stays on screen to be waited for.
+    let toml = fleet_toml(&refs, 5000.0, 5.0, 30).replace(
         "answer_tokens",
         "input_modalities = [\"text\", \"image\", \"file\"]\nanswer_tokens",
     );
@@ -464,6 +465,11 @@ fn attach_memory(dir: &std::path::Path) {
         let mut tui = spawn_tui(&args, dir);
         tui.wait_for("2 panes", |s| s.matches("ready").count() == 2);
         let before = tui.rss_mb();
+        // One plain round trip first: what streaming itself pages in (code, connections,
+        // history's pages) is not what the attachments leave behind.
+        tui.send("hello\r");
+        tui.wait_for("the plain answers", |s| s.matches("✓ done").count() == 2);
+        let warm = (tui.rss_mb(), tui.status_mb("RssAnon:"), tui.peak_rss_mb());
         let t0 = Instant::now();
         tui.send(&format!("\x1b[200~{}\x1b[201~", pdf.display()));
         tui.wait_for("the PDF attached", |s| s.contains(" 1 attached "));
@@ -486,27 +492,36 @@ fn attach_memory(dir: &std::path::Path) {
         });
         tui.send("summarise both");
         tui.send("\r");
-        tui.wait_for("both answers", |s| s.matches("✓ done").count() == 2);
-        let after = tui.rss_mb();
+        tui.wait_for("both answers", |s| {
+            s.matches("Received 2 attachments").count() == 2 && s.matches("✓ done").count() == 2
+        });
+        let after = (tui.rss_mb(), tui.status_mb("RssAnon:"));
         tui.quit();
         println!(
-            "attach run {run}: RSS before {before:.1} MB; both read in {read:.2} s; peak {peak:.1} MB, with both attached {attached:.1} MB; after the send and both answers {after:.1} MB"
+            "attach run {run}: RSS at start {before:.1} MB, after a plain prompt {:.1} MB ({:.1} MB anonymous, peak so far {:.1} MB); both read in {read:.2} s; peak {peak:.1} MB, with both attached {attached:.1} MB; after the send and both answers {:.1} MB ({:.1} MB anonymous)",
+            warm.0, warm.1, warm.2, after.0, after.1
         );
-        rows.push((before, peak, attached, after));
+        rows.push([
+            before, warm.0, warm.1, peak, attached, after.0, after.1, warm.2,
+        ]);
     }
-    let med = |f: fn(&(f64, f64, f64, f64)) -> f64| {
-        let mut v: Vec<f64> = rows.iter().map(f).collect();
-        spread(&mut v)
+    let med = |i: usize| {
+        let mut v: Vec<f64> = rows.iter().map(|r| r[i]).collect();
+        spread(&mut v).1
     };
-    let (b, p, a, z) = (med(|r| r.0), med(|r| r.1), med(|r| r.2), med(|r| r.3));
     println!(
-        "attach: {} run(s), medians: before {:.1} MB, peak {:.1} MB, attached {:.1} MB, after the send {:.1} MB (after/peak {:.0} %)",
+        "attach: {} run(s), medians: at start {:.1} MB, after a plain prompt {:.1} MB ({:.1} anonymous, peak so far {:.1} MB), peak {:.1} MB, attached {:.1} MB, after the send {:.1} MB ({:.1} anonymous): {:+.0} % of the plain prompt's RSS, {:+.0} % of the peak before attaching",
         rows.len(),
-        b.1,
-        p.1,
-        a.1,
-        z.1,
-        100.0 * z.1 / p.1
+        med(0),
+        med(1),
+        med(2),
+        med(7),
+        med(3),
+        med(4),
+        med(5),
+        med(6),
+        100.0 * (med(5) - med(1)) / med(1),
+        100.0 * (med(5) - med(7)) / med(7)
     );
 }
 

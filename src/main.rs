@@ -13,13 +13,14 @@ fn main() {
     {
         std::process::exit(switchyard::attach::pdf::run_child());
     }
-    // glibc gives each thread that allocates its own arena and keeps what it frees there: the
-    // history thread's transient SQLite buffers would stay as memory no other thread reuses.
-    // Two arenas (the main thread's and one shared) measured 2026-12-01: BENCHMARKS.md.
+    // glibc gives each thread that allocates its own arena and keeps what it frees there, and
+    // `malloc_trim` gives back a thread arena's free pages only from its bins, never its top:
+    // the history thread's SQLite buffers and a sent PDF's 27 MB request bodies stayed
+    // resident. One arena, the main one, which trimming empties (BENCHMARKS.md, 2026-12-02).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: called before any other thread exists; only tunes the allocator.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
     // First: any panic message has every key this process read scrubbed out.
     switchyard::key_store::redact::install_panic_hook();

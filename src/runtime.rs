@@ -175,6 +175,9 @@ impl Runtime {
         let limits = self.limits.clone();
         let readback = self.readback.clone();
         let (model, models) = (request.model.clone(), request.models.clone());
+        let prune = self.readback.clone();
+        // A body carrying attachments is tens of MB: its memory goes back when the job ends.
+        let trim = request.attached_len() > 8 << 20;
         let text_alternative = opts.text_alternative.clone();
         // The request as it leaves: history has its prompt, and what it sends again is read
         // back (an error ends the job with nothing sent).
@@ -201,7 +204,7 @@ impl Runtime {
             Ok((request, alt.map(std::sync::Arc::new)))
         };
         let handle = if let Some(router) = self.router.clone() {
-            tokio::spawn(async move {
+            tokio::spawn(crate::history::readback::pruning(prune, trim, async move {
                 let (request, text_alternative) = match wait.await {
                     Ok(r) => r,
                     Err(why) => return on_event(JobEvent::Ended(Box::new(unsent(why)))),
@@ -261,7 +264,7 @@ impl Runtime {
                     &routed.attempts,
                 )));
                 on_event(JobEvent::Ended(Box::new(routed.answer)));
-            })
+            }))
         } else {
             let mut ep = self.endpoint.clone();
             // OpenRouter processes in the EU behind its EU host (an API call, not a body field).
@@ -280,7 +283,7 @@ impl Runtime {
                 .then_some(models)
                 .flatten()
                 .filter(|m| !m.is_empty());
-            tokio::spawn(async move {
+            tokio::spawn(crate::history::readback::pruning(prune, trim, async move {
                 let (request, _) = match wait.await {
                     Ok(r) => r,
                     Err(why) => return on_event(JobEvent::Ended(Box::new(unsent(why)))),
@@ -321,7 +324,7 @@ impl Runtime {
                     o.observe(provider, model, result);
                 }
                 on_event(JobEvent::Ended(Box::new(outcome)));
-            })
+            }))
         };
         self.jobs.retain(|_, h| !h.is_finished());
         self.jobs.insert(id, handle);

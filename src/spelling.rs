@@ -1,4 +1,14 @@
-//! The nearest known word to a misspelt one, for "unknown key `colour`: did you mean `color`?".
+//! Words: the nearest known word to a misspelt one, for "unknown key `colour`: did you mean
+//! `color`?", and counted nouns ("1 case", "3 cases").
+
+/// `1 case`, `3 cases`.
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
 
 /// The candidate closest to `word` (edit distance, case-insensitive), when it is close enough
 /// to be a likely typo: at most a third of the word's length, and at least 1.

@@ -238,7 +238,7 @@ fn ask_attach_sends_both_and_the_fleet_acknowledges_them() {
     );
     let (stdout, stderr) = out(&o);
     assert!(o.status.success(), "{stderr}");
-    assert!(stdout.contains("Received 2 attachment(s)"), "{stdout}");
+    assert!(stdout.contains("Received 2 attachments"), "{stdout}");
     assert!(stdout.contains("image (PNG): 640×480"), "{stdout}");
     assert!(
         stdout.contains("PDF `report.pdf`: 2 pages")

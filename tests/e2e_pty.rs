@@ -1508,7 +1508,7 @@ fn an_image_typed_in_f5_and_a_pdf_dropped_on_the_prompt_reach_every_pane() {
     // acknowledge both files.
     t.send("\x1b[1;5H\t\x1b[1;5H");
     t.wait_for("both panes acknowledge both files", |s| {
-        count(s, "Received 2 attachment(s)") == 2
+        count(s, "Received 2 attachments") == 2
             && count(s, "image (PNG): 320×200") == 2
             && count(s, "PDF report.pdf: 2 pages") == 2
     });
@@ -1521,7 +1521,7 @@ fn an_image_typed_in_f5_and_a_pdf_dropped_on_the_prompt_reach_every_pane() {
     t.send("and now?\r");
     t.wait_for("both second answers", |s| count(s, "✓ done") == 2);
     t.wait_for("the files came again from history to both panes", |s| {
-        count(s, "Received again from earlier turns: 2 attachment(s)") == 2
+        count(s, "Received again from earlier turns: 2 attachments") == 2
             && count(s, "image (PNG): 320×200") == 2
     });
     t.send("\x11");

@@ -216,6 +216,7 @@ impl Layer for AttachPanel {
             Some(Action::Delete) => {
                 if self.selected < app.attachments.len() {
                     let a = app.attachments.remove(self.selected);
+                    app.forget_unused_thumbs();
                     app.notify(format!("removed {}", a.name), Level::Info);
                     self.selected = self.selected.min(app.attachments.len().saturating_sub(1));
                 } else {

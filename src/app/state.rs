@@ -805,6 +805,14 @@ impl App {
         self.next_seq = 0;
     }
 
+    /// Drops preview pictures no attachment of the next prompt needs (sent or removed ones):
+    /// only the composer's attachments are previewed.
+    pub fn forget_unused_thumbs(&mut self) {
+        let attachments = &self.attachments;
+        self.thumbs
+            .retain(|hash, _| attachments.iter().any(|a| &a.hash == hash));
+    }
+
     /// Posts a notice to the status bar.
     pub fn notify(&mut self, msg: impl Into<String>, level: Level) {
         self.notice = Some((msg.into(), level));

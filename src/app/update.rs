@@ -633,7 +633,10 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
     if prompt.trim().is_empty() {
         let msg = match app.attachments.len() {
             0 => "nothing to send: the prompt is empty".to_string(),
-            n => format!("type what to ask about the {n} attachment(s), then send"),
+            n => format!(
+                "type what to ask about the {}, then send",
+                crate::spelling::plural(n, "attachment")
+            ),
         };
         app.notify(msg, Level::Error);
         return;
@@ -642,8 +645,8 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
         // Never a half-built message: it waits for every file being read.
         app.notify(
             format!(
-                "not sent: {} attachment(s) still being read; send again when they are listed",
-                app.attach_loading
+                "not sent: {} still being read; send again when they are listed",
+                crate::spelling::plural(app.attach_loading, "attachment")
             ),
             Level::Error,
         );
@@ -688,6 +691,7 @@ fn send(app: &mut App, fx: &mut Vec<Effect>) {
     let mut busy = Vec::new();
     let first = fx.len();
     let files: crate::attach::Files = std::mem::take(&mut app.attachments).into();
+    app.forget_unused_thumbs();
     for i in targets {
         if app.panes[i].active_turn().is_some() {
             // Queued, not skipped: it goes when this pane's answer ends.

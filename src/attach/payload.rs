@@ -1,13 +1,14 @@
-//! What an attachment sends (pure): its `data:` URL held in memory while something needs it —
-//! the composer, a request in flight, history's pending write — and otherwise only the key
-//! history reads it back by. A 20 MB PDF would else stay resident for the whole conversation,
-//! since every later turn sends it again.
+//! What an attachment sends (pure): its `data:` URL held in memory until history has written
+//! it, and from then on only the key history reads it back by. A 20 MB PDF would else stay
+//! resident for the whole conversation, since every later turn sends it again.
 //!
 //! Every clone of an attachment shares one payload, so when history says the bytes are written
-//! (`release`) the pane's copy lets go too; whoever still holds the data keeps it alive.
+//! (`release`) the pane's copy lets go too; a request built before keeps its own reference
+//! until it is done. No `Weak` is kept: an `Arc<str>`'s bytes live inside its allocation, which
+//! a `Weak` would keep alive.
 
 use crate::wire::request::Stored;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 /// An attachment's wire data, shared by its clones.
 #[derive(Clone)]
@@ -26,9 +27,8 @@ enum Slot {
     Absent,
     /// In memory for as long as this payload lives.
     Held(Arc<str>),
-    /// Written to history: in memory only while someone else holds it (none: nobody has read
-    /// it back yet).
-    Stored(Option<Weak<str>>),
+    /// Written to history: read back by whoever sends it.
+    Stored,
 }
 
 impl Payload {
@@ -51,7 +51,7 @@ impl Payload {
         Self(Arc::new(Inner {
             key: Some(key),
             len,
-            slot: Mutex::new(Slot::Stored(None)),
+            slot: Mutex::new(Slot::Stored),
         }))
     }
 
@@ -69,19 +69,19 @@ impl Payload {
         match &*self.slot() {
             Slot::Absent => None,
             Slot::Held(d) => Some(d.clone()),
-            Slot::Stored(w) => w.as_ref().and_then(Weak::upgrade),
+            Slot::Stored => None,
         }
     }
 
-    /// History has written the bytes: from now on they stay in memory only while a request or
-    /// a writer holds them. An `https://` URL is kept (it is all there is).
+    /// History has written the bytes: memory lets go of them once the requests that hold them
+    /// are done. An `https://` URL is kept (it is all there is).
     pub fn release(&self) {
         if self.0.key.is_none() {
             return;
         }
         let mut slot = self.slot();
-        if let Slot::Held(d) = &*slot {
-            *slot = Slot::Stored(Some(Arc::downgrade(d)));
+        if matches!(&*slot, Slot::Held(_)) {
+            *slot = Slot::Stored;
         }
     }
 
@@ -95,9 +95,9 @@ impl Payload {
         matches!(&*self.slot(), Slot::Absent)
     }
 
-    /// Whether it is in memory only while others hold it (history has it).
+    /// Whether history has it and memory does not.
     pub fn is_released(&self) -> bool {
-        matches!(&*self.slot(), Slot::Stored(_))
+        matches!(&*self.slot(), Slot::Stored)
     }
 
     /// Bytes the data adds to a request body.
@@ -136,8 +136,7 @@ impl std::fmt::Debug for Payload {
         let state = match &*self.slot() {
             Slot::Absent => "absent",
             Slot::Held(_) => "held",
-            Slot::Stored(Some(w)) if w.strong_count() > 0 => "stored, in use",
-            Slot::Stored(_) => "stored",
+            Slot::Stored => "stored",
         };
         write!(f, "Payload({} bytes, {state})", self.0.len)
     }
@@ -155,19 +154,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_released_payload_lives_only_while_someone_holds_it() {
+    fn a_released_payload_keeps_nothing_and_a_request_keeps_its_own() {
         let data: Arc<str> = "data:application/pdf;base64,JVBERg==".into();
         let p = Payload::held(data.clone(), "ab");
         let clone = p.clone();
-        let in_flight = p.get();
+        let in_flight = p.get().expect("held");
         drop(data);
         p.release();
         assert!(clone.is_released());
-        let held = clone
-            .get()
-            .expect("the request built before release still has it");
-        drop((held, in_flight));
-        assert_eq!(p.get(), None, "nobody holds it: memory let go");
+        assert_eq!(clone.get(), None, "every clone let go");
+        assert_eq!(
+            Arc::strong_count(&in_flight),
+            1,
+            "the request built before release is the last holder"
+        );
+        let weak = Arc::downgrade(&in_flight);
+        drop(in_flight);
+        assert_eq!(weak.upgrade(), None, "its end frees the bytes");
         assert_eq!(
             p.key(),
             Some(&Stored {

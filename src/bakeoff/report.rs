@@ -272,8 +272,8 @@ impl Report {
         let mut s = String::new();
         let title = format!(
             "# Bake-off: {} × {}\n\n",
-            plural(self.cases.len(), "case"),
-            plural(self.models.len(), "model")
+            crate::spelling::plural(self.cases.len(), "case"),
+            crate::spelling::plural(self.models.len(), "model")
         );
         s.push_str(&title);
         s.push_str(&format!(
@@ -499,15 +499,6 @@ fn mean(xs: &[f64]) -> Option<f64> {
 
 fn ms(v: Option<u64>) -> String {
     v.map_or("–".into(), |x| format!("{x} ms"))
-}
-
-/// `1 case`, `3 cases`.
-pub(crate) fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 /// Text made safe for one Markdown table cell: one line, no pipes breaking the table.

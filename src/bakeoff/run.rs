@@ -62,8 +62,8 @@ impl Kept {
             uid: crate::history::new_uid(),
             title: format!(
                 "Bake-off: {} × {}",
-                super::report::plural(cases.len(), "case"),
-                super::report::plural(models.len(), "model")
+                crate::spelling::plural(cases.len(), "case"),
+                crate::spelling::plural(models.len(), "model")
             ),
             created_ms: crate::history::now_ms(),
             forked_from: None,

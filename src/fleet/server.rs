@@ -915,8 +915,8 @@ async fn acknowledge(heading: &str, attached: Vec<super::request::Attached>) -> 
         lines.push(line);
     }
     Some(format!(
-        "{heading} {} attachment(s):\n{}",
-        lines.len(),
+        "{heading} {}:\n{}",
+        crate::spelling::plural(lines.len(), "attachment"),
         lines.join("\n")
     ))
 }

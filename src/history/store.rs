@@ -483,6 +483,13 @@ impl Store {
         )
         .map_err(other)?;
         tx.commit().map_err(other)?;
+        if attachments
+            .iter()
+            .any(|a| a.data.as_ref().is_some_and(|d| d.len() > 1 << 20))
+        {
+            // Its pages filled the cache and will not be read again soon: let them go.
+            let _ = self.conn.execute_batch("PRAGMA shrink_memory");
+        }
         Ok(ids)
     }
 

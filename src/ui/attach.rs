@@ -244,7 +244,13 @@ fn draw_preview(
         return;
     }
     let text = a.first_page.as_deref().unwrap_or("");
-    let lines: Vec<Line> = if text.trim().is_empty() {
+    let lines: Vec<Line> = if a.kind.is_image() {
+        // Its picture went with the prompt it was sent with (a queued prompt given back).
+        vec![Line::styled(
+            "no preview: the picture was let go when the prompt it belongs to was sent",
+            th.ui.dim,
+        )]
+    } else if text.trim().is_empty() {
         vec![Line::styled(
             "no text on the first page (a scan?): a model that reads files natively still sees it",
             th.ui.dim,

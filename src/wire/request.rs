@@ -155,6 +155,31 @@ impl ChatRequest {
         out
     }
 
+    /// Bytes its attachments add to the body (those still to be read back counted as their
+    /// base64 would be).
+    pub fn attached_len(&self) -> u64 {
+        let mut n = 0;
+        for m in &self.messages {
+            let MessageContent::Parts(parts) = &m.content else {
+                continue;
+            };
+            for p in parts {
+                n += match p {
+                    ContentPart::ImageUrl { image_url } => match &image_url.stored {
+                        Some(s) => s.bytes.div_ceil(3) * 4,
+                        None => image_url.url.len() as u64,
+                    },
+                    ContentPart::File { file } => match &file.stored {
+                        Some(s) => s.bytes.div_ceil(3) * 4,
+                        None => file.file_data.as_ref().map_or(0, |d| d.len() as u64),
+                    },
+                    _ => 0,
+                };
+            }
+        }
+        n
+    }
+
     /// Fills every part read back from history with `data` (its `data:` URL); false when one
     /// has none, and that part is left unresolved.
     pub fn resolve(&mut self, mut data: impl FnMut(&Stored) -> Option<Arc<str>>) -> bool {
