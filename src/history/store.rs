@@ -527,22 +527,46 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(other)?;
-        if folded {
-            fold_chunks(&tx, message)?;
+        // SQLite rewrites a whole row, text included, on any update: the text is built twice
+        // (once for the index, once for the row) and the row written once, with every figure
+        // and its search entry, rather than rewritten per column (3 MB less at each 1 MB end).
+        let text = if folded {
+            "content || coalesce((SELECT group_concat(text, '')
+               FROM (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), '')"
+        } else {
+            "?2"
+        };
+        tx.execute(
+            "DELETE FROM search WHERE rowid = (SELECT fts FROM messages WHERE id = ?1)",
+            [message],
+        )
+        .map_err(other)?;
+        let indexed = if folded {
+            tx.execute(
+                &format!(
+                    "INSERT INTO search(text, ref) SELECT {text}, id FROM messages WHERE id = ?1"
+                ),
+                [message],
+            )
         } else {
             tx.execute(
-                "UPDATE messages SET content = ?2 WHERE id = ?1",
+                "INSERT INTO search(text, ref) VALUES (?2, ?1)",
                 params![message, end.content],
             )
-            .map_err(other)?;
-        }
+        };
+        indexed.map_err(other)?;
+        let fts = tx.last_insert_rowid();
         tx.execute(
-            "UPDATE messages SET state = ?2, finish_reason = ?3, error = ?4,
-               model_served = ?5, provider = ?6, ttft_ms = ?7, total_ms = ?8,
-               prompt_tokens = ?9, completion_tokens = ?10, cost = ?11, routing = ?12
-             WHERE id = ?1",
+            &format!(
+                "UPDATE messages SET content = {text}, state = ?3, finish_reason = ?4, error = ?5,
+                   model_served = ?6, provider = ?7, ttft_ms = ?8, total_ms = ?9,
+                   prompt_tokens = ?10, completion_tokens = ?11, cost = ?12, routing = ?13,
+                   fts = ?14
+                 WHERE id = ?1"
+            ),
             params![
                 message,
+                end.content,
                 end.state.unwrap_or(Finish::Incomplete).as_str(),
                 end.finish_reason,
                 end.error,
@@ -554,13 +578,13 @@ impl Store {
                 end.completion_tokens,
                 end.cost,
                 serde_json::to_string(&end.routing).unwrap_or_else(|_| "{}".into()),
+                fts,
             ],
         )
         .map_err(other)?;
-        // Whole text given: what streamed before it is replaced.
+        // Folded or replaced by the whole text: the chunks go.
         tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
             .map_err(other)?;
-        index_stored_message(&tx, message)?;
         tx.execute(
             "UPDATE conversations SET updated = ?2 WHERE id =
                (SELECT t.conversation_id FROM turns t JOIN messages m ON m.turn_id = t.id WHERE m.id = ?1)",
