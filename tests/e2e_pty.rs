@@ -1521,7 +1521,7 @@ fn an_image_typed_in_f5_and_a_pdf_dropped_on_the_prompt_reach_every_pane() {
     t.send("and now?\r");
     t.wait_for("both second answers", |s| count(s, "✓ done") == 2);
     t.wait_for("the files came again from history to both panes", |s| {
-        count(s, "Received again from earlier turns: 2 attachments") == 2
+        count(s, "Received 2 attachments again, from earlier turns") == 2
             && count(s, "image (PNG): 320×200") == 2
     });
     t.send("\x11");

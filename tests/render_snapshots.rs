@@ -952,6 +952,8 @@ fn a_sent_prompt_shows_its_attachments_as_chips_120x30() {
         "attachment_chips_120x30",
         render(&mut app, 120, 30).backend()
     );
+    // Narrow panes wrap a chip between its parts, never between a number and its unit.
+    insta::assert_snapshot!("attachment_chips_60x16", render(&mut app, 60, 16).backend());
 }
 
 #[test]

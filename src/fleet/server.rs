@@ -679,9 +679,9 @@ async fn completions(
         return send(stream, reply(f)).await;
     }
     if !params.attached.is_empty() || !params.earlier.is_empty() {
-        let now = acknowledge("Received", std::mem::take(&mut params.attached)).await;
+        let now = acknowledge("", std::mem::take(&mut params.attached)).await;
         let earlier = acknowledge(
-            "Received again from earlier turns:",
+            " again, from earlier turns",
             std::mem::take(&mut params.earlier),
         )
         .await;
@@ -868,7 +868,8 @@ fn provider_failure(
 
 /// The answer's opening: one line per attachment of the last user message, with what the fleet
 /// found in it (type, size, pixels; a PDF's pages and first words, read by the isolated reader).
-async fn acknowledge(heading: &str, attached: Vec<super::request::Attached>) -> Option<String> {
+/// `again` follows the count ("again, from earlier turns" for earlier messages' attachments).
+async fn acknowledge(again: &str, attached: Vec<super::request::Attached>) -> Option<String> {
     use crate::attach::{self, Kind};
     if attached.is_empty() {
         return None;
@@ -915,7 +916,7 @@ async fn acknowledge(heading: &str, attached: Vec<super::request::Attached>) -> 
         lines.push(line);
     }
     Some(format!(
-        "{heading} {}:\n{}",
+        "Received {}{again}:\n{}",
         crate::spelling::plural(lines.len(), "attachment"),
         lines.join("\n")
     ))

@@ -207,14 +207,36 @@ fn render_prompt(
     }
     // Each attachment as a chip of its own, wrapped rather than cut.
     for a in files {
-        let chip = format!("▪ {}", crate::safe_text::neutralise(&a.chip()));
+        let chip = format!("▪ {}", glue_units(&crate::safe_text::neutralise(&a.chip())));
         for l in wrap_text(&chip, width.saturating_sub(2).max(1), th.ui.chip) {
             let mut spans = vec![Span::raw("  ")];
-            spans.extend(l.spans);
+            // Plain spaces again on screen (and in whatever a terminal copies).
+            spans.extend(l.spans.into_iter().map(|mut sp| {
+                if sp.content.contains('\u{a0}') {
+                    sp.content = sp.content.replace('\u{a0}', " ").into();
+                }
+                sp
+            }));
             out.push(Line::from(spans));
         }
     }
     out.push(Line::raw(""));
+    out
+}
+
+/// A space after a digit made a no-break space, so a wrapped chip never parts "352" from "KB"
+/// or "40" from "pages".
+fn glue_units(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev = ' ';
+    for c in s.chars() {
+        out.push(if c == ' ' && prev.is_ascii_digit() {
+            '\u{a0}'
+        } else {
+            c
+        });
+        prev = c;
+    }
     out
 }
 
