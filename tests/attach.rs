@@ -462,7 +462,7 @@ fn a_conversation_with_attachments_is_exported_imported_and_reopened_with_them()
         AttachmentRecord::of(&pdf, 10),
     ];
     let ids = a
-        .begin_turn_with(&head, 0, "what are these?", 2, &[pane], &records)
+        .begin_turn_with(&head, 0, "what are these?", 2, &[pane.clone()], &records)
         .unwrap();
     let end = MessageEnd {
         content: "a cat and a report".into(),
@@ -514,6 +514,17 @@ fn a_conversation_with_attachments_is_exported_imported_and_reopened_with_them()
             .map(|p| p["type"].as_str().unwrap())
             .collect::<Vec<_>>(),
         ["text", "image_url"]
+    );
+    // Sent again in a later turn, its record has no bytes: history copies the ones it has.
+    let later = vec![AttachmentRecord::of(&t.attachments[0], 1 << 20)];
+    assert!(later[0].data.is_none());
+    b.begin_turn_with(&head, 1, "and now?", 3, &[pane], &later)
+        .unwrap();
+    let reloaded = b.load("c-attach").unwrap().unwrap();
+    assert_eq!(reloaded.turns.len(), 2);
+    assert_eq!(
+        reloaded.turns[1].attachments[0].data, records[0].data,
+        "the later turn keeps the image's bytes too"
     );
 }
 

@@ -1015,26 +1015,29 @@ fn write_attachments(
             text: a.text.clone(),
             first_page: a.first_page.clone(),
         };
+        let size = a.size as i64;
+        let (kind, origin, meta) = (
+            serde_json::to_value(a.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string)),
+            serde_json::to_string(&a.origin).unwrap_or_default(),
+            serde_json::to_string(&meta).unwrap_or_else(|_| "{}".into()),
+        );
+        let ord = i as i64;
+        // The columns every row has, in the statements' order (?1 to ?8).
+        let common: [&dyn rusqlite::ToSql; 8] =
+            [&turn, &ord, &a.name, &kind, &origin, &size, &a.hash, &meta];
         if a.data.is_none()
             && let Some(key) = &a.stored
         {
             // Sent again after memory let go of it: the bytes are copied from where they are.
+            let bytes = key.bytes as i64;
             let copied = tx
                 .execute(
                     "INSERT INTO attachments(turn_id, ord, name, kind, origin, size, hash, meta, mime, bytes, url)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, mime, bytes, NULL FROM attachments
                      WHERE hash = ?7 AND length(bytes) = ?9 LIMIT 1",
-                    params![
-                        turn,
-                        i as i64,
-                        a.name,
-                        serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)),
-                        serde_json::to_string(&a.origin).unwrap_or_default(),
-                        a.size as i64,
-                        a.hash,
-                        serde_json::to_string(&meta).unwrap_or_else(|_| "{}".into()),
-                        key.bytes as i64,
-                    ],
+                    rusqlite::params_from_iter(common.into_iter().chain([&bytes as &dyn rusqlite::ToSql])),
                 )
                 .map_err(other)?;
             if copied == 1 {
@@ -1051,22 +1054,11 @@ fn write_attachments(
             Some(d) => (None, None, Some(d.to_string())),
             None => (None, None, None),
         };
+        let rest: [&dyn rusqlite::ToSql; 3] = [&mime, &bytes, &url];
         tx.execute(
             "INSERT INTO attachments(turn_id, ord, name, kind, origin, size, hash, meta, mime, bytes, url)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                turn,
-                i as i64,
-                a.name,
-                serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)),
-                serde_json::to_string(&a.origin).unwrap_or_default(),
-                a.size as i64,
-                a.hash,
-                serde_json::to_string(&meta).unwrap_or_else(|_| "{}".into()),
-                mime,
-                bytes,
-                url,
-            ],
+            rusqlite::params_from_iter(common.into_iter().chain(rest)),
         )
         .map_err(other)?;
     }
