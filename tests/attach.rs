@@ -462,7 +462,14 @@ fn a_conversation_with_attachments_is_exported_imported_and_reopened_with_them()
         AttachmentRecord::of(&pdf, 10),
     ];
     let ids = a
-        .begin_turn_with(&head, 0, "what are these?", 2, &[pane.clone()], &records)
+        .begin_turn_with(
+            &head,
+            0,
+            "what are these?",
+            2,
+            std::slice::from_ref(&pane),
+            &records,
+        )
         .unwrap();
     let end = MessageEnd {
         content: "a cat and a report".into(),
