@@ -316,6 +316,84 @@ fn a_full_history_fails_writes_with_a_message_and_the_writer_goes_on() {
 }
 
 #[test]
+fn the_writer_gathers_each_answers_chunks_into_one_row_per_batch() {
+    let path = tmp("gather");
+    let w = Writer::spawn(Store::open(&path).unwrap(), |_| {});
+    let (ack_tx, ack_rx) = std::sync::mpsc::channel();
+    w.send(
+        Op::Turn {
+            head: head("c"),
+            seq: 0,
+            prompt: "p".into(),
+            starts: vec![
+                Start {
+                    req: 1,
+                    pane: pane(1, "m/a"),
+                },
+                Start {
+                    req: 2,
+                    pane: pane(2, "m/b"),
+                },
+            ],
+            attachments: Vec::new(),
+            release: Vec::new(),
+        },
+        Some(Box::new(move || ack_tx.send(()).unwrap())),
+    );
+    ack_rx.recv().unwrap();
+    let (mut a, mut b) = (String::new(), String::new());
+    for i in 0..1_000 {
+        let (ta, tb) = (format!("a{i} "), format!("b{i} "));
+        a.push_str(&ta);
+        b.push_str(&tb);
+        w.send(Op::Append { req: 1, text: ta }, None);
+        w.send(Op::Append { req: 2, text: tb }, None);
+    }
+    // The batches reach the disk within `BATCH`; a reader counts their rows while pane 2
+    // still streams (an answer's end folds its rows into the message).
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let rows = loop {
+        let (rows, len): (i64, i64) = db
+            .query_row(
+                "SELECT count(*), coalesce(sum(length(text)), 0) FROM chunks",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        if len as usize == a.len() + b.len() {
+            break rows;
+        }
+        assert!(std::time::Instant::now() < deadline, "{len} bytes written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // 2 000 chunks sent within a few batches: a row per chunk would make each flush
+    // thousands of inserts.
+    assert!((2..100).contains(&rows), "{rows} rows");
+    let end = MessageEnd {
+        content: String::new(),
+        ..done("")
+    };
+    w.send(
+        Op::Finish {
+            req: 1,
+            end: Box::new(end),
+            folded: true,
+        },
+        None,
+    );
+    // Pane 2 is still streaming when the workbench quits.
+    w.close(std::time::Duration::from_secs(30));
+    let mut s = Store::open(&path).unwrap();
+    let c = s.load("c").unwrap().unwrap();
+    let m = &c.turns[0].messages;
+    assert_eq!(m[0].end.content, a);
+    assert_eq!(m[0].end.state, Some(Finish::Complete));
+    assert_eq!(m[1].end.content, b, "every chunk kept, in order");
+    assert_eq!(m[1].end.state, Some(Finish::Incomplete));
+}
+
+#[test]
 fn search_highlights_hits_in_prompts_and_answers_and_delete_removes_them() {
     let path = tmp("search");
     let mut s = Store::open(&path).unwrap();

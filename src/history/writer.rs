@@ -315,9 +315,17 @@ impl Worker {
             }
             Op::Append { req, text } => {
                 if let Some(l) = self.live.get_mut(&req) {
-                    l.chunks += 1;
                     self.pending_bytes += text.len();
-                    self.pending.push((l.id, l.chunks, text));
+                    // One row per answer per batch: a row per streamed chunk made each flush
+                    // thousands of inserts, and the writer fell behind eight fast streams while
+                    // their text waited in the channel, a second copy of the panes'.
+                    match self.pending.iter_mut().find(|(m, _, _)| *m == l.id) {
+                        Some((_, _, t)) => t.push_str(&text),
+                        None => {
+                            l.chunks += 1;
+                            self.pending.push((l.id, l.chunks, text));
+                        }
+                    }
                     self.due.get_or_insert_with(|| Instant::now() + BATCH);
                 }
             }
