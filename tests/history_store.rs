@@ -170,6 +170,10 @@ fn every_earlier_schema_version_opens_and_reads() {
         assert_eq!(c.panes[0].settings["temperature"], 0.2);
         let m = &c.turns[0].messages;
         assert_eq!(
+            m[0].end.content,
+            "Quicksort partitions in place; mergesort is stable."
+        );
+        assert_eq!(
             m[1].end.content,
             "Mergesort needs extra memory for merging."
         );
@@ -384,13 +388,81 @@ fn the_writer_gathers_each_answers_chunks_into_one_row_per_batch() {
     );
     // Pane 2 is still streaming when the workbench quits.
     w.close(std::time::Duration::from_secs(30));
-    let mut s = Store::open(&path).unwrap();
+    let s = Store::open(&path).unwrap();
     let c = s.load("c").unwrap().unwrap();
     let m = &c.turns[0].messages;
     assert_eq!(m[0].end.content, a);
     assert_eq!(m[0].end.state, Some(Finish::Complete));
     assert_eq!(m[1].end.content, b, "every chunk kept, in order");
     assert_eq!(m[1].end.state, Some(Finish::Incomplete));
+}
+
+#[test]
+fn a_long_answer_stays_in_its_chunks_is_indexed_in_pieces_and_deletes_whole() {
+    use switchyard::history::store::PIECE;
+    let path = tmp("long");
+    let mut s = Store::open(&path).unwrap();
+    s.begin_session().unwrap();
+    let ids = s
+        .begin_turn(
+            &head("c"),
+            0,
+            "write a lot",
+            1,
+            &[pane(1, "m/a"), pane(2, "m/b"), pane(3, "m/c")],
+        )
+        .unwrap();
+    // ~5 pieces of prose, streamed in uneven chunks, with a rare word only at the very end.
+    let long: String = (0..80_000)
+        .map(|i| format!("w{} ", i % 97))
+        .collect::<String>()
+        + "zebra";
+    assert!(long.len() > 4 * PIECE);
+    let mut at = 0;
+    let mut seq = 0;
+    while at < long.len() {
+        let end = (at + 7_777).min(long.len());
+        seq += 1;
+        s.append(&[
+            (ids[0], seq, long[at..end].to_string()),
+            (ids[2], seq, long[at..end].to_string()),
+        ])
+        .unwrap();
+        at = end;
+    }
+    let folded = MessageEnd {
+        content: String::new(),
+        ..done("")
+    };
+    s.finish(ids[0], &folded, true).unwrap();
+    // Given whole (a reply shown reformatted), longer than a piece.
+    s.finish(ids[1], &done(&long), false).unwrap();
+    drop(s);
+    // The third is cut by a crash and recovered on the next start.
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.begin_session().unwrap(), 1);
+    let c = s.load("c").unwrap().unwrap();
+    for m in &c.turns[0].messages {
+        assert_eq!(m.end.content.len(), long.len());
+        assert!(m.end.content == long, "the text comes back exactly");
+    }
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT count(*) FROM messages WHERE length(content) > 0"),
+        0,
+        "no row holds a long text"
+    );
+    let entries = count("SELECT count(*) FROM search WHERE ref > 0");
+    assert!(entries >= 3 * 5, "{entries} index entries");
+    // One hit per answer however many pieces match, and a word at the end is found.
+    let hits = s.search("w5", 50).unwrap();
+    assert_eq!(hits.len(), 3, "{hits:?}");
+    assert_eq!(s.search("zebra", 50).unwrap().len(), 3);
+    // Every piece of every answer goes with the conversation.
+    s.delete("c").unwrap();
+    assert_eq!(count("SELECT count(*) FROM search"), 0);
+    assert_eq!(count("SELECT count(*) FROM chunks"), 0);
 }
 
 #[test]

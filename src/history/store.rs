@@ -1,7 +1,8 @@
 //! The history database: SQLite in WAL mode (two workbenches can share it), schema versions in
 //! `user_version` with a migration per version, streamed text appended as chunks (so a long
-//! answer is never rewritten per batch) and folded into the message when it ends, and an FTS5
-//! index of every prompt and finished answer.
+//! answer is never rewritten per batch) and folded into the message when it ends (a long one
+//! stays in its chunks: SQLite builds a whole row in memory, so a 1 MB row cost several 1 MB
+//! copies), and an FTS5 index of every prompt and finished answer.
 
 use super::{
     Conversation, Finish, Hit, MARK_END, MARK_START, MessageEnd, MessageRecord, PaneRecord,
@@ -95,7 +96,13 @@ const MIGRATIONS: &[&str] = &[
         url TEXT,
         PRIMARY KEY(turn_id, ord)
     );",
+    // Version 3: a long answer is indexed in pieces, rowids `fts` to `fts_last`.
+    "ALTER TABLE messages ADD COLUMN fts_last INTEGER;",
 ];
+
+/// The most text an answer keeps in its own row and one index entry holds: a longer answer
+/// stays in its chunks and is indexed in pieces of about this size.
+pub const PIECE: usize = 64 << 10;
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -352,13 +359,12 @@ impl Store {
                 .map_err(other)?
         };
         for id in &ids {
-            fold_chunks(&tx, *id)?;
             tx.execute(
                 "UPDATE messages SET state = 'incomplete', error = ?2 WHERE id = ?1",
                 params![id, INTERRUPTED],
             )
             .map_err(other)?;
-            index_stored_message(&tx, *id)?;
+            seal(&tx, *id)?;
         }
         if let Some(s) = session {
             tx.execute(
@@ -527,37 +533,27 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(other)?;
-        // The whole text built once at its exact size (SQLite's group_concat doubles its buffer:
-        // 3.6 MB for 1 MB of text) and bound to the index and to the row's one UPDATE, which
-        // carries every figure and the search entry: SQLite rewrites a whole row, text
-        // included, on any update.
-        let folded_text;
-        let text: &str = if folded {
-            folded_text = stored_text(&tx, message)?;
-            &folded_text
-        } else {
-            &end.content
-        };
+        if !folded {
+            // The text as given replaces what streamed: in the row when short, else in chunks.
+            tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
+                .map_err(other)?;
+            tx.execute("UPDATE messages SET content = '' WHERE id = ?1", [message])
+                .map_err(other)?;
+            let mut st = tx
+                .prepare_cached("INSERT INTO chunks(message_id, seq, text) VALUES (?1, ?2, ?3)")
+                .map_err(other)?;
+            for (seq, piece) in pieces(&end.content, PIECE, false).enumerate() {
+                st.execute(params![message, seq as i64 + 1, piece])
+                    .map_err(other)?;
+            }
+        }
         tx.execute(
-            "DELETE FROM search WHERE rowid = (SELECT fts FROM messages WHERE id = ?1)",
-            [message],
-        )
-        .map_err(other)?;
-        tx.execute(
-            "INSERT INTO search(text, ref) VALUES (?2, ?1)",
-            params![message, text],
-        )
-        .map_err(other)?;
-        let fts = tx.last_insert_rowid();
-        tx.execute(
-            "UPDATE messages SET content = ?2, state = ?3, finish_reason = ?4, error = ?5,
-               model_served = ?6, provider = ?7, ttft_ms = ?8, total_ms = ?9,
-               prompt_tokens = ?10, completion_tokens = ?11, cost = ?12, routing = ?13,
-               fts = ?14
+            "UPDATE messages SET state = ?2, finish_reason = ?3, error = ?4,
+               model_served = ?5, provider = ?6, ttft_ms = ?7, total_ms = ?8,
+               prompt_tokens = ?9, completion_tokens = ?10, cost = ?11, routing = ?12
              WHERE id = ?1",
             params![
                 message,
-                text,
                 end.state.unwrap_or(Finish::Incomplete).as_str(),
                 end.finish_reason,
                 end.error,
@@ -569,13 +565,10 @@ impl Store {
                 end.completion_tokens,
                 end.cost,
                 serde_json::to_string(&end.routing).unwrap_or_else(|_| "{}".into()),
-                fts,
             ],
         )
         .map_err(other)?;
-        // Folded or replaced by the whole text: the chunks go.
-        tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
-            .map_err(other)?;
+        seal(&tx, message)?;
         tx.execute(
             "UPDATE conversations SET updated = ?2 WHERE id =
                (SELECT t.conversation_id FROM turns t JOIN messages m ON m.turn_id = t.id WHERE m.id = ?1)",
@@ -658,7 +651,12 @@ impl Store {
             .map_err(other)?;
         let mut out = Vec::with_capacity(raw.len());
         type Found = (String, String, i64, Option<String>);
+        let mut seen = std::collections::HashSet::new();
         for (rowid, snippet) in raw {
+            // A long answer is indexed in pieces: it is one hit, its latest piece's.
+            if !seen.insert(rowid) {
+                continue;
+            }
             let found: Option<Found> = if rowid < 0 {
                 self.conn
                     .query_row(
@@ -916,7 +914,7 @@ impl Store {
                     ],
                 )
                 .map_err(other)?;
-                index_stored_message(&tx, tx.last_insert_rowid())?;
+                seal(&tx, tx.last_insert_rowid())?;
             }
         }
         tx.commit().map_err(other)
@@ -947,11 +945,22 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(other)?;
         tx.execute(
-            "DELETE FROM search WHERE rowid IN (SELECT fts FROM turns WHERE conversation_id = ?1)
-               OR rowid IN (SELECT m.fts FROM messages m JOIN turns t ON m.turn_id = t.id WHERE t.conversation_id = ?1)",
+            "DELETE FROM search WHERE rowid IN (SELECT fts FROM turns WHERE conversation_id = ?1)",
             [cid],
         )
         .map_err(other)?;
+        let answers: Vec<i64> = {
+            let mut st = tx
+                .prepare("SELECT m.id FROM messages m JOIN turns t ON m.turn_id = t.id WHERE t.conversation_id = ?1")
+                .map_err(other)?;
+            st.query_map([cid], |r| r.get(0))
+                .map_err(other)?
+                .collect::<Result<_, _>>()
+                .map_err(other)?
+        };
+        for m in answers {
+            unindex_message(&tx, m)?;
+        }
         // Panes, turns, messages and chunks go with it (foreign keys cascade, on for every
         // writing connection).
         tx.execute("DELETE FROM conversations WHERE id = ?1", [cid])
@@ -1166,72 +1175,156 @@ fn index_prompt(tx: &rusqlite::Transaction<'_>, turn: i64, text: &str) -> Result
     Ok(())
 }
 
-/// An answer's stored text and its streamed chunks after it, in one string of exactly its size.
-fn stored_text(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<String, String> {
-    let (head, chunks): (i64, i64) = tx
+/// An answer's stored text and its streamed chunks after it, in order.
+fn for_each_part(
+    tx: &rusqlite::Transaction<'_>,
+    message: i64,
+    mut f: impl FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let head: String = tx
         .query_row(
-            "SELECT length(CAST(content AS BLOB)), (SELECT coalesce(sum(length(CAST(text AS BLOB))), 0)
-               FROM chunks WHERE message_id = ?1) FROM messages WHERE id = ?1",
+            "SELECT content FROM messages WHERE id = ?1",
             [message],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .map_err(other)?;
-    let mut text = String::with_capacity((head + chunks).max(0) as usize);
-    let mut push = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
-        let part = r.get_ref(0)?;
-        text.push_str(part.as_str().map_err(rusqlite::Error::from)?);
-        Ok(())
-    };
-    tx.query_row(
-        "SELECT content FROM messages WHERE id = ?1",
-        [message],
-        |r| push(r),
-    )
-    .map_err(other)?;
+    f(&head)?;
     let mut st = tx
         .prepare_cached("SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq")
         .map_err(other)?;
     let mut rows = st.query([message]).map_err(other)?;
     while let Some(r) = rows.next().map_err(other)? {
-        push(r).map_err(other)?;
+        f(r.get_ref(0)
+            .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+            .map_err(other)?)?;
     }
-    drop(rows);
-    Ok(text)
+    Ok(())
 }
 
-/// Appends an answer's streamed chunks to its text and drops them, inside SQLite (the text is
-/// never copied out and back).
-fn fold_chunks(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
-    tx.execute(
-        "UPDATE messages SET content = content || coalesce((SELECT group_concat(text, '')
-           FROM (SELECT text FROM chunks WHERE message_id = ?1 ORDER BY seq)), '')
-         WHERE id = ?1",
-        [message],
-    )
-    .map_err(other)?;
-    tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
+/// Ends an answer's text: a short one is folded into its row (the chunks go), a long one stays
+/// in its chunks; then it is indexed.
+fn seal(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
+    let (head, chunks, n): (i64, i64, i64) = tx
+        .query_row(
+            "SELECT length(CAST(content AS BLOB)), (SELECT coalesce(sum(length(CAST(text AS BLOB))), 0)
+               FROM chunks WHERE message_id = ?1), (SELECT count(*) FROM chunks WHERE message_id = ?1)
+               FROM messages WHERE id = ?1",
+            [message],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(other)?;
+    if n > 0 && (head + chunks) as usize <= PIECE {
+        let mut text = String::with_capacity((head + chunks) as usize);
+        for_each_part(tx, message, |p| {
+            text.push_str(p);
+            Ok(())
+        })?;
+        tx.execute(
+            "UPDATE messages SET content = ?2 WHERE id = ?1",
+            params![message, text],
+        )
+        .map_err(other)?;
+        tx.execute("DELETE FROM chunks WHERE message_id = ?1", [message])
+            .map_err(other)?;
+    }
+    index_message(tx, message)
+}
+
+/// Removes an answer's index entries, every piece of it.
+fn unindex_message(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
+    tx.execute(
+        "DELETE FROM search WHERE rowid BETWEEN
+           (SELECT fts FROM messages WHERE id = ?1)
+           AND (SELECT coalesce(fts_last, fts) FROM messages WHERE id = ?1)",
+        [message],
+    )
+    .map_err(other)?;
     Ok(())
 }
 
-/// Indexes an answer's stored text (replacing its earlier entry), inside SQLite.
-fn index_stored_message(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
+/// Indexes an answer's text (replacing its earlier entries) in pieces of about `PIECE`, cut
+/// between words, their rowids consecutive (one writer inside one transaction).
+fn index_message(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
+    unindex_message(tx, message)?;
+    let mut st = tx
+        .prepare_cached("INSERT INTO search(text, ref) VALUES (?1, ?2)")
+        .map_err(other)?;
+    let mut ids: Option<(i64, i64)> = None;
+    let mut piece = String::new();
+    for_each_part(tx, message, |part| {
+        piece.push_str(part);
+        while piece.len() >= PIECE {
+            let cut = piece_end(&piece, PIECE, true);
+            insert_piece(&mut st, tx, message, &piece[..cut], &mut ids)?;
+            piece.drain(..cut);
+        }
+        Ok(())
+    })?;
+    // An empty answer has its (empty) entry too, as every finished answer does.
+    if !piece.is_empty() || ids.is_none() {
+        insert_piece(&mut st, tx, message, &piece, &mut ids)?;
+    }
+    drop(st);
+    let (first, last) = ids.unwrap_or_default();
     tx.execute(
-        "DELETE FROM search WHERE rowid = (SELECT fts FROM messages WHERE id = ?1)",
-        [message],
-    )
-    .map_err(other)?;
-    tx.execute(
-        "INSERT INTO search(text, ref) SELECT content, id FROM messages WHERE id = ?1",
-        [message],
-    )
-    .map_err(other)?;
-    tx.execute(
-        "UPDATE messages SET fts = ?2 WHERE id = ?1",
-        params![message, tx.last_insert_rowid()],
+        "UPDATE messages SET fts = ?2, fts_last = ?3 WHERE id = ?1",
+        params![message, first, (last != first).then_some(last)],
     )
     .map_err(other)?;
     Ok(())
+}
+
+/// Adds one index entry of `message`, widening `ids` (its first and last rowids).
+fn insert_piece(
+    st: &mut rusqlite::CachedStatement<'_>,
+    tx: &rusqlite::Transaction<'_>,
+    message: i64,
+    text: &str,
+    ids: &mut Option<(i64, i64)>,
+) -> Result<(), String> {
+    st.execute(params![text, message]).map_err(other)?;
+    let id = tx.last_insert_rowid();
+    *ids = Some((ids.map_or(id, |(first, _)| first), id));
+    Ok(())
+}
+
+/// Where the first piece of `text` of at most `max` bytes ends: at a character boundary, and
+/// with `words` after the last whitespace in its second half (a word is never split across
+/// two index entries).
+fn piece_end(text: &str, max: usize, words: bool) -> usize {
+    if text.len() <= max {
+        return text.len();
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    if words
+        && let Some(ws) = text[..cut].rfind(char::is_whitespace)
+        && ws >= max / 2
+    {
+        // After the whitespace, so it stays with the first piece.
+        cut = ws + text[ws..].chars().next().map_or(1, char::len_utf8);
+    }
+    if cut == 0 {
+        // A character longer than `max`: it goes whole.
+        cut = text.chars().next().map_or(0, char::len_utf8);
+    }
+    cut
+}
+
+/// `text` in pieces of at most `max` bytes (see `piece_end`).
+fn pieces(text: &str, max: usize, words: bool) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = piece_end(rest, max, words);
+        let (head, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(head)
+    })
 }
 
 /// The user's words as an FTS5 query: each word quoted (so no word is taken as an operator),
@@ -1283,4 +1376,35 @@ fn process_alive(pid: i64) -> bool {
 #[cfg(not(unix))]
 fn process_alive(_pid: i64) -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{piece_end, pieces};
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_piece_ends_after_a_word_and_never_inside_a_character() {
+        assert_eq!(piece_end("short", 64, true), 5);
+        // The last whitespace before the limit, kept with the first piece.
+        assert_eq!(piece_end("alpha beta gamma", 12, true), 11);
+        // Without a space in its second half, at the limit, on a character boundary.
+        assert_eq!(piece_end("ééééé", 5, true), 4);
+        assert_eq!(piece_end("a bcdefghijklmnop", 10, true), 10);
+    }
+
+    proptest! {
+        #[test]
+        fn pieces_rebuild_the_text_and_stay_within_the_limit(
+            text in "[a-zé€ \n]{0,400}",
+            max in 4usize..40,
+            words: bool,
+        ) {
+            let parts: Vec<&str> = pieces(&text, max, words).collect();
+            prop_assert_eq!(parts.concat(), text.clone());
+            for p in &parts {
+                prop_assert!(!p.is_empty() && p.len() <= max, "{:?}", p);
+            }
+        }
+    }
 }
