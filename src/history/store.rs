@@ -277,7 +277,7 @@ impl Store {
         pragma("foreign_keys", "ON")?;
         // A small page cache: history is written in batches and read a page of results at a
         // time, and its memory counts against the workbench's.
-        pragma("cache_size", "-1024")?;
+        pragma("cache_size", "-256")?;
         for (v, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
                 .map_err(|e| OpenError::Other(other(e)))?;
@@ -1232,13 +1232,21 @@ fn seal(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
 
 /// Removes an answer's index entries, every piece of it.
 fn unindex_message(tx: &rusqlite::Transaction<'_>, message: i64) -> Result<(), String> {
-    tx.execute(
-        "DELETE FROM search WHERE rowid BETWEEN
-           (SELECT fts FROM messages WHERE id = ?1)
-           AND (SELECT coalesce(fts_last, fts) FROM messages WHERE id = ?1)",
-        [message],
-    )
-    .map_err(other)?;
+    // The range read first and bound as numbers: FTS5 scans its whole table for a rowid
+    // range given as subqueries.
+    let range: Option<(Option<i64>, Option<i64>)> = tx
+        .query_row(
+            "SELECT fts, coalesce(fts_last, fts) FROM messages WHERE id = ?1",
+            [message],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(other)?;
+    if let Some((Some(first), Some(last))) = range {
+        tx.prepare_cached("DELETE FROM search WHERE rowid >= ?1 AND rowid <= ?2")
+            .and_then(|mut st| st.execute([first, last]))
+            .map_err(other)?;
+    }
     Ok(())
 }
 
